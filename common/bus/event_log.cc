@@ -1,0 +1,269 @@
+#include "common/bus/event_log.h"
+
+#include <algorithm>
+
+#include "common/format.h"
+#include "common/status_macros.h"
+#include "spdlog/spdlog.h"
+
+namespace lotse::bus {
+
+absl::StatusOr<LogServer> LogServer::Bind(Context& context, const std::string& endpoint,
+                                          const SocketOptions& socket_options, LogSource source,
+                                          LogServerOptions options) {
+  LOTSE_ASSIGN_OR_RETURN(Socket socket,
+                         Socket::Create(context, zmq::socket_type::router, socket_options));
+  LOTSE_RETURN_IF_ERROR(socket.Bind(endpoint));
+  return LogServer(std::move(socket), std::move(source), options);
+}
+
+void LogServer::SendReply(const std::string& identity, const lotse::v1::FetchReply& reply) {
+  if (absl::Status s = socket_.Send({identity, reply.SerializeAsString()}); !s.ok()) {
+    spdlog::debug("a fetch reply on stream {} could not be sent: {}", source_.stream, s.message());
+  }
+}
+
+bool LogServer::Answer(const std::string& identity, const lotse::v1::FetchRequest& request,
+                       bool force) {
+  lotse::v1::FetchReply reply;
+  reply.set_stream(source_.stream);
+  reply.set_epoch(source_.epoch);
+  reply.set_fetch_id(request.fetch_id());
+  const uint64_t head = source_.head();
+  reply.set_head_seq(head);
+  if (head > request.after_seq()) {
+    const size_t max_events = std::clamp<uint32_t>(request.max_events(), 1, options_.max_events);
+    const size_t max_bytes = std::clamp<uint32_t>(request.max_bytes(), 1, options_.max_bytes);
+    std::vector<std::string> events;
+    if (absl::Status s = source_.read(request.after_seq(), max_events, max_bytes, &events);
+        !s.ok()) {
+      spdlog::error("stream {}: reading the outbox for {} failed: {}", source_.stream,
+                    request.consumer(), s.message());
+      reply.mutable_error()->set_code(lotse::v1::ERROR_CODE_UNAVAILABLE);
+      reply.mutable_error()->set_message(std::string(s.message()));
+      SendReply(identity, reply);
+      return true;
+    }
+    for (std::string& event : events) {
+      reply.add_events(std::move(event));
+    }
+  } else if (!force) {
+    return false;
+  }
+  SendReply(identity, reply);
+  return true;
+}
+
+absl::Status LogServer::HandleReadable() {
+  while (true) {
+    LOTSE_ASSIGN_OR_RETURN(std::optional<Frames> frames, socket_.Receive());
+    if (!frames.has_value()) {
+      return absl::OkStatus();
+    }
+    lotse::v1::FetchRequest request;
+    const std::string& identity = frames->front();
+    auto refuse = [&](lotse::v1::ErrorCode code, std::string message) {
+      lotse::v1::FetchReply reply;
+      reply.set_stream(source_.stream);
+      reply.set_epoch(source_.epoch);
+      reply.set_head_seq(source_.head());
+      reply.mutable_error()->set_code(code);
+      reply.mutable_error()->set_message(std::move(message));
+      SendReply(identity, reply);
+    };
+    if (frames->size() != 2 || !request.ParseFromString((*frames)[1])) {
+      refuse(lotse::v1::ERROR_CODE_INVALID_ARGUMENT,
+             "not a FetchRequest: send one frame holding a serialized lotse.v1.FetchRequest");
+      continue;
+    }
+    if (request.stream() != source_.stream) {
+      refuse(lotse::v1::ERROR_CODE_NOT_FOUND,
+             StrCat("this endpoint serves stream '", source_.stream, "', not '",
+                          request.stream(), "': check the consumer's endpoint configuration"));
+      continue;
+    }
+    // Epoch and head checks are the consumer's to make: it halts with an alarm.
+    acknowledged_[request.consumer()] = request.after_seq();
+    std::erase_if(parked_, [&](const Parked& p) { return p.identity == identity; });
+    if (request.epoch() != 0 && request.epoch() != source_.epoch) {
+      Answer(identity, request, /*force=*/true);
+      continue;
+    }
+    if (!Answer(identity, request, /*force=*/false)) {
+      parked_.push_back(Parked{identity, std::move(request), absl::Now() + options_.wait_bound});
+    }
+  }
+}
+
+void LogServer::OnCommitted() {
+  std::erase_if(parked_, [&](const Parked& p) { return Answer(p.identity, p.request, false); });
+}
+
+void LogServer::OnTimer() {
+  const absl::Time now = absl::Now();
+  std::erase_if(parked_, [&](const Parked& p) {
+    return p.deadline <= now && Answer(p.identity, p.request, /*force=*/true);
+  });
+}
+
+std::optional<absl::Time> LogServer::NextDeadline() const {
+  std::optional<absl::Time> next;
+  for (const Parked& p : parked_) {
+    if (!next.has_value() || p.deadline < *next) {
+      next = p.deadline;
+    }
+  }
+  return next;
+}
+
+LogConsumer::LogConsumer(Context& context, ConsumerOptions options, uint64_t offset,
+                         uint64_t epoch)
+    : context_(context), options_(std::move(options)), offset_(offset), epoch_(epoch) {
+  socket_options_.router_mandatory = false;
+}
+
+absl::Status LogConsumer::Start() {
+  LOTSE_RETURN_IF_ERROR(Reconnect());
+  return SendFetch();
+}
+
+absl::Status LogConsumer::Reconnect() {
+  socket_.reset();
+  LOTSE_ASSIGN_OR_RETURN(Socket socket,
+                         Socket::Create(context_, zmq::socket_type::dealer, socket_options_));
+  LOTSE_RETURN_IF_ERROR(socket.Connect(options_.endpoint));
+  socket_.emplace(std::move(socket));
+  return absl::OkStatus();
+}
+
+absl::Status LogConsumer::SendFetch() {
+  if (halted()) {
+    return absl::OkStatus();
+  }
+  lotse::v1::FetchRequest request;
+  request.set_stream(options_.stream);
+  request.set_epoch(epoch_);
+  request.set_after_seq(offset_);
+  request.set_max_events(options_.max_events);
+  request.set_max_bytes(options_.max_bytes);
+  request.set_consumer(options_.consumer);
+  request.set_fetch_id(++fetch_id_);
+  sent_at_ = absl::Now();
+  in_flight_ = true;
+  // A full pipe is retried by OnTimer like a lost reply.
+  (void)socket_->Send({request.SerializeAsString()});
+  return absl::OkStatus();
+}
+
+void LogConsumer::Halt(std::string reason) {
+  halt_reason_ = std::move(reason);
+  in_flight_ = false;
+  spdlog::critical("consumer of stream '{}' halted: {}", options_.stream, halt_reason_);
+}
+
+absl::StatusOr<std::vector<Delivery>> LogConsumer::OnReadable() {
+  std::vector<Delivery> out;
+  while (socket_.has_value()) {
+    LOTSE_ASSIGN_OR_RETURN(std::optional<Frames> frames, socket_->Receive());
+    if (!frames.has_value()) {
+      break;
+    }
+    lotse::v1::FetchReply reply;
+    if (frames->size() != 1 || !reply.ParseFromString(frames->front())) {
+      spdlog::warn("stream '{}': a reply from {} was not a FetchReply; ignored", options_.stream,
+                   options_.endpoint);
+      continue;
+    }
+    if (reply.fetch_id() != fetch_id_ || !in_flight_ || applying_ || halted()) {
+      continue;  // a reply to an earlier Fetch, already resent
+    }
+    in_flight_ = false;
+    if (reply.has_error() && reply.epoch() == 0) {
+      Halt(StrCat("the producer at ", options_.endpoint, " refused: ",
+                        reply.error().message()));
+      break;
+    }
+    if (epoch_ != 0 && reply.epoch() != epoch_) {
+      Halt(StrCat("the producer's epoch changed from ", epoch_, " to ", reply.epoch(),
+                        ": its log was recreated. Events may be missing; an operator must "
+                        "decide how to resume (see the runbook) before this stream continues"));
+      break;
+    }
+    if (reply.has_error()) {
+      spdlog::warn("stream '{}': the producer could not serve a fetch: {}; retrying",
+                   options_.stream, reply.error().message());
+      break;  // OnTimer resends
+    }
+    epoch_ = reply.epoch();
+    head_ = reply.head_seq();
+    if (head_ < offset_) {
+      Halt(StrCat("the producer's head seq ", head_, " is below our committed offset ",
+                        offset_, ": the producer lost acknowledged events. Restore its data "
+                        "before this stream continues"));
+      break;
+    }
+    uint64_t expected = offset_ + 1;
+    for (const std::string& raw : reply.events()) {
+      Delivery d;
+      lotse::v1::Envelope envelope;
+      if (envelope.ParseFromString(raw)) {
+        if (envelope.seq() < expected) {
+          continue;  // duplicate
+        }
+        if (envelope.seq() > expected) {
+          spdlog::warn("stream '{}': gap after seq {} (got {}); fetching again", options_.stream,
+                       expected - 1, envelope.seq());
+          break;
+        }
+        d.envelope = std::move(envelope);
+      }
+      d.seq = expected++;
+      d.raw = raw;
+      out.push_back(std::move(d));
+    }
+    if (out.empty()) {
+      LOTSE_RETURN_IF_ERROR(SendFetch());
+    } else {
+      applying_ = true;
+    }
+    break;
+  }
+  return out;
+}
+
+absl::Status LogConsumer::Committed(uint64_t seq) {
+  offset_ = std::max(offset_, seq);
+  applying_ = false;
+  return SendFetch();
+}
+
+absl::Status LogConsumer::Abandon() {
+  applying_ = false;
+  in_flight_ = false;
+  sent_at_ = absl::Now();  // OnTimer retries after the reply timeout
+  return absl::OkStatus();
+}
+
+absl::Time LogConsumer::NextDeadline() const {
+  if (halted() || applying_) {
+    return absl::InfiniteFuture();
+  }
+  if (!in_flight_) {
+    return sent_at_ + absl::Milliseconds(200);
+  }
+  return sent_at_ + options_.wait_bound + options_.reply_timeout;
+}
+
+absl::Status LogConsumer::OnTimer() {
+  if (halted() || applying_ || absl::Now() < NextDeadline()) {
+    return absl::OkStatus();
+  }
+  if (in_flight_) {
+    spdlog::info("stream '{}': no answer from {}; reconnecting", options_.stream,
+                 options_.endpoint);
+    LOTSE_RETURN_IF_ERROR(Reconnect());
+  }
+  return SendFetch();
+}
+
+}  // namespace lotse::bus

@@ -1,0 +1,185 @@
+#include "common/bus/event_log.h"
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/time/clock.h"
+#include "gtest/gtest.h"
+
+namespace lotse::bus {
+namespace {
+
+// An in-memory outbox the test can write to, with the option of leaving a hole in it.
+struct FakeOutbox {
+  std::map<uint64_t, std::string> events;
+  uint64_t head = 0;
+  uint64_t replay = 0;  // also send this many events at or below the requested offset
+
+  void Append(uint64_t seq, uint64_t epoch) {
+    lotse::v1::Envelope e;
+    e.set_stream("intake");
+    e.set_seq(seq);
+    e.set_epoch(epoch);
+    e.set_referral_id("r" + std::to_string(seq));
+    events[seq] = e.SerializeAsString();
+    head = std::max(head, seq);
+  }
+};
+
+class EventLogTest : public ::testing::Test {
+ protected:
+  void StartServer(uint64_t epoch) {
+    LogSource source;
+    source.stream = "intake";
+    source.epoch = epoch;
+    source.head = [this] { return outbox_.head; };
+    source.read = [this](uint64_t after, size_t max_events, size_t, std::vector<std::string>* out) {
+      for (auto it = outbox_.events.upper_bound(after > outbox_.replay ? after - outbox_.replay : 0);
+           it != outbox_.events.end() && out->size() < max_events; ++it) {
+        out->push_back(it->second);
+      }
+      return absl::OkStatus();
+    };
+    LogServerOptions options;
+    options.wait_bound = absl::Milliseconds(100);
+    absl::StatusOr<LogServer> server =
+        LogServer::Bind(context_, endpoint_, SocketOptions{}, std::move(source), options);
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_.emplace(std::move(*server));
+  }
+
+  std::unique_ptr<LogConsumer> StartConsumer(uint64_t offset, uint64_t epoch) {
+    ConsumerOptions options;
+    options.endpoint = endpoint_;
+    options.stream = "intake";
+    options.consumer = "routing";
+    options.wait_bound = absl::Milliseconds(100);
+    options.reply_timeout = absl::Milliseconds(300);
+    auto consumer = std::make_unique<LogConsumer>(context_, options, offset, epoch);
+    EXPECT_TRUE(consumer->Start().ok());
+    return consumer;
+  }
+
+  // Runs both sides until `want` events were delivered (and committed) or `deadline` passes.
+  std::vector<uint64_t> Pump(LogConsumer& consumer, size_t want,
+                             absl::Duration deadline = absl::Seconds(2)) {
+    std::vector<uint64_t> seqs;
+    const absl::Time end = absl::Now() + deadline;
+    while (absl::Now() < end && seqs.size() < want && !consumer.halted()) {
+      EXPECT_TRUE(server_->HandleReadable().ok());
+      server_->OnCommitted();
+      server_->OnTimer();
+      absl::StatusOr<std::vector<Delivery>> got = consumer.OnReadable();
+      EXPECT_TRUE(got.ok()) << got.status();
+      if (got.ok() && !got->empty()) {
+        for (const Delivery& d : *got) {
+          EXPECT_TRUE(d.envelope.has_value());
+          seqs.push_back(d.seq);
+        }
+        EXPECT_TRUE(consumer.Committed(got->back().seq).ok());
+      }
+      EXPECT_TRUE(consumer.OnTimer().ok());
+      absl::SleepFor(absl::Milliseconds(2));
+    }
+    return seqs;
+  }
+
+  Context context_;
+  std::string endpoint_ = "inproc://log-test";
+  FakeOutbox outbox_;
+  std::optional<LogServer> server_;
+};
+
+TEST_F(EventLogTest, DeliversEventsInOrderAndResumesAfterTheOffset) {
+  StartServer(9);
+  for (uint64_t s = 1; s <= 5; ++s) {
+    outbox_.Append(s, 9);
+  }
+  auto consumer = StartConsumer(/*offset=*/2, /*epoch=*/9);
+  EXPECT_EQ(Pump(*consumer, 3), (std::vector<uint64_t>{3, 4, 5}));
+  EXPECT_EQ(consumer->offset(), 5u);
+  EXPECT_EQ(consumer->head(), 5u);
+}
+
+TEST_F(EventLogTest, DropsDuplicatesAtOrBelowTheOffset) {
+  StartServer(9);
+  for (uint64_t s = 1; s <= 4; ++s) {
+    outbox_.Append(s, 9);
+  }
+  outbox_.replay = 2;  // a producer that re-sends seq 2 and 3 with every answer
+  auto consumer = StartConsumer(/*offset=*/3, /*epoch=*/9);
+  EXPECT_EQ(Pump(*consumer, 1), (std::vector<uint64_t>{4}));
+  EXPECT_EQ(consumer->offset(), 4u);
+}
+
+TEST_F(EventLogTest, StopsAtAGapAndFetchesAgain) {
+  StartServer(9);
+  outbox_.Append(1, 9);
+  outbox_.Append(2, 9);
+  outbox_.Append(4, 9);  // 3 is missing for now
+  auto consumer = StartConsumer(0, 9);
+  EXPECT_EQ(Pump(*consumer, 3, absl::Milliseconds(400)), (std::vector<uint64_t>{1, 2}));
+  outbox_.Append(3, 9);
+  EXPECT_EQ(Pump(*consumer, 2), (std::vector<uint64_t>{3, 4}));
+}
+
+TEST_F(EventLogTest, HaltsLoudlyWhenTheEpochChanges) {
+  StartServer(10);
+  outbox_.Append(1, 10);
+  auto consumer = StartConsumer(0, /*epoch=*/9);
+  EXPECT_TRUE(Pump(*consumer, 1, absl::Milliseconds(500)).empty());
+  EXPECT_TRUE(consumer->halted());
+  EXPECT_NE(consumer->halt_reason().find("epoch"), std::string::npos);
+  EXPECT_EQ(consumer->offset(), 0u);
+}
+
+TEST_F(EventLogTest, HaltsWhenTheProducerHeadIsBelowTheOffset) {
+  StartServer(9);
+  outbox_.Append(1, 9);
+  auto consumer = StartConsumer(/*offset=*/5, 9);
+  EXPECT_TRUE(Pump(*consumer, 1, absl::Milliseconds(500)).empty());
+  EXPECT_TRUE(consumer->halted());
+  EXPECT_NE(consumer->halt_reason().find("below"), std::string::npos);
+}
+
+TEST_F(EventLogTest, AdoptsTheEpochOnFirstContact) {
+  StartServer(42);
+  outbox_.Append(1, 42);
+  auto consumer = StartConsumer(0, 0);
+  EXPECT_EQ(Pump(*consumer, 1), (std::vector<uint64_t>{1}));
+  EXPECT_EQ(consumer->epoch(), 42u);
+}
+
+TEST_F(EventLogTest, ParkedFetchIsAnsweredWhenEventsArrive) {
+  StartServer(9);
+  auto consumer = StartConsumer(0, 9);
+  EXPECT_TRUE(Pump(*consumer, 1, absl::Milliseconds(250)).empty());  // heartbeats only
+  EXPECT_FALSE(consumer->halted());
+  outbox_.Append(1, 9);
+  EXPECT_EQ(Pump(*consumer, 1), (std::vector<uint64_t>{1}));
+}
+
+TEST_F(EventLogTest, AnswersGarbageWithAStructuredError) {
+  StartServer(9);
+  absl::StatusOr<Socket> dealer = Socket::Create(context_, zmq::socket_type::dealer, {});
+  ASSERT_TRUE(dealer.ok());
+  ASSERT_TRUE(dealer->Connect(endpoint_).ok());
+  ASSERT_TRUE(dealer->Send({std::string("\xff\xfe garbage", 10)}).ok());
+  std::optional<Frames> reply;
+  const absl::Time end = absl::Now() + absl::Seconds(2);
+  while (!reply.has_value() && absl::Now() < end) {
+    ASSERT_TRUE(server_->HandleReadable().ok());
+    if (dealer->WaitReadable(absl::Milliseconds(10)).value()) {
+      reply = dealer->Receive().value();
+    }
+  }
+  ASSERT_TRUE(reply.has_value());
+  lotse::v1::FetchReply parsed;
+  ASSERT_TRUE(parsed.ParseFromString(reply->front()));
+  EXPECT_EQ(parsed.error().code(), lotse::v1::ERROR_CODE_INVALID_ARGUMENT);
+  EXPECT_EQ(parsed.events_size(), 0);
+}
+
+}  // namespace
+}  // namespace lotse::bus

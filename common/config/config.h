@@ -1,0 +1,155 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace lotse::config {
+
+// The services of the set, in port order: service i listens for commands on
+// port_base + 2*i and serves its event log on port_base + 2*i + 1.
+enum class Service { kIntake = 0, kRouting = 1, kNotification = 2, kAudit = 3 };
+inline constexpr int kServiceCount = 4;
+std::string_view ServiceName(Service service);  // "intake", "routing", ...
+
+struct Department {
+  std::string id;            // e.g. "bauordnung"; [a-z0-9-]+
+  std::string name;          // e.g. "Bauordnungsamt"
+  double sla_hours = 0;      // business hours until the answer is due, > 0
+  std::string office_hours;  // calendar syntax, "Mon-Thu 08:00-16:00; Fri 08:00-12:30"
+  std::string email;         // optional
+};
+
+struct Topic {
+  std::string id;          // e.g. "baugenehmigung"
+  std::string name;        // e.g. "Baugenehmigung und Bauvoranfrage"
+  std::string department;  // a Department id
+};
+
+struct Office {
+  std::string id;    // e.g. "bb-mitte"
+  std::string name;  // e.g. "Bürgerbüro Mitte"
+  std::string email;
+};
+
+// A named staff member who is the single contact for the listed companies (Duisburg model).
+// Acts as an assignee like a department: referrals of these companies go to the KAM first.
+struct KeyAccount {
+  std::string id;                      // e.g. "kam-schneider"; must not clash with a department id
+  std::string name;                    // e.g. "Anna Schneider"
+  std::string department;              // home department; its office hours and SLA apply
+  std::string email;
+  std::vector<std::string> companies;  // company ids as entered at intake
+};
+
+// Office-specific rule: referrals from `office` on `topic` go to `department`.
+struct Override {
+  std::string office;
+  std::string topic;
+  std::string department;
+};
+
+struct City {
+  std::string name = "Musterstadt";
+  std::string state = "NW";                    // calendar::ParseState code
+  std::string timezone = "Europe/Berlin";
+  std::vector<std::string> closing_days;       // "YYYY-MM-DD", extra closed days
+};
+
+struct Network {
+  std::string host = "127.0.0.1";
+  int port_base = 7100;  // 1024..65000
+  // "tcp://host:port" for the service's command or log endpoint.
+  std::string CommandEndpoint(Service service) const;
+  std::string LogEndpoint(Service service) const;
+};
+
+struct Log {
+  std::string level = "info";   // trace|debug|info|warn|error|critical
+  std::string format = "text";  // text|json
+};
+
+struct Limits {
+  int max_subject_bytes = 200;
+  int max_text_bytes = 16 * 1024;
+  int max_message_bytes = 1024 * 1024;  // ZMQ_MAXMSGSIZE on every socket
+  int request_timeout_ms = 3000;         // client: one try
+  int request_retries = 3;               // client: tries after the first
+  int fetch_wait_ms = 1000;              // long-poll bound of a parked Fetch
+  int fetch_max_events = 1000;
+  int fetch_max_bytes = 4 * 1024 * 1024;
+  int commit_max_batch = 512;            // commands or events per synced commit
+  int min_free_disk_mb = 256;            // refuse new work below this
+};
+
+struct Routing {
+  std::string default_department;  // used when no rule matches
+  int forward_limit = 3;           // forwards per referral
+  double warning_share = 0.75;     // share of the SLA after which a warning is emitted, (0,1)
+  int escalation_scan_ms = 1000;   // how often overdue items are looked for
+  std::vector<Override> overrides;
+};
+
+// Service time. speedup > 1 makes time run faster (tests, demos); start, if set, is the service
+// time at process start. Both default to the real clock.
+struct Clock {
+  double speedup = 1.0;
+  std::optional<absl::Time> start;
+};
+
+struct Config {
+  City city;
+  Network network;
+  std::string data_dir = "./var";  // each service uses data_dir/<service>
+  Log log;
+  Limits limits;
+  Clock clock;
+  Routing routing;
+  std::vector<Department> departments;
+  std::vector<Topic> topics;
+  std::vector<Office> offices;
+  std::vector<KeyAccount> key_accounts;
+
+  const Department* FindDepartment(std::string_view id) const;  // nullptr if absent
+  const Topic* FindTopic(std::string_view id) const;
+  const Office* FindOffice(std::string_view id) const;
+  const KeyAccount* FindKeyAccount(std::string_view id) const;
+  const KeyAccount* KeyAccountForCompany(std::string_view company_id) const;
+  // The data directory of one service: data_dir + "/" + ServiceName(service).
+  std::string ServiceDataDir(Service service) const;
+};
+
+// The sample city that `lotse up` runs on when no file is given (TOML text).
+std::string_view DefaultConfigText();
+
+// Parses TOML text and validates it completely. On failure returns InvalidArgument whose
+// message lists every problem, one per line, each naming the source, the key path and what is
+// expected, e.g. "lotse.toml: departments[2].sla_hours: must be > 0, got -1".
+absl::StatusOr<Config> ParseConfig(std::string_view toml_text, std::string_view source_name);
+
+// What a process was told on its command line; unset fields are not overridden.
+struct Overrides {
+  std::optional<std::string> config_file;
+  std::optional<std::string> data_dir;
+  std::optional<int> port_base;
+  std::optional<std::string> host;
+  std::optional<std::string> log_level;
+  std::optional<std::string> log_format;
+  std::optional<double> clock_speedup;
+  std::optional<std::string> clock_start;  // RFC 3339, e.g. "2026-03-02T08:00:00+01:00"
+};
+
+// Builds the effective config: defaults < file (flags' config_file, else $LOTSE_CONFIG, else the
+// embedded default) < environment (LOTSE_DATA_DIR, LOTSE_PORT_BASE, LOTSE_HOST, LOTSE_LOG_LEVEL,
+// LOTSE_LOG_FORMAT, LOTSE_CLOCK_SPEEDUP, LOTSE_CLOCK_START) < flags. Validates the result and
+// reports every problem at once (see ParseConfig).
+absl::StatusOr<Config> Load(const Overrides& flags);
+
+// One line per setting that matters to operators (no secrets), for the start-up log.
+std::string Describe(const Config& config);
+
+}  // namespace lotse::config

@@ -1,0 +1,33 @@
+#include "common/service/referral_table.h"
+
+#include <string>
+
+#include "common/format.h"
+#include "common/status_macros.h"
+
+namespace lotse::service {
+
+absl::StatusOr<std::optional<lotse::v1::ReferralState>> ReferralTable::Find(
+    const store::Batch& batch, std::string_view ref) const {
+  std::string id(ref);
+  LOTSE_ASSIGN_OR_RETURN(std::optional<std::string> by_case, batch.Get(by_case_, ref));
+  if (by_case.has_value()) {
+    id = *by_case;
+  }
+  LOTSE_ASSIGN_OR_RETURN(std::optional<std::string> value, batch.Get(by_id_, id));
+  if (!value.has_value()) {
+    return std::nullopt;
+  }
+  lotse::v1::ReferralState state;
+  if (!state.ParseFromString(*value)) {
+    return absl::DataLossError(StrCat("the stored record of referral ", id, " is damaged"));
+  }
+  return state;
+}
+
+void ReferralTable::Put(store::Batch& batch, const lotse::v1::ReferralState& state) const {
+  batch.Put(by_id_, state.referral_id(), state.SerializeAsString());
+  batch.Put(by_case_, state.case_number(), state.referral_id());
+}
+
+}  // namespace lotse::service

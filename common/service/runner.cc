@@ -1,0 +1,247 @@
+#include "common/service/runner.h"
+
+#include <algorithm>
+
+#include "common/format.h"
+#include "absl/strings/str_format.h"
+#include "common/status_macros.h"
+#include "lotse/v1/common.pb.h"
+#include "spdlog/spdlog.h"
+
+namespace lotse::service {
+
+Runner::Runner(bus::Context& context, store::Store& store, const clock::Clock& clock,
+               Handler& handler, RunnerOptions options)
+    : context_(context),
+      store_(store),
+      clock_(clock),
+      handler_(handler),
+      options_(std::move(options)) {}
+
+absl::Status Runner::Start() {
+  LOTSE_ASSIGN_OR_RETURN(
+      bus::CommandServer commands,
+      bus::CommandServer::Bind(context_, options_.command_endpoint, options_.socket_options));
+  commands_.emplace(std::move(commands));
+  if (!options_.log_endpoint.empty()) {
+    bus::LogSource source;
+    source.stream = options_.service;
+    source.epoch = store_.epoch();
+    source.head = [this] { return store_.last_seq(); };
+    source.read = [this](uint64_t after, size_t max_events, size_t max_bytes,
+                         std::vector<std::string>* out) {
+      return store_.ReadOutbox(after, max_events, max_bytes, out);
+    };
+    LOTSE_ASSIGN_OR_RETURN(bus::LogServer log,
+                           bus::LogServer::Bind(context_, options_.log_endpoint,
+                                                options_.socket_options, std::move(source),
+                                                options_.log_options));
+    log_.emplace(std::move(log));
+  }
+  for (const bus::ConsumerOptions& consumer_options : options_.consumers) {
+    LOTSE_ASSIGN_OR_RETURN(std::optional<store::Offset> offset,
+                           store_.GetOffset(consumer_options.stream));
+    const store::Offset start = offset.value_or(store::Offset{});
+    spdlog::info("consuming stream '{}' from {} after seq {}", consumer_options.stream,
+                 consumer_options.endpoint, start.seq);
+    auto consumer =
+        std::make_unique<bus::LogConsumer>(context_, consumer_options, start.seq, start.epoch);
+    LOTSE_RETURN_IF_ERROR(consumer->Start());
+    consumers_.push_back(std::move(consumer));
+  }
+  if (handler_.tick_interval() != absl::InfiniteDuration()) {
+    next_tick_ = absl::Now();
+  }
+  return absl::OkStatus();
+}
+
+void Runner::AfterCommit(const store::Batch& batch) {
+  if (batch.events() > 0 && log_.has_value()) {
+    log_->OnCommitted();
+  }
+}
+
+absl::Status Runner::ServeCommands() {
+  struct Pending {
+    bus::Request request;
+    std::string reply;
+  };
+  std::vector<Pending> pending;
+  store::Batch batch(&store_);
+  const absl::Time now = clock_.Now();
+  while (pending.size() < options_.max_batch) {
+    LOTSE_ASSIGN_OR_RETURN(std::optional<bus::Request> request, commands_->Receive());
+    if (!request.has_value()) {
+      break;
+    }
+    std::string reply =
+        request->malformed
+            ? handler_.ErrorReply("", absl::InvalidArgumentError(
+                                          "a request is one frame holding a serialized request "
+                                          "message (optionally after an empty delimiter)"))
+            : handler_.HandleCommand(request->body, batch, now);
+    pending.push_back(Pending{std::move(*request), std::move(reply)});
+  }
+  if (!batch.empty()) {
+    if (absl::Status s = store_.Commit(batch); !s.ok()) {
+      spdlog::error("{} requests were not stored and are answered with an error: {}",
+                    pending.size(), s.message());
+      for (Pending& p : pending) {
+        p.reply = handler_.ErrorReply(p.request.body, s);
+      }
+    }
+  }
+  for (const Pending& p : pending) {
+    commands_->Reply(p.request.route, p.reply);
+  }
+  AfterCommit(batch);
+  return absl::OkStatus();
+}
+
+absl::Status Runner::ServeConsumer(bus::LogConsumer& consumer) {
+  LOTSE_ASSIGN_OR_RETURN(std::vector<bus::Delivery> deliveries, consumer.OnReadable());
+  if (deliveries.empty()) {
+    return absl::OkStatus();
+  }
+  store::Batch batch(&store_);
+  const absl::Time now = clock_.Now();
+  for (const bus::Delivery& d : deliveries) {
+    absl::Status applied =
+        d.envelope.has_value()
+            ? handler_.ApplyEvent(*d.envelope, batch, now)
+            : absl::DataLossError("the event bytes are not a lotse.v1.Envelope");
+    if (!applied.ok()) {
+      spdlog::error("event {} of stream '{}' (referral {}) cannot be applied and was moved to "
+                    "the dead letters: {}. Inspect it with 'lotse status' and resolve by hand",
+                    d.seq, consumer.stream(),
+                    d.envelope.has_value() ? d.envelope->referral_id() : "unknown",
+                    applied.message());
+      lotse::v1::DeadLetter dead;
+      dead.set_event(d.raw);
+      dead.set_reason(std::string(applied.message()));
+      dead.set_at_us(clock::ToMicros(now));
+      batch.Put(store::kDeadLetter, StrCat(consumer.stream(), "/", store::EncodeU64(d.seq)),
+                dead.SerializeAsString());
+    }
+  }
+  const uint64_t last = deliveries.back().seq;
+  batch.SetOffset(consumer.stream(), store::Offset{last, consumer.epoch()});
+  if (absl::Status s = store_.Commit(batch); !s.ok()) {
+    spdlog::error("events {}..{} of stream '{}' were not stored and will be fetched again: {}",
+                  deliveries.front().seq, last, consumer.stream(), s.message());
+    return consumer.Abandon();
+  }
+  AfterCommit(batch);
+  return consumer.Committed(last);
+}
+
+void Runner::Tick() {
+  store::Batch batch(&store_);
+  handler_.Tick(batch, clock_.Now());
+  if (!batch.empty()) {
+    if (absl::Status s = store_.Commit(batch); !s.ok()) {
+      spdlog::error("timer work was not stored and will be tried again: {}", s.message());
+    }
+  }
+  AfterCommit(batch);
+  next_tick_ = absl::Now() + handler_.tick_interval();
+}
+
+absl::Status Runner::Run(StopSignal& stop) {
+  std::vector<zmq::pollitem_t> items;
+  while (!stop.requested()) {
+    items.clear();
+    items.push_back({nullptr, stop.fd(), ZMQ_POLLIN, 0});
+    items.push_back({commands_->socket().raw().handle(), 0, ZMQ_POLLIN, 0});
+    if (log_.has_value()) {
+      items.push_back({log_->socket().raw().handle(), 0, ZMQ_POLLIN, 0});
+    }
+    absl::Time deadline = next_tick_;
+    if (log_.has_value()) {
+      deadline = std::min(deadline, log_->NextDeadline().value_or(absl::InfiniteFuture()));
+    }
+    for (const auto& consumer : consumers_) {
+      deadline = std::min(deadline, consumer->NextDeadline());
+      bus::Socket* socket = consumer->socket();
+      items.push_back({socket != nullptr ? socket->raw().handle() : nullptr, -1, 0, 0});
+      if (socket != nullptr) {
+        items.back().events = ZMQ_POLLIN;
+      }
+    }
+    const absl::Duration wait =
+        std::clamp(deadline - absl::Now(), absl::ZeroDuration(), absl::Seconds(1));
+    try {
+      zmq::poll(items.data(), items.size(),
+                std::chrono::milliseconds(absl::ToInt64Milliseconds(wait)));
+    } catch (const zmq::error_t& e) {
+      if (e.num() != EINTR) {
+        return bus::FromZmq(e, "waiting for work");
+      }
+    }
+    if ((items[0].revents & ZMQ_POLLIN) != 0 && stop.Consume()) {
+      spdlog::info("stop requested: finishing the current batch and exiting");
+      break;
+    }
+    if ((items[1].revents & ZMQ_POLLIN) != 0) {
+      LOTSE_RETURN_IF_ERROR(ServeCommands());
+    }
+    size_t index = 2;
+    if (log_.has_value()) {
+      if ((items[index++].revents & ZMQ_POLLIN) != 0) {
+        LOTSE_RETURN_IF_ERROR(log_->HandleReadable());
+      }
+      log_->OnTimer();
+    }
+    for (const auto& consumer : consumers_) {
+      if ((items[index++].revents & ZMQ_POLLIN) != 0) {
+        LOTSE_RETURN_IF_ERROR(ServeConsumer(*consumer));
+      }
+      LOTSE_RETURN_IF_ERROR(consumer->OnTimer());
+    }
+    if (absl::Now() >= next_tick_) {
+      Tick();
+    }
+  }
+  return absl::OkStatus();
+}
+
+void Emit(store::Batch& batch, const store::Store& store, std::string_view stream,
+          absl::Time now, lotse::v1::Envelope& event) {
+  const uint64_t seq = batch.NextSeq();
+  event.set_stream(std::string(stream));
+  event.set_seq(seq);
+  event.set_epoch(store.epoch());
+  event.set_occurred_at_us(clock::ToMicros(now));
+  event.set_event_id(absl::StrFormat("%s-%016x-%d", stream, store.epoch(), seq));
+  batch.AppendEvent(event.SerializeAsString());
+}
+
+absl::StatusOr<std::optional<std::string>> FindStoredReply(const store::Batch& batch,
+                                                           std::string_view key,
+                                                           std::string_view fingerprint) {
+  LOTSE_ASSIGN_OR_RETURN(std::optional<std::string> stored, batch.Get(store::kIdempotency, key));
+  if (!stored.has_value()) {
+    return std::nullopt;
+  }
+  lotse::v1::IdempotencyRecord record;
+  if (!record.ParseFromString(*stored)) {
+    return absl::DataLossError("a stored idempotency record is damaged");
+  }
+  if (record.request_fingerprint() != fingerprint) {
+    return absl::AlreadyExistsError(
+        "this idempotency key was already used for a different request: use a new key for a "
+        "new request, or repeat the original request unchanged");
+  }
+  return std::move(*record.mutable_reply());
+}
+
+void StoreReply(store::Batch& batch, std::string_view key, std::string_view fingerprint,
+                std::string_view reply, absl::Time now) {
+  lotse::v1::IdempotencyRecord record;
+  record.set_request_fingerprint(std::string(fingerprint));
+  record.set_reply(std::string(reply));
+  record.set_stored_at_us(clock::ToMicros(now));
+  batch.Put(store::kIdempotency, key, record.SerializeAsString());
+}
+
+}  // namespace lotse::service

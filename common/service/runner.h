@@ -1,0 +1,96 @@
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "common/bus/command.h"
+#include "common/bus/event_log.h"
+#include "common/clock/clock.h"
+#include "common/service/stop_signal.h"
+#include "common/store/store.h"
+#include "lotse/v1/events.pb.h"
+
+namespace lotse::service {
+
+// The part of a service the Runner calls. Every method writes its changes into the given
+// batch; the Runner commits the batch (synced) before any reply or event leaves the process.
+// Contract for every method: if it fails, it has written nothing to the batch.
+class Handler {
+ public:
+  virtual ~Handler() = default;
+  // Handles one request body (already read off the command socket) and returns the reply.
+  // Errors are replies too (a structured error), never exceptions.
+  virtual std::string HandleCommand(std::string_view body, store::Batch& batch,
+                                    absl::Time now) = 0;
+  // The reply for a request that could not be handled at all (wrong shape, commit failed).
+  virtual std::string ErrorReply(std::string_view body, const absl::Status& status) = 0;
+  // Applies one consumed event. A non-OK status sends it to the dead letters with an alarm.
+  virtual absl::Status ApplyEvent(const lotse::v1::Envelope& /*event*/, store::Batch& /*batch*/,
+                                  absl::Time /*now*/) {
+    return absl::OkStatus();
+  }
+  // Periodic work such as SLA timers; called every tick_interval().
+  virtual void Tick(store::Batch& /*batch*/, absl::Time /*now*/) {}
+  virtual absl::Duration tick_interval() const { return absl::InfiniteDuration(); }
+};
+
+struct RunnerOptions {
+  std::string service;           // also the stream name of what it produces
+  std::string command_endpoint;
+  std::string log_endpoint;      // empty: the service produces no events
+  std::vector<bus::ConsumerOptions> consumers;
+  bus::SocketOptions socket_options;
+  bus::LogServerOptions log_options;
+  size_t max_batch = 512;        // commands or events per commit
+};
+
+// The one loop of a service: polls the stop signal, the command endpoint, the log endpoint and
+// its consumers; handles everything that waits (up to max_batch) into one synced commit, then
+// replies, then wakes parked fetches. Owns the sockets; borrows the store, clock and handler.
+// Not thread-safe: Run() on one thread.
+class Runner {
+ public:
+  Runner(bus::Context& context, store::Store& store, const clock::Clock& clock, Handler& handler,
+         RunnerOptions options);
+  // Binds the endpoints and starts the consumers from their committed offsets.
+  absl::Status Start();
+  // Runs until `stop` fires; returns OK after a clean stop.
+  absl::Status Run(StopSignal& stop);
+  // The consumers, for status and tests.
+  const std::vector<std::unique_ptr<bus::LogConsumer>>& consumers() const { return consumers_; }
+
+ private:
+  absl::Status ServeCommands();
+  absl::Status ServeConsumer(bus::LogConsumer& consumer);
+  void Tick();
+  void AfterCommit(const store::Batch& batch);
+
+  bus::Context& context_;
+  store::Store& store_;
+  const clock::Clock& clock_;
+  Handler& handler_;
+  RunnerOptions options_;
+  std::optional<bus::CommandServer> commands_;
+  std::optional<bus::LogServer> log_;
+  std::vector<std::unique_ptr<bus::LogConsumer>> consumers_;
+  absl::Time next_tick_ = absl::InfiniteFuture();
+};
+
+// Stamps `event` (stream, seq, epoch, event id, time) and appends it to the batch's outbox.
+void Emit(store::Batch& batch, const store::Store& store, std::string_view stream,
+          absl::Time now, lotse::v1::Envelope& event);
+
+// Idempotency: the stored reply for `key`, nullopt if the key is new, or AlreadyExistsError if
+// it was used for a different request (other fingerprint).
+absl::StatusOr<std::optional<std::string>> FindStoredReply(const store::Batch& batch,
+                                                           std::string_view key,
+                                                           std::string_view fingerprint);
+void StoreReply(store::Batch& batch, std::string_view key, std::string_view fingerprint,
+                std::string_view reply, absl::Time now);
+
+}  // namespace lotse::service

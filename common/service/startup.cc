@@ -1,0 +1,110 @@
+#include "common/service/startup.h"
+
+#include <cstdio>
+#include <filesystem>
+#include <optional>
+
+#include "CLI/CLI.hpp"
+#include "common/format.h"
+#include "common/log/log.h"
+#include "common/service/errors.h"
+#include "common/status_macros.h"
+#include "spdlog/spdlog.h"
+
+namespace lotse::service {
+
+absl::StatusOr<config::Config> StartUp(int argc, char** argv, config::Service service) {
+  const std::string name(config::ServiceName(service));
+  CLI::App app(StrCat("lotse-", name, ": the ", name, " service of Lotse"));
+  config::Overrides flags;
+  std::string config_file, data_dir, host, log_level, log_format, clock_start;
+  int port_base = 0;
+  double clock_speedup = 0;
+  app.add_option("--config", config_file, "TOML config file (default: the embedded sample city)");
+  app.add_option("--data-dir", data_dir, "where the service keeps its RocksDB");
+  app.add_option("--port-base", port_base, "first TCP port of the set (default 7100)");
+  app.add_option("--host", host, "address to listen on (default 127.0.0.1)");
+  app.add_option("--log-level", log_level, "trace|debug|info|warn|error|critical");
+  app.add_option("--log-format", log_format, "text|json");
+  app.add_option("--clock-speedup", clock_speedup, "service time runs this many times faster");
+  app.add_option("--clock-start", clock_start, "service time at start (RFC 3339)");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    std::exit(app.exit(e));
+  }
+  auto set = [](const std::string& v, std::optional<std::string>& out) {
+    if (!v.empty()) {
+      out = v;
+    }
+  };
+  set(config_file, flags.config_file);
+  set(data_dir, flags.data_dir);
+  set(host, flags.host);
+  set(log_level, flags.log_level);
+  set(log_format, flags.log_format);
+  set(clock_start, flags.clock_start);
+  if (port_base != 0) {
+    flags.port_base = port_base;
+  }
+  if (clock_speedup != 0) {
+    flags.clock_speedup = clock_speedup;
+  }
+  LOTSE_ASSIGN_OR_RETURN(config::Config config, config::Load(flags));
+  LOTSE_RETURN_IF_ERROR(log::Init(name, config.log.level, config.log.format));
+  CaptureProtobufLogs();
+  spdlog::info("starting with:\n{}", config::Describe(config));
+  return config;
+}
+
+RunnerOptions MakeRunnerOptions(const config::Config& config, config::Service service,
+                                const std::vector<config::Service>& consumes) {
+  RunnerOptions options;
+  options.service = std::string(config::ServiceName(service));
+  options.command_endpoint = config.network.CommandEndpoint(service);
+  options.log_endpoint = config.network.LogEndpoint(service);
+  options.socket_options.max_message_bytes = config.limits.max_message_bytes;
+  options.log_options.wait_bound = absl::Milliseconds(config.limits.fetch_wait_ms);
+  options.log_options.max_events = config.limits.fetch_max_events;
+  options.log_options.max_bytes = config.limits.fetch_max_bytes;
+  options.max_batch = config.limits.commit_max_batch;
+  for (config::Service producer : consumes) {
+    bus::ConsumerOptions consumer;
+    consumer.endpoint = config.network.LogEndpoint(producer);
+    consumer.stream = std::string(config::ServiceName(producer));
+    consumer.consumer = options.service;
+    consumer.max_events = config.limits.fetch_max_events;
+    consumer.max_bytes = config.limits.fetch_max_bytes;
+    consumer.wait_bound = absl::Milliseconds(config.limits.fetch_wait_ms);
+    consumer.reply_timeout = absl::Milliseconds(config.limits.request_timeout_ms);
+    options.consumers.push_back(std::move(consumer));
+  }
+  return options;
+}
+
+absl::StatusOr<store::Options> MakeStoreOptions(const config::Config& config,
+                                                config::Service service,
+                                                std::vector<std::string> state_families) {
+  store::Options options;
+  options.path = config.ServiceDataDir(service);
+  std::error_code ec;
+  std::filesystem::create_directories(options.path, ec);
+  if (ec) {
+    return absl::UnavailableError(StrCat("cannot create the data directory ", options.path, ": ",
+                                         ec.message(), "; choose another with --data-dir"));
+  }
+  options.state_families = std::move(state_families);
+  options.min_free_bytes = static_cast<uint64_t>(config.limits.min_free_disk_mb) << 20;
+  return options;
+}
+
+int ExitCode(const absl::Status& status, std::string_view service) {
+  if (status.ok()) {
+    spdlog::info("{} stopped cleanly", service);
+    return 0;
+  }
+  spdlog::critical("{} cannot run: {}", service, status.message());
+  return 1;
+}
+
+}  // namespace lotse::service

@@ -1,0 +1,34 @@
+#include "common/service/stop_signal.h"
+
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "common/status_macros.h"
+
+namespace lotse::service {
+
+StopSignal::StopSignal() {
+  sigset_t mask;
+  sigemptyset(&mask);
+  sigaddset(&mask, SIGTERM);
+  sigaddset(&mask, SIGINT);
+  LOTSE_CHECK(sigprocmask(SIG_BLOCK, &mask, &old_mask_) == 0);
+  fd_ = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+  LOTSE_CHECK(fd_ >= 0);
+}
+
+StopSignal::~StopSignal() {
+  Consume();
+  close(fd_);
+  sigprocmask(SIG_SETMASK, &old_mask_, nullptr);
+}
+
+bool StopSignal::Consume() {
+  signalfd_siginfo info{};
+  while (read(fd_, &info, sizeof(info)) == static_cast<ssize_t>(sizeof(info))) {
+    requested_ = true;
+  }
+  return requested_;
+}
+
+}  // namespace lotse::service

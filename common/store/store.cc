@@ -1,0 +1,278 @@
+#include "common/store/store.h"
+
+#include <sys/statvfs.h>
+
+#include <random>
+#include <utility>
+
+#include "common/format.h"
+#include "common/status_macros.h"
+#include "rocksdb/db.h"
+#include "rocksdb/options.h"
+#include "rocksdb/write_batch.h"
+#include "spdlog/spdlog.h"
+
+namespace lotse::store {
+namespace {
+
+constexpr std::string_view kBuiltinFamilies[] = {"outbox", "offsets", "idempotency", "meta",
+                                                  "dead_letter"};
+constexpr std::string_view kMetaSchema = "schema_version";
+constexpr std::string_view kMetaEpoch = "epoch";
+
+absl::Status FromRocks(const rocksdb::Status& s, std::string_view what) {
+  if (s.ok()) {
+    return absl::OkStatus();
+  }
+  const std::string message = StrCat(what, ": ", s.ToString());
+  if (s.IsNotFound()) {
+    return absl::NotFoundError(message);
+  }
+  if (s.IsNoSpace()) {
+    return absl::ResourceExhaustedError(message);
+  }
+  if (s.IsCorruption()) {
+    return absl::DataLossError(message);
+  }
+  if (s.IsInvalidArgument()) {
+    return absl::InvalidArgumentError(message);
+  }
+  return absl::UnavailableError(message);
+}
+
+rocksdb::Slice ToSlice(std::string_view s) { return {s.data(), s.size()}; }
+
+uint64_t RandomEpoch() {
+  std::random_device rd;
+  uint64_t epoch = 0;
+  while (epoch == 0) {
+    epoch = (static_cast<uint64_t>(rd()) << 32) ^ rd();
+  }
+  return epoch;
+}
+
+std::string EncodeOffset(Offset offset) {
+  return EncodeU64(offset.seq) + EncodeU64(offset.epoch);
+}
+
+}  // namespace
+
+std::string EncodeU64(uint64_t v) {
+  std::string out(8, '\0');
+  for (int i = 7; i >= 0; --i) {
+    out[i] = static_cast<char>(v & 0xff);
+    v >>= 8;
+  }
+  return out;
+}
+
+uint64_t DecodeU64(std::string_view bytes) {
+  uint64_t v = 0;
+  for (int i = 0; i < 8; ++i) {
+    v = (v << 8) | static_cast<unsigned char>(bytes[i]);
+  }
+  return v;
+}
+
+absl::StatusOr<std::unique_ptr<Store>> Store::Open(const Options& options) {
+  rocksdb::DBOptions db_options;
+  db_options.create_if_missing = true;
+  db_options.create_missing_column_families = true;
+  db_options.max_background_jobs = 2;
+  db_options.keep_log_file_num = 4;
+  rocksdb::ColumnFamilyOptions cf_options;
+  cf_options.write_buffer_size = 16 << 20;
+
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  descriptors.emplace_back(rocksdb::kDefaultColumnFamilyName, cf_options);
+  for (std::string_view name : kBuiltinFamilies) {
+    descriptors.emplace_back(std::string(name), cf_options);
+  }
+  for (const std::string& name : options.state_families) {
+    descriptors.emplace_back(name, cf_options);
+  }
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  const rocksdb::Status s = rocksdb::DB::Open(db_options, options.path, descriptors, &handles, &raw);
+  std::unique_ptr<rocksdb::DB> db(raw);
+  LOTSE_RETURN_IF_ERROR(FromRocks(s, StrCat("cannot open the store at ", options.path)));
+  // handles[0] is the default family, which we do not use; keep index == Cf.
+  rocksdb::ColumnFamilyHandle* default_handle = handles.front();
+  handles.erase(handles.begin());
+  db->DestroyColumnFamilyHandle(default_handle);
+  std::unique_ptr<Store> store(new Store(options, std::move(db), std::move(handles)));
+  LOTSE_RETURN_IF_ERROR(store->LoadMeta());
+  return store;
+}
+
+Store::Store(Options options, std::unique_ptr<rocksdb::DB> db,
+             std::vector<rocksdb::ColumnFamilyHandle*> handles)
+    : options_(std::move(options)), db_(std::move(db)), handles_(std::move(handles)) {}
+
+Store::~Store() {
+  for (rocksdb::ColumnFamilyHandle* handle : handles_) {
+    db_->DestroyColumnFamilyHandle(handle);
+  }
+  const rocksdb::Status s = db_->Close();
+  if (!s.ok()) {
+    spdlog::error("closing the store at {} failed: {}", options_.path, s.ToString());
+  }
+}
+
+absl::Status Store::LoadMeta() {
+  LOTSE_ASSIGN_OR_RETURN(std::optional<std::string> schema, Get(kMeta, kMetaSchema));
+  LOTSE_ASSIGN_OR_RETURN(std::optional<std::string> epoch, Get(kMeta, kMetaEpoch));
+  if (!schema.has_value()) {
+    Batch batch(this);
+    epoch_ = RandomEpoch();
+    batch.Put(kMeta, kMetaSchema, EncodeU64(options_.schema_version));
+    batch.Put(kMeta, kMetaEpoch, EncodeU64(epoch_));
+    return WriteSynced(batch);  // a nearly full disk must not keep the service from starting
+  }
+  if (schema->size() != 8 || DecodeU64(*schema) != options_.schema_version) {
+    return absl::FailedPreconditionError(StrCat(
+        "the store at ", options_.path, " has schema version ",
+        schema->size() == 8 ? DecodeU64(*schema) : 0, " but this build expects ",
+        options_.schema_version, ": use a matching build or migrate the data"));
+  }
+  if (!epoch.has_value() || epoch->size() != 8) {
+    return absl::DataLossError(
+        StrCat("the store at ", options_.path, " has no epoch: it is damaged"));
+  }
+  epoch_ = DecodeU64(*epoch);
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator({}, handles_[kOutbox]));
+  it->SeekToLast();
+  LOTSE_RETURN_IF_ERROR(FromRocks(it->status(), "reading the outbox"));
+  last_seq_ = it->Valid() ? DecodeU64(it->key().ToStringView()) : 0;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::optional<std::string>> Store::Get(Cf cf, std::string_view key) const {
+  std::string value;
+  const rocksdb::Status s = db_->Get({}, handles_[cf], ToSlice(key), &value);
+  if (s.IsNotFound()) {
+    return std::nullopt;
+  }
+  LOTSE_RETURN_IF_ERROR(FromRocks(s, "reading the store"));
+  return value;
+}
+
+absl::Status Store::Scan(Cf cf, std::string_view prefix, std::string_view start,
+                         const std::function<bool(std::string_view, std::string_view)>& fn) const {
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator({}, handles_[cf]));
+  for (it->Seek(ToSlice(start.empty() ? prefix : start)); it->Valid(); it->Next()) {
+    const std::string_view key = it->key().ToStringView();
+    if (key.substr(0, prefix.size()) != prefix) {
+      break;
+    }
+    if (!fn(key, it->value().ToStringView())) {
+      break;
+    }
+  }
+  return FromRocks(it->status(), "scanning the store");
+}
+
+absl::Status Store::ReadOutbox(uint64_t after_seq, size_t max_events, size_t max_bytes,
+                               std::vector<std::string>* out) const {
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator({}, handles_[kOutbox]));
+  size_t bytes = 0;
+  size_t events = 0;
+  const std::string start = EncodeU64(after_seq + 1);
+  for (it->Seek(start); it->Valid() && events < max_events; it->Next()) {
+    const rocksdb::Slice value = it->value();
+    if (events > 0 && bytes + value.size() > max_bytes) {
+      break;
+    }
+    out->emplace_back(value.data(), value.size());
+    bytes += value.size();
+    ++events;
+  }
+  return FromRocks(it->status(), "reading the outbox");
+}
+
+absl::StatusOr<std::optional<Offset>> Store::GetOffset(std::string_view stream) const {
+  LOTSE_ASSIGN_OR_RETURN(std::optional<std::string> value, Get(kOffsets, stream));
+  if (!value.has_value()) {
+    return std::nullopt;
+  }
+  if (value->size() != 16) {
+    return absl::DataLossError(StrCat("the stored offset of stream '", stream,
+                                            "' is damaged (", value->size(), " bytes)"));
+  }
+  return Offset{DecodeU64(*value), DecodeU64(std::string_view(*value).substr(8))};
+}
+
+absl::Status Store::Commit(Batch& batch) {
+  if (options_.min_free_bytes > 0) {
+    LOTSE_ASSIGN_OR_RETURN(uint64_t free_bytes, FreeDiskBytes());
+    if (free_bytes < options_.min_free_bytes) {
+      return absl::ResourceExhaustedError(StrCat(
+          "the disk of ", options_.path, " is nearly full (", free_bytes / (1 << 20),
+          " MiB free, ", options_.min_free_bytes / (1 << 20),
+          " MiB required): new work is refused until space is freed"));
+    }
+  }
+  return WriteSynced(batch);
+}
+
+absl::Status Store::WriteSynced(Batch& batch) {
+  rocksdb::WriteOptions write_options;
+  write_options.sync = true;
+  LOTSE_RETURN_IF_ERROR(FromRocks(db_->Write(write_options, batch.batch_.get()),
+                                  StrCat("writing to the store at ", options_.path)));
+  last_seq_ += batch.events_;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<uint64_t> Store::FreeDiskBytes() const {
+  struct statvfs st {};
+  if (statvfs(options_.path.c_str(), &st) != 0) {
+    return absl::UnavailableError(StrCat("cannot read free space of ", options_.path));
+  }
+  return static_cast<uint64_t>(st.f_bavail) * st.f_frsize;
+}
+
+uint64_t Store::LiveDataBytes() const {
+  uint64_t total = 0;
+  for (rocksdb::ColumnFamilyHandle* handle : handles_) {
+    uint64_t size = 0;
+    if (db_->GetIntProperty(handle, rocksdb::DB::Properties::kEstimateLiveDataSize, &size)) {
+      total += size;
+    }
+  }
+  return total;
+}
+
+Batch::Batch(Store* store) : store_(store), batch_(std::make_unique<rocksdb::WriteBatch>()) {}
+Batch::~Batch() = default;
+
+absl::StatusOr<std::optional<std::string>> Batch::Get(Cf cf, std::string_view key) const {
+  if (auto it = overlay_.find(std::make_pair(cf, std::string(key))); it != overlay_.end()) {
+    return it->second;
+  }
+  return store_->Get(cf, key);
+}
+
+void Batch::Put(Cf cf, std::string_view key, std::string_view value) {
+  batch_->Put(store_->handles_[cf], ToSlice(key), ToSlice(value));
+  overlay_.insert_or_assign(std::make_pair(cf, std::string(key)), std::string(value));
+  ++writes_;
+}
+
+void Batch::Delete(Cf cf, std::string_view key) {
+  batch_->Delete(store_->handles_[cf], ToSlice(key));
+  overlay_.insert_or_assign(std::make_pair(cf, std::string(key)), std::nullopt);
+  ++writes_;
+}
+
+void Batch::AppendEvent(std::string_view serialized) {
+  batch_->Put(store_->handles_[kOutbox], EncodeU64(NextSeq()), ToSlice(serialized));
+  ++events_;
+  ++writes_;
+}
+
+void Batch::SetOffset(std::string_view stream, Offset offset) {
+  Put(kOffsets, stream, EncodeOffset(offset));
+}
+
+}  // namespace lotse::store

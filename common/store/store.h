@@ -1,0 +1,137 @@
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+namespace rocksdb {
+class ColumnFamilyHandle;
+class DB;
+class WriteBatch;
+}  // namespace rocksdb
+
+namespace lotse::store {
+
+// A column family, by index. The first five exist in every store; a service's own state
+// families follow in the order it passes them to Open().
+using Cf = int;
+inline constexpr Cf kOutbox = 0;       // seq (8 bytes big-endian) -> serialized event
+inline constexpr Cf kOffsets = 1;      // producer stream -> Offset (16 bytes)
+inline constexpr Cf kIdempotency = 2;  // command key -> stored reply
+inline constexpr Cf kMeta = 3;         // schema version, epoch, counters
+inline constexpr Cf kDeadLetter = 4;   // stream + seq -> event that could not be applied
+inline constexpr Cf kFirstStateFamily = 5;
+
+// Where a consumer stands in one producer's log.
+struct Offset {
+  uint64_t seq = 0;
+  uint64_t epoch = 0;
+};
+
+struct Options {
+  std::string path;
+  std::vector<std::string> state_families;  // e.g. {"state_referrals", "state_worklist"}
+  uint32_t schema_version = 1;
+  uint64_t min_free_bytes = 0;  // Commit() refuses work below this much free disk
+};
+
+// Big-endian fixed-width encoding, so byte order is numeric order.
+std::string EncodeU64(uint64_t v);
+uint64_t DecodeU64(std::string_view bytes);  // bytes.size() >= 8
+
+class Batch;
+
+// One service's RocksDB: column families per key space, the outbox of produced events and the
+// consumer offsets. Every change goes through one synced WriteBatch (Commit). Owned by the
+// service; used from the service's one thread (not thread-safe: last_seq_ is unsynchronised).
+class Store {
+ public:
+  // Opens or creates the database at options.path, creating missing column families. A new
+  // database gets a random epoch; an existing one must have the same schema version.
+  static absl::StatusOr<std::unique_ptr<Store>> Open(const Options& options);
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  uint64_t epoch() const { return epoch_; }
+  // The seq of the last committed event in the outbox (0 if none yet).
+  uint64_t last_seq() const { return last_seq_; }
+  const std::string& path() const { return options_.path; }
+
+  // Returns the committed value, or nullopt if absent.
+  absl::StatusOr<std::optional<std::string>> Get(Cf cf, std::string_view key) const;
+  // Calls fn(key, value) for keys >= start in order while they begin with `prefix` and fn
+  // returns true.
+  absl::Status Scan(Cf cf, std::string_view prefix, std::string_view start,
+                    const std::function<bool(std::string_view, std::string_view)>& fn) const;
+  // Appends the serialized events with seq in (after_seq, ...] to `out`: at most max_events,
+  // and at most max_bytes (but always at least one event if any).
+  absl::Status ReadOutbox(uint64_t after_seq, size_t max_events, size_t max_bytes,
+                          std::vector<std::string>* out) const;
+  absl::StatusOr<std::optional<Offset>> GetOffset(std::string_view stream) const;
+
+  // Writes the batch atomically with sync=true. On success the batch's events are readable
+  // through ReadOutbox and last_seq() has advanced; on failure nothing of it is stored.
+  // Refuses with ResourceExhausted while free disk space is below options.min_free_bytes.
+  absl::Status Commit(Batch& batch);
+
+  // Free bytes on the store's file system.
+  absl::StatusOr<uint64_t> FreeDiskBytes() const;
+  // RocksDB's estimate of live data, in bytes.
+  uint64_t LiveDataBytes() const;
+
+ private:
+  friend class Batch;
+  Store(Options options, std::unique_ptr<rocksdb::DB> db,
+        std::vector<rocksdb::ColumnFamilyHandle*> handles);
+  absl::Status LoadMeta();
+  absl::Status WriteSynced(Batch& batch);
+
+  Options options_;
+  std::unique_ptr<rocksdb::DB> db_;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+  uint64_t epoch_ = 0;
+  uint64_t last_seq_ = 0;
+};
+
+// The changes of one commit: state, new outbox events, consumer offsets and idempotency
+// records. Reads through a Batch see its own pending writes first. Not thread-safe.
+class Batch {
+ public:
+  explicit Batch(Store* store);
+  ~Batch();
+  Batch(const Batch&) = delete;
+  Batch& operator=(const Batch&) = delete;
+
+  absl::StatusOr<std::optional<std::string>> Get(Cf cf, std::string_view key) const;
+  void Put(Cf cf, std::string_view key, std::string_view value);
+  void Delete(Cf cf, std::string_view key);
+
+  // The seq the next appended event gets.
+  uint64_t NextSeq() const { return store_->last_seq() + events_ + 1; }
+  // Appends an event whose seq is NextSeq(); the caller serialized it with that seq.
+  void AppendEvent(std::string_view serialized);
+  void SetOffset(std::string_view stream, Offset offset);
+
+  size_t events() const { return events_; }
+  bool empty() const { return writes_ == 0; }
+
+ private:
+  friend class Store;
+  Store* store_;
+  std::unique_ptr<rocksdb::WriteBatch> batch_;
+  std::map<std::pair<Cf, std::string>, std::optional<std::string>, std::less<>> overlay_;
+  size_t events_ = 0;
+  size_t writes_ = 0;
+};
+
+}  // namespace lotse::store

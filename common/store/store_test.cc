@@ -1,0 +1,198 @@
+#include "common/store/store.h"
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <string>
+
+#include "absl/time/clock.h"
+#include "gtest/gtest.h"
+
+namespace lotse::store {
+namespace {
+
+constexpr Cf kState = kFirstStateFamily;
+
+class StoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = ::testing::TempDir() + "/store_test_" +
+           ::testing::UnitTest::GetInstance()->current_test_info()->name() + "_" +
+           std::to_string(getpid());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  std::unique_ptr<Store> Open(uint64_t min_free_bytes = 0, uint32_t schema = 1) {
+    Options options;
+    options.path = dir_;
+    options.state_families = {"state_test"};
+    options.min_free_bytes = min_free_bytes;
+    options.schema_version = schema;
+    absl::StatusOr<std::unique_ptr<Store>> store = Store::Open(options);
+    EXPECT_TRUE(store.ok()) << store.status();
+    return store.ok() ? std::move(*store) : nullptr;
+  }
+
+  std::string dir_;
+};
+
+TEST_F(StoreTest, KeepsItsEpochAcrossReopen) {
+  uint64_t epoch = 0;
+  {
+    auto store = Open();
+    ASSERT_NE(store, nullptr);
+    epoch = store->epoch();
+    EXPECT_NE(epoch, 0u);
+  }
+  auto store = Open();
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(store->epoch(), epoch);
+}
+
+TEST_F(StoreTest, RefusesAnotherSchemaVersion) {
+  { ASSERT_NE(Open(), nullptr); }
+  Options options;
+  options.path = dir_;
+  options.state_families = {"state_test"};
+  options.schema_version = 2;
+  absl::StatusOr<std::unique_ptr<Store>> store = Store::Open(options);
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.status().code(), absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_F(StoreTest, CommitWritesStateEventsAndOffsetTogether) {
+  {
+    auto store = Open();
+    Batch batch(store.get());
+    batch.Put(kState, "referral/1", "routed");
+    EXPECT_EQ(batch.NextSeq(), 1u);
+    batch.AppendEvent("event-1");
+    EXPECT_EQ(batch.NextSeq(), 2u);
+    batch.AppendEvent("event-2");
+    batch.SetOffset("intake", Offset{41, 7});
+    ASSERT_TRUE(store->Commit(batch).ok());
+    EXPECT_EQ(store->last_seq(), 2u);
+  }
+  auto store = Open();
+  EXPECT_EQ(store->last_seq(), 2u);
+  EXPECT_EQ(*store->Get(kState, "referral/1").value(), "routed");
+  std::vector<std::string> events;
+  ASSERT_TRUE(store->ReadOutbox(0, 10, 1 << 20, &events).ok());
+  EXPECT_EQ(events, (std::vector<std::string>{"event-1", "event-2"}));
+  std::optional<Offset> offset = store->GetOffset("intake").value();
+  ASSERT_TRUE(offset.has_value());
+  EXPECT_EQ(offset->seq, 41u);
+  EXPECT_EQ(offset->epoch, 7u);
+}
+
+TEST_F(StoreTest, UncommittedBatchLeavesNothing) {
+  auto store = Open();
+  {
+    Batch batch(store.get());
+    batch.Put(kState, "k", "v");
+    batch.AppendEvent("e");
+  }
+  EXPECT_FALSE(store->Get(kState, "k").value().has_value());
+  EXPECT_EQ(store->last_seq(), 0u);
+}
+
+TEST_F(StoreTest, RefusesWorkWhenTheDiskIsNearlyFullAndStoresNothing) {
+  auto store = Open(/*min_free_bytes=*/uint64_t{1} << 62);
+  ASSERT_NE(store, nullptr);
+  Batch batch(store.get());
+  batch.Put(kState, "k", "v");
+  batch.AppendEvent("e");
+  absl::Status s = store->Commit(batch);
+  EXPECT_EQ(s.code(), absl::StatusCode::kResourceExhausted) << s;
+  EXPECT_NE(s.message().find("nearly full"), absl::string_view::npos);
+  EXPECT_FALSE(store->Get(kState, "k").value().has_value());
+  EXPECT_EQ(store->last_seq(), 0u);
+}
+
+TEST_F(StoreTest, BatchReadsItsOwnWritesFirst) {
+  auto store = Open();
+  {
+    Batch batch(store.get());
+    batch.Put(kState, "a", "1");
+    batch.Put(kState, "b", "2");
+    ASSERT_TRUE(store->Commit(batch).ok());
+  }
+  Batch batch(store.get());
+  batch.Put(kState, "a", "changed");
+  batch.Delete(kState, "b");
+  EXPECT_EQ(*batch.Get(kState, "a").value(), "changed");
+  EXPECT_FALSE(batch.Get(kState, "b").value().has_value());
+  EXPECT_EQ(*store->Get(kState, "b").value(), "2");  // committed state is untouched
+}
+
+TEST_F(StoreTest, ReadOutboxHonoursItsBounds) {
+  auto store = Open();
+  Batch batch(store.get());
+  for (int i = 1; i <= 5; ++i) {
+    batch.AppendEvent(std::string(100, static_cast<char>('0' + i)));
+  }
+  ASSERT_TRUE(store->Commit(batch).ok());
+  std::vector<std::string> events;
+  ASSERT_TRUE(store->ReadOutbox(2, 2, 1 << 20, &events).ok());
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0][0], '3');
+  events.clear();
+  ASSERT_TRUE(store->ReadOutbox(0, 10, 250, &events).ok());
+  EXPECT_EQ(events.size(), 2u);  // 100 + 100 fits 250, a third would not
+  events.clear();
+  ASSERT_TRUE(store->ReadOutbox(0, 10, 1, &events).ok());
+  EXPECT_EQ(events.size(), 1u);  // always at least one
+}
+
+// A child commits numbered batches as fast as it can and is killed with SIGKILL at a random
+// moment. Every batch must be all there or not at all: state i, event i and offset i agree.
+TEST_F(StoreTest, KillDuringCommitsLeavesWholeBatchesOnly) {
+  for (int round = 0; round < 3; ++round) {
+    const pid_t child = fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+      Options options;
+      options.path = dir_;
+      options.state_families = {"state_test"};
+      auto store = Store::Open(options);
+      if (!store.ok()) {
+        _exit(3);
+      }
+      for (uint64_t i = (*store)->last_seq() + 1;; ++i) {
+        Batch batch(store->get());
+        batch.Put(kState, EncodeU64(i), std::to_string(i));
+        batch.AppendEvent(std::to_string(i));
+        batch.SetOffset("producer", Offset{i, 1});
+        if (!(*store)->Commit(batch).ok()) {
+          _exit(4);
+        }
+      }
+    }
+    absl::SleepFor(absl::Milliseconds(300 + 97 * round));
+    kill(child, SIGKILL);
+    int status = 0;
+    waitpid(child, &status, 0);
+    ASSERT_TRUE(WIFSIGNALED(status)) << "child exited early with " << WEXITSTATUS(status);
+
+    auto store = Open();
+    ASSERT_NE(store, nullptr);
+    const uint64_t last = store->last_seq();
+    ASSERT_GT(last, 0u);
+    std::optional<Offset> offset = store->GetOffset("producer").value();
+    ASSERT_TRUE(offset.has_value());
+    EXPECT_EQ(offset->seq, last);
+    EXPECT_TRUE(store->Get(kState, EncodeU64(last)).value().has_value());
+    EXPECT_FALSE(store->Get(kState, EncodeU64(last + 1)).value().has_value());
+    std::vector<std::string> events;
+    ASSERT_TRUE(store->ReadOutbox(last - 1, 10, 1 << 20, &events).ok());
+    ASSERT_EQ(events.size(), 1u);
+    EXPECT_EQ(events[0], std::to_string(last));
+  }
+}
+
+}  // namespace
+}  // namespace lotse::store

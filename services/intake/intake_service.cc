@@ -1,0 +1,293 @@
+#include "services/intake/intake_service.h"
+
+#include "absl/strings/str_format.h"
+#include "common/format.h"
+#include "common/service/errors.h"
+#include "common/service/startup.h"
+#include "common/status_macros.h"
+#include "services/intake/validate.h"
+#include "spdlog/spdlog.h"
+
+namespace lotse::intake {
+namespace {
+
+using lotse::v1::IntakeReply;
+using lotse::v1::IntakeRequest;
+using lotse::v1::ReferralState;
+
+std::string Fingerprint(const google::protobuf::Message& message) {
+  std::string out;
+  google::protobuf::io::StringOutputStream stream(&out);
+  google::protobuf::io::CodedOutputStream coded(&stream);
+  coded.SetSerializationDeterministic(true);
+  message.SerializeToCodedStream(&coded);
+  coded.Trim();
+  return out;
+}
+
+}  // namespace
+
+IntakeService::IntakeService(const config::Config& config, std::unique_ptr<clock::Clock> clock,
+                             absl::TimeZone tz)
+    : config_(config), clock_(std::move(clock)), tz_(tz), random_(std::random_device{}()) {}
+
+absl::StatusOr<std::unique_ptr<IntakeService>> IntakeService::Create(
+    const config::Config& config, bus::Context& context, std::unique_ptr<clock::Clock> clock) {
+  absl::TimeZone tz;
+  if (!absl::LoadTimeZone(config.city.timezone, &tz)) {
+    return absl::InvalidArgumentError(StrCat("time zone '", config.city.timezone,
+                                             "' is unknown: install tzdata or fix city.timezone"));
+  }
+  std::unique_ptr<IntakeService> service(new IntakeService(config, std::move(clock), tz));
+  LOTSE_ASSIGN_OR_RETURN(store::Options store_options,
+                         service::MakeStoreOptions(config, config::Service::kIntake,
+                                                   {"state_referrals", "state_case_numbers"}));
+  LOTSE_ASSIGN_OR_RETURN(service->store_, store::Store::Open(store_options));
+  service->runner_ = std::make_unique<service::Runner>(
+      context, *service->store_, *service->clock_, *service,
+      service::MakeRunnerOptions(config, config::Service::kIntake, {config::Service::kRouting}));
+  LOTSE_RETURN_IF_ERROR(service->runner_->Start());
+  spdlog::info("intake ready: commands on {}, events on {}, store {} (epoch {:016x}, {} events)",
+               config.network.CommandEndpoint(config::Service::kIntake),
+               config.network.LogEndpoint(config::Service::kIntake), store_options.path,
+               service->store_->epoch(), service->store_->last_seq());
+  return service;
+}
+
+std::string IntakeService::ErrorReply(std::string_view body, const absl::Status& status) {
+  IntakeRequest request;
+  IntakeReply reply;
+  if (request.ParseFromArray(body.data(), static_cast<int>(body.size()))) {
+    reply.set_request_id(request.request_id());
+  }
+  *reply.mutable_error() = service::ToError(status);
+  return reply.SerializeAsString();
+}
+
+std::string IntakeService::HandleCommand(std::string_view body, store::Batch& batch,
+                                         absl::Time now) {
+  IntakeRequest request;
+  if (!request.ParseFromArray(body.data(), static_cast<int>(body.size()))) {
+    const std::string detail = service::TakeProtobufLog();
+    return ErrorReply("", absl::InvalidArgumentError(StrCat(
+                              "the request is not a valid lotse.v1.IntakeRequest",
+                              detail.empty() ? "" : ": ", detail)));
+  }
+  absl::StatusOr<IntakeReply> reply;
+  switch (request.command_case()) {
+    case IntakeRequest::kSubmit:
+      reply = Submit(request, batch, now);
+      break;
+    case IntakeRequest::kGet:
+      reply = Get(request, batch);
+      break;
+    case IntakeRequest::kFeedback:
+      reply = Feedback(request, batch, now);
+      break;
+    default:
+      reply = absl::InvalidArgumentError(
+          "the request names no command: use submit, get or feedback");
+  }
+  if (!reply.ok()) {
+    return ErrorReply(body, reply.status());
+  }
+  reply->set_request_id(request.request_id());
+  return reply->SerializeAsString();
+}
+
+absl::StatusOr<std::string> IntakeService::NextCaseNumber(store::Batch& batch, absl::Time now) {
+  const int64_t year = absl::ToCivilYear(now, tz_).year();
+  const std::string key = StrCat("case_counter/", year);
+  LOTSE_ASSIGN_OR_RETURN(std::optional<std::string> value, batch.Get(store::kMeta, key));
+  const uint64_t next = (value.has_value() ? store::DecodeU64(*value) : 0) + 1;
+  batch.Put(store::kMeta, key, store::EncodeU64(next));
+  return absl::StrFormat("%04d-%06d", year, next);
+}
+
+absl::StatusOr<IntakeReply> IntakeService::Submit(const IntakeRequest& request,
+                                                  store::Batch& batch, absl::Time now) {
+  const lotse::v1::SubmitReferralRequest& submit = request.submit();
+  LOTSE_RETURN_IF_ERROR(ValidateSubmit(config_, request.actor(), submit));
+  const std::string key = StrCat("submit/", request.actor().id(), "/", submit.idempotency_key());
+  const std::string fingerprint = Fingerprint(submit.referral());
+  LOTSE_ASSIGN_OR_RETURN(std::optional<std::string> stored,
+                         service::FindStoredReply(batch, key, fingerprint));
+  IntakeReply reply;
+  if (stored.has_value()) {
+    if (!reply.ParseFromString(*stored)) {
+      return absl::DataLossError("a stored reply is damaged");
+    }
+    return reply;
+  }
+  ReferralState state;
+  state.set_referral_id(absl::StrFormat("r%016x", random_()));
+  LOTSE_ASSIGN_OR_RETURN(std::string case_number, NextCaseNumber(batch, now));
+  state.set_case_number(case_number);
+  *state.mutable_referral() = submit.referral();
+  if (state.referral().priority() == lotse::v1::PRIORITY_UNSPECIFIED) {
+    state.mutable_referral()->set_priority(lotse::v1::PRIORITY_NORMAL);
+  }
+  state.set_submitted_at_us(clock::ToMicros(now));
+  state.set_updated_at_us(clock::ToMicros(now));
+  state.set_status(lotse::v1::REFERRAL_STATUS_SUBMITTED);
+  referrals_.Put(batch, state);
+
+  lotse::v1::Envelope event;
+  event.set_referral_id(state.referral_id());
+  event.set_case_number(state.case_number());
+  *event.mutable_actor() = request.actor();
+  *event.mutable_referral_submitted()->mutable_referral() = state.referral();
+  event.mutable_referral_submitted()->set_submitted_at_us(state.submitted_at_us());
+  service::Emit(batch, *store_, "intake", now, event);
+
+  lotse::v1::SubmitReferralReply* submitted = reply.mutable_submitted();
+  submitted->set_referral_id(state.referral_id());
+  submitted->set_case_number(state.case_number());
+  submitted->set_submitted_at_us(state.submitted_at_us());
+  service::StoreReply(batch, key, fingerprint, reply.SerializeAsString(), now);
+  spdlog::info("referral {} ({}) submitted by office {} on topic {}", state.case_number(),
+               state.referral_id(), state.referral().office(), state.referral().topic());
+  return reply;
+}
+
+absl::StatusOr<ReferralState> IntakeService::FindForOffice(const store::Batch& batch,
+                                                           std::string_view ref,
+                                                           std::string_view office) {
+  LOTSE_ASSIGN_OR_RETURN(std::optional<ReferralState> state, referrals_.Find(batch, ref));
+  if (!state.has_value() || state->referral().office() != office) {
+    return service::FieldError(absl::StatusCode::kNotFound, "ref",
+                               StrCat("office ", office, " has no referral '", ref,
+                                      "': check the case number"));
+  }
+  return *std::move(state);
+}
+
+absl::StatusOr<IntakeReply> IntakeService::Get(const IntakeRequest& request,
+                                               store::Batch& batch) {
+  LOTSE_RETURN_IF_ERROR(CheckOfficeActor(config_, request.actor()));
+  LOTSE_RETURN_IF_ERROR(service::CheckText("ref", request.get().ref(), 64, true));
+  LOTSE_ASSIGN_OR_RETURN(ReferralState state,
+                         FindForOffice(batch, request.get().ref(), request.actor().id()));
+  IntakeReply reply;
+  *reply.mutable_referral() = std::move(state);
+  return reply;
+}
+
+absl::StatusOr<IntakeReply> IntakeService::Feedback(const IntakeRequest& request,
+                                                    store::Batch& batch, absl::Time now) {
+  const lotse::v1::SubmitFeedbackRequest& feedback = request.feedback();
+  LOTSE_RETURN_IF_ERROR(CheckOfficeActor(config_, request.actor()));
+  LOTSE_RETURN_IF_ERROR(ValidateFeedback(config_, feedback));
+  const std::string key =
+      StrCat("feedback/", request.actor().id(), "/", feedback.idempotency_key());
+  const std::string fingerprint = Fingerprint(feedback);
+  LOTSE_ASSIGN_OR_RETURN(std::optional<std::string> stored,
+                         service::FindStoredReply(batch, key, fingerprint));
+  IntakeReply reply;
+  if (stored.has_value()) {
+    if (!reply.ParseFromString(*stored)) {
+      return absl::DataLossError("a stored reply is damaged");
+    }
+    return reply;
+  }
+  LOTSE_ASSIGN_OR_RETURN(ReferralState state,
+                         FindForOffice(batch, feedback.ref(), request.actor().id()));
+  if (state.feedback().submitted_at_us() != 0) {
+    return service::FieldError(absl::StatusCode::kFailedPrecondition, "ref",
+                               StrCat("referral ", state.case_number(),
+                                      " already has feedback; it cannot be given twice"));
+  }
+  if (state.status() != lotse::v1::REFERRAL_STATUS_ANSWERED) {
+    return service::FieldError(
+        absl::StatusCode::kFailedPrecondition, "ref",
+        StrCat("referral ", state.case_number(), " has not been answered yet; give feedback "
+                                                 "after the answer arrives ('lotse status')"));
+  }
+  lotse::v1::Feedback* given = state.mutable_feedback();
+  given->set_rating(feedback.rating());
+  given->set_resolved(feedback.resolved());
+  given->set_comment(feedback.comment());
+  given->set_submitted_at_us(clock::ToMicros(now));
+  state.set_updated_at_us(clock::ToMicros(now));
+  referrals_.Put(batch, state);
+
+  lotse::v1::Envelope event;
+  event.set_referral_id(state.referral_id());
+  event.set_case_number(state.case_number());
+  *event.mutable_actor() = request.actor();
+  lotse::v1::FeedbackSubmitted* submitted = event.mutable_feedback_submitted();
+  submitted->set_office(request.actor().id());
+  submitted->set_rating(feedback.rating());
+  submitted->set_resolved(feedback.resolved());
+  submitted->set_comment(feedback.comment());
+  service::Emit(batch, *store_, "intake", now, event);
+
+  *reply.mutable_referral() = state;
+  service::StoreReply(batch, key, fingerprint, reply.SerializeAsString(), now);
+  spdlog::info("feedback for referral {} from office {}: rating {}, resolved {}",
+               state.case_number(), request.actor().id(), feedback.rating(), feedback.resolved());
+  return reply;
+}
+
+absl::Status IntakeService::ApplyEvent(const lotse::v1::Envelope& event, store::Batch& batch,
+                                       absl::Time /*now*/) {
+  LOTSE_ASSIGN_OR_RETURN(std::optional<ReferralState> found,
+                         referrals_.Find(batch, event.referral_id()));
+  if (!found.has_value()) {
+    return absl::NotFoundError(StrCat("routing reported on referral ", event.referral_id(),
+                                      " which intake does not know"));
+  }
+  ReferralState& state = *found;
+  switch (event.payload_case()) {
+    case lotse::v1::Envelope::kReferralRouted: {
+      const lotse::v1::ReferralRouted& routed = event.referral_routed();
+      state.set_status(lotse::v1::REFERRAL_STATUS_ROUTED);
+      state.set_assignee(routed.assignee());
+      state.set_responsible_department(routed.responsible_department());
+      state.set_key_account(routed.key_account());
+      state.set_due_at_us(routed.due_at_us());
+      state.set_warn_at_us(routed.warn_at_us());
+      state.set_routed_at_us(event.occurred_at_us());
+      state.set_route_reason(routed.reason());
+      break;
+    }
+    case lotse::v1::Envelope::kClaimed:
+      state.set_status(lotse::v1::REFERRAL_STATUS_CLAIMED);
+      state.set_claimed_by(event.claimed().user());
+      break;
+    case lotse::v1::Envelope::kUnclaimed:
+      state.set_status(lotse::v1::REFERRAL_STATUS_ROUTED);
+      state.clear_claimed_by();
+      break;
+    case lotse::v1::Envelope::kForwarded:
+      state.set_status(lotse::v1::REFERRAL_STATUS_ROUTED);
+      state.set_assignee(event.forwarded().to());
+      state.set_due_at_us(event.forwarded().due_at_us());
+      state.set_forward_count(event.forwarded().forward_count());
+      state.clear_claimed_by();
+      state.set_warned(false);
+      state.set_escalated(false);
+      break;
+    case lotse::v1::Envelope::kAnswered:
+      state.set_status(lotse::v1::REFERRAL_STATUS_ANSWERED);
+      *state.mutable_answer() = event.answered().answer();
+      break;
+    case lotse::v1::Envelope::kEscalated:
+      if (event.escalated().level() == lotse::v1::ESCALATION_LEVEL_BREACH) {
+        state.set_escalated(true);
+      } else {
+        state.set_warned(true);
+      }
+      break;
+    case lotse::v1::Envelope::kClosed:
+      state.set_status(lotse::v1::REFERRAL_STATUS_CLOSED);
+      break;
+    default:
+      return absl::OkStatus();  // consultations are the departments' business
+  }
+  state.set_updated_at_us(event.occurred_at_us());
+  referrals_.Put(batch, state);
+  return absl::OkStatus();
+}
+
+}  // namespace lotse::intake

@@ -1,0 +1,62 @@
+#pragma once
+
+#include <memory>
+#include <random>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "common/bus/socket.h"
+#include "common/clock/clock.h"
+#include "common/config/config.h"
+#include "common/service/referral_table.h"
+#include "common/service/runner.h"
+#include "common/store/store.h"
+#include "lotse/v1/intake.pb.h"
+
+namespace lotse::intake {
+
+// The intake service: accepts referrals and feedback from citizen offices, answers an office's
+// status queries, and mirrors routing's events into the office's view of each referral.
+// Owns its store and runner; runs on one thread.
+class IntakeService final : public service::Handler {
+ public:
+  static constexpr store::Cf kReferrals = store::kFirstStateFamily;
+  static constexpr store::Cf kCaseNumbers = store::kFirstStateFamily + 1;
+
+  // Opens the store under config.data_dir/intake and binds the endpoints.
+  static absl::StatusOr<std::unique_ptr<IntakeService>> Create(
+      const config::Config& config, bus::Context& context,
+      std::unique_ptr<clock::Clock> clock);
+  absl::Status Run(service::StopSignal& stop) { return runner_->Run(stop); }
+
+  std::string HandleCommand(std::string_view body, store::Batch& batch, absl::Time now) override;
+  std::string ErrorReply(std::string_view body, const absl::Status& status) override;
+  absl::Status ApplyEvent(const lotse::v1::Envelope& event, store::Batch& batch,
+                          absl::Time now) override;
+
+ private:
+  IntakeService(const config::Config& config, std::unique_ptr<clock::Clock> clock,
+                absl::TimeZone tz);
+  absl::StatusOr<lotse::v1::IntakeReply> Submit(const lotse::v1::IntakeRequest& request,
+                                                store::Batch& batch, absl::Time now);
+  absl::StatusOr<lotse::v1::IntakeReply> Get(const lotse::v1::IntakeRequest& request,
+                                             store::Batch& batch);
+  absl::StatusOr<lotse::v1::IntakeReply> Feedback(const lotse::v1::IntakeRequest& request,
+                                                  store::Batch& batch, absl::Time now);
+  // The office's own referral `ref`, or NotFound.
+  absl::StatusOr<lotse::v1::ReferralState> FindForOffice(const store::Batch& batch,
+                                                         std::string_view ref,
+                                                         std::string_view office);
+  absl::StatusOr<std::string> NextCaseNumber(store::Batch& batch, absl::Time now);
+
+  const config::Config config_;
+  std::unique_ptr<clock::Clock> clock_;
+  absl::TimeZone tz_;
+  std::unique_ptr<store::Store> store_;
+  std::unique_ptr<service::Runner> runner_;
+  service::ReferralTable referrals_{kReferrals, kCaseNumbers};
+  std::mt19937_64 random_;
+};
+
+}  // namespace lotse::intake

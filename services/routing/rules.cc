@@ -1,0 +1,87 @@
+#include "services/routing/rules.h"
+
+#include "absl/strings/numbers.h"
+#include "common/format.h"
+#include "common/status_macros.h"
+
+namespace lotse::routing {
+
+absl::StatusOr<Rules> Rules::Create(const config::Config& config) {
+  Rules rules(config);
+  LOTSE_ASSIGN_OR_RETURN(calendar::State state, calendar::ParseState(config.city.state));
+  absl::TimeZone tz;
+  if (!absl::LoadTimeZone(config.city.timezone, &tz)) {
+    return absl::InvalidArgumentError(StrCat("time zone '", config.city.timezone, "' is unknown"));
+  }
+  std::vector<absl::CivilDay> closed;
+  for (const std::string& day : config.city.closing_days) {
+    absl::CivilDay parsed;
+    if (!absl::ParseCivilTime(day, &parsed)) {
+      return absl::InvalidArgumentError(StrCat("closing day '", day, "' is not YYYY-MM-DD"));
+    }
+    closed.push_back(parsed);
+  }
+  for (const config::Department& d : config.departments) {
+    LOTSE_ASSIGN_OR_RETURN(calendar::WeeklyHours hours, calendar::ParseWeeklyHours(d.office_hours));
+    rules.calendars_.emplace(d.id, calendar::BusinessCalendar(state, hours, closed, tz));
+    rules.clocks_.emplace(d.id, Clock{d.sla_hours, d.id});
+  }
+  for (const config::KeyAccount& k : config.key_accounts) {
+    const config::Department* home = config.FindDepartment(k.department);
+    if (home == nullptr) {
+      return absl::InvalidArgumentError(
+          StrCat("key account manager ", k.id, " has unknown department ", k.department));
+    }
+    rules.clocks_.emplace(k.id, Clock{home->sla_hours, home->id});
+  }
+  return rules;
+}
+
+absl::StatusOr<Decision> Rules::Route(std::string_view office, std::string_view topic,
+                                      std::string_view company_id) const {
+  const config::Topic* t = config_.FindTopic(topic);
+  if (t == nullptr) {
+    return absl::NotFoundError(StrCat("topic '", topic, "' is not configured"));
+  }
+  Decision decision;
+  decision.responsible_department = t->department;
+  decision.reason = StrCat("topic ", topic, " belongs to ", t->department);
+  for (const config::Override& o : config_.routing.overrides) {
+    if (o.office == office && o.topic == topic) {
+      decision.responsible_department = o.department;
+      decision.reason = StrCat("office ", office, " sends topic ", topic, " to ", o.department);
+      break;
+    }
+  }
+  if (!IsDepartment(decision.responsible_department)) {
+    decision.responsible_department = config_.routing.default_department;
+    decision.reason = "no rule matched: default department";
+  }
+  decision.assignee = decision.responsible_department;
+  if (const config::KeyAccount* kam = config_.KeyAccountForCompany(company_id); kam != nullptr) {
+    decision.key_account = kam->id;
+    decision.assignee = kam->id;
+    decision.reason = StrCat("company ", company_id, " has key account manager ", kam->name,
+                             " (", kam->id, "); ", decision.reason);
+  }
+  return decision;
+}
+
+bool Rules::IsAssignee(std::string_view id) const { return clocks_.find(id) != clocks_.end(); }
+
+bool Rules::IsDepartment(std::string_view id) const {
+  return calendars_.find(id) != calendars_.end();
+}
+
+Deadlines Rules::Schedule(std::string_view assignee, absl::Time from) const {
+  auto clock = clocks_.find(assignee);
+  if (clock == clocks_.end()) {
+    clock = clocks_.find(config_.routing.default_department);
+  }
+  const calendar::BusinessCalendar& cal = calendars_.at(clock->second.department);
+  const absl::Duration sla = absl::Hours(clock->second.sla_hours);
+  return Deadlines{cal.AddBusinessTime(from, sla * config_.routing.warning_share),
+                   cal.AddBusinessTime(from, sla)};
+}
+
+}  // namespace lotse::routing
