@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# One command to a running set: installs what is missing, builds, and starts every service on
+# the embedded sample city with data in ./var. Arguments go to `lotse up` (e.g. --port-base).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash deploy/install-deps.sh
+bash deploy/build.sh
+exec build/bin/lotse up "$@"

@@ -1,0 +1,286 @@
+#include "tests/integration/lotse_set.h"
+
+#include <random>
+
+#include "absl/strings/str_format.h"
+#include "common/format.h"
+#include "gtest/gtest.h"
+#include "lotse/v1/log.pb.h"
+#include "tests/support/wait.h"
+
+namespace lotse::test {
+
+std::string NewKey() {
+  static std::mt19937_64 random{std::random_device{}()};
+  return absl::StrFormat("k%016x", random());
+}
+
+LotseSet::LotseSet(SetOptions options)
+    : options_(std::move(options)),
+      port_base_(FindFreePortBase(8)),
+      context_(std::make_unique<bus::Context>()) {
+  if (!options_.config_toml.empty()) {
+    config_path_ = dir_.Join("lotse.toml");
+    EXPECT_TRUE(WriteFile(config_path_, options_.config_toml).ok());
+  }
+  bus::SocketOptions socket_options;
+  socket_options.linger_ms = 0;
+  intake_ = std::make_unique<bus::CommandClient>(
+      *context_, StrCat("tcp://127.0.0.1:", port_base_), socket_options, options_.client_timeout,
+      options_.client_retries);
+  routing_ = std::make_unique<bus::CommandClient>(
+      *context_, StrCat("tcp://127.0.0.1:", port_base_ + 2), socket_options,
+      options_.client_timeout, options_.client_retries);
+}
+
+LotseSet::~LotseSet() {
+  intake_.reset();
+  routing_.reset();
+  processes_.clear();  // SIGKILLs leftovers
+}
+
+std::string LotseSet::Binary(const std::string& service) const {
+  if (service == "intake") {
+    return LOTSE_INTAKE_BIN;
+  }
+  if (service == "routing") {
+    return LOTSE_ROUTING_BIN;
+  }
+  ADD_FAILURE() << "unknown service " << service;
+  return "";
+}
+
+std::vector<std::string> LotseSet::Args() const {
+  std::vector<std::string> args = {"--data-dir", dir_.Join("data"), "--port-base",
+                                   std::to_string(port_base_)};
+  if (!config_path_.empty()) {
+    args.insert(args.end(), {"--config", config_path_});
+  }
+  if (options_.clock_speedup != 1.0) {
+    args.insert(args.end(), {"--clock-speedup", absl::StrFormat("%g", options_.clock_speedup)});
+  }
+  if (!options_.clock_start.empty()) {
+    args.insert(args.end(), {"--clock-start", options_.clock_start});
+  }
+  return args;
+}
+
+void LotseSet::Start(const std::string& service) {
+  processes_.erase(service);
+  absl::StatusOr<std::unique_ptr<Process>> p =
+      Process::Start(Binary(service), Args(), {}, dir_.Join(service + ".log"));
+  ASSERT_TRUE(p.ok()) << p.status();
+  processes_[service] = std::move(*p);
+  // Ready when it answers a command (any structured reply will do).
+  const bool up = Eventually(
+      [&] {
+        if (!processes_[service]->Running()) {
+          return true;
+        }
+        return Raw(service, {"ping"}, absl::Milliseconds(200)).has_value();
+      },
+      absl::Seconds(15));
+  ASSERT_TRUE(up && processes_[service]->Running())
+      << service << " did not come up:\n" << Log(service);
+}
+
+void LotseSet::StartAll() {
+  Start("intake");
+  Start("routing");
+}
+
+void LotseSet::Kill(const std::string& service) {
+  if (auto it = processes_.find(service); it != processes_.end()) {
+    it->second->Kill();
+  }
+}
+
+int LotseSet::Terminate(const std::string& service) {
+  absl::StatusOr<int> code = processes_.at(service)->Terminate(absl::Seconds(2));
+  EXPECT_TRUE(code.ok()) << service << " did not stop within 2 s after SIGTERM";
+  return code.ok() ? *code : -1;
+}
+
+bool LotseSet::Running(const std::string& service) {
+  auto it = processes_.find(service);
+  return it != processes_.end() && it->second->Running();
+}
+
+pid_t LotseSet::Pid(const std::string& service) { return processes_.at(service)->pid(); }
+
+std::string LotseSet::Log(const std::string& service) const {
+  return ReadFile(dir_.Join(service + ".log"));
+}
+
+int LotseSet::Index(const std::string& service) const { return service == "intake" ? 0 : 1; }
+
+std::optional<std::vector<std::string>> LotseSet::Raw(const std::string& service,
+                                                      const std::vector<std::string>& frames,
+                                                      absl::Duration timeout) {
+  bus::SocketOptions socket_options;
+  socket_options.linger_ms = 0;
+  absl::StatusOr<bus::Socket> socket =
+      bus::Socket::Create(*context_, zmq::socket_type::dealer, socket_options);
+  if (!socket.ok() ||
+      !socket->Connect(StrCat("tcp://127.0.0.1:", port_base_ + 2 * Index(service))).ok() ||
+      !socket->Send(frames).ok()) {
+    return std::nullopt;
+  }
+  absl::StatusOr<bool> readable = socket->WaitReadable(timeout);
+  if (!readable.ok() || !*readable) {
+    return std::nullopt;
+  }
+  absl::StatusOr<std::optional<bus::Frames>> reply = socket->Receive();
+  if (!reply.ok() || !reply->has_value()) {
+    return std::nullopt;
+  }
+  return **reply;
+}
+
+absl::StatusOr<lotse::v1::IntakeReply> LotseSet::Intake(lotse::v1::IntakeRequest request) {
+  request.set_request_id(StrCat("t", ++next_id_));
+  absl::StatusOr<std::string> bytes = intake_->Call(request.SerializeAsString());
+  if (!bytes.ok()) {
+    return bytes.status();
+  }
+  lotse::v1::IntakeReply reply;
+  if (!reply.ParseFromString(*bytes) || reply.request_id() != request.request_id()) {
+    return absl::DataLossError("intake sent a reply that does not belong to the request");
+  }
+  return reply;
+}
+
+absl::StatusOr<lotse::v1::RoutingReply> LotseSet::Routing(lotse::v1::RoutingRequest request) {
+  request.set_request_id(StrCat("t", ++next_id_));
+  absl::StatusOr<std::string> bytes = routing_->Call(request.SerializeAsString());
+  if (!bytes.ok()) {
+    return bytes.status();
+  }
+  lotse::v1::RoutingReply reply;
+  if (!reply.ParseFromString(*bytes) || reply.request_id() != request.request_id()) {
+    return absl::DataLossError("routing sent a reply that does not belong to the request");
+  }
+  return reply;
+}
+
+absl::StatusOr<lotse::v1::IntakeReply> LotseSet::Submit(const std::string& office,
+                                                        const std::string& topic,
+                                                        const std::string& company_id,
+                                                        const std::string& key) {
+  lotse::v1::IntakeRequest request;
+  request.mutable_actor()->set_kind(lotse::v1::ACTOR_KIND_OFFICE);
+  request.mutable_actor()->set_id(office);
+  lotse::v1::SubmitReferralRequest* submit = request.mutable_submit();
+  submit->set_idempotency_key(key.empty() ? NewKey() : key);
+  lotse::v1::Referral* r = submit->mutable_referral();
+  r->set_office(office);
+  r->set_company_id(company_id);
+  r->set_company_name(StrCat("Firma ", company_id, " GmbH"));
+  r->set_topic(topic);
+  r->set_subject("Frage zur Genehmigung");
+  r->set_text("Welche Unterlagen brauchen wir, und wie lange dauert es?");
+  r->mutable_contact()->set_name("Erika Mustermann");
+  return Intake(request);
+}
+
+absl::StatusOr<lotse::v1::IntakeReply> LotseSet::Status(const std::string& office,
+                                                        const std::string& ref) {
+  lotse::v1::IntakeRequest request;
+  request.mutable_actor()->set_kind(lotse::v1::ACTOR_KIND_OFFICE);
+  request.mutable_actor()->set_id(office);
+  request.mutable_get()->set_ref(ref);
+  return Intake(request);
+}
+
+absl::StatusOr<lotse::v1::IntakeReply> LotseSet::Feedback(const std::string& office,
+                                                          const std::string& ref, int rating,
+                                                          bool resolved) {
+  lotse::v1::IntakeRequest request;
+  request.mutable_actor()->set_kind(lotse::v1::ACTOR_KIND_OFFICE);
+  request.mutable_actor()->set_id(office);
+  lotse::v1::SubmitFeedbackRequest* f = request.mutable_feedback();
+  f->set_idempotency_key(NewKey());
+  f->set_ref(ref);
+  f->set_rating(rating);
+  f->set_resolved(resolved);
+  f->set_comment("Schnell und hilfreich.");
+  return Intake(request);
+}
+
+absl::StatusOr<lotse::v1::RoutingReply> LotseSet::Worklist(const std::string& department) {
+  lotse::v1::RoutingRequest request;
+  request.mutable_actor()->set_kind(lotse::v1::ACTOR_KIND_DEPARTMENT);
+  request.mutable_actor()->set_id(department);
+  request.mutable_worklist()->set_assignee(department);
+  return Routing(request);
+}
+
+absl::StatusOr<lotse::v1::RoutingReply> LotseSet::Act(const std::string& department,
+                                                      const std::string& user,
+                                                      lotse::v1::RoutingRequest request) {
+  request.mutable_actor()->set_kind(lotse::v1::ACTOR_KIND_DEPARTMENT);
+  request.mutable_actor()->set_id(department);
+  request.mutable_actor()->set_user(user);
+  if (request.idempotency_key().empty()) {
+    request.set_idempotency_key(NewKey());
+  }
+  return Routing(request);
+}
+
+absl::StatusOr<uint64_t> LotseSet::LogHead(const std::string& service) {
+  bus::SocketOptions socket_options;
+  socket_options.linger_ms = 0;
+  absl::StatusOr<bus::Socket> socket =
+      bus::Socket::Create(*context_, zmq::socket_type::dealer, socket_options);
+  if (!socket.ok()) {
+    return socket.status();
+  }
+  if (absl::Status s =
+          socket->Connect(StrCat("tcp://127.0.0.1:", port_base_ + 2 * Index(service) + 1));
+      !s.ok()) {
+    return s;
+  }
+  lotse::v1::FetchRequest fetch;
+  fetch.set_stream(service);
+  fetch.set_after_seq(UINT64_MAX / 2);  // beyond any head: answered at once or after the bound
+  fetch.set_max_events(1);
+  fetch.set_consumer("test");
+  if (absl::Status s = socket->Send({fetch.SerializeAsString()}); !s.ok()) {
+    return s;
+  }
+  absl::StatusOr<bool> readable = socket->WaitReadable(absl::Seconds(5));
+  if (!readable.ok() || !*readable) {
+    return absl::UnavailableError("no fetch reply");
+  }
+  absl::StatusOr<std::optional<bus::Frames>> frames = socket->Receive();
+  lotse::v1::FetchReply reply;
+  if (!frames.ok() || !frames->has_value() || !reply.ParseFromString((**frames)[0])) {
+    return absl::DataLossError("bad fetch reply");
+  }
+  return reply.head_seq();
+}
+
+std::vector<std::string> LotseSet::Assignees() {
+  lotse::v1::RoutingRequest request;
+  request.mutable_actor()->set_kind(lotse::v1::ACTOR_KIND_OPS);
+  request.mutable_actor()->set_id("test");
+  request.mutable_directory();
+  std::vector<std::string> out;
+  absl::StatusOr<lotse::v1::RoutingReply> reply = Routing(request);
+  EXPECT_TRUE(reply.ok()) << reply.status();
+  if (reply.ok()) {
+    for (const auto& d : reply->directory().departments()) {
+      out.push_back(d.id());
+    }
+    for (const auto& k : reply->directory().key_accounts()) {
+      out.push_back(k.id());
+    }
+  }
+  return out;
+}
+
+bool LotseSet::Eventually(const std::function<bool()>& pred, absl::Duration deadline) {
+  return WaitUntil(pred, deadline, absl::Milliseconds(25));
+}
+
+}  // namespace lotse::test

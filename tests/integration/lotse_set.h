@@ -1,0 +1,98 @@
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "common/bus/command.h"
+#include "lotse/v1/intake.pb.h"
+#include "lotse/v1/routing.pb.h"
+#include "tests/support/process.h"
+#include "tests/support/temp_dir.h"
+
+namespace lotse::test {
+
+struct SetOptions {
+  double clock_speedup = 1.0;
+  std::string clock_start;  // RFC 3339; empty = real time
+  std::string config_toml;  // empty = the embedded sample city
+  absl::Duration client_timeout = absl::Milliseconds(1500);
+  int client_retries = 1;
+};
+
+// The real service binaries of one test, on free TCP ports, with data and logs in a temp dir.
+// Talks to them over their real sockets with the bus's command client. The destructor SIGKILLs
+// whatever still runs. Use from the test's main thread.
+class LotseSet {
+ public:
+  explicit LotseSet(SetOptions options = {});
+  ~LotseSet();
+
+  // Starts (or restarts) a service by name: "intake" or "routing". Waits until it answers.
+  void Start(const std::string& service);
+  void StartAll();
+  void Kill(const std::string& service);  // SIGKILL + reap
+  // SIGTERM; returns the exit code (expected 0 within 2 s).
+  int Terminate(const std::string& service);
+  bool Running(const std::string& service);
+  pid_t Pid(const std::string& service);
+  // The service's log so far, for failure messages.
+  std::string Log(const std::string& service) const;
+
+  absl::StatusOr<lotse::v1::IntakeReply> Intake(lotse::v1::IntakeRequest request);
+  absl::StatusOr<lotse::v1::RoutingReply> Routing(lotse::v1::RoutingRequest request);
+  // Sends raw frames to a service's command endpoint and returns the raw reply, if any.
+  std::optional<std::vector<std::string>> Raw(const std::string& service,
+                                              const std::vector<std::string>& frames,
+                                              absl::Duration timeout = absl::Seconds(2));
+
+  // Convenience commands. `key` "" = a fresh idempotency key.
+  absl::StatusOr<lotse::v1::IntakeReply> Submit(const std::string& office,
+                                                const std::string& topic,
+                                                const std::string& company_id,
+                                                const std::string& key = "");
+  absl::StatusOr<lotse::v1::IntakeReply> Status(const std::string& office,
+                                                const std::string& ref);
+  absl::StatusOr<lotse::v1::IntakeReply> Feedback(const std::string& office,
+                                                  const std::string& ref, int rating,
+                                                  bool resolved);
+  absl::StatusOr<lotse::v1::RoutingReply> Worklist(const std::string& department);
+  // A changing routing command as `department`/`user`; fill exactly one command in `request`.
+  absl::StatusOr<lotse::v1::RoutingReply> Act(const std::string& department,
+                                              const std::string& user,
+                                              lotse::v1::RoutingRequest request);
+  // Head seq of a producer's event log (asked over its log endpoint).
+  absl::StatusOr<uint64_t> LogHead(const std::string& service);
+
+  // Every configured department and key account manager.
+  std::vector<std::string> Assignees();
+  // Waits until `pred` holds, polling; true if it did within `deadline`.
+  bool Eventually(const std::function<bool()>& pred, absl::Duration deadline = absl::Seconds(10));
+
+  int port_base() const { return port_base_; }
+  const std::string& dir() const { return dir_.path(); }
+  std::string Binary(const std::string& service) const;
+
+ private:
+  std::vector<std::string> Args() const;
+  int Index(const std::string& service) const;
+
+  SetOptions options_;
+  TempDir dir_;
+  int port_base_;
+  std::string config_path_;
+  std::map<std::string, std::unique_ptr<Process>> processes_;
+  std::unique_ptr<bus::Context> context_;
+  std::unique_ptr<bus::CommandClient> intake_;
+  std::unique_ptr<bus::CommandClient> routing_;
+  uint64_t next_id_ = 0;
+};
+
+// A fresh random key.
+std::string NewKey();
+
+}  // namespace lotse::test
