@@ -7,10 +7,48 @@
 
 #include "common/format.h"
 #include "common/status_macros.h"
+#include "spdlog/pattern_formatter.h"
 #include "spdlog/sinks/stdout_sinks.h"
 #include "spdlog/spdlog.h"
 
 namespace lotse::log {
+namespace {
+
+// `%*`: the message as the inside of a JSON string (quotes, backslashes, control characters
+// escaped), so every line stays one valid JSON object.
+class JsonMessage final : public spdlog::custom_flag_formatter {
+ public:
+  void format(const spdlog::details::log_msg& msg, const std::tm& /*time*/,
+              spdlog::memory_buf_t& dest) override {
+    for (char c : std::string_view(msg.payload.data(), msg.payload.size())) {
+      switch (c) {
+        case '"':
+          dest.append(std::string_view("\\\""));
+          break;
+        case '\\':
+          dest.append(std::string_view("\\\\"));
+          break;
+        case '\n':
+          dest.append(std::string_view("\\n"));
+          break;
+        case '\t':
+          dest.append(std::string_view("\\t"));
+          break;
+        default:
+          if (static_cast<unsigned char>(c) < 0x20) {
+            fmt::format_to(std::back_inserter(dest), "\\u{:04x}", static_cast<int>(c));
+          } else {
+            dest.push_back(c);
+          }
+      }
+    }
+  }
+  std::unique_ptr<custom_flag_formatter> clone() const override {
+    return std::make_unique<JsonMessage>();
+  }
+};
+
+}  // namespace
 
 absl::Status Init(std::string_view service, std::string_view level, std::string_view format) {
   const spdlog::level::level_enum parsed = spdlog::level::from_str(std::string(level));
@@ -18,13 +56,15 @@ absl::Status Init(std::string_view service, std::string_view level, std::string_
     return absl::InvalidArgumentError(StrCat(
         "log level '", level, "' is unknown: use trace, debug, info, warn, error or critical"));
   }
-  auto logger = spdlog::stderr_logger_mt(std::string(service));
+  // Not registered by name, so Init may run again (tests) without a clash.
+  auto logger = std::make_shared<spdlog::logger>(
+      std::string(service), std::make_shared<spdlog::sinks::stderr_sink_mt>());
   if (format == "json") {
-    // The message is escaped by the caller-side formatter below only for quotes and
-    // backslashes; spdlog 1.10 has no JSON formatter of its own.
-    logger->set_pattern(StrCat(R"({"time":"%Y-%m-%dT%H:%M:%S.%fZ","level":"%l","service":")",
-                                     service, R"(","pid":%P,"message":"%v"})"),
-                        spdlog::pattern_time_type::utc);
+    auto formatter = std::make_unique<spdlog::pattern_formatter>(spdlog::pattern_time_type::utc);
+    formatter->add_flag<JsonMessage>('*').set_pattern(
+        StrCat(R"({"time":"%Y-%m-%dT%H:%M:%S.%fZ","level":"%l","service":")", service,
+               R"(","pid":%P,"message":"%*"})"));
+    logger->set_formatter(std::move(formatter));
   } else if (format == "text") {
     logger->set_pattern(StrCat("%Y-%m-%d %H:%M:%S.%e %^%-5l%$ ", service, ": %v"));
   } else {
