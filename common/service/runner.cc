@@ -5,6 +5,8 @@
 #include "common/format.h"
 #include "absl/strings/str_format.h"
 #include "common/status_macros.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "lotse/v1/common.pb.h"
 #include "spdlog/spdlog.h"
 
@@ -233,6 +235,16 @@ absl::StatusOr<std::optional<std::string>> FindStoredReply(const store::Batch& b
         "new request, or repeat the original request unchanged");
   }
   return std::move(*record.mutable_reply());
+}
+
+std::string Fingerprint(const google::protobuf::Message& message) {
+  std::string out;
+  google::protobuf::io::StringOutputStream stream(&out);
+  google::protobuf::io::CodedOutputStream coded(&stream);
+  coded.SetSerializationDeterministic(true);
+  message.SerializeToCodedStream(&coded);
+  coded.Trim();
+  return out;
 }
 
 void StoreReply(store::Batch& batch, std::string_view key, std::string_view fingerprint,

@@ -90,6 +90,26 @@ void Emit(store::Batch& batch, const store::Store& store, std::string_view strea
 absl::StatusOr<std::optional<std::string>> FindStoredReply(const store::Batch& batch,
                                                            std::string_view key,
                                                            std::string_view fingerprint);
+// The same, parsed as the service's reply message.
+template <typename Reply>
+absl::StatusOr<std::optional<Reply>> FindStoredReplyAs(const store::Batch& batch,
+                                                       std::string_view key,
+                                                       std::string_view fingerprint) {
+  absl::StatusOr<std::optional<std::string>> stored = FindStoredReply(batch, key, fingerprint);
+  if (!stored.ok()) {
+    return stored.status();
+  }
+  if (!stored->has_value()) {
+    return std::nullopt;
+  }
+  Reply reply;
+  if (!reply.ParseFromString(**stored)) {
+    return absl::DataLossError("a stored reply is damaged");
+  }
+  return reply;
+}
+// Deterministic serialization of `message`, to tell a retry from a different request.
+std::string Fingerprint(const google::protobuf::Message& message);
 void StoreReply(store::Batch& batch, std::string_view key, std::string_view fingerprint,
                 std::string_view reply, absl::Time now);
 

@@ -15,16 +15,6 @@ using lotse::v1::IntakeReply;
 using lotse::v1::IntakeRequest;
 using lotse::v1::ReferralState;
 
-std::string Fingerprint(const google::protobuf::Message& message) {
-  std::string out;
-  google::protobuf::io::StringOutputStream stream(&out);
-  google::protobuf::io::CodedOutputStream coded(&stream);
-  coded.SetSerializationDeterministic(true);
-  message.SerializeToCodedStream(&coded);
-  coded.Trim();
-  return out;
-}
-
 }  // namespace
 
 IntakeService::IntakeService(const config::Config& config, std::unique_ptr<clock::Clock> clock,
@@ -109,16 +99,13 @@ absl::StatusOr<IntakeReply> IntakeService::Submit(const IntakeRequest& request,
   const lotse::v1::SubmitReferralRequest& submit = request.submit();
   LOTSE_RETURN_IF_ERROR(ValidateSubmit(config_, request.actor(), submit));
   const std::string key = StrCat("submit/", request.actor().id(), "/", submit.idempotency_key());
-  const std::string fingerprint = Fingerprint(submit.referral());
-  LOTSE_ASSIGN_OR_RETURN(std::optional<std::string> stored,
-                         service::FindStoredReply(batch, key, fingerprint));
-  IntakeReply reply;
+  const std::string fingerprint = service::Fingerprint(submit.referral());
+  LOTSE_ASSIGN_OR_RETURN(std::optional<IntakeReply> stored,
+                         service::FindStoredReplyAs<IntakeReply>(batch, key, fingerprint));
   if (stored.has_value()) {
-    if (!reply.ParseFromString(*stored)) {
-      return absl::DataLossError("a stored reply is damaged");
-    }
-    return reply;
+    return *std::move(stored);
   }
+  IntakeReply reply;
   ReferralState state;
   state.set_referral_id(absl::StrFormat("r%016x", random_()));
   LOTSE_ASSIGN_OR_RETURN(std::string case_number, NextCaseNumber(batch, now));
@@ -180,16 +167,13 @@ absl::StatusOr<IntakeReply> IntakeService::Feedback(const IntakeRequest& request
   LOTSE_RETURN_IF_ERROR(ValidateFeedback(config_, feedback));
   const std::string key =
       StrCat("feedback/", request.actor().id(), "/", feedback.idempotency_key());
-  const std::string fingerprint = Fingerprint(feedback);
-  LOTSE_ASSIGN_OR_RETURN(std::optional<std::string> stored,
-                         service::FindStoredReply(batch, key, fingerprint));
-  IntakeReply reply;
+  const std::string fingerprint = service::Fingerprint(feedback);
+  LOTSE_ASSIGN_OR_RETURN(std::optional<IntakeReply> stored,
+                         service::FindStoredReplyAs<IntakeReply>(batch, key, fingerprint));
   if (stored.has_value()) {
-    if (!reply.ParseFromString(*stored)) {
-      return absl::DataLossError("a stored reply is damaged");
-    }
-    return reply;
+    return *std::move(stored);
   }
+  IntakeReply reply;
   LOTSE_ASSIGN_OR_RETURN(ReferralState state,
                          FindForOffice(batch, feedback.ref(), request.actor().id()));
   if (state.feedback().submitted_at_us() != 0) {

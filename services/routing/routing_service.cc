@@ -64,18 +64,6 @@ lotse::v1::WorkItem MakeItem(const ReferralState& s, lotse::v1::WorkItemKind kin
   return item;
 }
 
-std::string Fingerprint(const RoutingRequest& request) {
-  RoutingRequest copy = request;
-  copy.clear_request_id();
-  std::string out;
-  google::protobuf::io::StringOutputStream stream(&out);
-  google::protobuf::io::CodedOutputStream coded(&stream);
-  coded.SetSerializationDeterministic(true);
-  copy.SerializeToCodedStream(&coded);
-  coded.Trim();
-  return out;
-}
-
 absl::Status RequireAssignee(const RoutingRequest& request, const ReferralState& s) {
   if (request.actor().kind() != lotse::v1::ACTOR_KIND_DEPARTMENT ||
       request.actor().id() != s.assignee()) {
@@ -385,16 +373,15 @@ RoutingService::Reply RoutingService::Change(
   LOTSE_RETURN_IF_ERROR(service::CheckId("idempotency_key", request.idempotency_key()));
   LOTSE_RETURN_IF_ERROR(service::CheckText("ref", ref, 64, true));
   const std::string key = StrCat("cmd/", request.actor().id(), "/", request.idempotency_key());
-  const std::string fingerprint = Fingerprint(request);
-  LOTSE_ASSIGN_OR_RETURN(std::optional<std::string> stored,
-                         service::FindStoredReply(batch, key, fingerprint));
-  RoutingReply reply;
+  RoutingRequest without_id = request;
+  without_id.clear_request_id();
+  const std::string fingerprint = service::Fingerprint(without_id);
+  LOTSE_ASSIGN_OR_RETURN(std::optional<RoutingReply> stored,
+                         service::FindStoredReplyAs<RoutingReply>(batch, key, fingerprint));
   if (stored.has_value()) {
-    if (!reply.ParseFromString(*stored)) {
-      return absl::DataLossError("a stored reply is damaged");
-    }
-    return reply;
+    return *std::move(stored);
   }
+  RoutingReply reply;
   LOTSE_ASSIGN_OR_RETURN(std::optional<ReferralState> found, referrals_.Find(batch, ref));
   if (!found.has_value()) {
     return FieldError(absl::StatusCode::kNotFound, "ref",

@@ -102,6 +102,17 @@ void RunWithKills(const std::string& victim) {
       }
     }
   });
+  // Joins the killer on every way out of this function, failed assertions included.
+  struct Joiner {
+    std::atomic<bool>& done;
+    std::thread& thread;
+    ~Joiner() {
+      done = true;
+      if (thread.joinable()) {
+        thread.join();
+      }
+    }
+  } joiner{done, killer};
   int submitted = 0;
   for (int i = 0; (i < kMinReferrals || kills < kMinKills) && i < kMaxReferrals; ++i) {
     ++submitted;

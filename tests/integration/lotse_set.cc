@@ -1,5 +1,9 @@
 #include "tests/integration/lotse_set.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include <random>
 
 #include "absl/strings/str_format.h"
@@ -15,9 +19,38 @@ std::string NewKey() {
   return absl::StrFormat("k%016x", random());
 }
 
+namespace {
+
+// Reserves a block of 8 ports for this process: the block starts at a multiple of 8, its ports
+// are free now, and an flock on /tmp/lotse-ports-<base>.lock keeps other test processes (ctest
+// -j) off it until `lock_fd` is closed.
+int ReservePortBlock(int* lock_fd) {
+  for (int attempt = 0; attempt < 200; ++attempt) {
+    const int found = FindFreePortBase(16);
+    if (found <= 0) {
+      continue;
+    }
+    const int base = (found + 7) / 8 * 8;
+    const std::string path = StrCat("/tmp/lotse-ports-", base, ".lock");
+    const int fd = open(path.c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0666);
+    if (fd < 0) {
+      continue;
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
+      *lock_fd = fd;
+      return base;
+    }
+    close(fd);
+  }
+  ADD_FAILURE() << "no free block of 8 TCP ports found";
+  return -1;
+}
+
+}  // namespace
+
 LotseSet::LotseSet(SetOptions options)
     : options_(std::move(options)),
-      port_base_(FindFreePortBase(8)),
+      port_base_(ReservePortBlock(&port_lock_fd_)),
       context_(std::make_unique<bus::Context>()) {
   if (!options_.config_toml.empty()) {
     config_path_ = dir_.Join("lotse.toml");
@@ -37,6 +70,9 @@ LotseSet::~LotseSet() {
   intake_.reset();
   routing_.reset();
   processes_.clear();  // SIGKILLs leftovers
+  if (port_lock_fd_ >= 0) {
+    close(port_lock_fd_);
+  }
 }
 
 std::string LotseSet::Binary(const std::string& service) const {

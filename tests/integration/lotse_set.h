@@ -83,6 +83,7 @@ class LotseSet {
 
   SetOptions options_;
   TempDir dir_;
+  int port_lock_fd_ = -1;
   int port_base_;
   std::string config_path_;
   std::map<std::string, std::unique_ptr<Process>> processes_;
