@@ -19,11 +19,6 @@ std::string NewKey() {
   return absl::StrFormat("k%016x", random());
 }
 
-namespace {
-
-// Reserves a block of 8 ports for this process: the block starts at a multiple of 8, its ports
-// are free now, and an flock on /tmp/lotse-ports-<base>.lock keeps other test processes (ctest
-// -j) off it until `lock_fd` is closed.
 int ReservePortBlock(int* lock_fd) {
   for (int attempt = 0; attempt < 200; ++attempt) {
     const int found = FindFreePortBase(16);
@@ -45,8 +40,6 @@ int ReservePortBlock(int* lock_fd) {
   ADD_FAILURE() << "no free block of 8 TCP ports found";
   return -1;
 }
-
-}  // namespace
 
 LotseSet::LotseSet(SetOptions options)
     : options_(std::move(options)),

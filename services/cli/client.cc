@@ -1,0 +1,75 @@
+#include "services/cli/client.h"
+
+#include <random>
+#include <utility>
+
+#include "common/bus/command.h"
+#include "common/format.h"
+#include "common/status_macros.h"
+
+namespace lotse::cli {
+namespace {
+
+// Parses a reply and checks that it answers `request_id`.
+template <typename Reply>
+absl::StatusOr<Reply> ParseReply(const std::string& bytes, std::string_view request_id,
+                                 std::string_view endpoint) {
+  Reply reply;
+  if (!reply.ParseFromString(bytes)) {
+    return absl::DataLossError(StrCat("the answer from ", endpoint, " is not a ",
+                                      Reply::descriptor()->full_name(),
+                                      ": is another program listening there? Check --port-base"));
+  }
+  if (reply.request_id() != request_id) {
+    return absl::DataLossError(StrCat("the answer from ", endpoint, " belongs to request '",
+                                      reply.request_id(), "', not to ours ('", request_id,
+                                      "'): try again"));
+  }
+  return reply;
+}
+
+}  // namespace
+
+std::string RandomHex(size_t chars) {
+  constexpr std::string_view kDigits = "0123456789abcdef";
+  std::random_device device;
+  std::string out;
+  out.reserve(chars);
+  while (out.size() < chars) {
+    uint32_t bits = device();
+    for (int i = 0; i < 8 && out.size() < chars; ++i, bits >>= 4) {
+      out += kDigits[bits & 0xF];
+    }
+  }
+  return out;
+}
+
+Client::Client(config::Network network, ClientOptions options)
+    : network_(std::move(network)), options_(options) {}
+
+absl::StatusOr<std::string> Client::Send(config::Service service, const std::string& bytes) {
+  bus::SocketOptions socket_options;
+  socket_options.linger_ms = 0;  // a request nobody answered is not worth waiting for at exit
+  socket_options.max_message_bytes = options_.max_message_bytes;
+  bus::CommandClient client(context_, network_.CommandEndpoint(service), socket_options,
+                            options_.timeout, options_.retries);
+  return client.Call(bytes);
+}
+
+absl::StatusOr<lotse::v1::IntakeReply> Client::Call(lotse::v1::IntakeRequest request) {
+  request.set_request_id(RandomHex(16));
+  LOTSE_ASSIGN_OR_RETURN(std::string bytes,
+                         Send(config::Service::kIntake, request.SerializeAsString()));
+  return ParseReply<lotse::v1::IntakeReply>(bytes, request.request_id(),
+                                            network_.CommandEndpoint(config::Service::kIntake));
+}
+
+absl::StatusOr<lotse::v1::RoutingReply> Client::Call(lotse::v1::RoutingRequest request) {
+  request.set_request_id(RandomHex(16));
+  LOTSE_ASSIGN_OR_RETURN(std::string bytes,
+                         Send(config::Service::kRouting, request.SerializeAsString()));
+  return ParseReply<lotse::v1::RoutingReply>(bytes, request.request_id(),
+                                             network_.CommandEndpoint(config::Service::kRouting));
+}
+
+}  // namespace lotse::cli

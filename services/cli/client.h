@@ -1,0 +1,51 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "common/bus/socket.h"
+#include "common/config/config.h"
+#include "lotse/v1/intake.pb.h"
+#include "lotse/v1/routing.pb.h"
+
+namespace lotse::cli {
+
+// `chars` random lowercase hex digits from std::random_device, e.g. for idempotency keys and
+// request ids.
+std::string RandomHex(size_t chars);
+
+struct ClientOptions {
+  absl::Duration timeout = absl::Seconds(3);  // per try
+  int retries = 3;                            // tries after the first
+  int max_message_bytes = 1 << 20;
+};
+
+// Talks to the command endpoints of intake and routing, one request at a time, with Lazy Pirate
+// retries (bus::CommandClient): every retry sends the same request bytes, so a changing command
+// that carries an idempotency key never acts twice. Owns the process's one bus::Context; one
+// per process, used from one thread.
+class Client {
+ public:
+  Client(config::Network network, ClientOptions options);
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+  ~Client() = default;
+
+  // Sends `request` with a fresh random request_id and returns the reply, which may carry a
+  // structured error from the service. Returns UnavailableError when no reply came (the message
+  // names the endpoint and says what to do), DataLossError when the reply is not a reply of that
+  // service or answers another request.
+  absl::StatusOr<lotse::v1::IntakeReply> Call(lotse::v1::IntakeRequest request);
+  absl::StatusOr<lotse::v1::RoutingReply> Call(lotse::v1::RoutingRequest request);
+
+ private:
+  absl::StatusOr<std::string> Send(config::Service service, const std::string& bytes);
+
+  bus::Context context_;  // before every socket
+  config::Network network_;
+  ClientOptions options_;
+};
+
+}  // namespace lotse::cli

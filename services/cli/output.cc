@@ -1,0 +1,525 @@
+#include "services/cli/output.h"
+
+#include <algorithm>
+#include <cctype>
+#include <utility>
+
+#include "common/format.h"
+#include "google/protobuf/util/json_util.h"
+
+namespace lotse::cli {
+namespace {
+
+using lotse::v1::ReferralState;
+
+constexpr size_t kLabelWidth = 14;
+
+std::string Lower(std::string_view text) {
+  std::string out(text);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+bool IsContinuation(unsigned char c) { return (c & 0xC0) == 0x80; }
+
+// Length in bytes of the UTF-8 sequence starting at text[i] (1 for a stray byte).
+size_t SequenceLength(std::string_view text, size_t i) {
+  const auto c = static_cast<unsigned char>(text[i]);
+  size_t length = 1;
+  if (c >= 0xF0) {
+    length = 4;
+  } else if (c >= 0xE0) {
+    length = 3;
+  } else if (c >= 0xC0) {
+    length = 2;
+  }
+  if (i + length > text.size()) {
+    return 1;
+  }
+  for (size_t k = 1; k < length; ++k) {
+    if (!IsContinuation(static_cast<unsigned char>(text[i + k]))) {
+      return 1;
+    }
+  }
+  return length;
+}
+
+std::string Pad(std::string_view text, size_t width) {
+  std::string out(text);
+  const size_t have = DisplayWidth(text);
+  if (have < width) {
+    out.append(width - have, ' ');
+  }
+  return out;
+}
+
+void RightTrim(std::string& line) {
+  while (!line.empty() && line.back() == ' ') {
+    line.pop_back();
+  }
+}
+
+// "  Label         value\n"; further lines of a multi-line value are indented to the value.
+void Field(std::string& out, std::string_view label, std::string_view value) {
+  if (value.empty()) {
+    return;
+  }
+  out += "  ";
+  out += Pad(label, kLabelWidth);
+  size_t start = 0;
+  bool first = true;
+  while (start <= value.size()) {
+    const size_t end = value.find('\n', start);
+    const std::string_view line =
+        value.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start);
+    if (!first) {
+      out.append(2 + kLabelWidth, ' ');
+    }
+    out += line;
+    RightTrim(out);
+    out += '\n';
+    first = false;
+    if (end == std::string_view::npos) {
+      break;
+    }
+    start = end + 1;
+  }
+}
+
+std::string Plural(size_t n, std::string_view one, std::string_view many) {
+  return StrCat(n, " ", n == 1 ? one : many);
+}
+
+std::string JoinAnd(const std::vector<std::string>& items) {
+  std::string out;
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (i > 0) {
+      out += i + 1 == items.size() ? " and " : ", ";
+    }
+    out += items[i];
+  }
+  return out;
+}
+
+std::string Number(double value) { return fmt::format("{:g}", value); }
+
+}  // namespace
+
+std::string StatusWord(lotse::v1::ReferralStatus status) {
+  switch (status) {
+    case lotse::v1::REFERRAL_STATUS_SUBMITTED:
+      return "submitted (not routed yet)";
+    case lotse::v1::REFERRAL_STATUS_ROUTED:
+      return "routed (waiting to be claimed)";
+    case lotse::v1::REFERRAL_STATUS_CLAIMED:
+      return "claimed (in progress)";
+    case lotse::v1::REFERRAL_STATUS_ANSWERED:
+      return "answered";
+    case lotse::v1::REFERRAL_STATUS_CLOSED:
+      return "closed (feedback given)";
+    default:
+      return StrCat("unknown (", static_cast<int>(status), ")");
+  }
+}
+
+std::string PriorityWord(lotse::v1::Priority priority) {
+  switch (priority) {
+    case lotse::v1::PRIORITY_LOW:
+      return "low";
+    case lotse::v1::PRIORITY_UNSPECIFIED:
+    case lotse::v1::PRIORITY_NORMAL:
+      return "normal";
+    case lotse::v1::PRIORITY_HIGH:
+      return "high";
+    case lotse::v1::PRIORITY_URGENT:
+      return "urgent";
+    default:
+      return StrCat("unknown (", static_cast<int>(priority), ")");
+  }
+}
+
+std::string OutcomeWord(lotse::v1::Outcome outcome) {
+  switch (outcome) {
+    case lotse::v1::OUTCOME_RESOLVED:
+      return "resolved";
+    case lotse::v1::OUTCOME_PARTLY:
+      return "partly resolved";
+    case lotse::v1::OUTCOME_NOT_RESPONSIBLE:
+      return "not responsible";
+    default:
+      return StrCat("unknown (", static_cast<int>(outcome), ")");
+  }
+}
+
+std::string KindWord(lotse::v1::WorkItemKind kind) {
+  switch (kind) {
+    case lotse::v1::WORK_ITEM_KIND_ASSIGNED:
+      return "assigned";
+    case lotse::v1::WORK_ITEM_KIND_CONSULTATION:
+      return "consultation";
+    default:
+      return StrCat("unknown (", static_cast<int>(kind), ")");
+  }
+}
+
+std::optional<lotse::v1::Priority> ParsePriority(std::string_view text) {
+  const std::string word = Lower(text);
+  if (word == "low") {
+    return lotse::v1::PRIORITY_LOW;
+  }
+  if (word == "normal") {
+    return lotse::v1::PRIORITY_NORMAL;
+  }
+  if (word == "high") {
+    return lotse::v1::PRIORITY_HIGH;
+  }
+  if (word == "urgent") {
+    return lotse::v1::PRIORITY_URGENT;
+  }
+  return std::nullopt;
+}
+
+std::optional<lotse::v1::Outcome> ParseOutcome(std::string_view text) {
+  const std::string word = Lower(text);
+  if (word == "resolved") {
+    return lotse::v1::OUTCOME_RESOLVED;
+  }
+  if (word == "partly") {
+    return lotse::v1::OUTCOME_PARTLY;
+  }
+  if (word == "not-responsible") {
+    return lotse::v1::OUTCOME_NOT_RESPONSIBLE;
+  }
+  return std::nullopt;
+}
+
+std::optional<bool> ParseYesNo(std::string_view text) {
+  const std::string word = Lower(text);
+  if (word == "yes" || word == "ja" || word == "y" || word == "true") {
+    return true;
+  }
+  if (word == "no" || word == "nein" || word == "n" || word == "false") {
+    return false;
+  }
+  return std::nullopt;
+}
+
+std::string LocalTime(int64_t micros, const absl::TimeZone& zone) {
+  if (micros == 0) {
+    return "-";
+  }
+  return absl::FormatTime("%Y-%m-%d %H:%M", absl::FromUnixMicros(micros), zone);
+}
+
+size_t DisplayWidth(std::string_view text) {
+  size_t width = 0;
+  for (size_t i = 0; i < text.size(); i += SequenceLength(text, i)) {
+    ++width;
+  }
+  return width;
+}
+
+std::string Clip(std::string_view text, size_t max_width) {
+  std::string flat;
+  flat.reserve(text.size());
+  for (char c : text) {
+    flat += (c == '\n' || c == '\r' || c == '\t') ? ' ' : c;
+  }
+  if (DisplayWidth(flat) <= max_width) {
+    return flat;
+  }
+  if (max_width == 0) {
+    return "";
+  }
+  std::string out;
+  size_t width = 0;
+  for (size_t i = 0; i < flat.size() && width + 1 < max_width;) {
+    const size_t length = SequenceLength(flat, i);
+    out.append(flat, i, length);
+    i += length;
+    ++width;
+  }
+  RightTrim(out);
+  out += "…";
+  return out;
+}
+
+Table::Table(std::vector<Column> columns) : columns_(std::move(columns)) {}
+
+void Table::AddRow(std::vector<std::string> cells) {
+  cells.resize(columns_.size());
+  for (size_t i = 0; i < cells.size(); ++i) {
+    cells[i] = Clip(cells[i], columns_[i].max_width);
+  }
+  rows_.push_back(std::move(cells));
+}
+
+std::string Table::Render() const {
+  std::vector<size_t> widths;
+  for (const Column& column : columns_) {
+    widths.push_back(DisplayWidth(column.header));
+  }
+  for (const auto& row : rows_) {
+    for (size_t i = 0; i < row.size(); ++i) {
+      widths[i] = std::max(widths[i], DisplayWidth(row[i]));
+    }
+  }
+  auto line = [&](auto cell) {
+    std::string out;
+    for (size_t i = 0; i < columns_.size(); ++i) {
+      if (i > 0) {
+        out += "  ";
+      }
+      out += Pad(cell(i), widths[i]);
+    }
+    RightTrim(out);
+    return out + "\n";
+  };
+  std::string out = line([&](size_t i) -> std::string { return columns_[i].header; });
+  out += line([&](size_t i) { return std::string(widths[i], '-'); });
+  for (const auto& row : rows_) {
+    out += line([&](size_t i) { return row[i]; });
+  }
+  return out;
+}
+
+absl::StatusOr<std::string> ToJson(const google::protobuf::Message& message) {
+  google::protobuf::util::JsonPrintOptions options;
+  options.add_whitespace = false;
+  options.preserve_proto_field_names = true;
+  options.always_print_primitive_fields = true;
+  options.always_print_enums_as_ints = false;
+  std::string out;
+  const auto status = google::protobuf::util::MessageToJsonString(message, &out, options);
+  if (!status.ok()) {
+    return absl::InternalError(
+        StrCat("cannot convert ", message.GetTypeName(), " to JSON: ", status.ToString()));
+  }
+  return out;
+}
+
+std::string ErrorJson(const lotse::v1::Error& error) {
+  absl::StatusOr<std::string> json = ToJson(error);
+  if (!json.ok()) {
+    // Cannot happen for this message; keep the document valid anyway.
+    return R"({"error":{"code":"ERROR_CODE_INTERNAL","message":"","field":""}})";
+  }
+  return StrCat(R"({"error":)", *json, "}");
+}
+
+std::string RenderSubmitted(const lotse::v1::SubmitReferralReply& reply, std::string_view office) {
+  return StrCat("Referral ", reply.case_number(), " submitted (id ", reply.referral_id(),
+                "); it is routed to the responsible department now.\n",
+                "Follow it with: lotse status ", reply.case_number(), " --office ", office, "\n");
+}
+
+std::string RenderReferral(const ReferralState& s, const absl::TimeZone& zone) {
+  const lotse::v1::Referral& r = s.referral();
+  std::string out = StrCat("Referral ", s.case_number(), " (id ", s.referral_id(), ")\n");
+  Field(out, "Status", StatusWord(s.status()));
+  std::string company = r.company_name();
+  if (!r.company_id().empty()) {
+    company += StrCat(" (", r.company_id(), ")");
+  }
+  if (r.employees() > 0) {
+    company += StrCat(", ", Plural(r.employees(), "employee", "employees"));
+  }
+  Field(out, "Company", company);
+  std::vector<std::string> contact;
+  for (const std::string* part :
+       {&r.contact().name(), &r.contact().email(), &r.contact().phone()}) {
+    if (!part->empty()) {
+      contact.push_back(*part);
+    }
+  }
+  std::string contact_line;
+  for (const std::string& part : contact) {
+    contact_line += contact_line.empty() ? part : StrCat(", ", part);
+  }
+  Field(out, "Contact", contact_line);
+  Field(out, "Topic", r.topic());
+  Field(out, "Priority", PriorityWord(r.priority()));
+  Field(out, "Subject", r.subject());
+  Field(out, "Question", r.text());
+  Field(out, "Submitted", StrCat(LocalTime(s.submitted_at_us(), zone), " at ", r.office()));
+  if (!s.assignee().empty()) {
+    std::string with = s.assignee();
+    if (!s.key_account().empty() && s.key_account() == s.assignee()) {
+      with += " (the company's key account manager";
+      if (!s.responsible_department().empty()) {
+        with += StrCat("; responsible by topic: ", s.responsible_department());
+      }
+      with += ")";
+    } else if (!s.responsible_department().empty() && s.responsible_department() != s.assignee()) {
+      with += StrCat(" (responsible by topic: ", s.responsible_department(), ")");
+    }
+    Field(out, "With", with);
+  } else if (s.status() == lotse::v1::REFERRAL_STATUS_SUBMITTED) {
+    Field(out, "With", "not routed yet; ask again in a moment");
+  }
+  if (!s.key_account().empty() && s.key_account() != s.assignee()) {
+    Field(out, "Key account", s.key_account());
+  }
+  Field(out, "Why there", s.route_reason());
+  const bool open = s.status() == lotse::v1::REFERRAL_STATUS_ROUTED ||
+                    s.status() == lotse::v1::REFERRAL_STATUS_CLAIMED;
+  if (s.due_at_us() != 0) {
+    std::string due = LocalTime(s.due_at_us(), zone);
+    if (open && s.escalated()) {
+      due += " (overdue, escalated)";
+    } else if (open && s.warned()) {
+      due += " (due soon)";
+    }
+    Field(out, "Due", due);
+  }
+  Field(out, "Claimed by", s.claimed_by());
+  if (s.forward_count() > 0) {
+    Field(out, "Forwarded", Plural(static_cast<size_t>(s.forward_count()), "time", "times"));
+  }
+  for (const lotse::v1::Consultation& c : s.consultations()) {
+    std::string line = StrCat(c.department(), ": \"", c.question(), "\"");
+    if (c.contributed_at_us() != 0) {
+      line += StrCat("\n", LocalTime(c.contributed_at_us(), zone), ": ", c.contribution());
+    } else {
+      line += " (no contribution yet)";
+    }
+    Field(out, "Consulted", line);
+  }
+  if (s.answer().answered_at_us() != 0) {
+    const lotse::v1::Answer& a = s.answer();
+    Field(out, "Answered",
+          StrCat(LocalTime(a.answered_at_us(), zone), " by ", a.department(),
+                 a.user().empty() ? "" : StrCat(" (", a.user(), ")")));
+    Field(out, "Outcome", OutcomeWord(a.outcome()));
+    Field(out, "Answer", a.text());
+  }
+  if (s.feedback().submitted_at_us() != 0) {
+    const lotse::v1::Feedback& f = s.feedback();
+    Field(out, "Feedback",
+          StrCat(f.rating(), " of 5, ", f.resolved() ? "resolved" : "not resolved", " (",
+                 LocalTime(f.submitted_at_us(), zone), ")"));
+    Field(out, "Comment", f.comment());
+  }
+  return out;
+}
+
+std::string RenderWorklist(const lotse::v1::WorklistReply& reply, const absl::TimeZone& zone) {
+  if (reply.items().empty()) {
+    return reply.total() == 0 ? StrCat("No open referrals for ", reply.assignee(), ".\n")
+                              : StrCat("None shown; ", reply.assignee(), " has ", reply.total(),
+                                       " open item(s) (raise --limit).\n");
+  }
+  Table table({{"due", 30},
+               {"priority", 8},
+               {"case number", 14},
+               {"kind", 12},
+               {"topic", 24},
+               {"subject", 40},
+               {"company", 30},
+               {"claimed by", 16}});
+  for (const lotse::v1::WorkItem& item : reply.items()) {
+    std::string due = LocalTime(item.due_at_us(), zone);
+    if (item.escalated()) {
+      due += " overdue";
+    } else if (item.warned()) {
+      due += " soon";
+    }
+    table.AddRow({due, PriorityWord(item.priority()), item.case_number(), KindWord(item.kind()),
+                  item.topic(), item.subject(), item.company_name(), item.claimed_by()});
+  }
+  std::string out = table.Render();
+  const auto shown = static_cast<uint32_t>(reply.items_size());
+  if (shown < reply.total()) {
+    out += StrCat("Showing ", shown, " of ", reply.total(), " open items for ", reply.assignee(),
+                  " (raise --limit to see more).\n");
+  } else {
+    out += StrCat(Plural(shown, "open item", "open items"), " for ", reply.assignee(), ".\n");
+  }
+  return out;
+}
+
+std::string RenderDepartments(const lotse::v1::DirectoryReply& d) {
+  Table table({{"id", 24}, {"name", 44}, {"SLA", 8}, {"office hours", 60}});
+  for (const auto& dep : d.departments()) {
+    table.AddRow({dep.id(), dep.name(), StrCat(Number(dep.sla_hours()), " h"), dep.office_hours()});
+  }
+  return StrCat(table.Render(), Plural(table.rows(), "department", "departments"), " in ", d.city(),
+                " (SLA in business hours).\n");
+}
+
+std::string RenderTopics(const lotse::v1::DirectoryReply& d) {
+  Table table({{"id", 24}, {"name", 52}, {"department", 24}});
+  for (const auto& topic : d.topics()) {
+    table.AddRow({topic.id(), topic.name(), topic.department()});
+  }
+  return StrCat(table.Render(), Plural(table.rows(), "topic", "topics"), " in ", d.city(),
+                "; pass the id to 'lotse submit --topic'.\n");
+}
+
+std::string RenderOffices(const lotse::v1::DirectoryReply& d) {
+  Table table({{"id", 24}, {"name", 52}});
+  for (const auto& office : d.offices()) {
+    table.AddRow({office.id(), office.name()});
+  }
+  return StrCat(table.Render(), Plural(table.rows(), "office", "offices"), " in ", d.city(),
+                "; pass the id as --office.\n");
+}
+
+std::string RenderKeyAccounts(const lotse::v1::DirectoryReply& d) {
+  if (d.key_accounts().empty()) {
+    return StrCat("No key account managers are configured in ", d.city(), ".\n");
+  }
+  Table table({{"id", 24}, {"name", 32}, {"department", 24}, {"companies", 60}});
+  for (const auto& kam : d.key_accounts()) {
+    std::string companies;
+    for (const std::string& c : kam.companies()) {
+      companies += companies.empty() ? c : StrCat(", ", c);
+    }
+    table.AddRow({kam.id(), kam.name(), kam.department(), companies});
+  }
+  return StrCat(table.Render(), Plural(table.rows(), "key account manager", "key account managers"),
+                " in ", d.city(), "; their companies' referrals go to them first.\n");
+}
+
+std::string RenderClaimed(const ReferralState& s, const absl::TimeZone& zone) {
+  return StrCat("Referral ", s.case_number(), " is claimed by ", s.claimed_by(), " at ",
+                s.assignee(), "; it is due ", LocalTime(s.due_at_us(), zone), ".\n");
+}
+
+std::string RenderUnclaimed(const ReferralState& s) {
+  return StrCat("Referral ", s.case_number(),
+                " is no longer claimed; it is back on the worklist of ", s.assignee(), ".\n");
+}
+
+std::string RenderForwarded(const ReferralState& s, std::string_view from, int forward_limit,
+                            const absl::TimeZone& zone) {
+  return StrCat("Referral ", s.case_number(), " is forwarded from ", from, " to ", s.assignee(),
+                " (forward ", s.forward_count(), " of at most ", forward_limit, "); it is due ",
+                LocalTime(s.due_at_us(), zone), ".\n");
+}
+
+std::string RenderConsulted(const ReferralState& s, const std::vector<std::string>& departments) {
+  return StrCat("Referral ", s.case_number(), ": ", JoinAnd(departments),
+                departments.size() == 1 ? " is" : " are",
+                " asked to contribute; it is on their worklists now.\n");
+}
+
+std::string RenderContributed(const ReferralState& s, std::string_view department) {
+  return StrCat("The contribution of ", department, " to referral ", s.case_number(),
+                " is recorded; ", s.assignee(), " sees it with the referral.\n");
+}
+
+std::string RenderAnswered(const ReferralState& s) {
+  return StrCat("Referral ", s.case_number(), " is answered (", OutcomeWord(s.answer().outcome()),
+                "); the answer goes back to office ", s.referral().office(), ".\n");
+}
+
+std::string RenderFeedback(const ReferralState& s) {
+  const lotse::v1::Feedback& f = s.feedback();
+  return StrCat("Thank you: the feedback on referral ", s.case_number(), " is recorded (",
+                f.rating(), " of 5, ", f.resolved() ? "resolved" : "not resolved",
+                "); the referral is closed.\n");
+}
+
+}  // namespace lotse::cli
