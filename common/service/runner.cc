@@ -110,7 +110,7 @@ absl::Status Runner::ServeConsumer(bus::LogConsumer& consumer) {
   for (const bus::Delivery& d : deliveries) {
     absl::Status applied =
         d.envelope.has_value()
-            ? handler_.ApplyEvent(*d.envelope, batch, now)
+            ? handler_.ApplyEvent(*d.envelope, d.raw, batch, now)
             : absl::DataLossError("the event bytes are not a lotse.v1.Envelope");
     if (!applied.ok()) {
       spdlog::error("event {} of stream '{}' (referral {}) cannot be applied and was moved to "

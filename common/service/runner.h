@@ -29,9 +29,10 @@ class Handler {
                                     absl::Time now) = 0;
   // The reply for a request that could not be handled at all (wrong shape, commit failed).
   virtual std::string ErrorReply(std::string_view body, const absl::Status& status) = 0;
-  // Applies one consumed event. A non-OK status sends it to the dead letters with an alarm.
-  virtual absl::Status ApplyEvent(const lotse::v1::Envelope& /*event*/, store::Batch& /*batch*/,
-                                  absl::Time /*now*/) {
+  // Applies one consumed event (`raw`: its bytes as the producer logged them). A non-OK status
+  // sends it to the dead letters with an alarm.
+  virtual absl::Status ApplyEvent(const lotse::v1::Envelope& /*event*/, std::string_view /*raw*/,
+                                  store::Batch& /*batch*/, absl::Time /*now*/) {
     return absl::OkStatus();
   }
   // Periodic work such as SLA timers; called every tick_interval().

@@ -72,4 +72,12 @@ absl::StatusOr<lotse::v1::RoutingReply> Client::Call(lotse::v1::RoutingRequest r
                                              network_.CommandEndpoint(config::Service::kRouting));
 }
 
+absl::StatusOr<lotse::v1::AuditReply> Client::Call(lotse::v1::AuditRequest request) {
+  request.set_request_id(RandomHex(16));
+  LOTSE_ASSIGN_OR_RETURN(std::string bytes,
+                         Send(config::Service::kAudit, request.SerializeAsString()));
+  return ParseReply<lotse::v1::AuditReply>(bytes, request.request_id(),
+                                           network_.CommandEndpoint(config::Service::kAudit));
+}
+
 }  // namespace lotse::cli

@@ -8,6 +8,7 @@
 #include "common/bus/socket.h"
 #include "common/config/config.h"
 #include "lotse/v1/intake.pb.h"
+#include "lotse/v1/audit.pb.h"
 #include "lotse/v1/routing.pb.h"
 
 namespace lotse::cli {
@@ -39,6 +40,7 @@ class Client {
   // service or answers another request.
   absl::StatusOr<lotse::v1::IntakeReply> Call(lotse::v1::IntakeRequest request);
   absl::StatusOr<lotse::v1::RoutingReply> Call(lotse::v1::RoutingRequest request);
+  absl::StatusOr<lotse::v1::AuditReply> Call(lotse::v1::AuditRequest request);
 
  private:
   absl::StatusOr<std::string> Send(config::Service service, const std::string& bytes);

@@ -175,6 +175,10 @@ struct StatusFlags {
   std::string ref, office, department;
 };
 
+struct HistoryFlags {
+  std::string ref, office, department;
+};
+
 struct WorklistFlags {
   std::string department, user;
   uint32_t limit = 0;
@@ -335,6 +339,41 @@ int Worklist(Session& s, const WorklistFlags& f) {
     return code;
   }
   return s.Print(reply.worklist(), RenderWorklist(reply.worklist(), s.zone()));
+}
+
+int History(Session& s, const HistoryFlags& f) {
+  lotse::v1::AuditRequest request;
+  if (!f.office.empty()) {
+    request.mutable_actor()->set_kind(lotse::v1::ACTOR_KIND_OFFICE);
+    request.mutable_actor()->set_id(f.office);
+  } else if (!f.department.empty()) {
+    request.mutable_actor()->set_kind(lotse::v1::ACTOR_KIND_DEPARTMENT);
+    request.mutable_actor()->set_id(f.department);
+  } else {
+    request.mutable_actor()->set_kind(lotse::v1::ACTOR_KIND_OPS);
+    request.mutable_actor()->set_id("lotse");
+  }
+  request.mutable_history()->set_ref(f.ref);
+  lotse::v1::AuditReply reply;
+  if (int code = s.Call(std::move(request), lotse::v1::AuditReply::kHistory, reply);
+      code != kExitOk) {
+    return code;
+  }
+  return s.Print(reply.history(), RenderHistory(reply.history(), s.zone()));
+}
+
+int VerifyAudit(Session& s) {
+  lotse::v1::AuditRequest request;
+  request.mutable_actor()->set_kind(lotse::v1::ACTOR_KIND_OPS);
+  request.mutable_actor()->set_id("lotse");
+  request.mutable_verify();
+  lotse::v1::AuditReply reply;
+  if (int code = s.Call(std::move(request), lotse::v1::AuditReply::kVerify, reply);
+      code != kExitOk) {
+    return code;
+  }
+  const int printed = s.Print(reply.verify(), RenderVerify(reply.verify()));
+  return reply.verify().ok() ? printed : kExitRefused;
 }
 
 enum class Change { kClaim, kUnclaim, kForward, kConsult, kContribute, kAnswer };
@@ -576,7 +615,7 @@ int RunCommandLine(int argc, char** argv) {
   UpFlags up;
   {
     CLI::App* sub = app.add_subcommand(
-        "up", "start the services (intake, routing) and keep them running; Ctrl-C stops all");
+        "up", "start the services (intake, routing, audit) and keep them running; Ctrl-C stops all");
     AddConnectionOptions(sub, g);
     sub->add_option("--data-dir", up.data_dir,
                     "where the services keep their databases (default: the config's data_dir)");
@@ -710,6 +749,28 @@ int RunCommandLine(int argc, char** argv) {
         ->check(Words(ParseYesNo, "yes or no", "yes|no"));
     sub->add_option("--comment", feedback.comment, "what went well or not");
     AddKey(sub, feedback.key);
+  }
+
+  // lotse history
+  HistoryFlags history;
+  {
+    CLI::App* sub = command("history", "show a referral's whole story from the audit log",
+                            [&](Session& s) { return History(s, history); });
+    AddRef(sub, history.ref);
+    auto* office = sub->add_option("--office", history.office, "ask as this office");
+    auto* department =
+        sub->add_option("--department", history.department, "ask as this department or KAM");
+    office->excludes(department);
+    department->excludes(office);
+  }
+
+  // lotse audit verify
+  {
+    CLI::App* sub = command("audit", "the audit log: 'lotse audit verify' checks its hash chain",
+                            [](Session& s) { return VerifyAudit(s); });
+    sub->require_subcommand(1);
+    sub->add_subcommand("verify", "walk the hash chain; name the first entry that does not match")
+        ->fallthrough();
   }
 
   try {

@@ -522,4 +522,73 @@ std::string RenderFeedback(const ReferralState& s) {
                 "); the referral is closed.\n");
 }
 
+std::string DescribeEvent(const lotse::v1::Envelope& e) {
+  using lotse::v1::Envelope;
+  switch (e.payload_case()) {
+    case Envelope::kReferralSubmitted:
+      return StrCat("submitted by ", e.referral_submitted().referral().office(), ": ",
+                    e.referral_submitted().referral().subject(), " (topic ",
+                    e.referral_submitted().referral().topic(), ")");
+    case Envelope::kFeedbackSubmitted:
+      return StrCat("feedback ", e.feedback_submitted().rating(), " of 5, ",
+                    e.feedback_submitted().resolved() ? "resolved" : "not resolved");
+    case Envelope::kReferralRouted:
+      return StrCat("routed to ", e.referral_routed().assignee(), ": ",
+                    e.referral_routed().reason());
+    case Envelope::kClaimed:
+      return StrCat("claimed by ", e.claimed().user(), " at ", e.claimed().assignee());
+    case Envelope::kUnclaimed:
+      return StrCat("released by ", e.unclaimed().assignee());
+    case Envelope::kForwarded:
+      return StrCat("forwarded from ", e.forwarded().from(), " to ", e.forwarded().to(), ": ",
+                    e.forwarded().reason());
+    case Envelope::kConsultationOpened: {
+      std::string with;
+      for (const std::string& d : e.consultation_opened().departments()) {
+        with += with.empty() ? d : StrCat(", ", d);
+      }
+      return StrCat(e.consultation_opened().assignee(), " consulted ", with);
+    }
+    case Envelope::kContributionAdded:
+      return StrCat(e.contribution_added().department(), " contributed");
+    case Envelope::kAnswered:
+      return StrCat("answered by ", e.answered().answer().user(), " at ",
+                    e.answered().answer().department(), " (",
+                    lotse::v1::Outcome_Name(e.answered().answer().outcome()).substr(8), ")");
+    case Envelope::kEscalated:
+      return StrCat(e.escalated().level() == lotse::v1::ESCALATION_LEVEL_BREACH
+                        ? "overdue: escalated at "
+                        : "due soon: warning to ",
+                    e.escalated().assignee());
+    case Envelope::kClosed:
+      return "closed after feedback";
+    default:
+      return "event of a newer version";
+  }
+}
+
+std::string RenderHistory(const lotse::v1::HistoryReply& history, const absl::TimeZone& zone) {
+  std::string out = StrCat("History of referral ", history.case_number(), " (",
+                           history.referral_id(), "), ", history.entries_size(), " events:\n");
+  for (const lotse::v1::HistoryEntry& h : history.entries()) {
+    const lotse::v1::Envelope& e = h.event();
+    const std::string who = e.actor().user().empty()
+                                ? e.actor().id()
+                                : StrCat(e.actor().id(), "/", e.actor().user());
+    out += fmt::format("  {}  {:<8} {:<24} {}\n", LocalTime(e.occurred_at_us(), zone), e.stream(),
+                       who, DescribeEvent(e));
+  }
+  return out;
+}
+
+std::string RenderVerify(const lotse::v1::VerifyReply& verify) {
+  if (verify.ok()) {
+    return StrCat("The audit chain verifies: ", verify.entries(), " entries, each linked to the "
+                  "one before.\n");
+  }
+  return StrCat("The audit chain does NOT verify at entry ", verify.first_bad_index(), ": ",
+                verify.problem(), ". Keep the data directory as it is and inform the "
+                "data-protection officer.\n");
+}
+
 }  // namespace lotse::cli

@@ -15,6 +15,7 @@
 #include "absl/time/time.h"
 #include "google/protobuf/message.h"
 #include "lotse/v1/common.pb.h"
+#include "lotse/v1/audit.pb.h"
 #include "lotse/v1/intake.pb.h"
 #include "lotse/v1/routing.pb.h"
 
@@ -94,5 +95,11 @@ std::string RenderConsulted(const lotse::v1::ReferralState& state,
 std::string RenderContributed(const lotse::v1::ReferralState& state, std::string_view department);
 std::string RenderAnswered(const lotse::v1::ReferralState& state);
 std::string RenderFeedback(const lotse::v1::ReferralState& state);
+
+// The audit log's story of one referral: one line per event (when, which service, who, what).
+std::string RenderHistory(const lotse::v1::HistoryReply& history, const absl::TimeZone& zone);
+// What an event did, in a few words ("routed to bauordnung: topic …").
+std::string DescribeEvent(const lotse::v1::Envelope& event);
+std::string RenderVerify(const lotse::v1::VerifyReply& verify);
 
 }  // namespace lotse::cli

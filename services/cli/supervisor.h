@@ -20,10 +20,11 @@ struct ServiceBinary {
   std::string_view binary;
 };
 
-// The set `lotse up` starts, in start order. Add notification and audit here when they exist.
+// The set `lotse up` starts, in start order. Add notification here when it exists.
 inline constexpr std::array kServiceSet = {
     ServiceBinary{config::Service::kIntake, "lotse-intake"},
     ServiceBinary{config::Service::kRouting, "lotse-routing"},
+    ServiceBinary{config::Service::kAudit, "lotse-audit"},
 };
 
 // The restart delay of one service: `initial` after the first exit, doubling up to `max` while

@@ -213,7 +213,8 @@ absl::StatusOr<IntakeReply> IntakeService::Feedback(const IntakeRequest& request
   return reply;
 }
 
-absl::Status IntakeService::ApplyEvent(const lotse::v1::Envelope& event, store::Batch& batch,
+absl::Status IntakeService::ApplyEvent(const lotse::v1::Envelope& event,
+                                       std::string_view /*raw*/, store::Batch& batch,
                                        absl::Time /*now*/) {
   LOTSE_ASSIGN_OR_RETURN(std::optional<ReferralState> found,
                          referrals_.Find(batch, event.referral_id()));

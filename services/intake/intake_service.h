@@ -32,8 +32,8 @@ class IntakeService final : public service::Handler {
 
   std::string HandleCommand(std::string_view body, store::Batch& batch, absl::Time now) override;
   std::string ErrorReply(std::string_view body, const absl::Status& status) override;
-  absl::Status ApplyEvent(const lotse::v1::Envelope& event, store::Batch& batch,
-                          absl::Time now) override;
+  absl::Status ApplyEvent(const lotse::v1::Envelope& event, std::string_view raw,
+                          store::Batch& batch, absl::Time now) override;
 
  private:
   IntakeService(const config::Config& config, std::unique_ptr<clock::Clock> clock,

@@ -517,8 +517,8 @@ RoutingService::Reply RoutingService::Directory() const {
   return reply;
 }
 
-absl::Status RoutingService::ApplyEvent(const Envelope& event, store::Batch& batch,
-                                        absl::Time now) {
+absl::Status RoutingService::ApplyEvent(const Envelope& event, std::string_view /*raw*/,
+                                        store::Batch& batch, absl::Time now) {
   switch (event.payload_case()) {
     case Envelope::kReferralSubmitted:
       return Route(event, batch, now);

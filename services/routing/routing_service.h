@@ -40,8 +40,8 @@ class RoutingService final : public service::Handler {
 
   std::string HandleCommand(std::string_view body, store::Batch& batch, absl::Time now) override;
   std::string ErrorReply(std::string_view body, const absl::Status& status) override;
-  absl::Status ApplyEvent(const lotse::v1::Envelope& event, store::Batch& batch,
-                          absl::Time now) override;
+  absl::Status ApplyEvent(const lotse::v1::Envelope& event, std::string_view raw,
+                          store::Batch& batch, absl::Time now) override;
   void Tick(store::Batch& batch, absl::Time now) override;
   absl::Duration tick_interval() const override {
     return absl::Milliseconds(config_.routing.escalation_scan_ms);

@@ -57,11 +57,15 @@ LotseSet::LotseSet(SetOptions options)
   routing_ = std::make_unique<bus::CommandClient>(
       *context_, StrCat("tcp://127.0.0.1:", port_base_ + 2), socket_options,
       options_.client_timeout, options_.client_retries);
+  audit_ = std::make_unique<bus::CommandClient>(
+      *context_, StrCat("tcp://127.0.0.1:", port_base_ + 6), socket_options,
+      options_.client_timeout, options_.client_retries);
 }
 
 LotseSet::~LotseSet() {
   intake_.reset();
   routing_.reset();
+  audit_.reset();
   processes_.clear();  // SIGKILLs leftovers
   if (port_lock_fd_ >= 0) {
     close(port_lock_fd_);
@@ -74,6 +78,9 @@ std::string LotseSet::Binary(const std::string& service) const {
   }
   if (service == "routing") {
     return LOTSE_ROUTING_BIN;
+  }
+  if (service == "audit") {
+    return LOTSE_AUDIT_BIN;
   }
   ADD_FAILURE() << "unknown service " << service;
   return "";
@@ -113,9 +120,12 @@ void LotseSet::Start(const std::string& service) {
       << service << " did not come up:\n" << Log(service);
 }
 
-void LotseSet::StartAll() {
+void LotseSet::StartAll(bool with_audit) {
   Start("intake");
   Start("routing");
+  if (with_audit) {
+    Start("audit");
+  }
 }
 
 void LotseSet::Kill(const std::string& service) {
@@ -141,7 +151,12 @@ std::string LotseSet::Log(const std::string& service) const {
   return ReadFile(dir_.Join(service + ".log"));
 }
 
-int LotseSet::Index(const std::string& service) const { return service == "intake" ? 0 : 1; }
+int LotseSet::Index(const std::string& service) const {
+  if (service == "intake") {
+    return 0;
+  }
+  return service == "routing" ? 1 : 3;
+}
 
 std::optional<std::vector<std::string>> LotseSet::Raw(const std::string& service,
                                                       const std::vector<std::string>& frames,
@@ -188,6 +203,19 @@ absl::StatusOr<lotse::v1::RoutingReply> LotseSet::Routing(lotse::v1::RoutingRequ
   lotse::v1::RoutingReply reply;
   if (!reply.ParseFromString(*bytes) || reply.request_id() != request.request_id()) {
     return absl::DataLossError("routing sent a reply that does not belong to the request");
+  }
+  return reply;
+}
+
+absl::StatusOr<lotse::v1::AuditReply> LotseSet::Audit(lotse::v1::AuditRequest request) {
+  request.set_request_id(StrCat("t", ++next_id_));
+  absl::StatusOr<std::string> bytes = audit_->Call(request.SerializeAsString());
+  if (!bytes.ok()) {
+    return bytes.status();
+  }
+  lotse::v1::AuditReply reply;
+  if (!reply.ParseFromString(*bytes) || reply.request_id() != request.request_id()) {
+    return absl::DataLossError("audit sent a reply that does not belong to the request");
   }
   return reply;
 }

@@ -1,0 +1,44 @@
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "common/bus/socket.h"
+#include "common/clock/clock.h"
+#include "common/config/config.h"
+#include "common/service/runner.h"
+#include "common/store/store.h"
+#include "lotse/v1/audit.pb.h"
+
+namespace lotse::audit {
+
+// The audit service: consumes every producer's log, appends each event once to a
+// hash-chained log indexed by referral, answers a referral's history and verifies the chain.
+// Owns its store and runner; runs on one thread.
+class AuditService final : public service::Handler {
+ public:
+  static absl::StatusOr<std::unique_ptr<AuditService>> Create(const config::Config& config,
+                                                              bus::Context& context,
+                                                              std::unique_ptr<clock::Clock> clock);
+  absl::Status Run(service::StopSignal& stop) { return runner_->Run(stop); }
+
+  std::string HandleCommand(std::string_view body, store::Batch& batch, absl::Time now) override;
+  std::string ErrorReply(std::string_view body, const absl::Status& status) override;
+  absl::Status ApplyEvent(const lotse::v1::Envelope& event, std::string_view raw,
+                          store::Batch& batch, absl::Time now) override;
+
+ private:
+  explicit AuditService(std::unique_ptr<clock::Clock> clock) : clock_(std::move(clock)) {}
+  absl::StatusOr<lotse::v1::AuditReply> History(const lotse::v1::AuditRequest& request);
+
+  std::unique_ptr<clock::Clock> clock_;
+  std::unique_ptr<store::Store> store_;
+  std::unique_ptr<service::Runner> runner_;
+};
+
+// Whether `actor` may read this history: the originating office, a department or key account
+// manager the referral was with or consulted, ops (without contact data) and admin.
+bool MayRead(const lotse::v1::Actor& actor, const lotse::v1::HistoryReply& history);
+
+}  // namespace lotse::audit

@@ -1,0 +1,163 @@
+#include "services/audit/chain.h"
+
+#include <openssl/evp.h>
+
+#include "common/clock/clock.h"
+#include "common/format.h"
+#include "common/status_macros.h"
+
+namespace lotse::audit {
+namespace {
+
+constexpr std::string_view kHeadKey = "chain_head";  // in meta: index (8) + hash (32)
+
+void AppendU64(std::string& out, uint64_t v) { out += store::EncodeU64(v); }
+
+std::string HistoryKey(std::string_view referral_id, uint64_t index) {
+  return StrCat(referral_id, std::string(1, '\0'), store::EncodeU64(index));
+}
+
+}  // namespace
+
+std::string EntryHash(std::string_view prev_hash, uint64_t index, std::string_view stream,
+                      uint64_t seq, std::string_view event) {
+  std::string header(prev_hash);
+  AppendU64(header, index);
+  const auto length = static_cast<uint32_t>(stream.size());
+  for (int shift = 24; shift >= 0; shift -= 8) {
+    header.push_back(static_cast<char>((length >> shift) & 0xff));
+  }
+  header += stream;
+  AppendU64(header, seq);
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int size = 0;
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr);
+  EVP_DigestUpdate(ctx, header.data(), header.size());
+  EVP_DigestUpdate(ctx, event.data(), event.size());
+  EVP_DigestFinal_ex(ctx, digest, &size);
+  EVP_MD_CTX_free(ctx);
+  return std::string(reinterpret_cast<const char*>(digest), size);
+}
+
+std::vector<std::string> Chain::Families() {
+  return {"state_entries", "state_by_referral", "state_case_numbers"};
+}
+
+absl::Status Chain::Append(store::Batch& batch, const lotse::v1::Envelope& event,
+                           std::string_view raw, absl::Time now) {
+  LOTSE_ASSIGN_OR_RETURN(std::optional<std::string> head, batch.Get(store::kMeta, kHeadKey));
+  uint64_t index = 0;
+  std::string prev_hash(kHashBytes, '\0');
+  if (head.has_value()) {
+    if (head->size() != 8 + kHashBytes) {
+      return absl::DataLossError("the stored head of the audit chain is damaged");
+    }
+    index = store::DecodeU64(*head);
+    prev_hash = head->substr(8);
+  }
+  lotse::v1::AuditEntry entry;
+  entry.set_index(index + 1);
+  entry.set_stream(event.stream());
+  entry.set_seq(event.seq());
+  entry.set_event(std::string(raw));
+  entry.set_prev_hash(prev_hash);
+  entry.set_hash(EntryHash(prev_hash, entry.index(), event.stream(), event.seq(), raw));
+  entry.set_appended_at_us(clock::ToMicros(now));
+  batch.Put(kEntries, store::EncodeU64(entry.index()), entry.SerializeAsString());
+  batch.Put(store::kMeta, kHeadKey, store::EncodeU64(entry.index()) + entry.hash());
+  if (!event.referral_id().empty()) {
+    batch.Put(kByReferral, HistoryKey(event.referral_id(), entry.index()), "");
+    if (!event.case_number().empty()) {
+      batch.Put(kCaseNumbers, event.case_number(), event.referral_id());
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<lotse::v1::VerifyReply> Chain::Verify(const store::Store& store) {
+  lotse::v1::VerifyReply reply;
+  uint64_t expected = 1;
+  std::string prev(kHashBytes, '\0');
+  auto fail = [&](uint64_t index, std::string problem) {
+    reply.set_first_bad_index(index);
+    reply.set_problem(std::move(problem));
+    return false;
+  };
+  LOTSE_RETURN_IF_ERROR(store.Scan(kEntries, "", "", [&](std::string_view key,
+                                                          std::string_view value) {
+    lotse::v1::AuditEntry entry;
+    const uint64_t at = key.size() == 8 ? store::DecodeU64(key) : 0;
+    if (!entry.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+      return fail(at, StrCat("entry ", at, " cannot be read: its bytes were changed"));
+    }
+    if (at != expected || entry.index() != expected) {
+      return fail(expected, StrCat("entry ", expected, " is missing or out of place (found ",
+                                   at, ")"));
+    }
+    if (entry.prev_hash() != prev) {
+      return fail(expected, StrCat("entry ", expected, " does not follow entry ", expected - 1,
+                                   ": one of them was replaced"));
+    }
+    if (EntryHash(prev, entry.index(), entry.stream(), entry.seq(), entry.event()) !=
+        entry.hash()) {
+      return fail(expected, StrCat("entry ", expected, " (", entry.stream(), " event ",
+                                   entry.seq(), ") was altered: its content does not match "
+                                   "its hash"));
+    }
+    prev = entry.hash();
+    ++expected;
+    return true;
+  }));
+  reply.set_entries(expected - 1);
+  if (reply.first_bad_index() == 0) {
+    LOTSE_ASSIGN_OR_RETURN(std::optional<std::string> head, store.Get(store::kMeta, kHeadKey));
+    const std::string want = store::EncodeU64(expected - 1) + prev;
+    if (expected > 1 && (!head.has_value() || *head != want)) {
+      reply.set_first_bad_index(expected - 1);
+      reply.set_problem("the chain head does not match the last entry: entries were removed");
+    }
+  }
+  reply.set_ok(reply.first_bad_index() == 0);
+  reply.set_head_hash(prev);
+  return reply;
+}
+
+absl::StatusOr<lotse::v1::HistoryReply> Chain::History(const store::Store& store,
+                                                       std::string_view ref) {
+  std::string id(ref);
+  LOTSE_ASSIGN_OR_RETURN(std::optional<std::string> by_case, store.Get(kCaseNumbers, ref));
+  if (by_case.has_value()) {
+    id = *by_case;
+  }
+  lotse::v1::HistoryReply reply;
+  reply.set_referral_id(id);
+  std::vector<uint64_t> indexes;
+  const std::string prefix = StrCat(id, std::string(1, '\0'));
+  LOTSE_RETURN_IF_ERROR(store.Scan(kByReferral, prefix, "", [&](std::string_view key,
+                                                                 std::string_view) {
+    indexes.push_back(store::DecodeU64(key.substr(prefix.size())));
+    return true;
+  }));
+  if (indexes.empty()) {
+    return absl::NotFoundError(StrCat("the audit log has no referral '", ref, "'"));
+  }
+  for (uint64_t index : indexes) {
+    LOTSE_ASSIGN_OR_RETURN(std::optional<std::string> value,
+                           store.Get(kEntries, store::EncodeU64(index)));
+    lotse::v1::AuditEntry entry;
+    lotse::v1::HistoryEntry* out = reply.add_entries();
+    out->set_index(index);
+    if (!value.has_value() || !entry.ParseFromString(*value) ||
+        !out->mutable_event()->ParseFromString(entry.event())) {
+      return absl::DataLossError(StrCat("audit entry ", index, " cannot be read: run "
+                                        "'lotse audit verify'"));
+    }
+    if (reply.case_number().empty()) {
+      reply.set_case_number(out->event().case_number());
+    }
+  }
+  return reply;
+}
+
+}  // namespace lotse::audit

@@ -1,0 +1,43 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "common/store/store.h"
+#include "lotse/v1/audit.pb.h"
+#include "lotse/v1/events.pb.h"
+
+namespace lotse::audit {
+
+inline constexpr size_t kHashBytes = 32;
+
+// SHA-256 over prev_hash (32 bytes) | index (8 bytes big-endian) | stream length (4 bytes
+// big-endian) | stream | seq (8 bytes big-endian) | event bytes.
+std::string EntryHash(std::string_view prev_hash, uint64_t index, std::string_view stream,
+                      uint64_t seq, std::string_view event);
+
+// The hash-chained audit log in a store: every consumed event once, each entry holding its
+// predecessor's hash, indexed by referral and case number. Holds only column-family numbers;
+// writes go through the caller's batch. Thread-compatible.
+class Chain {
+ public:
+  static constexpr store::Cf kEntries = store::kFirstStateFamily;         // index -> AuditEntry
+  static constexpr store::Cf kByReferral = store::kFirstStateFamily + 1;  // id \0 index -> ""
+  static constexpr store::Cf kCaseNumbers = store::kFirstStateFamily + 2; // case number -> id
+  static std::vector<std::string> Families();
+
+  // Appends `raw` (the serialized `event` as logged by `event.stream()`) after the chain head
+  // read through `batch`, and moves the head. Writes nothing on failure.
+  static absl::Status Append(store::Batch& batch, const lotse::v1::Envelope& event,
+                             std::string_view raw, absl::Time now);
+  // Walks the committed chain from its first entry and names the first that does not match.
+  static absl::StatusOr<lotse::v1::VerifyReply> Verify(const store::Store& store);
+  // Every entry of one referral (id or case number), in chain order; NotFound if none.
+  static absl::StatusOr<lotse::v1::HistoryReply> History(const store::Store& store,
+                                                         std::string_view ref);
+};
+
+}  // namespace lotse::audit

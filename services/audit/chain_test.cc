@@ -1,0 +1,133 @@
+#include "services/audit/chain.h"
+
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "gtest/gtest.h"
+
+namespace lotse::audit {
+namespace {
+
+class ChainTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = ::testing::TempDir() + "/chain_test_" +
+           ::testing::UnitTest::GetInstance()->current_test_info()->name() + "_" +
+           std::to_string(getpid());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    store::Options options;
+    options.path = dir_;
+    options.state_families = Chain::Families();
+    auto store = store::Store::Open(options);
+    ASSERT_TRUE(store.ok()) << store.status();
+    store_ = std::move(*store);
+  }
+  void TearDown() override {
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  // Appends `count` events of referral `id` from `stream`, one commit each.
+  void AppendEvents(const std::string& stream, const std::string& id, int count) {
+    for (int i = 0; i < count; ++i) {
+      lotse::v1::Envelope e;
+      e.set_stream(stream);
+      e.set_seq(++seq_[stream]);
+      e.set_referral_id(id);
+      e.set_case_number("2026-" + id);
+      e.mutable_claimed()->set_user("u" + std::to_string(i));
+      store::Batch batch(store_.get());
+      ASSERT_TRUE(Chain::Append(batch, e, e.SerializeAsString(), absl::Now()).ok());
+      ASSERT_TRUE(store_->Commit(batch).ok());
+    }
+  }
+
+  // Rewrites stored entry `index` through `edit`.
+  void Tamper(uint64_t index, const std::function<void(lotse::v1::AuditEntry&)>& edit) {
+    auto value = store_->Get(Chain::kEntries, store::EncodeU64(index));
+    ASSERT_TRUE(value.ok() && value->has_value());
+    lotse::v1::AuditEntry entry;
+    ASSERT_TRUE(entry.ParseFromString(**value));
+    edit(entry);
+    store::Batch batch(store_.get());
+    batch.Put(Chain::kEntries, store::EncodeU64(index), entry.SerializeAsString());
+    ASSERT_TRUE(store_->Commit(batch).ok());
+  }
+
+  std::string dir_;
+  std::unique_ptr<store::Store> store_;
+  std::map<std::string, uint64_t> seq_;
+};
+
+TEST_F(ChainTest, AnUntouchedChainVerifies) {
+  AppendEvents("intake", "a", 3);
+  AppendEvents("routing", "b", 4);
+  auto verified = Chain::Verify(*store_);
+  ASSERT_TRUE(verified.ok());
+  EXPECT_TRUE(verified->ok()) << verified->problem();
+  EXPECT_EQ(verified->entries(), 7u);
+  EXPECT_EQ(verified->head_hash().size(), kHashBytes);
+}
+
+TEST_F(ChainTest, AnAlteredEventIsNamed) {
+  AppendEvents("intake", "a", 5);
+  Tamper(3, [](lotse::v1::AuditEntry& e) { e.mutable_event()->back() ^= 1; });
+  auto verified = Chain::Verify(*store_);
+  ASSERT_TRUE(verified.ok());
+  EXPECT_FALSE(verified->ok());
+  EXPECT_EQ(verified->first_bad_index(), 3u);
+  EXPECT_NE(verified->problem().find("altered"), std::string::npos) << verified->problem();
+}
+
+TEST_F(ChainTest, AReplacedEntryWithARecomputedHashIsCaughtByItsSuccessor) {
+  AppendEvents("intake", "a", 5);
+  Tamper(2, [](lotse::v1::AuditEntry& e) {
+    e.set_event("forged");
+    e.set_hash(EntryHash(e.prev_hash(), e.index(), e.stream(), e.seq(), e.event()));
+  });
+  auto verified = Chain::Verify(*store_);
+  ASSERT_TRUE(verified.ok());
+  EXPECT_FALSE(verified->ok());
+  EXPECT_EQ(verified->first_bad_index(), 3u);
+  EXPECT_NE(verified->problem().find("does not follow entry 2"), std::string::npos);
+}
+
+TEST_F(ChainTest, ARemovedLastEntryIsNoticed) {
+  AppendEvents("intake", "a", 3);
+  store::Batch batch(store_.get());
+  batch.Delete(Chain::kEntries, store::EncodeU64(3));
+  ASSERT_TRUE(store_->Commit(batch).ok());
+  auto verified = Chain::Verify(*store_);
+  ASSERT_TRUE(verified.ok());
+  EXPECT_FALSE(verified->ok());
+}
+
+TEST_F(ChainTest, HistoryListsOneReferralInChainOrderByIdOrCaseNumber) {
+  AppendEvents("intake", "a", 2);
+  AppendEvents("routing", "b", 1);
+  AppendEvents("routing", "a", 2);
+  auto history = Chain::History(*store_, "2026-a");
+  ASSERT_TRUE(history.ok()) << history.status();
+  ASSERT_EQ(history->entries_size(), 4);
+  EXPECT_EQ(history->referral_id(), "a");
+  EXPECT_EQ(history->entries(0).index(), 1u);
+  EXPECT_EQ(history->entries(3).index(), 5u);
+  EXPECT_EQ(history->entries(2).event().stream(), "routing");
+  EXPECT_EQ(Chain::History(*store_, "nope").status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST(EntryHashTest, DependsOnEveryPart) {
+  const std::string zero(kHashBytes, '\0');
+  const std::string h = EntryHash(zero, 1, "intake", 1, "e");
+  EXPECT_EQ(h.size(), kHashBytes);
+  EXPECT_NE(h, EntryHash(zero, 2, "intake", 1, "e"));
+  EXPECT_NE(h, EntryHash(zero, 1, "routing", 1, "e"));
+  EXPECT_NE(h, EntryHash(zero, 1, "intake", 2, "e"));
+  EXPECT_NE(h, EntryHash(zero, 1, "intake", 1, "f"));
+  EXPECT_NE(h, EntryHash(std::string(kHashBytes, '\1'), 1, "intake", 1, "e"));
+}
+
+}  // namespace
+}  // namespace lotse::audit
