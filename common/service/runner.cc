@@ -61,12 +61,13 @@ void Runner::AfterCommit(const store::Batch& batch) {
   if (batch.events() > 0 && log_.has_value()) {
     log_->OnCommitted();
   }
+  handler_.AfterCommit();
 }
 
 absl::Status Runner::ServeCommands() {
   struct Pending {
     bus::Request request;
-    std::string reply;
+    std::optional<std::string> reply;  // nullopt: parked by the handler
   };
   std::vector<Pending> pending;
   store::Batch batch(&store_);
@@ -76,12 +77,12 @@ absl::Status Runner::ServeCommands() {
     if (!request.has_value()) {
       break;
     }
-    std::string reply =
+    std::optional<std::string> reply =
         request->malformed
             ? handler_.ErrorReply("", absl::InvalidArgumentError(
                                           "a request is one frame holding a serialized request "
                                           "message (optionally after an empty delimiter)"))
-            : handler_.HandleCommand(request->body, batch, now);
+            : handler_.HandleOrPark(request->body, request->route, batch, now);
     pending.push_back(Pending{std::move(*request), std::move(reply)});
   }
   if (!batch.empty()) {
@@ -89,12 +90,16 @@ absl::Status Runner::ServeCommands() {
       spdlog::error("{} requests were not stored and are answered with an error: {}",
                     pending.size(), s.message());
       for (Pending& p : pending) {
-        p.reply = handler_.ErrorReply(p.request.body, s);
+        if (p.reply.has_value()) {
+          p.reply = handler_.ErrorReply(p.request.body, s);
+        }
       }
     }
   }
   for (const Pending& p : pending) {
-    commands_->Reply(p.request.route, p.reply);
+    if (p.reply.has_value()) {
+      commands_->Reply(p.request.route, *p.reply);
+    }
   }
   AfterCommit(batch);
   return absl::OkStatus();

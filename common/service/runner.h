@@ -27,6 +27,17 @@ class Handler {
   // Errors are replies too (a structured error), never exceptions.
   virtual std::string HandleCommand(std::string_view body, store::Batch& batch,
                                     absl::Time now) = 0;
+  // For services that park requests (long-poll): like HandleCommand, with the route to answer
+  // on. Returns nullopt if the request is parked; the handler answers it later through
+  // Runner::Reply (from AfterCommit or Tick). The default never parks.
+  virtual std::optional<std::string> HandleOrPark(std::string_view body,
+                                                  const bus::Frames& /*route*/,
+                                                  store::Batch& batch, absl::Time now) {
+    return HandleCommand(body, batch, now);
+  }
+  // Called after every commit and every tick: a handler with parked requests answers what it
+  // can now.
+  virtual void AfterCommit() {}
   // The reply for a request that could not be handled at all (wrong shape, commit failed).
   virtual std::string ErrorReply(std::string_view body, const absl::Status& status) = 0;
   // Applies one consumed event (`raw`: its bytes as the producer logged them). A non-OK status
@@ -62,6 +73,8 @@ class Runner {
   absl::Status Start();
   // Runs until `stop` fires; returns OK after a clean stop.
   absl::Status Run(StopSignal& stop);
+  // Sends a reply to a request that was parked by Handler::HandleOrPark.
+  void Reply(const bus::Frames& route, const std::string& body) { commands_->Reply(route, body); }
   // The consumers, for status and tests.
   const std::vector<std::unique_ptr<bus::LogConsumer>>& consumers() const { return consumers_; }
 

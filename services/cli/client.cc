@@ -47,12 +47,13 @@ std::string RandomHex(size_t chars) {
 Client::Client(config::Network network, ClientOptions options)
     : network_(std::move(network)), options_(options) {}
 
-absl::StatusOr<std::string> Client::Send(config::Service service, const std::string& bytes) {
+absl::StatusOr<std::string> Client::Send(config::Service service, const std::string& bytes,
+                                         absl::Duration extra_wait) {
   bus::SocketOptions socket_options;
   socket_options.linger_ms = 0;  // a request nobody answered is not worth waiting for at exit
   socket_options.max_message_bytes = options_.max_message_bytes;
   bus::CommandClient client(context_, network_.CommandEndpoint(service), socket_options,
-                            options_.timeout, options_.retries);
+                            options_.timeout + extra_wait, options_.retries);
   return client.Call(bytes);
 }
 
@@ -78,6 +79,16 @@ absl::StatusOr<lotse::v1::AuditReply> Client::Call(lotse::v1::AuditRequest reque
                          Send(config::Service::kAudit, request.SerializeAsString()));
   return ParseReply<lotse::v1::AuditReply>(bytes, request.request_id(),
                                            network_.CommandEndpoint(config::Service::kAudit));
+}
+
+absl::StatusOr<lotse::v1::NotificationReply> Client::Call(
+    lotse::v1::NotificationRequest request) {
+  request.set_request_id(RandomHex(16));
+  LOTSE_ASSIGN_OR_RETURN(std::string bytes,
+                         Send(config::Service::kNotification, request.SerializeAsString(),
+                              absl::Milliseconds(request.inbox().wait_ms())));
+  return ParseReply<lotse::v1::NotificationReply>(
+      bytes, request.request_id(), network_.CommandEndpoint(config::Service::kNotification));
 }
 
 }  // namespace lotse::cli

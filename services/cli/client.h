@@ -9,6 +9,7 @@
 #include "common/config/config.h"
 #include "lotse/v1/intake.pb.h"
 #include "lotse/v1/audit.pb.h"
+#include "lotse/v1/notification.pb.h"
 #include "lotse/v1/routing.pb.h"
 
 namespace lotse::cli {
@@ -41,9 +42,13 @@ class Client {
   absl::StatusOr<lotse::v1::IntakeReply> Call(lotse::v1::IntakeRequest request);
   absl::StatusOr<lotse::v1::RoutingReply> Call(lotse::v1::RoutingRequest request);
   absl::StatusOr<lotse::v1::AuditReply> Call(lotse::v1::AuditRequest request);
+  // An inbox read that may wait on the service for `request.inbox().wait_ms()` before it
+  // answers: each try waits that much longer than the usual timeout.
+  absl::StatusOr<lotse::v1::NotificationReply> Call(lotse::v1::NotificationRequest request);
 
  private:
-  absl::StatusOr<std::string> Send(config::Service service, const std::string& bytes);
+  absl::StatusOr<std::string> Send(config::Service service, const std::string& bytes,
+                                   absl::Duration extra_wait = absl::ZeroDuration());
 
   bus::Context context_;  // before every socket
   config::Network network_;

@@ -175,6 +175,11 @@ struct StatusFlags {
   std::string ref, office, department;
 };
 
+struct InboxFlags {
+  std::string office, department;
+  bool follow = false;
+};
+
 struct HistoryFlags {
   std::string ref, office, department;
 };
@@ -339,6 +344,59 @@ int Worklist(Session& s, const WorklistFlags& f) {
     return code;
   }
   return s.Print(reply.worklist(), RenderWorklist(reply.worklist(), s.zone()));
+}
+
+// Reads the inbox page by page; each request acknowledges what the previous one printed. With
+// --follow it keeps a request parked at the service so new messages arrive as they happen.
+int Inbox(Session& s, const InboxFlags& f) {
+  if (f.office.empty() && f.department.empty()) {
+    return s.Fail(kExitUsage, MakeError(lotse::v1::ERROR_CODE_INVALID_ARGUMENT,
+                                        "say whose inbox: --office O or --department D",
+                                        "office"));
+  }
+  lotse::v1::NotificationRequest request;
+  if (!f.office.empty()) {
+    request.mutable_actor()->set_kind(lotse::v1::ACTOR_KIND_OFFICE);
+    request.mutable_actor()->set_id(f.office);
+  } else {
+    request.mutable_actor()->set_kind(lotse::v1::ACTOR_KIND_DEPARTMENT);
+    request.mutable_actor()->set_id(f.department);
+  }
+  lotse::v1::InboxRequest* inbox = request.mutable_inbox();
+  inbox->set_wait_ms(f.follow ? 20000 : 0);
+  lotse::v1::InboxReply collected;
+  while (true) {
+    lotse::v1::NotificationReply reply;
+    if (int code = s.Call(request, lotse::v1::NotificationReply::kInbox, reply);
+        code != kExitOk) {
+      return code;
+    }
+    const lotse::v1::InboxReply& page = reply.inbox();
+    collected.set_recipient(page.recipient());
+    collected.set_head(page.head());
+    collected.set_acknowledged(page.acknowledged());
+    if (page.messages().empty() && !f.follow) {
+      break;  // this request acknowledged everything printed before it
+    }
+    if (f.follow && s.json()) {
+      for (const lotse::v1::InboxMessage& m : page.messages()) {
+        fmt::print("{}\n", ToJson(m).value_or("{}"));
+      }
+    } else if (f.follow || !s.json()) {
+      fmt::print("{}", RenderInboxMessages(page, s.zone()));
+    }
+    std::fflush(stdout);
+    for (const lotse::v1::InboxMessage& m : page.messages()) {
+      inbox->set_ack(m.seq());
+      *collected.add_messages() = m;
+    }
+  }
+  if (s.json()) {
+    fmt::print("{}\n", ToJson(collected).value_or("{}"));
+  } else if (collected.messages().empty()) {
+    fmt::print("No new messages.\n");
+  }
+  return kExitOk;
 }
 
 int History(Session& s, const HistoryFlags& f) {
@@ -615,7 +673,7 @@ int RunCommandLine(int argc, char** argv) {
   UpFlags up;
   {
     CLI::App* sub = app.add_subcommand(
-        "up", "start the services (intake, routing, audit) and keep them running; Ctrl-C stops all");
+        "up", "start the services (intake, routing, notification, audit) and keep them running; Ctrl-C stops all");
     AddConnectionOptions(sub, g);
     sub->add_option("--data-dir", up.data_dir,
                     "where the services keep their databases (default: the config's data_dir)");
@@ -749,6 +807,19 @@ int RunCommandLine(int argc, char** argv) {
         ->check(Words(ParseYesNo, "yes or no", "yes|no"));
     sub->add_option("--comment", feedback.comment, "what went well or not");
     AddKey(sub, feedback.key);
+  }
+
+  // lotse inbox
+  InboxFlags inbox;
+  {
+    CLI::App* sub = command("inbox", "show (and acknowledge) an office's or department's messages",
+                            [&](Session& s) { return Inbox(s, inbox); });
+    auto* office = sub->add_option("--office", inbox.office, "read this office's inbox");
+    auto* department =
+        sub->add_option("--department", inbox.department, "read this department's or KAM's inbox");
+    office->excludes(department);
+    department->excludes(office);
+    sub->add_flag("--follow", inbox.follow, "keep waiting for new messages; Ctrl-C stops");
   }
 
   // lotse history

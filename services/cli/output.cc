@@ -591,4 +591,25 @@ std::string RenderVerify(const lotse::v1::VerifyReply& verify) {
                 "data-protection officer.\n");
 }
 
+std::string RenderInboxMessages(const lotse::v1::InboxReply& inbox, const absl::TimeZone& zone) {
+  std::string out;
+  for (const lotse::v1::InboxMessage& m : inbox.messages()) {
+    std::string kind = lotse::v1::MessageKind_Name(m.kind()).substr(13);  // "MESSAGE_KIND_"
+    std::transform(kind.begin(), kind.end(), kind.begin(),
+                   [](unsigned char c) { return c == '_' ? ' ' : std::tolower(c); });
+    out += fmt::format("{}  #{:<4} [{}] {}\n", LocalTime(m.created_at_us(), zone), m.seq(), kind,
+                       m.title());
+    if (!m.body().empty()) {
+      std::string body = m.body();
+      size_t pos = 0;
+      while ((pos = body.find('\n', pos)) != std::string::npos) {
+        body.replace(pos, 1, "\n        ");
+        pos += 9;
+      }
+      out += StrCat("        ", body, "\n");
+    }
+  }
+  return out;
+}
+
 }  // namespace lotse::cli

@@ -17,6 +17,7 @@
 #include "lotse/v1/common.pb.h"
 #include "lotse/v1/audit.pb.h"
 #include "lotse/v1/intake.pb.h"
+#include "lotse/v1/notification.pb.h"
 #include "lotse/v1/routing.pb.h"
 
 namespace lotse::cli {
@@ -101,5 +102,7 @@ std::string RenderHistory(const lotse::v1::HistoryReply& history, const absl::Ti
 // What an event did, in a few words ("routed to bauordnung: topic …").
 std::string DescribeEvent(const lotse::v1::Envelope& event);
 std::string RenderVerify(const lotse::v1::VerifyReply& verify);
+// Inbox messages, one block each: time, seq, kind, title, indented body.
+std::string RenderInboxMessages(const lotse::v1::InboxReply& inbox, const absl::TimeZone& zone);
 
 }  // namespace lotse::cli

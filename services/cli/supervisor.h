@@ -20,10 +20,11 @@ struct ServiceBinary {
   std::string_view binary;
 };
 
-// The set `lotse up` starts, in start order. Add notification here when it exists.
+// The set `lotse up` starts, in start order.
 inline constexpr std::array kServiceSet = {
     ServiceBinary{config::Service::kIntake, "lotse-intake"},
     ServiceBinary{config::Service::kRouting, "lotse-routing"},
+    ServiceBinary{config::Service::kNotification, "lotse-notification"},
     ServiceBinary{config::Service::kAudit, "lotse-audit"},
 };
 

@@ -60,12 +60,16 @@ LotseSet::LotseSet(SetOptions options)
   audit_ = std::make_unique<bus::CommandClient>(
       *context_, StrCat("tcp://127.0.0.1:", port_base_ + 6), socket_options,
       options_.client_timeout, options_.client_retries);
+  notification_ = std::make_unique<bus::CommandClient>(
+      *context_, StrCat("tcp://127.0.0.1:", port_base_ + 4), socket_options,
+      options_.client_timeout, options_.client_retries);
 }
 
 LotseSet::~LotseSet() {
   intake_.reset();
   routing_.reset();
   audit_.reset();
+  notification_.reset();
   processes_.clear();  // SIGKILLs leftovers
   if (port_lock_fd_ >= 0) {
     close(port_lock_fd_);
@@ -81,6 +85,9 @@ std::string LotseSet::Binary(const std::string& service) const {
   }
   if (service == "audit") {
     return LOTSE_AUDIT_BIN;
+  }
+  if (service == "notification") {
+    return LOTSE_NOTIFICATION_BIN;
   }
   ADD_FAILURE() << "unknown service " << service;
   return "";
@@ -120,9 +127,12 @@ void LotseSet::Start(const std::string& service) {
       << service << " did not come up:\n" << Log(service);
 }
 
-void LotseSet::StartAll(bool with_audit) {
+void LotseSet::StartAll(bool with_audit, bool with_notification) {
   Start("intake");
   Start("routing");
+  if (with_notification) {
+    Start("notification");
+  }
   if (with_audit) {
     Start("audit");
   }
@@ -155,7 +165,10 @@ int LotseSet::Index(const std::string& service) const {
   if (service == "intake") {
     return 0;
   }
-  return service == "routing" ? 1 : 3;
+  if (service == "routing") {
+    return 1;
+  }
+  return service == "notification" ? 2 : 3;
 }
 
 std::optional<std::vector<std::string>> LotseSet::Raw(const std::string& service,
@@ -216,6 +229,20 @@ absl::StatusOr<lotse::v1::AuditReply> LotseSet::Audit(lotse::v1::AuditRequest re
   lotse::v1::AuditReply reply;
   if (!reply.ParseFromString(*bytes) || reply.request_id() != request.request_id()) {
     return absl::DataLossError("audit sent a reply that does not belong to the request");
+  }
+  return reply;
+}
+
+absl::StatusOr<lotse::v1::NotificationReply> LotseSet::Notification(
+    lotse::v1::NotificationRequest request) {
+  request.set_request_id(StrCat("t", ++next_id_));
+  absl::StatusOr<std::string> bytes = notification_->Call(request.SerializeAsString());
+  if (!bytes.ok()) {
+    return bytes.status();
+  }
+  lotse::v1::NotificationReply reply;
+  if (!reply.ParseFromString(*bytes) || reply.request_id() != request.request_id()) {
+    return absl::DataLossError("notification sent a reply that does not belong to the request");
   }
   return reply;
 }

@@ -11,6 +11,7 @@
 #include "common/bus/command.h"
 #include "lotse/v1/audit.pb.h"
 #include "lotse/v1/intake.pb.h"
+#include "lotse/v1/notification.pb.h"
 #include "lotse/v1/routing.pb.h"
 #include "tests/support/process.h"
 #include "tests/support/temp_dir.h"
@@ -36,7 +37,7 @@ class LotseSet {
   // Starts (or restarts) a service by name: "intake", "routing" or "audit". Waits until it
   // answers. StartAll() starts intake and routing, and audit if `with_audit`.
   void Start(const std::string& service);
-  void StartAll(bool with_audit = false);
+  void StartAll(bool with_audit = false, bool with_notification = false);
   void Kill(const std::string& service);  // SIGKILL + reap
   // SIGTERM; returns the exit code (expected 0 within 2 s).
   int Terminate(const std::string& service);
@@ -48,6 +49,8 @@ class LotseSet {
   absl::StatusOr<lotse::v1::IntakeReply> Intake(lotse::v1::IntakeRequest request);
   absl::StatusOr<lotse::v1::RoutingReply> Routing(lotse::v1::RoutingRequest request);
   absl::StatusOr<lotse::v1::AuditReply> Audit(lotse::v1::AuditRequest request);
+  absl::StatusOr<lotse::v1::NotificationReply> Notification(
+      lotse::v1::NotificationRequest request);
   // Sends raw frames to a service's command endpoint and returns the raw reply, if any.
   std::optional<std::vector<std::string>> Raw(const std::string& service,
                                               const std::vector<std::string>& frames,
@@ -94,6 +97,7 @@ class LotseSet {
   std::unique_ptr<bus::CommandClient> intake_;
   std::unique_ptr<bus::CommandClient> routing_;
   std::unique_ptr<bus::CommandClient> audit_;
+  std::unique_ptr<bus::CommandClient> notification_;
   uint64_t next_id_ = 0;
 };
 

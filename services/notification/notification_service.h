@@ -1,0 +1,67 @@
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "common/bus/socket.h"
+#include "common/clock/clock.h"
+#include "common/config/config.h"
+#include "common/service/runner.h"
+#include "common/store/store.h"
+#include "lotse/v1/notification.pb.h"
+
+namespace lotse::notification {
+
+// The notification service: consumes intake's and routing's logs and keeps a durable inbox per
+// recipient (each office, department and key account manager). A consumer reads its inbox with
+// an InboxRequest that acknowledges what it has processed; with a wait, an empty inbox parks the
+// request until a message arrives (push). Unacknowledged messages are delivered again.
+// Owns its store and runner; runs on one thread.
+class NotificationService final : public service::Handler {
+ public:
+  static constexpr store::Cf kInbox = store::kFirstStateFamily;          // recipient \0 seq
+  static constexpr store::Cf kPositions = store::kFirstStateFamily + 1;  // head/ and ack/
+  static constexpr store::Cf kNotes = store::kFirstStateFamily + 2;      // referral id -> note
+
+  static absl::StatusOr<std::unique_ptr<NotificationService>> Create(
+      const config::Config& config, bus::Context& context, std::unique_ptr<clock::Clock> clock);
+  absl::Status Run(service::StopSignal& stop) { return runner_->Run(stop); }
+
+  std::string HandleCommand(std::string_view body, store::Batch& batch, absl::Time now) override;
+  std::optional<std::string> HandleOrPark(std::string_view body, const bus::Frames& route,
+                                          store::Batch& batch, absl::Time now) override;
+  std::string ErrorReply(std::string_view body, const absl::Status& status) override;
+  absl::Status ApplyEvent(const lotse::v1::Envelope& event, std::string_view raw,
+                          store::Batch& batch, absl::Time now) override;
+  void AfterCommit() override;
+  absl::Duration tick_interval() const override { return absl::Milliseconds(100); }
+
+ private:
+  struct Parked {
+    bus::Frames route;
+    std::string request_id;
+    std::string recipient;
+    uint64_t after = 0;
+    uint32_t max = 0;
+    absl::Time deadline;  // real time
+  };
+  NotificationService(const config::Config& config, std::unique_ptr<clock::Clock> clock,
+                      absl::TimeZone zone);
+  absl::StatusOr<std::string> Recipient(const lotse::v1::Actor& actor) const;
+  // The committed inbox after `after`, as a reply.
+  absl::StatusOr<lotse::v1::NotificationReply> Read(const std::string& recipient, uint64_t after,
+                                                    uint32_t max) const;
+  absl::StatusOr<uint64_t> Position(const store::Batch& batch, std::string_view key) const;
+
+  const config::Config config_;
+  std::unique_ptr<clock::Clock> clock_;
+  absl::TimeZone zone_;
+  std::unique_ptr<store::Store> store_;
+  std::unique_ptr<service::Runner> runner_;
+  std::vector<Parked> parked_;
+};
+
+}  // namespace lotse::notification
