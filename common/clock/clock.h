@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <string>
 
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -48,7 +49,22 @@ class ManualClock final : public Clock {
   std::atomic<int64_t> now_us_;
 };
 
-// RealClock for speedup 1 without a start, ScaledClock otherwise.
+// Service time read from a file holding Unix microseconds, so a test (or a rehearsal) can set
+// the time of every service of the set at once. Re-read on each Now(); if the file is missing
+// or unreadable, the last good value is kept (the real time before the first one).
+// Thread-safe.
+class FileClock final : public Clock {
+ public:
+  explicit FileClock(std::string path) : path_(std::move(path)) {}
+  absl::Time Now() const override;
+
+ private:
+  std::string path_;
+  mutable std::atomic<int64_t> last_us_{0};
+};
+
+// FileClock if the environment names one in LOTSE_CLOCK_FILE; else RealClock for speedup 1
+// without a start, ScaledClock otherwise.
 std::unique_ptr<Clock> MakeClock(double speedup, std::optional<absl::Time> start);
 
 inline int64_t ToMicros(absl::Time t) { return absl::ToUnixMicros(t); }

@@ -5,6 +5,7 @@
 #include "common/service/startup.h"
 #include "common/status_macros.h"
 #include "services/audit/chain.h"
+#include "services/audit/evaluation.h"
 #include "spdlog/spdlog.h"
 
 namespace lotse::audit {
@@ -65,11 +66,14 @@ bool MayRead(const lotse::v1::Actor& actor, const lotse::v1::HistoryReply& histo
 
 absl::StatusOr<std::unique_ptr<AuditService>> AuditService::Create(
     const config::Config& config, bus::Context& context, std::unique_ptr<clock::Clock> clock) {
-  std::unique_ptr<AuditService> service(new AuditService(std::move(clock)));
+  LOTSE_ASSIGN_OR_RETURN(Evaluator evaluator, Evaluator::Create(config));
+  std::unique_ptr<AuditService> service(new AuditService(std::move(clock), std::move(evaluator)));
   LOTSE_ASSIGN_OR_RETURN(
       store::Options store_options,
-      service::MakeStoreOptions(config, config::Service::kAudit, Chain::Families()));
+      service::MakeStoreOptions(config, config::Service::kAudit, StateFamilies()));
   LOTSE_ASSIGN_OR_RETURN(service->store_, store::Store::Open(store_options));
+  // A store from before the evaluation existed gets its facts from the chain once.
+  LOTSE_RETURN_IF_ERROR(BackfillFacts(*service->store_));
   service::RunnerOptions options = service::MakeRunnerOptions(
       config, config::Service::kAudit, {config::Service::kIntake, config::Service::kRouting});
   options.log_endpoint.clear();  // audit produces no events
@@ -122,8 +126,12 @@ std::string AuditService::HandleCommand(std::string_view body, store::Batch& /*b
         reply = v.status();
       }
       break;
+    case AuditRequest::kEvaluation:
+      reply = Evaluation(request);
+      break;
     default:
-      reply = absl::InvalidArgumentError("the request names no command: use history or verify");
+      reply = absl::InvalidArgumentError(
+          "the request names no command: use history, verify or evaluation");
   }
   if (!reply.ok()) {
     return ErrorReply(body, reply.status());
@@ -157,9 +165,20 @@ absl::StatusOr<AuditReply> AuditService::History(const AuditRequest& request) {
   return reply;
 }
 
+absl::StatusOr<AuditReply> AuditService::Evaluation(const AuditRequest& request) {
+  LOTSE_ASSIGN_OR_RETURN(lotse::v1::EvaluationRequest asked,
+                         evaluator_.Authorize(request.actor(), request.evaluation()));
+  LOTSE_ASSIGN_OR_RETURN(lotse::v1::EvaluationReply evaluation,
+                         asked.rebuild() ? evaluator_.RebuildFromChain(*store_, asked)
+                                         : evaluator_.Evaluate(StoredFacts(*store_), asked));
+  AuditReply reply;
+  *reply.mutable_evaluation() = std::move(evaluation);
+  return reply;
+}
+
 absl::Status AuditService::ApplyEvent(const Envelope& event, std::string_view raw,
                                       store::Batch& batch, absl::Time now) {
-  return Chain::Append(batch, event, raw, now);
+  return RecordEvent(batch, event, raw, now);  // chain entry and evaluation facts together
 }
 
 }  // namespace lotse::audit

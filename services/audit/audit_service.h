@@ -10,11 +10,13 @@
 #include "common/service/runner.h"
 #include "common/store/store.h"
 #include "lotse/v1/audit.pb.h"
+#include "services/audit/evaluation.h"
 
 namespace lotse::audit {
 
 // The audit service: consumes every producer's log, appends each event once to a
-// hash-chained log indexed by referral, answers a referral's history and verifies the chain.
+// hash-chained log indexed by referral, keeps the evaluation's facts per referral in the same
+// commit, answers a referral's history and the joint evaluation, and verifies the chain.
 // Owns its store and runner; runs on one thread.
 class AuditService final : public service::Handler {
  public:
@@ -29,10 +31,13 @@ class AuditService final : public service::Handler {
                           store::Batch& batch, absl::Time now) override;
 
  private:
-  explicit AuditService(std::unique_ptr<clock::Clock> clock) : clock_(std::move(clock)) {}
+  AuditService(std::unique_ptr<clock::Clock> clock, Evaluator evaluator)
+      : clock_(std::move(clock)), evaluator_(std::move(evaluator)) {}
   absl::StatusOr<lotse::v1::AuditReply> History(const lotse::v1::AuditRequest& request);
+  absl::StatusOr<lotse::v1::AuditReply> Evaluation(const lotse::v1::AuditRequest& request);
 
   std::unique_ptr<clock::Clock> clock_;
+  const Evaluator evaluator_;
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<service::Runner> runner_;
 };

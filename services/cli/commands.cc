@@ -180,6 +180,11 @@ struct InboxFlags {
   bool follow = false;
 };
 
+struct EvaluationFlags {
+  std::string from, to, department, office, format = "table";
+  bool rebuild = false;
+};
+
 struct HistoryFlags {
   std::string ref, office, department;
 };
@@ -396,6 +401,42 @@ int Inbox(Session& s, const InboxFlags& f) {
   } else if (collected.messages().empty()) {
     fmt::print("No new messages.\n");
   }
+  return kExitOk;
+}
+
+// The joint evaluation: an office or department asks for its own figures; without either, or
+// with --rebuild, the request is made as ops.
+int Evaluation(Session& s, const EvaluationFlags& f) {
+  lotse::v1::AuditRequest request;
+  lotse::v1::EvaluationRequest* e = request.mutable_evaluation();
+  e->set_from(f.from);
+  e->set_to(f.to);
+  e->set_rebuild(f.rebuild);
+  e->set_office(f.office);
+  e->set_department(f.department);
+  if (!f.office.empty() && !f.rebuild) {
+    request.mutable_actor()->set_kind(lotse::v1::ACTOR_KIND_OFFICE);
+    request.mutable_actor()->set_id(f.office);
+  } else if (!f.department.empty() && !f.rebuild) {
+    request.mutable_actor()->set_kind(lotse::v1::ACTOR_KIND_DEPARTMENT);
+    request.mutable_actor()->set_id(f.department);
+  } else {  // everything, or a rebuild: an operator's request
+    request.mutable_actor()->set_kind(lotse::v1::ACTOR_KIND_OPS);
+    request.mutable_actor()->set_id("lotse");
+  }
+  lotse::v1::AuditReply reply;
+  if (int code = s.Call(std::move(request), lotse::v1::AuditReply::kEvaluation, reply);
+      code != kExitOk) {
+    return code;
+  }
+  if (s.json()) {
+    return s.Print(reply.evaluation(), "");
+  }
+  if (f.format == "json") {
+    fmt::print("{}\n", ToJson(reply.evaluation()).value_or("{}"));
+    return kExitOk;
+  }
+  fmt::print("{}", RenderEvaluation(reply.evaluation(), f.format));
   return kExitOk;
 }
 
@@ -820,6 +861,26 @@ int RunCommandLine(int argc, char** argv) {
     office->excludes(department);
     department->excludes(office);
     sub->add_flag("--follow", inbox.follow, "keep waiting for new messages; Ctrl-C stops");
+  }
+
+  // lotse evaluation
+  EvaluationFlags evaluation;
+  {
+    CLI::App* sub = command("evaluation",
+                            "the joint evaluation of a period: volumes, response times in "
+                            "business hours, SLA share, escalations, feedback",
+                            [&](Session& s) { return Evaluation(s, evaluation); });
+    sub->add_option("--from", evaluation.from, "first day, YYYY-MM-DD")->required();
+    sub->add_option("--to", evaluation.to, "first day after the period, YYYY-MM-DD")->required();
+    auto* office = sub->add_option("--office", evaluation.office, "only this office (as it)");
+    auto* department = sub->add_option("--department", evaluation.department,
+                                       "only this department or KAM (as it)");
+    office->excludes(department);
+    department->excludes(office);
+    sub->add_option("--format", evaluation.format, "table|json|csv (default table)")
+        ->check(CLI::IsMember({"table", "json", "csv"}));
+    sub->add_flag("--rebuild", evaluation.rebuild,
+                  "compute from the audit log alone (ops; slower, same figures)");
   }
 
   // lotse history

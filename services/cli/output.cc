@@ -612,4 +612,102 @@ std::string RenderInboxMessages(const lotse::v1::InboxReply& inbox, const absl::
   return out;
 }
 
+namespace {
+
+std::string Hours(int64_t us) { return fmt::format("{:.1f}", static_cast<double>(us) / 3.6e9); }
+std::string Percent(double share) { return fmt::format("{:.0f}%", share * 100); }
+
+std::vector<std::string> FigureCells(const lotse::v1::EvaluationFigures& f) {
+  return {std::to_string(f.received()),
+          std::to_string(f.answered()),
+          std::to_string(f.open()),
+          Hours(f.time_to_first_action_median_us()),
+          Hours(f.time_to_first_action_p90_us()),
+          Hours(f.time_to_answer_median_us()),
+          Hours(f.time_to_answer_p90_us()),
+          f.answered() > 0 ? Percent(f.sla_share()) : "-",
+          std::to_string(f.warnings()),
+          std::to_string(f.escalations()),
+          fmt::format("{:.2f}", f.forwards_per_referral()),
+          fmt::format("{:.2f}", f.consultations_per_referral()),
+          std::to_string(f.feedback()),
+          f.feedback() > 0 ? fmt::format("{:.2f}", f.average_rating()) : "-",
+          f.feedback() > 0 ? Percent(f.resolved_share()) : "-"};
+}
+
+}  // namespace
+
+std::string RenderEvaluation(const lotse::v1::EvaluationReply& reply, std::string_view format) {
+  const std::vector<std::string> header = {
+      "received", "answered", "open", "1st action h (median)", "1st action h (p90)",
+      "answer h (median)", "answer h (p90)", "within SLA", "warnings", "escalations",
+      "forwards/ref", "consultations/ref", "feedback", "rating", "resolved"};
+  std::vector<std::vector<std::string>> rows;
+  auto add = [&](std::string kind, const std::string& id, const lotse::v1::EvaluationFigures& f) {
+    std::vector<std::string> row = {std::move(kind), id};
+    for (std::string& cell : FigureCells(f)) {
+      row.push_back(std::move(cell));
+    }
+    rows.push_back(std::move(row));
+  };
+  for (const lotse::v1::EvaluationGroup& g : reply.departments()) {
+    add(g.home_department().empty() ? "department" : "key account", g.id(), g.figures());
+  }
+  for (const lotse::v1::EvaluationGroup& g : reply.offices()) {
+    add("office", g.id(), g.figures());
+  }
+  add("total", "", reply.total());
+  std::vector<std::string> full_header = {"kind", "id"};
+  full_header.insert(full_header.end(), header.begin(), header.end());
+  std::string out;
+  if (format == "csv") {
+    auto line = [&](const std::vector<std::string>& cells) {
+      std::string l;
+      for (const std::string& c : cells) {
+        std::string cell = c;
+        if (cell.find_first_of(",\"") != std::string::npos) {
+          std::string quoted = "\"";
+          for (char ch : cell) {
+            quoted += ch == '"' ? std::string("\"\"") : std::string(1, ch);
+          }
+          cell = quoted + "\"";
+        }
+        l += l.empty() ? cell : StrCat(",", cell);
+      }
+      return l + "\n";
+    };
+    out += line(full_header);
+    for (const auto& row : rows) {
+      out += line(row);
+    }
+    return out;
+  }
+  out += StrCat("Joint evaluation ", reply.from(), " to ", reply.to(), " (exclusive, ",
+                reply.time_zone(), ")", reply.rebuilt() ? ", rebuilt from the audit log" : "",
+                "; durations in business hours\n\n");
+  std::vector<size_t> width(full_header.size(), 0);
+  for (size_t i = 0; i < full_header.size(); ++i) {
+    width[i] = full_header[i].size();
+    for (const auto& row : rows) {
+      width[i] = std::max(width[i], row[i].size());
+    }
+  }
+  auto line = [&](const std::vector<std::string>& cells) {
+    std::string l;
+    for (size_t i = 0; i < cells.size(); ++i) {
+      l += i < 2 ? fmt::format("{:<{}}  ", cells[i], width[i])
+                 : fmt::format("{:>{}}  ", cells[i], width[i]);
+    }
+    while (!l.empty() && l.back() == ' ') {
+      l.pop_back();
+    }
+    return l + "\n";
+  };
+  out += line(full_header);
+  for (const auto& row : rows) {
+    out += line(row);
+  }
+  return out;
+}
+
 }  // namespace lotse::cli

@@ -102,6 +102,9 @@ std::string RenderHistory(const lotse::v1::HistoryReply& history, const absl::Ti
 // What an event did, in a few words ("routed to bauordnung: topic …").
 std::string DescribeEvent(const lotse::v1::Envelope& event);
 std::string RenderVerify(const lotse::v1::VerifyReply& verify);
+// The joint evaluation as an aligned table (format "table") or CSV with a header line
+// ("csv"): one row per department/KAM, per office, and the total.
+std::string RenderEvaluation(const lotse::v1::EvaluationReply& reply, std::string_view format);
 // Inbox messages, one block each: time, seq, kind, title, indented body.
 std::string RenderInboxMessages(const lotse::v1::InboxReply& inbox, const absl::TimeZone& zone);
 

@@ -10,6 +10,7 @@
 
 #include "gtest/gtest.h"
 #include "services/audit/chain.h"
+#include "services/audit/evaluation.h"
 #include "tests/integration/lotse_set.h"
 
 namespace lotse::test {
@@ -161,7 +162,7 @@ TEST(AuditTest, TamperingWithOneEntryIsDetectedAndNamed) {
   {
     store::Options options;
     options.path = set.dir() + "/data/audit";
-    options.state_families = audit::Chain::Families();
+    options.state_families = audit::StateFamilies();
     auto store = store::Store::Open(options);
     ASSERT_TRUE(store.ok()) << store.status();
     auto value = (*store)->Get(audit::Chain::kEntries, store::EncodeU64(4));

@@ -1,0 +1,588 @@
+#include "services/audit/evaluation.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/time/civil_time.h"
+#include "common/format.h"
+#include "common/service/errors.h"
+#include "common/status_macros.h"
+
+namespace lotse::audit {
+namespace {
+
+using lotse::v1::Envelope;
+using lotse::v1::EvaluationFigures;
+using lotse::v1::EvaluationGroup;
+using lotse::v1::EvaluationReply;
+using lotse::v1::EvaluationRequest;
+using lotse::v1::ReferralFacts;
+using service::FieldError;
+using service::InvalidField;
+
+// In meta: present once the facts hold every chain entry (BackfillFacts).
+constexpr std::string_view kFactsMarker = "evaluation_facts";
+
+// At most this much of a bad value is quoted back in an error.
+constexpr size_t kMaxQuoted = 40;
+
+std::string Quoted(std::string_view text) {
+  if (text.empty()) {
+    return "nothing";
+  }
+  if (text.size() > kMaxQuoted) {
+    return StrCat("\"", text.substr(0, kMaxQuoted), "...\"");
+  }
+  return StrCat("\"", text, "\"");
+}
+
+void MarkAction(ReferralFacts& f, int64_t at_us) {
+  if (at_us != 0 && (f.first_action_at_us() == 0 || at_us < f.first_action_at_us())) {
+    f.set_first_action_at_us(at_us);
+  }
+}
+
+void SetFeedback(ReferralFacts& f, int32_t rating, bool resolved, int64_t at_us) {
+  if (f.has_feedback()) {
+    return;  // FeedbackSubmitted (intake) and Closed (routing) carry the same rating
+  }
+  lotse::v1::Feedback* feedback = f.mutable_feedback();
+  feedback->set_rating(rating);
+  feedback->set_resolved(resolved);
+  feedback->set_submitted_at_us(at_us);
+}
+
+// The moment a referral's clocks start and its period is decided: submission, or routing if
+// intake's event was not seen (yet); 0 if neither.
+int64_t StartOf(const ReferralFacts& f) {
+  return f.submitted_at_us() != 0 ? f.submitted_at_us() : f.routed_at_us();
+}
+
+// The department or key account manager a referral counts for.
+const std::string& HandlerOf(const ReferralFacts& f) {
+  return f.answered_by().empty() ? f.assignee() : f.answered_by();
+}
+
+int64_t BusinessMicros(const calendar::BusinessCalendar& cal, int64_t from_us, int64_t to_us) {
+  return absl::ToInt64Microseconds(
+      cal.BusinessTimeBetween(absl::FromUnixMicros(from_us), absl::FromUnixMicros(to_us)));
+}
+
+// Nearest rank: the value at rank ceil(p/100 * n) of the sorted values; 0 for none.
+int64_t Percentile(const std::vector<int64_t>& sorted, int p) {
+  if (sorted.empty()) {
+    return 0;
+  }
+  const size_t n = sorted.size();
+  const size_t rank = (static_cast<size_t>(p) * n + 99) / 100;
+  return sorted[std::clamp<size_t>(rank, 1, n) - 1];
+}
+
+double Share(uint64_t part, uint64_t whole) {
+  return whole == 0 ? 0.0 : static_cast<double>(part) / static_cast<double>(whole);
+}
+
+// The sums behind one group's figures.
+class Tally {
+ public:
+  void Add(const ReferralFacts& f, int64_t start_us, const calendar::BusinessCalendar* cal) {
+    ++received_;
+    if (f.first_action_at_us() != 0 && cal != nullptr) {
+      first_action_.push_back(BusinessMicros(*cal, start_us, f.first_action_at_us()));
+    }
+    if (f.answered_at_us() != 0) {
+      ++answered_;
+      if (cal != nullptr) {
+        answer_.push_back(BusinessMicros(*cal, start_us, f.answered_at_us()));
+      }
+      within_sla_ += f.answered_within_sla() ? 1 : 0;
+    }
+    warnings_ += f.warnings();
+    escalations_ += f.escalations();
+    forwards_ += f.forwards();
+    consultations_ += static_cast<uint32_t>(f.consulted_size());
+    if (f.has_feedback()) {
+      ++feedback_;
+      rating_sum_ += f.feedback().rating();
+      resolved_ += f.feedback().resolved() ? 1 : 0;
+    }
+  }
+
+  EvaluationFigures Figures() const {
+    std::vector<int64_t> first_action = first_action_;
+    std::vector<int64_t> answer = answer_;
+    std::sort(first_action.begin(), first_action.end());
+    std::sort(answer.begin(), answer.end());
+    EvaluationFigures out;
+    out.set_received(received_);
+    out.set_answered(answered_);
+    out.set_open(received_ - answered_);
+    out.set_acted_on(static_cast<uint32_t>(first_action.size()));
+    out.set_time_to_first_action_median_us(Percentile(first_action, 50));
+    out.set_time_to_first_action_p90_us(Percentile(first_action, 90));
+    out.set_time_to_answer_median_us(Percentile(answer, 50));
+    out.set_time_to_answer_p90_us(Percentile(answer, 90));
+    out.set_answered_within_sla(within_sla_);
+    out.set_sla_share(Share(within_sla_, answered_));
+    out.set_warnings(warnings_);
+    out.set_escalations(escalations_);
+    out.set_forwards(forwards_);
+    out.set_forwards_per_referral(Share(forwards_, received_));
+    out.set_consultations(consultations_);
+    out.set_consultations_per_referral(Share(consultations_, received_));
+    out.set_feedback(feedback_);
+    out.set_average_rating(
+        feedback_ == 0 ? 0.0 : static_cast<double>(rating_sum_) / static_cast<double>(feedback_));
+    out.set_resolved(resolved_);
+    out.set_resolved_share(Share(resolved_, feedback_));
+    return out;
+  }
+
+ private:
+  uint32_t received_ = 0;
+  uint32_t answered_ = 0;
+  uint32_t within_sla_ = 0;
+  uint32_t warnings_ = 0;
+  uint32_t escalations_ = 0;
+  uint32_t forwards_ = 0;
+  uint32_t consultations_ = 0;
+  uint32_t feedback_ = 0;
+  uint32_t resolved_ = 0;
+  int64_t rating_sum_ = 0;
+  std::vector<int64_t> first_action_;
+  std::vector<int64_t> answer_;
+};
+
+// A local date "YYYY-MM-DD" exactly (no other form, no overflowing day such as 2026-02-30).
+absl::StatusOr<absl::CivilDay> ParseDay(std::string_view field, std::string_view text) {
+  absl::CivilDay day;
+  bool ok = text.size() == 10 && text[4] == '-' && text[7] == '-';
+  for (size_t i = 0; ok && i < text.size(); ++i) {
+    ok = i == 4 || i == 7 || (text[i] >= '0' && text[i] <= '9');
+  }
+  ok = ok && absl::ParseCivilTime(absl::string_view(text.data(), text.size()), &day) &&
+       absl::FormatCivilTime(day) == text;
+  if (!ok) {
+    return InvalidField(field, StrCat(field, ": expected YYYY-MM-DD, got ", Quoted(text)));
+  }
+  return day;
+}
+
+}  // namespace
+
+std::vector<std::string> StateFamilies() {
+  std::vector<std::string> families = Chain::Families();
+  LOTSE_CHECK(families.size() == static_cast<size_t>(kFacts - store::kFirstStateFamily));
+  families.emplace_back("state_facts");
+  return families;
+}
+
+void ApplyToFacts(const Envelope& e, ReferralFacts& f) {
+  if (f.referral_id().empty()) {
+    f.set_referral_id(e.referral_id());
+  }
+  if (f.case_number().empty()) {
+    f.set_case_number(e.case_number());
+  }
+  f.set_events(f.events() + 1);
+  const int64_t at = e.occurred_at_us();
+  switch (e.payload_case()) {
+    case Envelope::kReferralSubmitted: {
+      const lotse::v1::Referral& r = e.referral_submitted().referral();
+      f.set_office(r.office());
+      f.set_topic(r.topic());
+      f.set_submitted_at_us(e.referral_submitted().submitted_at_us() != 0
+                                ? e.referral_submitted().submitted_at_us()
+                                : at);
+      break;
+    }
+    case Envelope::kReferralRouted: {
+      const lotse::v1::ReferralRouted& r = e.referral_routed();
+      if (f.routed_at_us() != 0) {
+        break;  // a referral is routed once; later changes come as Forwarded
+      }
+      if (f.office().empty()) {
+        f.set_office(r.office());
+      }
+      if (f.topic().empty()) {
+        f.set_topic(r.topic());
+      }
+      f.set_routed_at_us(at);
+      f.set_first_assignee(r.assignee());
+      f.set_key_account(r.key_account());
+      f.set_responsible_department(r.responsible_department());
+      f.set_assignee(r.assignee());
+      f.set_due_at_us(r.due_at_us());
+      break;
+    }
+    case Envelope::kClaimed:
+      MarkAction(f, at);
+      break;
+    case Envelope::kUnclaimed:
+      break;
+    case Envelope::kForwarded:
+      MarkAction(f, at);
+      f.set_assignee(e.forwarded().to());
+      f.set_forwards(f.forwards() + 1);
+      if (e.forwarded().due_at_us() != 0) {
+        f.set_due_at_us(e.forwarded().due_at_us());
+      }
+      break;
+    case Envelope::kConsultationOpened:
+      MarkAction(f, at);
+      for (const std::string& d : e.consultation_opened().departments()) {
+        f.add_consulted(d);
+      }
+      break;
+    case Envelope::kContributionAdded:
+      f.set_contributions(f.contributions() + 1);
+      break;
+    case Envelope::kAnswered: {
+      if (f.answered_at_us() != 0) {
+        break;  // a referral is answered once
+      }
+      const lotse::v1::Answer& a = e.answered().answer();
+      const int64_t answered_at = a.answered_at_us() != 0 ? a.answered_at_us() : at;
+      MarkAction(f, answered_at);
+      f.set_answered_at_us(answered_at);
+      f.set_answered_by(a.department().empty() ? f.assignee() : a.department());
+      f.set_outcome(a.outcome());
+      f.set_answered_within_sla(f.due_at_us() != 0 && answered_at <= f.due_at_us());
+      break;
+    }
+    case Envelope::kEscalated:
+      if (e.escalated().level() == lotse::v1::ESCALATION_LEVEL_WARNING) {
+        f.set_warnings(f.warnings() + 1);
+      } else if (e.escalated().level() == lotse::v1::ESCALATION_LEVEL_BREACH) {
+        f.set_escalations(f.escalations() + 1);
+      }
+      break;
+    case Envelope::kFeedbackSubmitted:
+      SetFeedback(f, e.feedback_submitted().rating(), e.feedback_submitted().resolved(), at);
+      break;
+    case Envelope::kClosed: {
+      const lotse::v1::Feedback& fb = e.closed().feedback();
+      SetFeedback(f, fb.rating(), fb.resolved(),
+                  fb.submitted_at_us() != 0 ? fb.submitted_at_us() : at);
+      if (f.closed_at_us() == 0) {
+        f.set_closed_at_us(at);
+      }
+      break;
+    }
+    case Envelope::PAYLOAD_NOT_SET:
+      break;
+  }
+}
+
+absl::StatusOr<std::optional<ReferralFacts>> NextFacts(const store::Batch& batch,
+                                                       const Envelope& event) {
+  if (event.referral_id().empty()) {
+    return std::nullopt;
+  }
+  LOTSE_ASSIGN_OR_RETURN(std::optional<std::string> stored, batch.Get(kFacts, event.referral_id()));
+  ReferralFacts facts;
+  if (stored.has_value() && !facts.ParseFromString(*stored)) {
+    return absl::DataLossError(StrCat("the evaluation facts of referral ", event.referral_id(),
+                                      " cannot be read: the store is damaged"));
+  }
+  ApplyToFacts(event, facts);
+  return facts;
+}
+
+void PutFacts(store::Batch& batch, const ReferralFacts& facts) {
+  batch.Put(kFacts, facts.referral_id(), facts.SerializeAsString());
+}
+
+absl::Status RecordEvent(store::Batch& batch, const Envelope& event, std::string_view raw,
+                         absl::Time now) {
+  // The facts are computed first and written last, so a failure writes nothing.
+  LOTSE_ASSIGN_OR_RETURN(std::optional<ReferralFacts> facts, NextFacts(batch, event));
+  LOTSE_RETURN_IF_ERROR(Chain::Append(batch, event, raw, now));
+  if (facts.has_value()) {
+    PutFacts(batch, *facts);
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::map<std::string, ReferralFacts>> ReplayChain(const store::Store& store) {
+  std::map<std::string, ReferralFacts> facts;
+  absl::Status bad;
+  LOTSE_RETURN_IF_ERROR(
+      store.Scan(Chain::kEntries, "", "", [&](std::string_view key, std::string_view value) {
+        lotse::v1::AuditEntry entry;
+        Envelope event;
+        if (!entry.ParseFromArray(value.data(), static_cast<int>(value.size())) ||
+            !event.ParseFromString(entry.event())) {
+          bad = absl::DataLossError(StrCat("audit entry ",
+                                           key.size() == 8 ? store::DecodeU64(key) : 0,
+                                           " cannot be read: run 'lotse audit verify'"));
+          return false;
+        }
+        if (!event.referral_id().empty()) {
+          ApplyToFacts(event, facts[event.referral_id()]);
+        }
+        return true;
+      }));
+  LOTSE_RETURN_IF_ERROR(bad);
+  return facts;
+}
+
+absl::Status BackfillFacts(store::Store& store) {
+  LOTSE_ASSIGN_OR_RETURN(std::optional<std::string> marker, store.Get(store::kMeta, kFactsMarker));
+  if (marker.has_value()) {
+    return absl::OkStatus();
+  }
+  LOTSE_ASSIGN_OR_RETURN(auto facts, ReplayChain(store));
+  store::Batch batch(&store);
+  for (const auto& [id, f] : facts) {
+    PutFacts(batch, f);
+  }
+  batch.Put(store::kMeta, kFactsMarker, "1");
+  return store.Commit(batch);
+}
+
+FactsSource StoredFacts(const store::Store& store) {
+  return [&store](const FactsVisitor& visit) -> absl::Status {
+    absl::Status bad;
+    LOTSE_RETURN_IF_ERROR(
+        store.Scan(kFacts, "", "", [&](std::string_view key, std::string_view value) {
+          ReferralFacts facts;
+          if (!facts.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+            bad = absl::DataLossError(
+                StrCat("the evaluation facts of referral ", key,
+                       " cannot be read: ask with rebuild to compute from the audit log"));
+            return false;
+          }
+          visit(facts);
+          return true;
+        }));
+    return bad;
+  };
+}
+
+FactsSource FactsIn(const std::map<std::string, ReferralFacts>& facts) {
+  return [&facts](const FactsVisitor& visit) -> absl::Status {
+    for (const auto& [id, f] : facts) {
+      visit(f);
+    }
+    return absl::OkStatus();
+  };
+}
+
+absl::StatusOr<Evaluator> Evaluator::Create(const config::Config& config) {
+  LOTSE_ASSIGN_OR_RETURN(calendar::State state, calendar::ParseState(config.city.state));
+  absl::TimeZone tz;
+  if (!absl::LoadTimeZone(config.city.timezone, &tz)) {
+    return absl::InvalidArgumentError(StrCat("time zone '", config.city.timezone, "' is unknown"));
+  }
+  std::vector<absl::CivilDay> closed;
+  for (const std::string& day : config.city.closing_days) {
+    absl::CivilDay parsed;
+    if (!absl::ParseCivilTime(day, &parsed)) {
+      return absl::InvalidArgumentError(StrCat("closing day '", day, "' is not YYYY-MM-DD"));
+    }
+    closed.push_back(parsed);
+  }
+  if (config.departments.empty()) {
+    return absl::InvalidArgumentError("the evaluation needs at least one department");
+  }
+  Evaluator evaluator(tz, config.city.timezone);
+  for (const config::Department& d : config.departments) {
+    LOTSE_ASSIGN_OR_RETURN(calendar::WeeklyHours hours, calendar::ParseWeeklyHours(d.office_hours));
+    evaluator.calendars_.emplace(d.id, calendar::BusinessCalendar(state, hours, closed, tz));
+    evaluator.units_.push_back(Unit{d.id, d.name, "", d.id});
+  }
+  for (const config::KeyAccount& k : config.key_accounts) {
+    if (config.FindDepartment(k.department) == nullptr) {
+      return absl::InvalidArgumentError(
+          StrCat("key account manager ", k.id, " has unknown department ", k.department));
+    }
+    evaluator.units_.push_back(Unit{k.id, k.name, k.department, k.department});
+  }
+  for (const config::Office& o : config.offices) {
+    evaluator.offices_.push_back(Unit{o.id, o.name, "", ""});
+  }
+  evaluator.default_department_ =
+      config.FindDepartment(config.routing.default_department) != nullptr
+          ? config.routing.default_department
+          : config.departments.front().id;
+  return evaluator;
+}
+
+const Evaluator::Unit* Evaluator::FindUnit(std::string_view id) const {
+  for (const Unit& u : units_) {
+    if (u.id == id) {
+      return &u;
+    }
+  }
+  return nullptr;
+}
+
+const Evaluator::Unit* Evaluator::FindOffice(std::string_view id) const {
+  for (const Unit& o : offices_) {
+    if (o.id == id) {
+      return &o;
+    }
+  }
+  return nullptr;
+}
+
+const calendar::BusinessCalendar* Evaluator::CalendarFor(std::string_view unit) const {
+  const Unit* u = FindUnit(unit);
+  const std::string& department = u != nullptr ? u->calendar : default_department_;
+  auto it = calendars_.find(department);
+  return it == calendars_.end() ? nullptr : &it->second;
+}
+
+absl::StatusOr<EvaluationRequest> Evaluator::Authorize(const lotse::v1::Actor& actor,
+                                                       const EvaluationRequest& request) const {
+  EvaluationRequest out = request;
+  switch (actor.kind()) {
+    case lotse::v1::ACTOR_KIND_OPS:
+    case lotse::v1::ACTOR_KIND_ADMIN:
+      return out;
+    case lotse::v1::ACTOR_KIND_OFFICE:
+    case lotse::v1::ACTOR_KIND_DEPARTMENT:
+      break;
+    default:
+      return FieldError(absl::StatusCode::kPermissionDenied, "actor",
+                        "only offices, departments, key account managers, ops and admin may "
+                        "read the evaluation");
+  }
+  if (actor.id().empty()) {
+    return FieldError(absl::StatusCode::kPermissionDenied, "actor",
+                      "the request does not say which office or department asks");
+  }
+  if (request.rebuild()) {
+    return FieldError(absl::StatusCode::kPermissionDenied, "rebuild",
+                      "only ops or admin may rebuild the evaluation from the audit log");
+  }
+  const bool office = actor.kind() == lotse::v1::ACTOR_KIND_OFFICE;
+  const std::string_view own_field = office ? "office" : "department";
+  const std::string_view other_field = office ? "department" : "office";
+  const std::string& asked = office ? request.office() : request.department();
+  const std::string& other = office ? request.department() : request.office();
+  if (!other.empty()) {
+    return FieldError(absl::StatusCode::kPermissionDenied, other_field,
+                      StrCat(own_field, " ", actor.id(),
+                             " sees only its own evaluation: ask "
+                             "without --",
+                             other_field));
+  }
+  if (!asked.empty() && asked != actor.id()) {
+    return FieldError(absl::StatusCode::kPermissionDenied, own_field,
+                      StrCat(own_field, " ", actor.id(), " sees only its own evaluation, not ",
+                             Quoted(asked), "'s"));
+  }
+  if (office) {
+    out.set_office(actor.id());
+  } else {
+    out.set_department(actor.id());
+  }
+  return out;
+}
+
+absl::StatusOr<EvaluationReply> Evaluator::Evaluate(const FactsSource& source,
+                                                    const EvaluationRequest& request) const {
+  LOTSE_ASSIGN_OR_RETURN(absl::CivilDay from, ParseDay("from", request.from()));
+  LOTSE_ASSIGN_OR_RETURN(absl::CivilDay to, ParseDay("to", request.to()));
+  if (from >= to) {
+    return InvalidField("to", StrCat("to: must be after from (the period is [from, to), e.g. "
+                                     "--from 2026-03-01 --to 2026-04-01 for March), got from ",
+                                     request.from(), " and to ", request.to()));
+  }
+  const std::string& department = request.department();
+  const std::string& office = request.office();
+  if (!department.empty() && !office.empty()) {
+    return InvalidField("office", "give either a department or an office, not both");
+  }
+  if (!department.empty()) {
+    LOTSE_RETURN_IF_ERROR(service::CheckId("department", department));
+    if (FindUnit(department) == nullptr) {
+      return FieldError(
+          absl::StatusCode::kNotFound, "department",
+          StrCat("department ", Quoted(department), " is unknown: see 'lotse departments'"));
+    }
+  }
+  if (!office.empty()) {
+    LOTSE_RETURN_IF_ERROR(service::CheckId("office", office));
+    if (FindOffice(office) == nullptr) {
+      return FieldError(absl::StatusCode::kNotFound, "office",
+                        StrCat("office ", Quoted(office), " is unknown: see 'lotse departments'"));
+    }
+  }
+  const int64_t from_us = absl::ToUnixMicros(absl::FromCivil(from, tz_));
+  const int64_t to_us = absl::ToUnixMicros(absl::FromCivil(to, tz_));
+
+  std::map<std::string, Tally> by_unit;
+  std::map<std::string, Tally> by_office;
+  Tally total;
+  LOTSE_RETURN_IF_ERROR(source([&](const ReferralFacts& f) {
+    const int64_t start = StartOf(f);
+    if (start == 0 || start < from_us || start >= to_us) {
+      return;
+    }
+    const std::string& unit = HandlerOf(f);
+    if ((!department.empty() && unit != department) || (!office.empty() && f.office() != office)) {
+      return;
+    }
+    const calendar::BusinessCalendar* cal = CalendarFor(unit);
+    total.Add(f, start, cal);
+    if (office.empty() && !unit.empty()) {
+      by_unit[unit].Add(f, start, cal);
+    }
+    if (department.empty() && !f.office().empty()) {
+      by_office[f.office()].Add(f, start, cal);
+    }
+  }));
+
+  EvaluationReply reply;
+  reply.set_from(request.from());
+  reply.set_to(request.to());
+  reply.set_time_zone(tz_name_);
+  reply.set_rebuilt(request.rebuild());
+  auto add = [](auto* groups, const Unit* unit, const std::string& id, const Tally* tally) {
+    EvaluationGroup* g = groups->Add();
+    g->set_id(id);
+    if (unit != nullptr) {
+      g->set_name(unit->name);
+      g->set_home_department(unit->home_department);
+    }
+    *g->mutable_figures() = tally != nullptr ? tally->Figures() : Tally().Figures();
+  };
+  // Configured units in order (the one asked for, if any), then ids seen but no longer
+  // configured, by id.
+  auto list = [&](auto* groups, const std::vector<Unit>& units,
+                  std::map<std::string, Tally>& tallies, const std::string& only) {
+    for (const Unit& u : units) {
+      if (only.empty() || u.id == only) {
+        auto it = tallies.find(u.id);
+        add(groups, &u, u.id, it == tallies.end() ? nullptr : &it->second);
+        if (it != tallies.end()) {
+          tallies.erase(it);
+        }
+      }
+    }
+    for (const auto& [id, tally] : tallies) {
+      add(groups, nullptr, id, &tally);
+    }
+  };
+  if (office.empty()) {
+    list(reply.mutable_departments(), units_, by_unit, department);
+  }
+  if (department.empty()) {
+    list(reply.mutable_offices(), offices_, by_office, office);
+  }
+  *reply.mutable_total() = total.Figures();
+  return reply;
+}
+
+absl::StatusOr<EvaluationReply> Evaluator::RebuildFromChain(
+    const store::Store& store, const EvaluationRequest& request) const {
+  LOTSE_ASSIGN_OR_RETURN(auto facts, ReplayChain(store));
+  EvaluationRequest rebuilt = request;
+  rebuilt.set_rebuild(true);
+  return Evaluate(FactsIn(facts), rebuilt);
+}
+
+}  // namespace lotse::audit
