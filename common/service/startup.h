@@ -1,12 +1,17 @@
 #pragma once
 
+#include <cstdio>
+#include <exception>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "common/config/config.h"
+#include "common/bus/socket.h"
+#include "common/clock/clock.h"
 #include "common/service/runner.h"
+#include "common/service/stop_signal.h"
 #include "common/store/store.h"
 
 namespace lotse::service {
@@ -28,5 +33,33 @@ absl::StatusOr<store::Options> MakeStoreOptions(const config::Config& config,
 
 // Maps a failed Run() or Create() to an exit code after logging it at critical.
 int ExitCode(const absl::Status& status, std::string_view service);
+
+// The whole main() of a service: blocks the stop signals before any thread exists, loads the
+// config, creates `ServiceT` (ServiceT::Create(config, context, clock)) and runs it until
+// SIGTERM/SIGINT. Returns the process exit code: 0 after a clean stop, 2 for a config that
+// cannot be used, 1 otherwise.
+template <typename ServiceT>
+int RunService(int argc, char** argv, config::Service which) {
+  StopSignal stop;
+  const std::string name(config::ServiceName(which));
+  try {
+    absl::StatusOr<config::Config> config = StartUp(argc, argv, which);
+    if (!config.ok()) {
+      std::fprintf(stderr, "lotse-%s cannot start:\n%s\n", name.c_str(),
+                   std::string(config.status().message()).c_str());
+      return 2;
+    }
+    bus::Context context;
+    auto service = ServiceT::Create(*config, context,
+                                    clock::MakeClock(config->clock.speedup, config->clock.start));
+    if (!service.ok()) {
+      return ExitCode(service.status(), name);
+    }
+    return ExitCode((*service)->Run(stop), name);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "lotse-%s failed: %s\n", name.c_str(), e.what());
+    return 1;
+  }
+}
 
 }  // namespace lotse::service

@@ -269,7 +269,7 @@ void ApplyToFacts(const Envelope& e, ReferralFacts& f) {
       }
       break;
     }
-    case Envelope::PAYLOAD_NOT_SET:
+    default:  // delivery events and payloads of newer versions change no figure
       break;
   }
 }
