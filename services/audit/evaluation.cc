@@ -1,5 +1,7 @@
 #include "services/audit/evaluation.h"
 
+#include "common/config/calendars.h"
+
 #include <algorithm>
 #include <utility>
 
@@ -370,33 +372,16 @@ FactsSource FactsIn(const std::map<std::string, ReferralFacts>& facts) {
 }
 
 absl::StatusOr<Evaluator> Evaluator::Create(const config::Config& config) {
-  LOTSE_ASSIGN_OR_RETURN(calendar::State state, calendar::ParseState(config.city.state));
-  absl::TimeZone tz;
-  if (!absl::LoadTimeZone(config.city.timezone, &tz)) {
-    return absl::InvalidArgumentError(StrCat("time zone '", config.city.timezone, "' is unknown"));
-  }
-  std::vector<absl::CivilDay> closed;
-  for (const std::string& day : config.city.closing_days) {
-    absl::CivilDay parsed;
-    if (!absl::ParseCivilTime(day, &parsed)) {
-      return absl::InvalidArgumentError(StrCat("closing day '", day, "' is not YYYY-MM-DD"));
-    }
-    closed.push_back(parsed);
-  }
+  LOTSE_ASSIGN_OR_RETURN(config::Calendars calendars, config::BuildCalendars(config));
   if (config.departments.empty()) {
     return absl::InvalidArgumentError("the evaluation needs at least one department");
   }
-  Evaluator evaluator(tz, config.city.timezone);
+  Evaluator evaluator(calendars.zone, config.city.timezone);
+  evaluator.calendars_ = std::move(calendars.by_department);
   for (const config::Department& d : config.departments) {
-    LOTSE_ASSIGN_OR_RETURN(calendar::WeeklyHours hours, calendar::ParseWeeklyHours(d.office_hours));
-    evaluator.calendars_.emplace(d.id, calendar::BusinessCalendar(state, hours, closed, tz));
     evaluator.units_.push_back(Unit{d.id, d.name, "", d.id});
   }
   for (const config::KeyAccount& k : config.key_accounts) {
-    if (config.FindDepartment(k.department) == nullptr) {
-      return absl::InvalidArgumentError(
-          StrCat("key account manager ", k.id, " has unknown department ", k.department));
-    }
     evaluator.units_.push_back(Unit{k.id, k.name, k.department, k.department});
   }
   for (const config::Office& o : config.offices) {

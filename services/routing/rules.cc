@@ -1,5 +1,7 @@
 #include "services/routing/rules.h"
 
+#include "common/config/calendars.h"
+
 #include "absl/strings/numbers.h"
 #include "common/format.h"
 #include "common/status_macros.h"
@@ -8,30 +10,13 @@ namespace lotse::routing {
 
 absl::StatusOr<Rules> Rules::Create(const config::Config& config) {
   Rules rules(config);
-  LOTSE_ASSIGN_OR_RETURN(calendar::State state, calendar::ParseState(config.city.state));
-  absl::TimeZone tz;
-  if (!absl::LoadTimeZone(config.city.timezone, &tz)) {
-    return absl::InvalidArgumentError(StrCat("time zone '", config.city.timezone, "' is unknown"));
-  }
-  std::vector<absl::CivilDay> closed;
-  for (const std::string& day : config.city.closing_days) {
-    absl::CivilDay parsed;
-    if (!absl::ParseCivilTime(day, &parsed)) {
-      return absl::InvalidArgumentError(StrCat("closing day '", day, "' is not YYYY-MM-DD"));
-    }
-    closed.push_back(parsed);
-  }
+  LOTSE_ASSIGN_OR_RETURN(config::Calendars calendars, config::BuildCalendars(config));
+  rules.calendars_ = std::move(calendars.by_department);
   for (const config::Department& d : config.departments) {
-    LOTSE_ASSIGN_OR_RETURN(calendar::WeeklyHours hours, calendar::ParseWeeklyHours(d.office_hours));
-    rules.calendars_.emplace(d.id, calendar::BusinessCalendar(state, hours, closed, tz));
     rules.clocks_.emplace(d.id, Clock{d.sla_hours, d.id});
   }
   for (const config::KeyAccount& k : config.key_accounts) {
-    const config::Department* home = config.FindDepartment(k.department);
-    if (home == nullptr) {
-      return absl::InvalidArgumentError(
-          StrCat("key account manager ", k.id, " has unknown department ", k.department));
-    }
+    const config::Department* home = config.FindDepartment(k.department);  // checked above
     rules.clocks_.emplace(k.id, Clock{home->sla_hours, home->id});
   }
   return rules;
