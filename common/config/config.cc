@@ -57,8 +57,8 @@ constexpr auto kLogLevels =
 constexpr auto kLogFormats = std::to_array<absl::string_view>({"text", "json"});
 
 constexpr auto kRootKeys = std::to_array<absl::string_view>(
-    {"city", "network", "data_dir", "log", "limits", "clock", "routing", "departments", "topics",
-     "offices", "key_accounts"});
+    {"city", "network", "data_dir", "log", "limits", "clock", "routing", "notification",
+     "departments", "topics", "offices", "key_accounts"});
 constexpr auto kCityKeys =
     std::to_array<absl::string_view>({"name", "state", "timezone", "closing_days"});
 constexpr auto kNetworkKeys = std::to_array<absl::string_view>({"host", "port_base"});
@@ -66,6 +66,8 @@ constexpr auto kLogKeys = std::to_array<absl::string_view>({"level", "format"});
 constexpr auto kClockKeys = std::to_array<absl::string_view>({"speedup", "start"});
 constexpr auto kRoutingKeys = std::to_array<absl::string_view>(
     {"default_department", "forward_limit", "warning_share", "escalation_scan_ms", "overrides"});
+constexpr auto kNotificationKeys = std::to_array<absl::string_view>(
+    {"smtp_url", "mail_from", "retry_initial_ms", "retry_max_ms", "max_attempts"});
 constexpr auto kOverrideKeys = std::to_array<absl::string_view>({"office", "topic", "department"});
 constexpr auto kDepartmentKeys =
     std::to_array<absl::string_view>({"id", "name", "sla_hours", "office_hours", "email"});
@@ -742,6 +744,15 @@ void ReadDocument(const toml::value& root, Reader& reader, Config* config) {
                         "department = \"wirtschaftsfoerderung\"");
         });
   }
+  if (const toml::value* notification = reader.Table(root, "", "notification")) {
+    reader.CheckKeys(*notification, "notification", kNotificationKeys);
+    Notification& n = config->notification;
+    reader.String(*notification, "notification", "smtp_url", &n.smtp_url);
+    reader.String(*notification, "notification", "mail_from", &n.mail_from);
+    reader.Int(*notification, "notification", "retry_initial_ms", &n.retry_initial_ms);
+    reader.Int(*notification, "notification", "retry_max_ms", &n.retry_max_ms);
+    reader.Int(*notification, "notification", "max_attempts", &n.max_attempts);
+  }
   reader.TableArray(
       root, "", "departments", [&](const toml::value& table, const std::string& path) {
         Department& department = config->departments.emplace_back();
@@ -1029,6 +1040,34 @@ void ValidateRouting(const Config& config, const IdIndex& departments, const IdI
   }
 }
 
+void ValidateNotification(const Notification& n, Problems* problems) {
+  const absl::string_view url = n.smtp_url;
+  if (!url.empty()) {
+    const bool scheme = absl::StartsWith(url, "smtp://") || absl::StartsWith(url, "smtps://");
+    const bool clean = std::none_of(url.begin(), url.end(), [](char c) {
+      return static_cast<unsigned char>(c) <= 0x20 || c == 0x7F;
+    });
+    if (!scheme || !clean || url.size() <= 8) {
+      problems->Add("notification.smtp_url",
+                    absl::StrCat("expected \"smtp://host:port\" or \"smtps://host:port\" (empty "
+                                 "= e-mail off), got ",
+                                 Quote(url)));
+    }
+  }
+  if (n.mail_from.empty() || !IsPlausibleEmail(n.mail_from)) {
+    problems->Add("notification.mail_from",
+                  absl::StrCat("expected an e-mail address like \"lotse@example.org\", got ",
+                               Quote(n.mail_from)));
+  }
+  CheckIntRange(n.retry_initial_ms, 1, 3600000, "notification.retry_initial_ms", problems);
+  if (n.retry_max_ms < n.retry_initial_ms || n.retry_max_ms > 86400000) {
+    problems->Add("notification.retry_max_ms",
+                  absl::StrCat("must be in retry_initial_ms (", n.retry_initial_ms,
+                               ")..86400000, got ", n.retry_max_ms));
+  }
+  CheckIntRange(n.max_attempts, 1, 1000, "notification.max_attempts", problems);
+}
+
 void ValidateKeyAccounts(const Config& config, const IdIndex& departments, Problems* problems) {
   IdIndex accounts;
   // Normalized company id -> (key account index, company index).
@@ -1123,6 +1162,7 @@ void Validate(const Config& config, Problems* problems) {
   }
 
   ValidateRouting(config, departments, topics, offices, problems);
+  ValidateNotification(config.notification, problems);
   ValidateKeyAccounts(config, departments, problems);
 }
 
@@ -1187,6 +1227,20 @@ class OverrideApplier {
     }
     config_->clock.speedup = value;
   }
+  void SmtpUrl(absl::string_view source, absl::string_view value) {
+    Mark("notification.smtp_url", source);
+    config_->notification.smtp_url = std::string(absl::StripAsciiWhitespace(value));
+  }
+  void SmtpRetryMs(absl::string_view source, absl::string_view text) {
+    Mark("notification.retry_initial_ms", source);
+    int value = 0;
+    if (!absl::SimpleAtoi(text, &value)) {
+      problems_->Add("notification.retry_initial_ms",
+                     absl::StrCat("expected an integer number of milliseconds, got ", Quote(text)));
+      return;
+    }
+    config_->notification.retry_initial_ms = value;
+  }
   // An empty `text` means the real clock.
   void Start(absl::string_view source, absl::string_view text) {
     Mark("clock.start", source);
@@ -1233,6 +1287,12 @@ void ApplyEnvironment(OverrideApplier& apply) {
   }
   if (auto value = GetEnv("LOTSE_CLOCK_START")) {
     apply.Start("$LOTSE_CLOCK_START", *value);
+  }
+  if (auto value = GetEnv("LOTSE_SMTP_URL")) {
+    apply.SmtpUrl("$LOTSE_SMTP_URL", *value);
+  }
+  if (auto value = GetEnv("LOTSE_SMTP_RETRY_MS")) {
+    apply.SmtpRetryMs("$LOTSE_SMTP_RETRY_MS", absl::string_view(*value));
   }
 }
 
@@ -1441,6 +1501,21 @@ std::string Describe(const Config& config) {
                   config.routing.default_department, ", forward limit ",
                   config.routing.forward_limit, ", warning at ",
                   FormatNumber(config.routing.warning_share * 100), "% of the SLA\n");
+  if (config.notification.smtp_url.empty()) {
+    absl::StrAppend(&out, "e-mail: off (notification.smtp_url is empty)\n");
+  } else {
+    const Notification& n = config.notification;
+    // The URL may carry credentials (smtp://user:pass@host): show only scheme and host.
+    absl::string_view url = n.smtp_url;
+    const size_t at = url.rfind('@');
+    const size_t scheme_end = url.find("://");
+    std::string shown(url);
+    if (at != absl::string_view::npos && scheme_end != absl::string_view::npos) {
+      shown = absl::StrCat(url.substr(0, scheme_end + 3), "***", url.substr(at));
+    }
+    absl::StrAppend(&out, "e-mail: via ", shown, ", retry ", n.retry_initial_ms, "..",
+                    n.retry_max_ms, " ms, at most ", n.max_attempts, " attempts\n");
+  }
   absl::StrAppend(&out, "log: level ", config.log.level, ", format ", config.log.format, "\n");
   if (config.clock.start.has_value() || config.clock.speedup != 1.0) {
     absl::TimeZone zone = absl::UTCTimeZone();

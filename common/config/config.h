@@ -94,6 +94,15 @@ struct Routing {
   std::vector<Override> overrides;
 };
 
+// The e-mail channel of notification. An empty smtp_url switches e-mail off.
+struct Notification {
+  std::string smtp_url;  // "smtp://127.0.0.1:2525" (smtp:// or smtps://); empty = e-mail off
+  std::string mail_from = "lotse@musterstadt.example";  // envelope sender and From:
+  int retry_initial_ms = 1000;  // first retry delay; doubles per failed attempt
+  int retry_max_ms = 300000;    // upper bound of the retry delay
+  int max_attempts = 20;        // then the mail is given up (DeliveryFailed, final)
+};
+
 // Service time. speedup > 1 makes time run faster (tests, demos); start, if set, is the service
 // time at process start. Both default to the real clock.
 struct Clock {
@@ -109,6 +118,7 @@ struct Config {
   Limits limits;
   Clock clock;
   Routing routing;
+  Notification notification;
   std::vector<Department> departments;
   std::vector<Topic> topics;
   std::vector<Office> offices;
@@ -145,7 +155,8 @@ struct Overrides {
 
 // Builds the effective config: defaults < file (flags' config_file, else $LOTSE_CONFIG, else the
 // embedded default) < environment (LOTSE_DATA_DIR, LOTSE_PORT_BASE, LOTSE_HOST, LOTSE_LOG_LEVEL,
-// LOTSE_LOG_FORMAT, LOTSE_CLOCK_SPEEDUP, LOTSE_CLOCK_START) < flags. Validates the result and
+// LOTSE_LOG_FORMAT, LOTSE_CLOCK_SPEEDUP, LOTSE_CLOCK_START, LOTSE_SMTP_URL, LOTSE_SMTP_RETRY_MS)
+// < flags. Validates the result and
 // reports every problem at once (see ParseConfig).
 absl::StatusOr<Config> Load(const Overrides& flags);
 

@@ -364,11 +364,56 @@ TEST(DescribeTest, SummarizesWithoutEmailAddresses) {
   EXPECT_THAT(summary, Not(HasSubstr("@")));
 }
 
+TEST(ParseConfigTest, ReadsAndValidatesTheNotificationSection) {
+  absl::StatusOr<Config> config = ParseConfig(kMinimal, "t.toml");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_TRUE(config->notification.smtp_url.empty());  // e-mail off by default
+  EXPECT_EQ(config->notification.retry_initial_ms, 1000);
+  EXPECT_EQ(config->notification.max_attempts, 20);
+
+  config = ParseConfig(std::string(kMinimal) +
+                           "[notification]\nsmtp_url = \"smtp://127.0.0.1:2525\"\n"
+                           "mail_from = \"lotse@stadt.example\"\nretry_initial_ms = 50\n"
+                           "retry_max_ms = 400\nmax_attempts = 3\n",
+                       "t.toml");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->notification.smtp_url, "smtp://127.0.0.1:2525");
+  EXPECT_EQ(config->notification.mail_from, "lotse@stadt.example");
+  EXPECT_EQ(config->notification.retry_initial_ms, 50);
+  EXPECT_EQ(config->notification.retry_max_ms, 400);
+  EXPECT_EQ(config->notification.max_attempts, 3);
+  EXPECT_THAT(Describe(*config), HasSubstr("e-mail: via smtp://127.0.0.1:2525"));
+
+  const absl::StatusOr<Config> bad = ParseConfig(
+      std::string(kMinimal) +
+          "[notification]\nsmtp_url = \"http://mail\"\nmail_from = \"nobody\"\n"
+          "retry_initial_ms = 0\nretry_max_ms = 10\nmax_attempts = 0\nsmtp_host = \"x\"\n",
+      "t.toml");
+  ASSERT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
+  const std::string message = Message(bad.status());
+  EXPECT_THAT(message, HasSubstr("notification.smtp_url: expected \"smtp://host:port\""));
+  EXPECT_THAT(message, HasSubstr("notification.mail_from: expected an e-mail address"));
+  EXPECT_THAT(message, HasSubstr("notification.retry_initial_ms: must be in 1..3600000, got 0"));
+  EXPECT_THAT(message, HasSubstr("notification.max_attempts: must be in 1..1000, got 0"));
+  EXPECT_THAT(message, HasSubstr("notification.smtp_host: unknown key"));
+}
+
+TEST(DescribeTest, HidesSmtpCredentials) {
+  const absl::StatusOr<Config> config = ParseConfig(
+      std::string(kMinimal) +
+          "[notification]\nsmtp_url = \"smtp://user:secret@mail.example:25\"\n",
+      "t.toml");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_THAT(Describe(*config), AllOf(HasSubstr("smtp://***@mail.example:25"),
+                                       Not(HasSubstr("secret"))));
+}
+
 // --- Load: file, environment, flags -----------------------------------------------------------
 
 constexpr auto kLotseVariables = std::to_array<const char*>(
     {"LOTSE_CONFIG", "LOTSE_DATA_DIR", "LOTSE_PORT_BASE", "LOTSE_HOST", "LOTSE_LOG_LEVEL",
-     "LOTSE_LOG_FORMAT", "LOTSE_CLOCK_SPEEDUP", "LOTSE_CLOCK_START"});
+     "LOTSE_LOG_FORMAT", "LOTSE_CLOCK_SPEEDUP", "LOTSE_CLOCK_START", "LOTSE_SMTP_URL",
+     "LOTSE_SMTP_RETRY_MS"});
 
 // Clears every LOTSE_* variable for the test and restores the previous values afterwards.
 class LoadTest : public ::testing::Test {
@@ -442,6 +487,22 @@ TEST_F(LoadTest, EnvironmentOverridesFileAndFlagsOverrideEnvironment) {
   EXPECT_EQ(config->log.level, "warn");
   EXPECT_EQ(config->data_dir, "/srv/lotse");
   EXPECT_FALSE(config->clock.start.has_value());
+}
+
+TEST_F(LoadTest, SmtpEnvironmentSwitchesEmailOn) {
+  setenv("LOTSE_SMTP_URL", "smtp://127.0.0.1:2525", 1);
+  setenv("LOTSE_SMTP_RETRY_MS", "200", 1);
+  absl::StatusOr<Config> config = Load(Overrides{});
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->notification.smtp_url, "smtp://127.0.0.1:2525");
+  EXPECT_EQ(config->notification.retry_initial_ms, 200);
+
+  setenv("LOTSE_SMTP_RETRY_MS", "soon", 1);
+  config = Load(Overrides{});
+  ASSERT_EQ(config.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(Message(config.status()), HasSubstr("$LOTSE_SMTP_RETRY_MS: "
+                                                  "notification.retry_initial_ms: expected an "
+                                                  "integer"));
 }
 
 TEST_F(LoadTest, ConfigFlagWinsOverEnvironmentFile) {

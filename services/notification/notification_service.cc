@@ -6,6 +6,7 @@
 #include "common/service/errors.h"
 #include "common/service/startup.h"
 #include "common/status_macros.h"
+#include "services/notification/mail.h"
 #include "services/notification/messages.h"
 #include "spdlog/spdlog.h"
 
@@ -20,6 +21,15 @@ constexpr uint32_t kMaxWaitMs = 30000;
 
 std::string InboxKey(std::string_view recipient, uint64_t seq) {
   return StrCat(recipient, std::string(1, '\0'), store::EncodeU64(seq));
+}
+
+// "department/umwelt#12" for a state_mail key, for the log.
+std::string JobName(std::string_view key) {
+  const size_t zero = key.find('\0');
+  if (zero == std::string_view::npos || key.size() - zero - 1 != 8) {
+    return std::string(key.substr(0, zero));
+  }
+  return StrCat(key.substr(0, zero), "#", store::DecodeU64(key.substr(zero + 1)));
 }
 
 }  // namespace
@@ -40,13 +50,25 @@ absl::StatusOr<std::unique_ptr<NotificationService>> NotificationService::Create
   LOTSE_ASSIGN_OR_RETURN(store::Options store_options,
                          service::MakeStoreOptions(config, config::Service::kNotification,
                                                    {"state_inbox", "state_positions",
-                                                    "state_notes"}));
+                                                    "state_notes", "state_mail"}));
   LOTSE_ASSIGN_OR_RETURN(service->store_, store::Store::Open(store_options));
   service->runner_ = std::make_unique<service::Runner>(
       context, *service->store_, *service->clock_, *service,
       service::MakeRunnerOptions(config, config::Service::kNotification,
                                  {config::Service::kIntake, config::Service::kRouting}));
+  if (!config.notification.smtp_url.empty()) {
+    LOTSE_ASSIGN_OR_RETURN(service->mail_, MailSender::Start(config.notification.smtp_url,
+                                                             config.notification.mail_from));
+  }
   LOTSE_RETURN_IF_ERROR(service->runner_->Start());
+  if (service->mail_ != nullptr) {
+    spdlog::info("e-mail channel on: mail from {} via {}, retry {}..{} ms, {} attempts",
+                 config.notification.mail_from, config.notification.smtp_url,
+                 config.notification.retry_initial_ms, config.notification.retry_max_ms,
+                 config.notification.max_attempts);
+  } else {
+    spdlog::info("e-mail channel off (notification.smtp_url is empty)");
+  }
   spdlog::info("notification ready: inboxes on {}, store {}",
                config.network.CommandEndpoint(config::Service::kNotification),
                store_options.path);
@@ -215,12 +237,134 @@ absl::Status NotificationService::ApplyEvent(const lotse::v1::Envelope& event,
     message.set_created_at_us(clock::ToMicros(now));
     message.set_source_event_id(event.event_id());
     batch.Put(kInbox, InboxKey(m.recipient, message.seq()), message.SerializeAsString());
+    if (mail_ != nullptr) {
+      if (std::string address = MailAddressFor(config_, m.recipient); !address.empty()) {
+        lotse::v1::MailJob job;
+        *job.mutable_message() = message;
+        job.set_address(std::move(address));
+        batch.Put(kMail, InboxKey(m.recipient, message.seq()), job.SerializeAsString());
+      }
+    }
   }
   for (const auto& [recipient, head] : heads) {
     batch.Put(kPositions, StrCat("head/", recipient), store::EncodeU64(head));
   }
   batch.Put(kNotes, event.referral_id(), note.SerializeAsString());
   return absl::OkStatus();
+}
+
+void NotificationService::Tick(store::Batch& batch, absl::Time now) {
+  if (mail_ == nullptr) {
+    return;
+  }
+  SendDueMail(RecordMailResults(batch, now));
+}
+
+std::set<std::string> NotificationService::RecordMailResults(store::Batch& batch,
+                                                             absl::Time now) {
+  std::set<std::string> touched;
+  const config::Notification& settings = config_.notification;
+  for (MailResult& result : mail_->TakeResults()) {
+    in_flight_.erase(result.key);
+    absl::StatusOr<std::optional<std::string>> stored = batch.Get(kMail, result.key);
+    lotse::v1::MailJob job;
+    if (!stored.ok() || !stored->has_value() || !job.ParseFromString(**stored)) {
+      spdlog::error("the mail job {} cannot be read back after sending ({}); it is left as is",
+                    JobName(result.key),
+                    stored.ok() ? std::string("missing or damaged")
+                                : std::string(stored.status().message()));
+      continue;
+    }
+    touched.insert(result.key);
+    const lotse::v1::InboxMessage& message = job.message();
+    job.set_attempts(job.attempts() + 1);
+    lotse::v1::Envelope event;
+    event.set_referral_id(message.referral_id());
+    event.set_case_number(message.case_number());
+    event.mutable_actor()->set_kind(lotse::v1::ACTOR_KIND_SERVICE);
+    event.mutable_actor()->set_id("notification");
+    if (result.ok) {
+      lotse::v1::Delivered* delivered = event.mutable_delivered();
+      delivered->set_recipient(message.recipient());
+      delivered->set_address(job.address());
+      delivered->set_channel("email");
+      delivered->set_inbox_seq(message.seq());
+      delivered->set_attempts(job.attempts());
+      batch.Delete(kMail, result.key);
+      service::Emit(batch, *store_, "notification", now, event);
+      spdlog::debug("mail {}#{} for referral {} accepted by the SMTP server for {}",
+                    message.recipient(), message.seq(), message.case_number(), job.address());
+      continue;
+    }
+    const bool final = job.attempts() >= settings.max_attempts;
+    lotse::v1::DeliveryFailed* failed = event.mutable_delivery_failed();
+    failed->set_recipient(message.recipient());
+    failed->set_address(job.address());
+    failed->set_channel("email");
+    failed->set_inbox_seq(message.seq());
+    failed->set_attempts(job.attempts());
+    failed->set_reason(result.error);
+    failed->set_final(final);
+    if (final) {
+      batch.Delete(kMail, result.key);
+      spdlog::error("mail about referral {} ({}) to {} <{}> failed {} times and is given up: {}. "
+                    "The message stays in the inbox; check the SMTP server ({}) and the "
+                    "recipient's address in the config, and tell the recipient by other means",
+                    message.case_number(), message.referral_id(), message.recipient(),
+                    job.address(), job.attempts(), result.error, config_.notification.smtp_url);
+    } else {
+      std::uniform_real_distribution<double> jitter(0.0, 1.0);
+      const absl::Duration delay = RetryDelay(job.attempts(), settings.retry_initial_ms,
+                                              settings.retry_max_ms, jitter(jitter_));
+      // Retries are scheduled in real time: the SMTP server's outage is not sped up.
+      job.set_next_attempt_at_us(absl::ToUnixMicros(absl::Now() + delay));
+      job.set_last_error(result.error);
+      batch.Put(kMail, result.key, job.SerializeAsString());
+      spdlog::warn("mail about referral {} to {} <{}> failed (attempt {} of {}), next try in {} "
+                   "ms: {}",
+                   message.case_number(), message.recipient(), job.address(), job.attempts(),
+                   settings.max_attempts, absl::ToInt64Milliseconds(delay), result.error);
+    }
+    service::Emit(batch, *store_, "notification", now, event);
+  }
+  return touched;
+}
+
+void NotificationService::SendDueMail(const std::set<std::string>& touched) {
+  const int64_t now_us = absl::ToUnixMicros(absl::Now());
+  std::string current;  // the recipient whose oldest job was just looked at
+  std::vector<MailTask> due;
+  absl::Status parse = absl::OkStatus();
+  absl::Status scanned = store_->Scan(kMail, "", "", [&](std::string_view key,
+                                                         std::string_view value) {
+    const std::string_view recipient = key.substr(0, key.find('\0'));
+    if (recipient == current) {
+      return true;  // not the oldest of its recipient: waits for the ones before it
+    }
+    current = std::string(recipient);
+    const std::string k(key);
+    if (touched.contains(k) || in_flight_.contains(k)) {
+      return true;
+    }
+    lotse::v1::MailJob job;
+    if (!job.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+      parse = absl::DataLossError(StrCat("the mail job of ", recipient, " is damaged"));
+      return true;
+    }
+    if (job.next_attempt_at_us() <= now_us) {
+      due.push_back(MailTask{k, job.address(),
+                             FormatMail(job.message(), config_.notification.mail_from,
+                                        job.address(), absl::Now())});
+    }
+    return true;
+  });
+  if (!scanned.ok() || !parse.ok()) {
+    spdlog::error("mail jobs could not be read: {}", scanned.ok() ? parse : scanned);
+  }
+  for (MailTask& task : due) {
+    in_flight_.insert(task.key);
+    mail_->Submit(std::move(task));
+  }
 }
 
 }  // namespace lotse::notification

@@ -1,6 +1,8 @@
 #pragma once
 
 #include <memory>
+#include <random>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -12,6 +14,7 @@
 #include "common/service/runner.h"
 #include "common/store/store.h"
 #include "lotse/v1/notification.pb.h"
+#include "services/notification/mail_sender.h"
 
 namespace lotse::notification {
 
@@ -19,12 +22,16 @@ namespace lotse::notification {
 // recipient (each office, department and key account manager). A consumer reads its inbox with
 // an InboxRequest that acknowledges what it has processed; with a wait, an empty inbox parks the
 // request until a message arrives (push). Unacknowledged messages are delivered again.
-// Owns its store and runner; runs on one thread.
+// With notification.smtp_url set, every message for a recipient with an e-mail address is also
+// queued as a mail (state_mail, in the same commit) and sent by a MailSender worker; results
+// come back on Tick and are recorded as Delivered / DeliveryFailed on notification's own log.
+// Owns its store, runner and mail sender; runs on one thread (the sender has its own).
 class NotificationService final : public service::Handler {
  public:
   static constexpr store::Cf kInbox = store::kFirstStateFamily;          // recipient \0 seq
   static constexpr store::Cf kPositions = store::kFirstStateFamily + 1;  // head/ and ack/
   static constexpr store::Cf kNotes = store::kFirstStateFamily + 2;      // referral id -> note
+  static constexpr store::Cf kMail = store::kFirstStateFamily + 3;       // recipient \0 seq -> job
 
   static absl::StatusOr<std::unique_ptr<NotificationService>> Create(
       const config::Config& config, bus::Context& context, std::unique_ptr<clock::Clock> clock);
@@ -37,6 +44,7 @@ class NotificationService final : public service::Handler {
   absl::Status ApplyEvent(const lotse::v1::Envelope& event, std::string_view raw,
                           store::Batch& batch, absl::Time now) override;
   void AfterCommit() override;
+  void Tick(store::Batch& batch, absl::Time now) override;
   absl::Duration tick_interval() const override { return absl::Milliseconds(100); }
 
  private:
@@ -55,6 +63,12 @@ class NotificationService final : public service::Handler {
   absl::StatusOr<lotse::v1::NotificationReply> Read(const std::string& recipient, uint64_t after,
                                                     uint32_t max) const;
   absl::StatusOr<uint64_t> Position(const store::Batch& batch, std::string_view key) const;
+  // Records the sender's results (job deleted or rescheduled, Delivered / DeliveryFailed
+  // emitted); returns the keys it touched.
+  std::set<std::string> RecordMailResults(store::Batch& batch, absl::Time now);
+  // Hands due jobs to the sender: per recipient only the oldest, and only if it is not in
+  // flight, so each recipient's mails go out in inbox order.
+  void SendDueMail(const std::set<std::string>& touched);
 
   const config::Config config_;
   std::unique_ptr<clock::Clock> clock_;
@@ -62,6 +76,9 @@ class NotificationService final : public service::Handler {
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<service::Runner> runner_;
   std::vector<Parked> parked_;
+  std::set<std::string> in_flight_;  // state_mail keys handed to the sender
+  std::mt19937 jitter_{std::random_device{}()};
+  std::unique_ptr<MailSender> mail_;  // null: e-mail off. Last: stopped first
 };
 
 }  // namespace lotse::notification

@@ -111,7 +111,7 @@ std::vector<std::string> LotseSet::Args() const {
 void LotseSet::Start(const std::string& service) {
   processes_.erase(service);
   absl::StatusOr<std::unique_ptr<Process>> p =
-      Process::Start(Binary(service), Args(), {}, dir_.Join(service + ".log"));
+      Process::Start(Binary(service), Args(), options_.env, dir_.Join(service + ".log"));
   ASSERT_TRUE(p.ok()) << p.status();
   processes_[service] = std::move(*p);
   // Ready when it answers a command (any structured reply will do).
@@ -342,6 +342,47 @@ absl::StatusOr<uint64_t> LotseSet::LogHead(const std::string& service) {
     return absl::DataLossError("bad fetch reply");
   }
   return reply.head_seq();
+}
+
+absl::StatusOr<std::vector<lotse::v1::Envelope>> LotseSet::LogEvents(const std::string& service,
+                                                                     uint64_t after_seq) {
+  bus::SocketOptions socket_options;
+  socket_options.linger_ms = 0;
+  absl::StatusOr<bus::Socket> socket =
+      bus::Socket::Create(*context_, zmq::socket_type::dealer, socket_options);
+  if (!socket.ok()) {
+    return socket.status();
+  }
+  if (absl::Status s =
+          socket->Connect(StrCat("tcp://127.0.0.1:", port_base_ + 2 * Index(service) + 1));
+      !s.ok()) {
+    return s;
+  }
+  lotse::v1::FetchRequest fetch;
+  fetch.set_stream(service);
+  fetch.set_after_seq(after_seq);
+  fetch.set_max_events(1000);
+  fetch.set_max_bytes(4 * 1024 * 1024);
+  fetch.set_consumer("test");
+  if (absl::Status s = socket->Send({fetch.SerializeAsString()}); !s.ok()) {
+    return s;
+  }
+  absl::StatusOr<bool> readable = socket->WaitReadable(absl::Seconds(5));
+  if (!readable.ok() || !*readable) {
+    return absl::UnavailableError("no fetch reply");
+  }
+  absl::StatusOr<std::optional<bus::Frames>> frames = socket->Receive();
+  lotse::v1::FetchReply reply;
+  if (!frames.ok() || !frames->has_value() || !reply.ParseFromString((**frames)[0])) {
+    return absl::DataLossError("bad fetch reply");
+  }
+  std::vector<lotse::v1::Envelope> events;
+  for (const std::string& raw : reply.events()) {
+    if (!events.emplace_back().ParseFromString(raw)) {
+      return absl::DataLossError("an event is not a lotse.v1.Envelope");
+    }
+  }
+  return events;
 }
 
 std::vector<std::string> LotseSet::Assignees() {

@@ -10,6 +10,7 @@
 #include "absl/time/time.h"
 #include "common/bus/command.h"
 #include "lotse/v1/audit.pb.h"
+#include "lotse/v1/events.pb.h"
 #include "lotse/v1/intake.pb.h"
 #include "lotse/v1/notification.pb.h"
 #include "lotse/v1/routing.pb.h"
@@ -24,6 +25,7 @@ struct SetOptions {
   std::string config_toml;  // empty = the embedded sample city
   absl::Duration client_timeout = absl::Milliseconds(1500);
   int client_retries = 1;
+  EnvVars env;  // extra environment of every service process (e.g. LOTSE_SMTP_URL)
 };
 
 // The real service binaries of one test, on free TCP ports, with data and logs in a temp dir.
@@ -73,6 +75,10 @@ class LotseSet {
                                               lotse::v1::RoutingRequest request);
   // Head seq of a producer's event log (asked over its log endpoint).
   absl::StatusOr<uint64_t> LogHead(const std::string& service);
+  // The events of a producer's log after `after_seq` (at most 1000), fetched over its log
+  // endpoint.
+  absl::StatusOr<std::vector<lotse::v1::Envelope>> LogEvents(const std::string& service,
+                                                             uint64_t after_seq = 0);
 
   // Every configured department and key account manager.
   std::vector<std::string> Assignees();

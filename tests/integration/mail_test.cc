@@ -1,0 +1,278 @@
+// The e-mail channel against a real SMTP listener on loopback (Python's smtpd): a new referral
+// reaches the department's address from the config, with Delivered on notification's log; with
+// the listener down at first, DeliveryFailed (not final) is recorded, and once the listener is
+// up every mail arrives exactly once, in inbox order, followed by Delivered.
+#include <dirent.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_split.h"
+#include "common/format.h"
+#include "gtest/gtest.h"
+#include "tests/integration/lotse_set.h"
+#include "tests/support/process.h"
+#include "tests/support/temp_dir.h"
+#include "tests/support/wait.h"
+
+namespace lotse::test {
+namespace {
+
+// Stores every received message as "<pid>-<n>.mail" in the directory: a few header lines
+// (rcpt, decoded subject, message-id), an empty line, the decoded body.
+constexpr std::string_view kListenerScript = R"py(
+import asyncore, email, email.header, os, smtpd, sys
+port, outdir = int(sys.argv[1]), sys.argv[2]
+
+class Listener(smtpd.SMTPServer):
+    count = 0
+    def process_message(self, peer, mailfrom, rcpttos, data, **kwargs):
+        Listener.count += 1
+        msg = email.message_from_bytes(data)
+        subject = str(email.header.make_header(email.header.decode_header(msg['Subject'])))
+        body = msg.get_payload(decode=True).decode('utf-8')
+        name = os.path.join(outdir, '%d-%04d' % (os.getpid(), Listener.count))
+        with open(name + '.tmp', 'w', encoding='utf-8') as f:
+            f.write('rcpt: %s\nfrom: %s\nsubject: %s\nmessage-id: %s\n\n%s' % (
+                ','.join(rcpttos), mailfrom, subject, msg['Message-ID'], body))
+        os.rename(name + '.tmp', name + '.mail')
+
+Listener(('127.0.0.1', port), None, decode_data=False)
+open(os.path.join(outdir, 'ready'), 'w').close()
+asyncore.loop()
+)py";
+
+struct Mail {
+  std::map<std::string, std::string> headers;  // rcpt, from, subject, message-id
+  std::string body;
+};
+
+// A real SMTP server on 127.0.0.1:port, as a python3 child process.
+class SmtpListener {
+ public:
+  SmtpListener() : port_(FindFreePortBase(1)) {
+    EXPECT_TRUE(WriteFile(dir_.Join("listener.py"), kListenerScript).ok());
+  }
+  int port() const { return port_; }
+  std::string url() const { return StrCat("smtp://127.0.0.1:", port_); }
+
+  void Start() {
+    std::remove(dir_.Join("ready").c_str());
+    absl::StatusOr<std::unique_ptr<Process>> p =
+        Process::Start("python3", {dir_.Join("listener.py"), std::to_string(port_), dir_.path()},
+                       {}, dir_.Join("listener.log"));
+    ASSERT_TRUE(p.ok()) << p.status();
+    process_ = std::move(*p);
+    const std::string ready = dir_.Join("ready");
+    ASSERT_TRUE(WaitUntil([&] { return access(ready.c_str(), F_OK) == 0; }, absl::Seconds(10)))
+        << "the SMTP listener did not come up:\n"
+        << ReadFile(dir_.Join("listener.log"));
+  }
+
+  // Every mail received so far, in arrival order.
+  std::vector<Mail> Mails() const {
+    std::vector<std::string> names;
+    if (DIR* d = opendir(dir_.path().c_str())) {
+      while (const dirent* entry = readdir(d)) {
+        const std::string name = entry->d_name;
+        if (name.size() > 5 && name.ends_with(".mail")) {
+          names.push_back(name);
+        }
+      }
+      closedir(d);
+    }
+    std::sort(names.begin(), names.end());
+    std::vector<Mail> mails;
+    for (const std::string& name : names) {
+      const std::string text = ReadFile(dir_.Join(name));
+      Mail& mail = mails.emplace_back();
+      const size_t split = text.find("\n\n");
+      for (const absl::string_view line :
+           absl::StrSplit(absl::string_view(text.data(), std::min(split, text.size())), '\n')) {
+        const size_t colon = line.find(": ");
+        if (colon != absl::string_view::npos) {
+          mail.headers[std::string(line.substr(0, colon))] = std::string(line.substr(colon + 2));
+        }
+      }
+      mail.body = split == std::string::npos ? "" : text.substr(split + 2);
+    }
+    return mails;
+  }
+
+  std::string Log() const { return ReadFile(dir_.Join("listener.log")); }
+
+ private:
+  TempDir dir_;
+  int port_;
+  std::unique_ptr<Process> process_;
+};
+
+SetOptions WithMail(const SmtpListener& listener, int retry_ms) {
+  SetOptions options;
+  options.env = {{"LOTSE_SMTP_URL", listener.url()},
+                 {"LOTSE_SMTP_RETRY_MS", std::to_string(retry_ms)}};
+  return options;
+}
+
+constexpr std::string_view kDepartment = "department/jugend-arbeitsmarkt";
+constexpr std::string_view kDepartmentAddress = "arbeitsmarkt@example.org";
+
+// Notification's Delivered or DeliveryFailed events for the department's inbox, in log order.
+std::vector<lotse::v1::Envelope> Events(LotseSet& set, lotse::v1::Envelope::PayloadCase what) {
+  std::vector<lotse::v1::Envelope> out;
+  absl::StatusOr<std::vector<lotse::v1::Envelope>> events = set.LogEvents("notification");
+  if (events.ok()) {
+    for (lotse::v1::Envelope& e : *events) {
+      const std::string& recipient =
+          e.has_delivered() ? e.delivered().recipient() : e.delivery_failed().recipient();
+      if (e.payload_case() == what && recipient == kDepartment) {
+        out.push_back(std::move(e));
+      }
+    }
+  }
+  return out;
+}
+
+// The mails to the department's address (the office gets its own mails too).
+std::vector<Mail> DepartmentMails(const SmtpListener& listener) {
+  std::vector<Mail> out;
+  for (Mail& mail : listener.Mails()) {
+    if (mail.headers["rcpt"] == kDepartmentAddress) {
+      out.push_back(std::move(mail));
+    }
+  }
+  return out;
+}
+
+lotse::v1::NotificationRequest InboxOf(const std::string& department) {
+  lotse::v1::NotificationRequest request;
+  request.set_request_id(NewKey());
+  request.mutable_actor()->set_kind(lotse::v1::ACTOR_KIND_DEPARTMENT);
+  request.mutable_actor()->set_id(department);
+  request.mutable_inbox();
+  return request;
+}
+
+constexpr auto kDelivered = lotse::v1::Envelope::kDelivered;
+constexpr auto kFailed = lotse::v1::Envelope::kDeliveryFailed;
+
+TEST(MailTest, DepartmentGetsANewReferralByMailAndDeliveredIsLogged) {
+  SmtpListener listener;
+  ASSERT_GT(listener.port(), 0);
+  listener.Start();
+  LotseSet set(WithMail(listener, 200));
+  set.StartAll(/*with_audit=*/false, /*with_notification=*/true);
+  const absl::Time submitted_at = absl::Now();
+  auto submitted = set.Submit("bb-nord", "fachkraefte", "HRB-40001");
+  ASSERT_TRUE(submitted.ok() && !submitted->has_error());
+  const std::string id = submitted->submitted().referral_id();
+
+  ASSERT_TRUE(WaitUntil([&] { return !DepartmentMails(listener).empty(); }, absl::Seconds(15)))
+      << set.Log("notification") << listener.Log();
+  const absl::Duration latency = absl::Now() - submitted_at;
+  auto inbox = set.Notification(InboxOf("jugend-arbeitsmarkt"));
+  ASSERT_TRUE(inbox.ok() && inbox->inbox().messages_size() == 1);
+  const lotse::v1::InboxMessage& message = inbox->inbox().messages(0);
+
+  const std::vector<Mail> mails = DepartmentMails(listener);
+  ASSERT_EQ(mails.size(), 1u);
+  EXPECT_EQ(mails[0].headers.at("from"), "lotse@musterstadt.example");
+  EXPECT_EQ(mails[0].headers.at("subject"), message.title());
+  EXPECT_EQ(mails[0].headers.at("message-id"),
+            StrCat("<", message.seq(), ".department/jugend-arbeitsmarkt@lotse>"));
+  EXPECT_NE(mails[0].body.find(StrCat("Aktenzeichen: ", submitted->submitted().case_number())),
+            std::string::npos)
+      << mails[0].body;
+
+  std::vector<lotse::v1::Envelope> delivered;
+  ASSERT_TRUE(
+      WaitUntil([&] { return !(delivered = Events(set, kDelivered)).empty(); }, absl::Seconds(10)))
+      << set.Log("notification");
+  ASSERT_EQ(delivered.size(), 1u);
+  EXPECT_EQ(delivered[0].referral_id(), id);
+  EXPECT_EQ(delivered[0].stream(), "notification");
+  EXPECT_EQ(delivered[0].delivered().recipient(), "department/jugend-arbeitsmarkt");
+  EXPECT_EQ(delivered[0].delivered().address(), "arbeitsmarkt@example.org");
+  EXPECT_EQ(delivered[0].delivered().channel(), "email");
+  EXPECT_EQ(delivered[0].delivered().inbox_seq(), message.seq());
+  EXPECT_EQ(delivered[0].delivered().attempts(), 1);
+  EXPECT_TRUE(Events(set, kFailed).empty());
+  EXPECT_EQ(set.Terminate("notification"), 0);
+  std::printf("[ figures  ] mail at the SMTP listener %lld ms after the submit\n",
+              static_cast<long long>(absl::ToInt64Milliseconds(latency)));
+}
+
+TEST(MailTest, ListenerDownAtFirstGetsEveryMailOnceAfterBackoff) {
+  SmtpListener listener;  // not started: connections are refused
+  ASSERT_GT(listener.port(), 0);
+  LotseSet set(WithMail(listener, 300));
+  set.StartAll(/*with_audit=*/false, /*with_notification=*/true);
+  std::vector<std::string> ids;
+  for (int i = 0; i < 2; ++i) {
+    auto submitted = set.Submit("bb-nord", "fachkraefte", StrCat("HRB-4100", i));
+    ASSERT_TRUE(submitted.ok() && !submitted->has_error());
+    ids.push_back(submitted->submitted().referral_id());
+  }
+
+  // The oldest mail fails again and again with a growing delay; the one behind it waits.
+  std::vector<lotse::v1::Envelope> failed;
+  ASSERT_TRUE(
+      WaitUntil([&] { return (failed = Events(set, kFailed)).size() >= 3; }, absl::Seconds(20)))
+      << set.Log("notification");
+  for (const lotse::v1::Envelope& e : failed) {
+    EXPECT_FALSE(e.delivery_failed().final());
+    EXPECT_FALSE(e.delivery_failed().reason().empty());
+    EXPECT_EQ(e.delivery_failed().inbox_seq(), 1u) << "a later mail overtook the first";
+    EXPECT_EQ(e.referral_id(), ids[0]);
+  }
+  EXPECT_EQ(failed[0].delivery_failed().attempts(), 1);
+  EXPECT_EQ(failed[2].delivery_failed().attempts(), 3);
+  const int64_t gap1 = (failed[1].occurred_at_us() - failed[0].occurred_at_us()) / 1000;
+  const int64_t gap2 = (failed[2].occurred_at_us() - failed[1].occurred_at_us()) / 1000;
+  EXPECT_GE(gap1, 300);  // 300 ms (+ up to 10 % jitter and a tick)
+  EXPECT_GE(gap2, 600);  // doubled
+  EXPECT_LT(gap2, 2000);
+  EXPECT_TRUE(listener.Mails().empty());  // not the office's either
+
+  const absl::Time listener_up = absl::Now();
+  listener.Start();
+  ASSERT_TRUE(WaitUntil([&] { return DepartmentMails(listener).size() >= 2; }, absl::Seconds(20)))
+      << set.Log("notification");
+  const absl::Duration recovery = absl::Now() - listener_up;
+  std::vector<lotse::v1::Envelope> delivered;
+  ASSERT_TRUE(WaitUntil([&] { return (delivered = Events(set, kDelivered)).size() >= 2; },
+                        absl::Seconds(10)))
+      << set.Log("notification");
+  // Nothing more arrives once both are recorded as delivered.
+  EXPECT_FALSE(WaitUntil([&] { return DepartmentMails(listener).size() > 2; }, absl::Seconds(1)));
+
+  const std::vector<Mail> mails = DepartmentMails(listener);
+  ASSERT_EQ(mails.size(), 2u);
+  EXPECT_EQ(mails[0].headers.at("message-id"), "<1.department/jugend-arbeitsmarkt@lotse>");
+  EXPECT_EQ(mails[1].headers.at("message-id"), "<2.department/jugend-arbeitsmarkt@lotse>");
+  ASSERT_EQ(delivered.size(), 2u);
+  EXPECT_EQ(delivered[0].delivered().inbox_seq(), 1u);
+  EXPECT_EQ(delivered[0].referral_id(), ids[0]);
+  EXPECT_GE(delivered[0].delivered().attempts(), 4);
+  EXPECT_EQ(delivered[1].delivered().inbox_seq(), 2u);
+  EXPECT_EQ(delivered[1].referral_id(), ids[1]);
+  EXPECT_EQ(delivered[1].delivered().attempts(), 1);
+  for (const lotse::v1::Envelope& e : Events(set, kFailed)) {
+    EXPECT_FALSE(e.delivery_failed().final());
+  }
+  EXPECT_EQ(set.Terminate("notification"), 0);
+  std::printf(
+      "[ figures  ] failures at +0, +%lld, +%lld ms (retry_initial_ms 300); both mails "
+      "%lld ms after the listener came up; first delivered at attempt %d\n",
+      static_cast<long long>(gap1), static_cast<long long>(gap1 + gap2),
+      static_cast<long long>(absl::ToInt64Milliseconds(recovery)),
+      delivered[0].delivered().attempts());
+}
+
+}  // namespace
+}  // namespace lotse::test
