@@ -194,57 +194,43 @@ std::optional<std::vector<std::string>> LotseSet::Raw(const std::string& service
   return **reply;
 }
 
-absl::StatusOr<lotse::v1::IntakeReply> LotseSet::Intake(lotse::v1::IntakeRequest request) {
-  request.set_request_id(StrCat("t", ++next_id_));
-  absl::StatusOr<std::string> bytes = intake_->Call(request.SerializeAsString());
+namespace {
+
+// One request over `client`: a fresh request id, and a reply that must parse and belong to it.
+template <typename Reply, typename Request>
+absl::StatusOr<Reply> CallService(bus::CommandClient& client, Request request, uint64_t id,
+                                  std::string_view service) {
+  request.set_request_id(StrCat("t", id));
+  absl::StatusOr<std::string> bytes = client.Call(request.SerializeAsString());
   if (!bytes.ok()) {
     return bytes.status();
   }
-  lotse::v1::IntakeReply reply;
+  Reply reply;
   if (!reply.ParseFromString(*bytes) || reply.request_id() != request.request_id()) {
-    return absl::DataLossError("intake sent a reply that does not belong to the request");
+    return absl::DataLossError(StrCat(service, " sent a reply that does not belong to the request"));
   }
   return reply;
+}
+
+}  // namespace
+
+absl::StatusOr<lotse::v1::IntakeReply> LotseSet::Intake(lotse::v1::IntakeRequest request) {
+  return CallService<lotse::v1::IntakeReply>(*intake_, std::move(request), ++next_id_, "intake");
 }
 
 absl::StatusOr<lotse::v1::RoutingReply> LotseSet::Routing(lotse::v1::RoutingRequest request) {
-  request.set_request_id(StrCat("t", ++next_id_));
-  absl::StatusOr<std::string> bytes = routing_->Call(request.SerializeAsString());
-  if (!bytes.ok()) {
-    return bytes.status();
-  }
-  lotse::v1::RoutingReply reply;
-  if (!reply.ParseFromString(*bytes) || reply.request_id() != request.request_id()) {
-    return absl::DataLossError("routing sent a reply that does not belong to the request");
-  }
-  return reply;
+  return CallService<lotse::v1::RoutingReply>(*routing_, std::move(request), ++next_id_,
+                                              "routing");
 }
 
 absl::StatusOr<lotse::v1::AuditReply> LotseSet::Audit(lotse::v1::AuditRequest request) {
-  request.set_request_id(StrCat("t", ++next_id_));
-  absl::StatusOr<std::string> bytes = audit_->Call(request.SerializeAsString());
-  if (!bytes.ok()) {
-    return bytes.status();
-  }
-  lotse::v1::AuditReply reply;
-  if (!reply.ParseFromString(*bytes) || reply.request_id() != request.request_id()) {
-    return absl::DataLossError("audit sent a reply that does not belong to the request");
-  }
-  return reply;
+  return CallService<lotse::v1::AuditReply>(*audit_, std::move(request), ++next_id_, "audit");
 }
 
 absl::StatusOr<lotse::v1::NotificationReply> LotseSet::Notification(
     lotse::v1::NotificationRequest request) {
-  request.set_request_id(StrCat("t", ++next_id_));
-  absl::StatusOr<std::string> bytes = notification_->Call(request.SerializeAsString());
-  if (!bytes.ok()) {
-    return bytes.status();
-  }
-  lotse::v1::NotificationReply reply;
-  if (!reply.ParseFromString(*bytes) || reply.request_id() != request.request_id()) {
-    return absl::DataLossError("notification sent a reply that does not belong to the request");
-  }
-  return reply;
+  return CallService<lotse::v1::NotificationReply>(*notification_, std::move(request), ++next_id_,
+                                                   "notification");
 }
 
 absl::StatusOr<lotse::v1::IntakeReply> LotseSet::Submit(const std::string& office,
