@@ -75,7 +75,8 @@ absl::StatusOr<std::unique_ptr<AuditService>> AuditService::Create(
   // A store from before the evaluation existed gets its facts from the chain once.
   LOTSE_RETURN_IF_ERROR(BackfillFacts(*service->store_));
   service::RunnerOptions options = service::MakeRunnerOptions(
-      config, config::Service::kAudit, {config::Service::kIntake, config::Service::kRouting});
+      config, config::Service::kAudit,
+      {config::Service::kIntake, config::Service::kRouting, config::Service::kNotification});
   options.log_endpoint.clear();  // audit produces no events
   service->runner_ = std::make_unique<service::Runner>(context, *service->store_,
                                                        *service->clock_, *service, options);

@@ -562,6 +562,11 @@ std::string DescribeEvent(const lotse::v1::Envelope& e) {
                     e.escalated().assignee());
     case Envelope::kClosed:
       return "closed after feedback";
+    case Envelope::kDelivered:
+      return StrCat("mailed to ", e.delivered().address(), " (", e.delivered().recipient(), ")");
+    case Envelope::kDeliveryFailed:
+      return StrCat(e.delivery_failed().final() ? "mail given up for " : "mail failed for ",
+                    e.delivery_failed().address(), ": ", e.delivery_failed().reason());
     default:
       return "event of a newer version";
   }

@@ -166,7 +166,7 @@ TEST(MailTest, DepartmentGetsANewReferralByMailAndDeliveredIsLogged) {
   ASSERT_GT(listener.port(), 0);
   listener.Start();
   LotseSet set(WithMail(listener, 200));
-  set.StartAll(/*with_audit=*/false, /*with_notification=*/true);
+  set.StartAll(/*with_audit=*/true, /*with_notification=*/true);
   const absl::Time submitted_at = absl::Now();
   auto submitted = set.Submit("bb-nord", "fachkraefte", "HRB-40001");
   ASSERT_TRUE(submitted.ok() && !submitted->has_error());
@@ -202,6 +202,25 @@ TEST(MailTest, DepartmentGetsANewReferralByMailAndDeliveredIsLogged) {
   EXPECT_EQ(delivered[0].delivered().inbox_seq(), message.seq());
   EXPECT_EQ(delivered[0].delivered().attempts(), 1);
   EXPECT_TRUE(Events(set, kFailed).empty());
+  // Audit keeps notification's events too: the mail is part of the referral's history.
+  EXPECT_TRUE(WaitUntil(
+      [&] {
+        lotse::v1::AuditRequest history;
+        history.mutable_actor()->set_kind(lotse::v1::ACTOR_KIND_ADMIN);
+        history.mutable_history()->set_ref(id);
+        auto reply = set.Audit(history);
+        if (!reply.ok() || !reply->has_history()) {
+          return false;
+        }
+        for (const auto& entry : reply->history().entries()) {
+          if (entry.event().has_delivered()) {
+            return true;
+          }
+        }
+        return false;
+      },
+      absl::Seconds(10)))
+      << set.Log("audit");
   EXPECT_EQ(set.Terminate("notification"), 0);
   std::printf("[ figures  ] mail at the SMTP listener %lld ms after the submit\n",
               static_cast<long long>(absl::ToInt64Milliseconds(latency)));
