@@ -297,41 +297,9 @@ absl::StatusOr<lotse::v1::RoutingReply> LotseSet::Act(const std::string& departm
   return Routing(request);
 }
 
-absl::StatusOr<uint64_t> LotseSet::LogHead(const std::string& service) {
-  bus::SocketOptions socket_options;
-  socket_options.linger_ms = 0;
-  absl::StatusOr<bus::Socket> socket =
-      bus::Socket::Create(*context_, zmq::socket_type::dealer, socket_options);
-  if (!socket.ok()) {
-    return socket.status();
-  }
-  if (absl::Status s =
-          socket->Connect(StrCat("tcp://127.0.0.1:", port_base_ + 2 * Index(service) + 1));
-      !s.ok()) {
-    return s;
-  }
-  lotse::v1::FetchRequest fetch;
-  fetch.set_stream(service);
-  fetch.set_after_seq(UINT64_MAX / 2);  // beyond any head: answered at once or after the bound
-  fetch.set_max_events(1);
-  fetch.set_consumer("test");
-  if (absl::Status s = socket->Send({fetch.SerializeAsString()}); !s.ok()) {
-    return s;
-  }
-  absl::StatusOr<bool> readable = socket->WaitReadable(absl::Seconds(5));
-  if (!readable.ok() || !*readable) {
-    return absl::UnavailableError("no fetch reply");
-  }
-  absl::StatusOr<std::optional<bus::Frames>> frames = socket->Receive();
-  lotse::v1::FetchReply reply;
-  if (!frames.ok() || !frames->has_value() || !reply.ParseFromString((**frames)[0])) {
-    return absl::DataLossError("bad fetch reply");
-  }
-  return reply.head_seq();
-}
-
-absl::StatusOr<std::vector<lotse::v1::Envelope>> LotseSet::LogEvents(const std::string& service,
-                                                                     uint64_t after_seq) {
+absl::StatusOr<lotse::v1::FetchReply> LotseSet::FetchLog(const std::string& service,
+                                                         uint64_t after_seq,
+                                                         uint32_t max_events) {
   bus::SocketOptions socket_options;
   socket_options.linger_ms = 0;
   absl::StatusOr<bus::Socket> socket =
@@ -347,7 +315,7 @@ absl::StatusOr<std::vector<lotse::v1::Envelope>> LotseSet::LogEvents(const std::
   lotse::v1::FetchRequest fetch;
   fetch.set_stream(service);
   fetch.set_after_seq(after_seq);
-  fetch.set_max_events(1000);
+  fetch.set_max_events(max_events);
   fetch.set_max_bytes(4 * 1024 * 1024);
   fetch.set_consumer("test");
   if (absl::Status s = socket->Send({fetch.SerializeAsString()}); !s.ok()) {
@@ -362,8 +330,26 @@ absl::StatusOr<std::vector<lotse::v1::Envelope>> LotseSet::LogEvents(const std::
   if (!frames.ok() || !frames->has_value() || !reply.ParseFromString((**frames)[0])) {
     return absl::DataLossError("bad fetch reply");
   }
+  return reply;
+}
+
+absl::StatusOr<uint64_t> LotseSet::LogHead(const std::string& service) {
+  // Beyond any head: answered with the head once the long-poll bound passes.
+  absl::StatusOr<lotse::v1::FetchReply> reply = FetchLog(service, UINT64_MAX / 2, 1);
+  if (!reply.ok()) {
+    return reply.status();
+  }
+  return reply->head_seq();
+}
+
+absl::StatusOr<std::vector<lotse::v1::Envelope>> LotseSet::LogEvents(const std::string& service,
+                                                                     uint64_t after_seq) {
+  absl::StatusOr<lotse::v1::FetchReply> reply = FetchLog(service, after_seq, 1000);
+  if (!reply.ok()) {
+    return reply.status();
+  }
   std::vector<lotse::v1::Envelope> events;
-  for (const std::string& raw : reply.events()) {
+  for (const std::string& raw : reply->events()) {
     if (!events.emplace_back().ParseFromString(raw)) {
       return absl::DataLossError("an event is not a lotse.v1.Envelope");
     }

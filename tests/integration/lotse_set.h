@@ -12,6 +12,7 @@
 #include "lotse/v1/audit.pb.h"
 #include "lotse/v1/events.pb.h"
 #include "lotse/v1/intake.pb.h"
+#include "lotse/v1/log.pb.h"
 #include "lotse/v1/notification.pb.h"
 #include "lotse/v1/routing.pb.h"
 #include "tests/support/process.h"
@@ -91,6 +92,9 @@ class LotseSet {
 
  private:
   std::vector<std::string> Args() const;
+  // One Fetch on a producer's log endpoint, as a consumer named "test".
+  absl::StatusOr<lotse::v1::FetchReply> FetchLog(const std::string& service, uint64_t after_seq,
+                                                 uint32_t max_events);
   int Index(const std::string& service) const;
 
   SetOptions options_;
