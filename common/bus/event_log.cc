@@ -64,6 +64,7 @@ absl::Status LogServer::HandleReadable() {
     const std::string& identity = frames->front();
     auto refuse = [&](lotse::v1::ErrorCode code, std::string message) {
       lotse::v1::FetchReply reply;
+      reply.set_fetch_id(request.fetch_id());  // 0 if the request did not parse
       reply.set_stream(source_.stream);
       reply.set_epoch(source_.epoch);
       reply.set_head_seq(source_.head());
@@ -178,9 +179,10 @@ absl::StatusOr<std::vector<Delivery>> LogConsumer::OnReadable() {
       continue;  // a reply to an earlier Fetch, already resent
     }
     in_flight_ = false;
-    if (reply.has_error() && reply.epoch() == 0) {
-      Halt(StrCat("the producer at ", options_.endpoint, " refused: ",
-                        reply.error().message()));
+    if (reply.has_error() && reply.error().code() != lotse::v1::ERROR_CODE_UNAVAILABLE) {
+      // A refusal (wrong stream, malformed fetch) will not heal by retrying.
+      Halt(StrCat("the producer at ", options_.endpoint, " refused our fetch: ",
+                  reply.error().message()));
       break;
     }
     if (epoch_ != 0 && reply.epoch() != epoch_) {
@@ -189,7 +191,7 @@ absl::StatusOr<std::vector<Delivery>> LogConsumer::OnReadable() {
                         "decide how to resume (see the runbook) before this stream continues"));
       break;
     }
-    if (reply.has_error()) {
+    if (reply.has_error()) {  // UNAVAILABLE: the producer could not read its outbox
       spdlog::warn("stream '{}': the producer could not serve a fetch: {}; retrying",
                    options_.stream, reply.error().message());
       break;  // OnTimer resends

@@ -143,6 +143,23 @@ TEST_F(EventLogTest, HaltsWhenTheProducerHeadIsBelowTheOffset) {
   EXPECT_NE(consumer->halt_reason().find("below"), std::string::npos);
 }
 
+TEST_F(EventLogTest, HaltsWhenTheProducerServesAnotherStream) {
+  StartServer(9);  // serves stream "intake"
+  outbox_.Append(1, 9);
+  ConsumerOptions options;
+  options.endpoint = endpoint_;
+  options.stream = "routing";  // a misconfigured consumer
+  options.consumer = "audit";
+  options.wait_bound = absl::Milliseconds(100);
+  options.reply_timeout = absl::Milliseconds(300);
+  LogConsumer consumer(context_, options, 0, 0);
+  ASSERT_TRUE(consumer.Start().ok());
+  EXPECT_TRUE(Pump(consumer, 1, absl::Milliseconds(500)).empty());
+  EXPECT_TRUE(consumer.halted());
+  EXPECT_NE(consumer.halt_reason().find("serves stream 'intake'"), std::string::npos)
+      << consumer.halt_reason();
+}
+
 TEST_F(EventLogTest, AdoptsTheEpochOnFirstContact) {
   StartServer(42);
   outbox_.Append(1, 42);
