@@ -2,16 +2,14 @@
 // the chain exactly once after kill -9 of audit, and a tampered entry named by verify.
 #include <signal.h>
 
-#include <atomic>
 #include <map>
-#include <random>
 #include <set>
-#include <thread>
 
 #include "gtest/gtest.h"
 #include "services/audit/chain.h"
 #include "services/audit/evaluation.h"
 #include "tests/integration/lotse_set.h"
+#include "tests/integration/random_killer.h"
 
 namespace lotse::test {
 namespace {
@@ -96,23 +94,10 @@ TEST(AuditTest, HistoryTellsTheWholeStoryAcrossServices) {
 TEST(AuditTest, KillingAuditKeepsEveryEventExactlyOnce) {
   LotseSet set;
   set.StartAll(/*with_audit=*/true);
-  std::atomic<bool> done{false};
-  std::atomic<pid_t> audit_pid{set.Pid("audit")};
-  std::atomic<int> kills{0};
-  std::thread killer([&] {
-    std::mt19937 r(std::random_device{}());
-    pid_t last_killed = 0;
-    while (!done) {
-      absl::SleepFor(absl::Milliseconds(100 + r() % 200));
-      const pid_t pid = audit_pid.load();
-      if (!done && pid > 0 && pid != last_killed && kill(pid, SIGKILL) == 0) {
-        last_killed = pid;
-        ++kills;
-      }
-    }
-  });
+  RandomKiller killer(absl::Milliseconds(100), absl::Milliseconds(200));
+  killer.Target(set.Pid("audit"));
   std::vector<std::string> ids;
-  for (int i = 0; (i < 150 || kills < 3) && i < 3000; ++i) {
+  for (int i = 0; (i < 150 || killer.kills() < 3) && i < 3000; ++i) {
     auto reply = set.Submit("bb-sued", "gewerbesteuer", "HRB-6" + std::to_string(i));
     if (!reply.ok() || reply->has_error()) {
       ADD_FAILURE() << "submit failed while audit was being killed";
@@ -122,14 +107,13 @@ TEST(AuditTest, KillingAuditKeepsEveryEventExactlyOnce) {
     if (!set.Running("audit")) {
       set.Start("audit");
     }
-    audit_pid = set.Pid("audit");
+    killer.Target(set.Pid("audit"));
   }
-  done = true;
-  killer.join();
+  killer.Stop();
   if (!set.Running("audit")) {
     set.Start("audit");
   }
-  EXPECT_GE(kills.load(), 3);
+  EXPECT_GE(killer.kills(), 3);
   ASSERT_TRUE(set.Eventually([&] { return Verify(set).entries() == EventsProduced(set); },
                              absl::Seconds(30)))
       << Verify(set).entries() << " entries for " << EventsProduced(set) << " events";
@@ -147,7 +131,7 @@ TEST(AuditTest, KillingAuditKeepsEveryEventExactlyOnce) {
     EXPECT_EQ(seen.size(), 2u) << id;
   }
   std::printf("[ figures  ] audit killed %d times during %zu submissions; %llu entries verify\n",
-              kills.load(), ids.size(), static_cast<unsigned long long>(verified.entries()));
+              killer.kills(), ids.size(), static_cast<unsigned long long>(verified.entries()));
 }
 
 TEST(AuditTest, TamperingWithOneEntryIsDetectedAndNamed) {

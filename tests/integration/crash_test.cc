@@ -3,16 +3,14 @@
 // returns the same referral.
 #include <signal.h>
 
-#include <atomic>
 #include <cstdio>
 #include <map>
-#include <random>
 #include <set>
-#include <thread>
 
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "tests/integration/lotse_set.h"
+#include "tests/integration/random_killer.h"
 
 namespace lotse::test {
 namespace {
@@ -85,36 +83,10 @@ void RunWithKills(const std::string& victim) {
   set.StartAll();
   std::map<std::string, std::string> acked;  // idempotency key -> referral id
   std::map<std::string, int> numbers;        // idempotency key -> number in the stream
-  std::mt19937 random(std::random_device{}());
-  std::atomic<bool> done{false};
-  std::atomic<pid_t> victim_pid{set.Pid(victim)};
-  std::atomic<int> kills{0};
-  // Kills the victim at random moments while the main thread submits.
-  std::thread killer([&] {
-    std::mt19937 r(std::random_device{}());
-    pid_t last_killed = 0;
-    while (!done) {
-      absl::SleepFor(absl::Milliseconds(150 + r() % 250));
-      const pid_t pid = victim_pid.load();
-      if (!done && pid > 0 && pid != last_killed && kill(pid, SIGKILL) == 0) {
-        last_killed = pid;
-        ++kills;
-      }
-    }
-  });
-  // Joins the killer on every way out of this function, failed assertions included.
-  struct Joiner {
-    std::atomic<bool>& done;
-    std::thread& thread;
-    ~Joiner() {
-      done = true;
-      if (thread.joinable()) {
-        thread.join();
-      }
-    }
-  } joiner{done, killer};
+  RandomKiller killer(absl::Milliseconds(150), absl::Milliseconds(250));
+  killer.Target(set.Pid(victim));
   int submitted = 0;
-  for (int i = 0; (i < kMinReferrals || kills < kMinKills) && i < kMaxReferrals; ++i) {
+  for (int i = 0; (i < kMinReferrals || killer.kills() < kMinKills) && i < kMaxReferrals; ++i) {
     ++submitted;
     const std::string key = NewKey();
     const std::string id = SubmitUntilAcknowledged(set, key, i);
@@ -124,14 +96,13 @@ void RunWithKills(const std::string& victim) {
     if (!set.Running(victim)) {
       set.Start(victim);
     }
-    victim_pid = set.Pid(victim);  // restarted here or inside SubmitUntilAcknowledged
+    killer.Target(set.Pid(victim));  // restarted here or inside SubmitUntilAcknowledged
   }
-  done = true;
-  killer.join();
+  killer.Stop();
   if (!set.Running(victim)) {
     set.Start(victim);
   }
-  EXPECT_GE(kills.load(), kMinKills) << "the stream was too short to kill " << victim;
+  EXPECT_GE(killer.kills(), kMinKills) << "the stream was too short to kill " << victim;
   ExpectEachExactlyOnce(set, acked);
 
   // A retry of an acknowledged submit returns the same referral and adds nothing.
@@ -144,7 +115,7 @@ void RunWithKills(const std::string& victim) {
   ASSERT_TRUE(head.ok());
   EXPECT_EQ(*head, static_cast<uint64_t>(submitted)) << "intake logged a referral twice";
   std::printf("[ figures  ] %s killed %d times during %d acknowledged submissions\n",
-              victim.c_str(), kills.load(), submitted);
+              victim.c_str(), killer.kills(), submitted);
   EXPECT_EQ(set.Terminate("routing"), 0);
   EXPECT_EQ(set.Terminate("intake"), 0);
 }

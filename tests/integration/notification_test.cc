@@ -2,15 +2,13 @@
 // notification during a stream, no message is lost and none comes again after acknowledgement.
 #include <signal.h>
 
-#include <atomic>
 #include <map>
-#include <random>
 #include <set>
-#include <thread>
 
 #include "common/format.h"
 #include "gtest/gtest.h"
 #include "tests/integration/lotse_set.h"
+#include "tests/integration/random_killer.h"
 
 namespace lotse::test {
 namespace {
@@ -82,21 +80,8 @@ TEST(NotificationTest, AWaitingOfficeGetsTheAnswerPushed) {
 TEST(NotificationTest, KillingNotificationLosesNoMessageAndRepeatsNoneAfterAck) {
   LotseSet set;
   set.StartAll(/*with_audit=*/false, /*with_notification=*/true);
-  std::atomic<bool> done{false};
-  std::atomic<pid_t> pid{set.Pid("notification")};
-  std::atomic<int> kills{0};
-  std::thread killer([&] {
-    std::mt19937 r(std::random_device{}());
-    pid_t last_killed = 0;
-    while (!done) {
-      absl::SleepFor(absl::Milliseconds(100 + r() % 200));
-      const pid_t p = pid.load();
-      if (!done && p > 0 && p != last_killed && kill(p, SIGKILL) == 0) {
-        last_killed = p;
-        ++kills;
-      }
-    }
-  });
+  RandomKiller killer(absl::Milliseconds(100), absl::Milliseconds(200));
+  killer.Target(set.Pid("notification"));
   std::set<std::string> submitted;
   std::map<uint64_t, std::string> got;  // seq -> referral id
   int violations = 0;
@@ -114,7 +99,7 @@ TEST(NotificationTest, KillingNotificationLosesNoMessageAndRepeatsNoneAfterAck) 
       next_ack = std::max(next_ack, m.seq());
     }
   };
-  for (int i = 0; (i < 150 || kills < 3) && i < 3000; ++i) {
+  for (int i = 0; (i < 150 || killer.kills() < 3) && i < 3000; ++i) {
     auto reply = set.Submit("bb-sued", "sondernutzung", "HRB-5" + std::to_string(i));
     ASSERT_TRUE(reply.ok() && !reply->has_error());
     submitted.insert(reply->submitted().referral_id());
@@ -124,10 +109,9 @@ TEST(NotificationTest, KillingNotificationLosesNoMessageAndRepeatsNoneAfterAck) 
     if (!set.Running("notification")) {
       set.Start("notification");
     }
-    pid = set.Pid("notification");
+    killer.Target(set.Pid("notification"));
   }
-  done = true;
-  killer.join();
+  killer.Stop();
   if (!set.Running("notification")) {
     set.Start("notification");
   }
@@ -151,7 +135,7 @@ TEST(NotificationTest, KillingNotificationLosesNoMessageAndRepeatsNoneAfterAck) 
   EXPECT_EQ(got.rbegin()->first, got.size()) << "inbox seqs have a gap";
   std::printf("[ figures  ] notification killed %d times during %zu submissions; %zu messages "
               "each once\n",
-              kills.load(), submitted.size(), got.size());
+              killer.kills(), submitted.size(), got.size());
 }
 
 }  // namespace
