@@ -232,17 +232,6 @@ absl::StatusOr<uint64_t> Store::FreeDiskBytes() const {
   return static_cast<uint64_t>(st.f_bavail) * st.f_frsize;
 }
 
-uint64_t Store::LiveDataBytes() const {
-  uint64_t total = 0;
-  for (rocksdb::ColumnFamilyHandle* handle : handles_) {
-    uint64_t size = 0;
-    if (db_->GetIntProperty(handle, rocksdb::DB::Properties::kEstimateLiveDataSize, &size)) {
-      total += size;
-    }
-  }
-  return total;
-}
-
 Batch::Batch(Store* store) : store_(store), batch_(std::make_unique<rocksdb::WriteBatch>()) {}
 Batch::~Batch() = default;
 

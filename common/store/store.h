@@ -86,8 +86,6 @@ class Store {
 
   // Free bytes on the store's file system.
   absl::StatusOr<uint64_t> FreeDiskBytes() const;
-  // RocksDB's estimate of live data, in bytes.
-  uint64_t LiveDataBytes() const;
 
  private:
   friend class Batch;
