@@ -39,5 +39,11 @@ std::string StrCat(const Args&... args) {
   return out;
 }
 
+// Appends anything fmt can print to *out.
+template <typename... Args>
+void StrAppend(std::string* out, const Args&... args) {
+  (fmt::format_to(std::back_inserter(*out), "{}", args), ...);
+}
+
 inline std::string_view ToStd(absl::string_view s) { return {s.data(), s.size()}; }
 }  // namespace lotse

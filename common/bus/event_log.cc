@@ -124,6 +124,7 @@ LogConsumer::LogConsumer(Context& context, ConsumerOptions options, uint64_t off
 }
 
 absl::Status LogConsumer::Start() {
+  last_reply_at_ = absl::Now();
   LOTSE_RETURN_IF_ERROR(Reconnect());
   return SendFetch();
 }
@@ -179,6 +180,7 @@ absl::StatusOr<std::vector<Delivery>> LogConsumer::OnReadable() {
       continue;  // a reply to an earlier Fetch, already resent
     }
     in_flight_ = false;
+    last_reply_at_ = absl::Now();
     if (reply.has_error() && reply.error().code() != lotse::v1::ERROR_CODE_UNAVAILABLE) {
       // A refusal (wrong stream, malformed fetch) will not heal by retrying.
       Halt(StrCat("the producer at ", options_.endpoint, " refused our fetch: ",

@@ -114,7 +114,10 @@ class LogConsumer {
   uint64_t offset() const { return offset_; }
   uint64_t epoch() const { return epoch_; }
   uint64_t head() const { return head_; }
+  // When the producer last answered a fetch (real time); Start() time before the first answer.
+  absl::Time last_reply_at() const { return last_reply_at_; }
   const std::string& stream() const { return options_.stream; }
+  const std::string& endpoint() const { return options_.endpoint; }
   // nullopt while the socket is being recreated.
   Socket* socket() { return socket_.has_value() ? &*socket_ : nullptr; }
 
@@ -134,6 +137,7 @@ class LogConsumer {
   bool in_flight_ = false;   // a Fetch is waiting for its reply
   bool applying_ = false;    // a batch was handed out and is not committed yet
   absl::Time sent_at_ = absl::InfinitePast();
+  absl::Time last_reply_at_ = absl::Now();
   std::string halt_reason_;
 };
 

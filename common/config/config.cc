@@ -93,6 +93,8 @@ constexpr auto kLimitFields = std::to_array<LimitField>({
     {"fetch_max_bytes", &Limits::fetch_max_bytes, 1},
     {"commit_max_batch", &Limits::commit_max_batch, 1},
     {"min_free_disk_mb", &Limits::min_free_disk_mb, 1},
+    {"ready_max_lag", &Limits::ready_max_lag, 1},
+    {"ready_max_silence_ms", &Limits::ready_max_silence_ms, 1},
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -941,7 +943,7 @@ void ValidateNetwork(const Network& network, Problems* problems) {
     problems->Add(
         "network.port_base",
         absl::StrCat("must be in 1024..65000, got ", network.port_base,
-                     " (the services use ports port_base..port_base+", 2 * kServiceCount - 1, ")"));
+                     " (the services use ports port_base..port_base+", kPortsPerSet - 1, ")"));
   }
 }
 
@@ -1378,6 +1380,14 @@ std::string Network::LogEndpoint(Service service) const {
   return absl::StrCat("tcp://", host, ":", port_base + 2 * static_cast<int>(service) + 1);
 }
 
+int Network::OpsPort(Service service) const {
+  return port_base + 2 * kServiceCount + static_cast<int>(service);
+}
+
+std::string Network::TapEndpoint(Service service) const {
+  return absl::StrCat("tcp://", host, ":", port_base + 3 * kServiceCount + static_cast<int>(service));
+}
+
 namespace {
 template <typename T>
 const T* FindById(const std::vector<T>& items, std::string_view id) {
@@ -1487,7 +1497,9 @@ std::string Describe(const Config& config) {
     const auto service = static_cast<Service>(i);
     absl::StrAppend(&out, ToAbsl(ServiceName(service)), ": commands ",
                     config.network.CommandEndpoint(service), ", log ",
-                    config.network.LogEndpoint(service), ", data ", config.ServiceDataDir(service),
+                    config.network.LogEndpoint(service), ", ops http://", config.network.host,
+                    ":", config.network.OpsPort(service), ", tap ",
+                    config.network.TapEndpoint(service), ", data ", config.ServiceDataDir(service),
                     "\n");
   }
   size_t companies = 0;

@@ -11,7 +11,8 @@
 namespace lotse::config {
 
 // The services of the set, in port order: service i listens for commands on
-// port_base + 2*i and serves its event log on port_base + 2*i + 1.
+// port_base + 2*i, serves its event log on port_base + 2*i + 1, its ops HTTP (metrics, health)
+// on port_base + 8 + i and publishes its live tap on port_base + 12 + i.
 enum class Service { kIntake = 0, kRouting = 1, kNotification = 2, kAudit = 3 };
 inline constexpr int kServiceCount = 4;
 std::string_view ServiceName(Service service);  // "intake", "routing", ...
@@ -66,7 +67,10 @@ struct Network {
   // "tcp://host:port" for the service's command or log endpoint.
   std::string CommandEndpoint(Service service) const;
   std::string LogEndpoint(Service service) const;
+  int OpsPort(Service service) const;              // HTTP: /metrics, /healthz, /readyz, /status
+  std::string TapEndpoint(Service service) const;  // PUB: every committed event, lossy
 };
+inline constexpr int kPortsPerSet = 16;  // the set uses port_base .. port_base + 15
 
 struct Log {
   std::string level = "info";   // trace|debug|info|warn|error|critical
@@ -84,6 +88,8 @@ struct Limits {
   int fetch_max_bytes = 4 * 1024 * 1024;
   int commit_max_batch = 512;            // commands or events per synced commit
   int min_free_disk_mb = 256;            // refuse new work below this
+  int ready_max_lag = 10000;             // /readyz: a consumer further behind is not ready
+  int ready_max_silence_ms = 5000;       // /readyz: a producer silent this long is not ready
 };
 
 struct Routing {

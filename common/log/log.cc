@@ -14,13 +14,50 @@
 namespace lotse::log {
 namespace {
 
+thread_local Context current_context;
+
+void AppendJsonEscaped(std::string_view text, spdlog::memory_buf_t& dest);
+
+// `%&`: the thread's log context as extra JSON members (`,"referral":"..."`), or nothing.
+class JsonContext final : public spdlog::custom_flag_formatter {
+ public:
+  void format(const spdlog::details::log_msg& /*msg*/, const std::tm& /*time*/,
+              spdlog::memory_buf_t& dest) override {
+    const std::pair<std::string_view, std::string_view> fields[] = {
+        {"referral", current_context.referral_id},
+        {"case_number", current_context.case_number},
+        {"event", current_context.event}};
+    for (const auto& [name, value] : fields) {
+      if (value.empty()) {
+        continue;
+      }
+      dest.append(std::string_view(",\""));
+      dest.append(name);
+      dest.append(std::string_view("\":\""));
+      AppendJsonEscaped(value, dest);
+      dest.push_back('"');
+    }
+  }
+  std::unique_ptr<custom_flag_formatter> clone() const override {
+    return std::make_unique<JsonContext>();
+  }
+};
+
 // `%*`: the message as the inside of a JSON string (quotes, backslashes, control characters
 // escaped), so every line stays one valid JSON object.
 class JsonMessage final : public spdlog::custom_flag_formatter {
  public:
   void format(const spdlog::details::log_msg& msg, const std::tm& /*time*/,
               spdlog::memory_buf_t& dest) override {
-    for (char c : std::string_view(msg.payload.data(), msg.payload.size())) {
+    AppendJsonEscaped(std::string_view(msg.payload.data(), msg.payload.size()), dest);
+  }
+  std::unique_ptr<custom_flag_formatter> clone() const override {
+    return std::make_unique<JsonMessage>();
+  }
+};
+
+void AppendJsonEscaped(std::string_view text, spdlog::memory_buf_t& dest) {
+    for (char c : text) {
       switch (c) {
         case '"':
           dest.append(std::string_view("\\\""));
@@ -42,13 +79,15 @@ class JsonMessage final : public spdlog::custom_flag_formatter {
           }
       }
     }
-  }
-  std::unique_ptr<custom_flag_formatter> clone() const override {
-    return std::make_unique<JsonMessage>();
-  }
-};
+}
 
 }  // namespace
+
+ScopedContext::ScopedContext(Context context) : previous_(current_context) {
+  current_context = context;
+}
+
+ScopedContext::~ScopedContext() { current_context = previous_; }
 
 absl::Status Init(std::string_view service, std::string_view level, std::string_view format) {
   const spdlog::level::level_enum parsed = spdlog::level::from_str(std::string(level));
@@ -61,9 +100,9 @@ absl::Status Init(std::string_view service, std::string_view level, std::string_
       std::string(service), std::make_shared<spdlog::sinks::stderr_sink_mt>());
   if (format == "json") {
     auto formatter = std::make_unique<spdlog::pattern_formatter>(spdlog::pattern_time_type::utc);
-    formatter->add_flag<JsonMessage>('*').set_pattern(
+    formatter->add_flag<JsonMessage>('*').add_flag<JsonContext>('&').set_pattern(
         StrCat(R"({"time":"%Y-%m-%dT%H:%M:%S.%fZ","level":"%l","service":")", service,
-               R"(","pid":%P,"message":"%*"})"));
+               R"(","pid":%P%&,"message":"%*"})"));
     logger->set_formatter(std::move(formatter));
   } else if (format == "text") {
     logger->set_pattern(StrCat("%Y-%m-%d %H:%M:%S.%e %^%-5l%$ ", service, ": %v"));

@@ -1,9 +1,12 @@
 #include "common/service/errors.h"
 
+#include <algorithm>
+#include <cctype>
 #include <string>
 
 #include "absl/strings/cord.h"
 #include "common/format.h"
+#include "common/ops/metrics.h"
 #include "google/protobuf/stubs/logging.h"
 
 namespace lotse::service {
@@ -97,6 +100,14 @@ absl::Status FieldError(absl::StatusCode code, std::string_view field, std::stri
 lotse::v1::Error ToError(const absl::Status& status) {
   lotse::v1::Error error;
   error.set_code(ToCode(status.code()));
+  // "ERROR_CODE_INVALID_ARGUMENT" -> "invalid_argument"
+  std::string code = lotse::v1::ErrorCode_Name(error.code()).substr(11);
+  std::transform(code.begin(), code.end(), code.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  ops::DefaultRegistry()
+      .GetCounter("lotse_errors_total", "Structured errors answered, per error code.",
+                  {{"code", code}})
+      .Add();
   error.set_message(std::string(status.message()));
   if (auto field = status.GetPayload(kFieldPayload); field.has_value()) {
     error.set_field(std::string(*field));

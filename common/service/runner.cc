@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "common/format.h"
+#include "common/log/log.h"
 #include "absl/strings/str_format.h"
 #include "common/status_macros.h"
 #include "google/protobuf/io/coded_stream.h"
@@ -21,6 +22,9 @@ Runner::Runner(bus::Context& context, store::Store& store, const clock::Clock& c
       options_(std::move(options)) {}
 
 absl::Status Runner::Start() {
+  options_.telemetry.service = options_.service;
+  telemetry_ = std::make_unique<Telemetry>(context_, store_, options_.telemetry);
+  LOTSE_RETURN_IF_ERROR(telemetry_->Start());
   LOTSE_ASSIGN_OR_RETURN(
       bus::CommandServer commands,
       bus::CommandServer::Bind(context_, options_.command_endpoint, options_.socket_options));
@@ -54,7 +58,54 @@ absl::Status Runner::Start() {
   if (handler_.tick_interval() != absl::InfiniteDuration()) {
     next_tick_ = absl::Now();
   }
+  rates_.assign(consumers_.size(), RateSample{});
+  for (size_t i = 0; i < consumers_.size(); ++i) {
+    rates_[i] = RateSample{consumers_[i]->offset(), absl::Now(), 0};
+  }
+  PublishView(/*force=*/true);
   return absl::OkStatus();
+}
+
+absl::Status Runner::Commit(store::Batch& batch, size_t items) {
+  const uint64_t head_before = store_.last_seq();
+  const absl::Time start = absl::Now();
+  LOTSE_RETURN_IF_ERROR(store_.Commit(batch));
+  last_commit_at_ = absl::Now();
+  telemetry_->Committed(items, last_commit_at_ - start);
+  if (batch.events() > 0) {
+    std::vector<std::string> events;
+    if (store_.ReadOutbox(head_before, batch.events(), SIZE_MAX, &events).ok()) {
+      telemetry_->Produced(events);
+    }
+  }
+  return absl::OkStatus();
+}
+
+void Runner::PublishView(bool force) {
+  const absl::Time now = absl::Now();
+  if (!force && now < next_publish_) {
+    return;
+  }
+  next_publish_ = now + absl::Milliseconds(100);
+  LoopView view;
+  view.started = true;
+  view.log_head = store_.last_seq();
+  if (log_.has_value()) {
+    view.acknowledged = log_->acknowledged();
+  }
+  view.last_commit_at = last_commit_at_;
+  for (size_t i = 0; i < consumers_.size(); ++i) {
+    const bus::LogConsumer& c = *consumers_[i];
+    RateSample& rate = rates_[i];
+    if (now - rate.at >= absl::Seconds(1)) {
+      rate.rate = static_cast<double>(c.offset() - rate.offset) / absl::ToDoubleSeconds(now - rate.at);
+      rate.offset = c.offset();
+      rate.at = now;
+    }
+    view.consumers.push_back(LoopView::Consumer{c.stream(), c.endpoint(), c.head(), c.offset(),
+                                                rate.rate, c.halt_reason(), c.last_reply_at()});
+  }
+  telemetry_->Publish(std::move(view));
 }
 
 void Runner::AfterCommit(const store::Batch& batch) {
@@ -68,6 +119,7 @@ absl::Status Runner::ServeCommands() {
   struct Pending {
     bus::Request request;
     std::optional<std::string> reply;  // nullopt: parked by the handler
+    absl::Time received;
   };
   std::vector<Pending> pending;
   store::Batch batch(&store_);
@@ -83,10 +135,10 @@ absl::Status Runner::ServeCommands() {
                                           "a request is one frame holding a serialized request "
                                           "message (optionally after an empty delimiter)"))
             : handler_.HandleOrPark(request->body, request->route, batch, now);
-    pending.push_back(Pending{std::move(*request), std::move(reply)});
+    pending.push_back(Pending{std::move(*request), std::move(reply), absl::Now()});
   }
   if (!batch.empty()) {
-    if (absl::Status s = store_.Commit(batch); !s.ok()) {
+    if (absl::Status s = Commit(batch, pending.size()); !s.ok()) {
       spdlog::error("{} requests were not stored and are answered with an error: {}",
                     pending.size(), s.message());
       for (Pending& p : pending) {
@@ -96,9 +148,12 @@ absl::Status Runner::ServeCommands() {
       }
     }
   }
+  const google::protobuf::Descriptor* request_type = handler_.RequestDescriptor();
   for (const Pending& p : pending) {
     if (p.reply.has_value()) {
       commands_->Reply(p.request.route, *p.reply);
+      telemetry_->CommandDone(CommandName(request_type, p.request.body),
+                              absl::Now() - p.received);
     }
   }
   AfterCommit(batch);
@@ -112,7 +167,13 @@ absl::Status Runner::ServeConsumer(bus::LogConsumer& consumer) {
   }
   store::Batch batch(&store_);
   const absl::Time now = clock_.Now();
+  size_t dead_letters = 0;
   for (const bus::Delivery& d : deliveries) {
+    log::ScopedContext log_context(
+        d.envelope.has_value()
+            ? log::Context{d.envelope->referral_id(), d.envelope->case_number(),
+                           EventType(static_cast<int>(d.envelope->payload_case()))}
+            : log::Context{});
     absl::Status applied =
         d.envelope.has_value()
             ? handler_.ApplyEvent(*d.envelope, d.raw, batch, now)
@@ -129,14 +190,19 @@ absl::Status Runner::ServeConsumer(bus::LogConsumer& consumer) {
       dead.set_at_us(clock::ToMicros(now));
       batch.Put(store::kDeadLetter, StrCat(consumer.stream(), "/", store::EncodeU64(d.seq)),
                 dead.SerializeAsString());
+      ++dead_letters;
     }
   }
   const uint64_t last = deliveries.back().seq;
   batch.SetOffset(consumer.stream(), store::Offset{last, consumer.epoch()});
-  if (absl::Status s = store_.Commit(batch); !s.ok()) {
+  if (absl::Status s = Commit(batch, deliveries.size()); !s.ok()) {
     spdlog::error("events {}..{} of stream '{}' were not stored and will be fetched again: {}",
                   deliveries.front().seq, last, consumer.stream(), s.message());
     return consumer.Abandon();
+  }
+  telemetry_->Consumed(consumer, deliveries);
+  for (size_t i = 0; i < dead_letters; ++i) {
+    telemetry_->DeadLettered();
   }
   AfterCommit(batch);
   return consumer.Committed(last);
@@ -146,7 +212,7 @@ void Runner::Tick() {
   store::Batch batch(&store_);
   handler_.Tick(batch, clock_.Now());
   if (!batch.empty()) {
-    if (absl::Status s = store_.Commit(batch); !s.ok()) {
+    if (absl::Status s = Commit(batch, 1); !s.ok()) {
       spdlog::error("timer work was not stored and will be tried again: {}", s.message());
     }
   }
@@ -208,7 +274,9 @@ absl::Status Runner::Run(StopSignal& stop) {
     if (absl::Now() >= next_tick_) {
       Tick();
     }
+    PublishView(/*force=*/false);
   }
+  telemetry_->Stop();
   return absl::OkStatus();
 }
 

@@ -12,6 +12,7 @@
 #include "common/bus/event_log.h"
 #include "common/clock/clock.h"
 #include "common/service/stop_signal.h"
+#include "common/service/telemetry.h"
 #include "common/store/store.h"
 #include "lotse/v1/events.pb.h"
 
@@ -38,6 +39,8 @@ class Handler {
   // Called after every commit and every tick: a handler with parked requests answers what it
   // can now.
   virtual void AfterCommit() {}
+  // The request message type (whose command is a oneof), to name commands in the metrics.
+  virtual const google::protobuf::Descriptor* RequestDescriptor() const { return nullptr; }
   // The reply for a request that could not be handled at all (wrong shape, commit failed).
   virtual std::string ErrorReply(std::string_view body, const absl::Status& status) = 0;
   // Applies one consumed event (`raw`: its bytes as the producer logged them). A non-OK status
@@ -59,6 +62,7 @@ struct RunnerOptions {
   bus::SocketOptions socket_options;
   bus::LogServerOptions log_options;
   size_t max_batch = 512;        // commands or events per commit
+  TelemetryOptions telemetry;    // ops HTTP port and live tap; telemetry.service is filled in
 };
 
 // The one loop of a service: polls the stop signal, the command endpoint, the log endpoint and
@@ -79,6 +83,11 @@ class Runner {
   const std::vector<std::unique_ptr<bus::LogConsumer>>& consumers() const { return consumers_; }
 
  private:
+  // Commits `batch` (synced) and records the commit in the metrics and the tap. `items`: the
+  // commands or events it holds.
+  absl::Status Commit(store::Batch& batch, size_t items);
+  // Hands the loop's state to the telemetry (throttled), for scrapes on other threads.
+  void PublishView(bool force);
   absl::Status ServeCommands();
   absl::Status ServeConsumer(bus::LogConsumer& consumer);
   void Tick();
@@ -93,6 +102,15 @@ class Runner {
   std::optional<bus::LogServer> log_;
   std::vector<std::unique_ptr<bus::LogConsumer>> consumers_;
   absl::Time next_tick_ = absl::InfiniteFuture();
+  std::unique_ptr<Telemetry> telemetry_;
+  absl::Time last_commit_at_ = absl::InfinitePast();
+  absl::Time next_publish_ = absl::InfinitePast();
+  struct RateSample {
+    uint64_t offset = 0;
+    absl::Time at;
+    double rate = 0;
+  };
+  std::vector<RateSample> rates_;  // per consumer
 };
 
 // Stamps `event` (stream, seq, epoch, event id, time) and appends it to the batch's outbox.

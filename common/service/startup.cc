@@ -68,6 +68,11 @@ RunnerOptions MakeRunnerOptions(const config::Config& config, config::Service se
   options.log_options.max_events = config.limits.fetch_max_events;
   options.log_options.max_bytes = config.limits.fetch_max_bytes;
   options.max_batch = config.limits.commit_max_batch;
+  options.telemetry.ops_host = config.network.host;
+  options.telemetry.ops_port = config.network.OpsPort(service);
+  options.telemetry.tap_endpoint = config.network.TapEndpoint(service);
+  options.telemetry.ready_max_lag = static_cast<uint64_t>(config.limits.ready_max_lag);
+  options.telemetry.ready_max_silence = absl::Milliseconds(config.limits.ready_max_silence_ms);
   for (config::Service producer : consumes) {
     bus::ConsumerOptions consumer;
     consumer.endpoint = config.network.LogEndpoint(producer);

@@ -232,6 +232,21 @@ absl::StatusOr<uint64_t> Store::FreeDiskBytes() const {
   return static_cast<uint64_t>(st.f_bavail) * st.f_frsize;
 }
 
+std::vector<std::string> Store::FamilyNames() const {
+  std::vector<std::string> names(std::begin(kBuiltinFamilies), std::end(kBuiltinFamilies));
+  names.insert(names.end(), options_.state_families.begin(), options_.state_families.end());
+  return names;
+}
+
+uint64_t Store::IntProperty(Cf cf, const std::string& property) const {
+  uint64_t value = 0;
+  if (cf < 0 || static_cast<size_t>(cf) >= handles_.size() ||
+      !db_->GetIntProperty(handles_[cf], property, &value)) {
+    return 0;
+  }
+  return value;
+}
+
 Batch::Batch(Store* store) : store_(store), batch_(std::make_unique<rocksdb::WriteBatch>()) {}
 Batch::~Batch() = default;
 

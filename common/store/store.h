@@ -86,6 +86,13 @@ class Store {
 
   // Free bytes on the store's file system.
   absl::StatusOr<uint64_t> FreeDiskBytes() const;
+  uint64_t min_free_bytes() const { return options_.min_free_bytes; }
+
+  // The column families' names, by Cf index.
+  std::vector<std::string> FamilyNames() const;
+  // A RocksDB integer property of one family (e.g. "rocksdb.estimate-live-data-size"), 0 if
+  // RocksDB does not know it. Thread-safe (unlike the rest of Store): for metrics scrapes.
+  uint64_t IntProperty(Cf cf, const std::string& property) const;
 
  private:
   friend class Batch;

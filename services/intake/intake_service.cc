@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_format.h"
 #include "common/format.h"
+#include "common/log/log.h"
 #include "common/service/errors.h"
 #include "common/service/startup.h"
 #include "common/status_macros.h"
@@ -132,6 +133,7 @@ absl::StatusOr<IntakeReply> IntakeService::Submit(const IntakeRequest& request,
   submitted->set_case_number(state.case_number());
   submitted->set_submitted_at_us(state.submitted_at_us());
   service::StoreReply(batch, key, fingerprint, reply.SerializeAsString(), now);
+  const log::ScopedContext log_context({state.referral_id(), state.case_number(), "referral_submitted"});
   spdlog::info("referral {} ({}) submitted by office {} on topic {}", state.case_number(),
                state.referral_id(), state.referral().office(), state.referral().topic());
   return reply;
@@ -208,6 +210,7 @@ absl::StatusOr<IntakeReply> IntakeService::Feedback(const IntakeRequest& request
 
   *reply.mutable_referral() = state;
   service::StoreReply(batch, key, fingerprint, reply.SerializeAsString(), now);
+  const log::ScopedContext log_context({state.referral_id(), state.case_number(), "feedback_submitted"});
   spdlog::info("feedback for referral {} from office {}: rating {}, resolved {}",
                state.case_number(), request.actor().id(), feedback.rating(), feedback.resolved());
   return reply;

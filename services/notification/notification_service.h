@@ -41,6 +41,9 @@ class NotificationService final : public service::Handler {
   std::optional<std::string> HandleOrPark(std::string_view body, const bus::Frames& route,
                                           store::Batch& batch, absl::Time now) override;
   std::string ErrorReply(std::string_view body, const absl::Status& status) override;
+  const google::protobuf::Descriptor* RequestDescriptor() const override {
+    return lotse::v1::NotificationRequest::descriptor();
+  }
   absl::Status ApplyEvent(const lotse::v1::Envelope& event, std::string_view raw,
                           store::Batch& batch, absl::Time now) override;
   void AfterCommit() override;

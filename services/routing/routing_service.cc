@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "common/format.h"
+#include "common/log/log.h"
 #include "common/service/errors.h"
 #include "common/service/startup.h"
 #include "common/status_macros.h"
@@ -402,6 +403,7 @@ RoutingService::Reply RoutingService::Change(
   Save(batch, &before, after, event, now);
   *reply.mutable_referral() = after;
   service::StoreReply(batch, key, fingerprint, reply.SerializeAsString(), now);
+  const log::ScopedContext log_context({after.referral_id(), after.case_number(), ""});
   spdlog::info("referral {}: {} by {} ({})", after.case_number(),
                RoutingRequest::descriptor()->FindFieldByNumber(request.command_case())->name(),
                request.actor().id(), request.actor().user());
@@ -640,6 +642,7 @@ void RoutingService::Tick(store::Batch& batch, absl::Time now) {
     esc->set_assignee(after.assignee());
     esc->set_due_at_us(after.due_at_us());
     esc->set_key_account(after.key_account());
+    const log::ScopedContext log_context({after.referral_id(), after.case_number(), "escalated"});
     if (level == kWarn) {
       after.set_warned(true);
       esc->set_level(lotse::v1::ESCALATION_LEVEL_WARNING);

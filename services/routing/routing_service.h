@@ -40,6 +40,9 @@ class RoutingService final : public service::Handler {
 
   std::string HandleCommand(std::string_view body, store::Batch& batch, absl::Time now) override;
   std::string ErrorReply(std::string_view body, const absl::Status& status) override;
+  const google::protobuf::Descriptor* RequestDescriptor() const override {
+    return lotse::v1::RoutingRequest::descriptor();
+  }
   absl::Status ApplyEvent(const lotse::v1::Envelope& event, std::string_view raw,
                           store::Batch& batch, absl::Time now) override;
   void Tick(store::Batch& batch, absl::Time now) override;

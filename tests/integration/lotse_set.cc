@@ -7,6 +7,7 @@
 #include <random>
 
 #include "absl/strings/str_format.h"
+#include "common/config/config.h"
 #include "common/format.h"
 #include "gtest/gtest.h"
 #include "lotse/v1/log.pb.h"
@@ -21,11 +22,12 @@ std::string NewKey() {
 
 int ReservePortBlock(int* lock_fd) {
   for (int attempt = 0; attempt < 200; ++attempt) {
-    const int found = FindFreePortBase(16);
+    // 32 free ports hold one aligned block of 16, which is what a set uses.
+    const int found = FindFreePortBase(2 * config::kPortsPerSet);
     if (found <= 0) {
       continue;
     }
-    const int base = (found + 7) / 8 * 8;
+    const int base = (found + config::kPortsPerSet - 1) / config::kPortsPerSet * config::kPortsPerSet;
     const std::string path = StrCat("/tmp/lotse-ports-", base, ".lock");
     const int fd = open(path.c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0666);
     if (fd < 0) {
@@ -37,7 +39,7 @@ int ReservePortBlock(int* lock_fd) {
     }
     close(fd);
   }
-  ADD_FAILURE() << "no free block of 8 TCP ports found";
+  ADD_FAILURE() << "no free block of " << config::kPortsPerSet << " TCP ports found";
   return -1;
 }
 

@@ -111,9 +111,9 @@ class LotseSet {
   uint64_t next_id_ = 0;
 };
 
-// Reserves a block of 8 ports for this process: the block starts at a multiple of 8, its ports
-// are free now, and an flock on /tmp/lotse-ports-<base>.lock keeps other test processes (ctest
-// -j) off it until `*lock_fd` is closed. Returns the base, or -1 (with a test failure).
+// Reserves a block of 16 ports (config::kPortsPerSet) for this process: the block starts at a
+// multiple of 16, its ports are free now, and an flock on /tmp/lotse-ports-<base>.lock keeps
+// other test processes (ctest -j) off it until `*lock_fd` is closed. Returns the base, or -1 (with a test failure).
 int ReservePortBlock(int* lock_fd);
 
 // A fresh random key.
