@@ -176,11 +176,11 @@ absl::StatusOr<std::vector<Delivery>> LogConsumer::OnReadable() {
                    options_.endpoint);
       continue;
     }
+    last_reply_at_ = absl::Now();  // even a stale reply shows the producer is alive
     if (reply.fetch_id() != fetch_id_ || !in_flight_ || applying_ || halted()) {
       continue;  // a reply to an earlier Fetch, already resent
     }
     in_flight_ = false;
-    last_reply_at_ = absl::Now();
     if (reply.has_error() && reply.error().code() != lotse::v1::ERROR_CODE_UNAVAILABLE) {
       // A refusal (wrong stream, malformed fetch) will not heal by retrying.
       Halt(StrCat("the producer at ", options_.endpoint, " refused our fetch: ",

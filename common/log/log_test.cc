@@ -1,5 +1,8 @@
 #include "common/log/log.h"
 
+#include <string>
+#include <vector>
+
 #include "gtest/gtest.h"
 #include "spdlog/spdlog.h"
 
@@ -16,6 +19,38 @@ TEST(LogTest, JsonLinesEscapeTheMessage) {
   EXPECT_NE(out.find(R"("service":"intake")"), std::string::npos) << out;
   EXPECT_NE(out.find(R"(2026-000001 says \"hallo\"\nand a backslash \\")"), std::string::npos)
       << out;
+}
+
+TEST(LogTest, JsonLinesCarryTheReferralInScopeAndOnlyThere) {
+  ASSERT_TRUE(Init("routing", "info", "json").ok());
+  ::testing::internal::CaptureStderr();
+  {
+    const ScopedContext outer({"rf01", "2026-000007", "referral_routed"});
+    spdlog::info("routed");
+    {
+      const ScopedContext inner({"rf02", "", ""});
+      spdlog::info("inner");
+    }
+    spdlog::info("outer again");
+  }
+  spdlog::info("outside any referral");
+  spdlog::default_logger()->flush();
+  const std::string out = ::testing::internal::GetCapturedStderr();
+  std::vector<std::string> lines;
+  for (size_t at = 0; at < out.size();) {
+    const size_t end = out.find('\n', at);
+    lines.push_back(out.substr(at, end - at));
+    at = end + 1;
+  }
+  ASSERT_EQ(lines.size(), 4U) << out;
+  EXPECT_NE(lines[0].find(R"("service":"routing","pid":)"), std::string::npos) << lines[0];
+  EXPECT_NE(lines[0].find(R"(,"referral":"rf01","case_number":"2026-000007","event":"referral_routed","message":"routed"})"),
+            std::string::npos)
+      << lines[0];
+  EXPECT_NE(lines[1].find(R"(,"referral":"rf02","message":"inner"})"), std::string::npos)
+      << lines[1];
+  EXPECT_NE(lines[2].find(R"("referral":"rf01")"), std::string::npos) << lines[2];
+  EXPECT_EQ(lines[3].find("\"referral\""), std::string::npos) << lines[3];
 }
 
 TEST(LogTest, RefusesUnknownLevelsAndFormats) {

@@ -97,17 +97,27 @@ absl::Status FieldError(absl::StatusCode code, std::string_view field, std::stri
   return status;
 }
 
+ops::Counter& ErrorCounter(lotse::v1::ErrorCode code) {
+  // "ERROR_CODE_INVALID_ARGUMENT" -> "invalid_argument"
+  std::string name = lotse::v1::ErrorCode_Name(code).substr(std::string_view("ERROR_CODE_").size());
+  std::transform(name.begin(), name.end(), name.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return ops::DefaultRegistry().GetCounter(
+      "lotse_errors_total", "Structured errors answered, per error code.", {{"code", name}});
+}
+
+void PrepareErrorMetrics() {
+  for (int code = lotse::v1::ErrorCode_MIN + 1; code <= lotse::v1::ErrorCode_MAX; ++code) {
+    if (lotse::v1::ErrorCode_IsValid(code)) {
+      ErrorCounter(static_cast<lotse::v1::ErrorCode>(code));
+    }
+  }
+}
+
 lotse::v1::Error ToError(const absl::Status& status) {
   lotse::v1::Error error;
   error.set_code(ToCode(status.code()));
-  // "ERROR_CODE_INVALID_ARGUMENT" -> "invalid_argument"
-  std::string code = lotse::v1::ErrorCode_Name(error.code()).substr(11);
-  std::transform(code.begin(), code.end(), code.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  ops::DefaultRegistry()
-      .GetCounter("lotse_errors_total", "Structured errors answered, per error code.",
-                  {{"code", code}})
-      .Add();
+  ErrorCounter(error.code()).Add();
   error.set_message(std::string(status.message()));
   if (auto field = status.GetPayload(kFieldPayload); field.has_value()) {
     error.set_field(std::string(*field));

@@ -3,6 +3,7 @@
 #include <string_view>
 
 #include "absl/status/status.h"
+#include "common/ops/metrics.h"
 #include "lotse/v1/common.pb.h"
 
 namespace lotse::service {
@@ -12,8 +13,11 @@ absl::Status FieldError(absl::StatusCode code, std::string_view field, std::stri
 inline absl::Status InvalidField(std::string_view field, std::string_view message) {
   return FieldError(absl::StatusCode::kInvalidArgument, field, message);
 }
-// The structured error a reply carries: code, message, field.
+// The structured error a reply carries: code, message, field. Counts it in lotse_errors_total.
 lotse::v1::Error ToError(const absl::Status& status);
+// The lotse_errors_total series of `code`; PrepareErrorMetrics creates every code's at 0.
+ops::Counter& ErrorCounter(lotse::v1::ErrorCode code);
+void PrepareErrorMetrics();
 
 // Checks a text field: present if `required`, at most `max_bytes`, valid UTF-8, no control
 // characters other than newline and tab.

@@ -66,12 +66,17 @@ absl::Status Runner::Start() {
   return absl::OkStatus();
 }
 
-absl::Status Runner::Commit(store::Batch& batch, size_t items) {
+absl::Status Runner::Commit(store::Batch& batch, size_t items,
+                            const std::vector<bus::Delivery>* consumed,
+                            const bus::LogConsumer* consumer) {
   const uint64_t head_before = store_.last_seq();
   const absl::Time start = absl::Now();
   LOTSE_RETURN_IF_ERROR(store_.Commit(batch));
   last_commit_at_ = absl::Now();
   telemetry_->Committed(items, last_commit_at_ - start);
+  if (consumed != nullptr) {
+    telemetry_->Consumed(*consumer, *consumed);  // causes before effects, in the tap too
+  }
   if (batch.events() > 0) {
     std::vector<std::string> events;
     if (store_.ReadOutbox(head_before, batch.events(), SIZE_MAX, &events).ok()) {
@@ -195,12 +200,11 @@ absl::Status Runner::ServeConsumer(bus::LogConsumer& consumer) {
   }
   const uint64_t last = deliveries.back().seq;
   batch.SetOffset(consumer.stream(), store::Offset{last, consumer.epoch()});
-  if (absl::Status s = Commit(batch, deliveries.size()); !s.ok()) {
+  if (absl::Status s = Commit(batch, deliveries.size(), &deliveries, &consumer); !s.ok()) {
     spdlog::error("events {}..{} of stream '{}' were not stored and will be fetched again: {}",
                   deliveries.front().seq, last, consumer.stream(), s.message());
     return consumer.Abandon();
   }
-  telemetry_->Consumed(consumer, deliveries);
   for (size_t i = 0; i < dead_letters; ++i) {
     telemetry_->DeadLettered();
   }

@@ -83,9 +83,12 @@ class Runner {
   const std::vector<std::unique_ptr<bus::LogConsumer>>& consumers() const { return consumers_; }
 
  private:
-  // Commits `batch` (synced) and records the commit in the metrics and the tap. `items`: the
-  // commands or events it holds.
-  absl::Status Commit(store::Batch& batch, size_t items);
+  // Commits `batch` (synced) and records the commit in the metrics and the tap: `items` (the
+  // commands or events it holds), the events it consumed from `consumer` if any, then the
+  // events it produced.
+  absl::Status Commit(store::Batch& batch, size_t items,
+                      const std::vector<bus::Delivery>* consumed = nullptr,
+                      const bus::LogConsumer* consumer = nullptr);
   // Hands the loop's state to the telemetry (throttled), for scrapes on other threads.
   void PublishView(bool force);
   absl::Status ServeCommands();

@@ -8,6 +8,7 @@
 #include "common/format.h"
 #include "common/ops/http.h"
 #include "common/ops/process.h"
+#include "common/service/errors.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/wire_format_lite.h"
@@ -117,6 +118,13 @@ Telemetry::Telemetry(bus::Context& context, const store::Store& store, Telemetry
   registry_.GetGauge("lotse_build_info", "Lotse version of this process (value is always 1).",
                      {{"version", LOTSE_VERSION}})
       .Set(1);
+  // Counters start at 0, so that rate() and increase() see their first increment.
+  PrepareErrorMetrics();
+  for (const std::string& assignee : options_.escalation_assignees) {
+    for (auto level : {lotse::v1::ESCALATION_LEVEL_WARNING, lotse::v1::ESCALATION_LEVEL_BREACH}) {
+      EscalationCounter(assignee, level);
+    }
+  }
   collector_id_ = registry_.AddCollector([this](ops::Sample& sample) { Collect(sample); });
 }
 
@@ -151,9 +159,10 @@ absl::Status Telemetry::Start() {
     res.set_content(registry_.Render(), "text/plain; version=0.0.4; charset=utf-8");
   });
   http_->Get("/healthz", [this](const httplib::Request&, httplib::Response& res) {
-    lotse::v1::Readiness alive;
+    lotse::v1::Liveness alive;
     alive.set_service(options_.service);
-    alive.set_ready(true);
+    alive.set_alive(true);
+    alive.set_pid(static_cast<int32_t>(getpid()));
     res.set_content(ToJson(alive), "application/json");
   });
   http_->Get("/readyz", [this](const httplib::Request&, httplib::Response& res) {
@@ -236,6 +245,13 @@ ops::Counter& Telemetry::ProducedCounter(int payload_case) {
   return *counter;
 }
 
+ops::Counter& Telemetry::EscalationCounter(const std::string& assignee,
+                                           lotse::v1::EscalationLevel level) {
+  return registry_.GetCounter("lotse_escalations_total",
+                              "SLA escalations per department or key account manager and level.",
+                              {{"department", assignee}, {"level", LevelName(level)}});
+}
+
 void Telemetry::Produced(const std::vector<std::string>& events) {
   lotse::v1::Envelope envelope;
   for (const std::string& raw : events) {
@@ -244,12 +260,7 @@ void Telemetry::Produced(const std::vector<std::string>& events) {
     }
     ProducedCounter(envelope.payload_case()).Add();
     if (envelope.has_escalated()) {
-      registry_
-          .GetCounter("lotse_escalations_total",
-                      "SLA escalations per department or key account manager and level.",
-                      {{"department", envelope.escalated().assignee()},
-                       {"level", LevelName(envelope.escalated().level())}})
-          .Add();
+      EscalationCounter(envelope.escalated().assignee(), envelope.escalated().level()).Add();
     }
     if (tap_.has_value()) {
       Tap(lotse::v1::TAP_DIRECTION_PRODUCED, envelope.stream(), envelope.seq(),
@@ -343,6 +354,7 @@ lotse::v1::ServiceStatus Telemetry::Status() const {
   const absl::Time now = absl::Now();
   for (const LoopView::Consumer& c : view_.consumers) {
     lotse::v1::ConsumerStatus* s = out.add_consumers();
+    s->set_consumer(options_.service);
     s->set_stream(c.stream);
     s->set_endpoint(c.endpoint);
     s->set_head(c.head);
@@ -400,10 +412,13 @@ void Telemetry::Collect(ops::Sample& sample) const {
   const std::vector<std::string> families = store_.FamilyNames();
   for (size_t cf = 0; cf < families.size(); ++cf) {
     const ops::Labels labels = {{"family", families[cf]}};
-    sample.Gauge("lotse_rocksdb_live_data_bytes", "RocksDB's estimate of live data per family.",
-                 labels,
+    sample.Gauge("lotse_rocksdb_live_data_bytes",
+                 "RocksDB's estimate of live data in the SST files per family.", labels,
                  static_cast<double>(
-                     store_.IntProperty(static_cast<int>(cf), "rocksdb.estimate-live-data-size") +
+                     store_.IntProperty(static_cast<int>(cf), "rocksdb.estimate-live-data-size")));
+    sample.Gauge("lotse_rocksdb_memtable_bytes",
+                 "Memory of RocksDB's memtables per family (allocated arena blocks).", labels,
+                 static_cast<double>(
                      store_.IntProperty(static_cast<int>(cf), "rocksdb.cur-size-all-mem-tables")));
     sample.Gauge("lotse_rocksdb_estimated_keys", "RocksDB's estimate of keys per family.", labels,
                  static_cast<double>(

@@ -16,6 +16,7 @@
 #include "common/bus/socket.h"
 #include "common/ops/metrics.h"
 #include "common/store/store.h"
+#include "lotse/v1/events.pb.h"
 #include "lotse/v1/ops.pb.h"
 
 namespace httplib {
@@ -31,6 +32,8 @@ struct TelemetryOptions {
   std::string tap_endpoint;   // empty: no live tap
   uint64_t ready_max_lag = 10000;
   absl::Duration ready_max_silence = absl::Seconds(5);
+  // Departments and key account managers whose escalation counters start at 0 (routing).
+  std::vector<std::string> escalation_assignees;
 };
 
 // What the service thread last published about its loop, for scrapes on other threads.
@@ -83,6 +86,7 @@ class Telemetry {
   void Tap(lotse::v1::TapDirection direction, std::string_view stream, uint64_t seq,
            const std::string& referral_id, const std::string& raw);
   ops::Counter& ProducedCounter(int payload_case);
+  ops::Counter& EscalationCounter(const std::string& assignee, lotse::v1::EscalationLevel level);
 
   bus::Context& context_;
   const store::Store& store_;

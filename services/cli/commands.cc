@@ -16,6 +16,7 @@
 #include "common/config/config.h"
 #include "common/format.h"
 #include "services/cli/client.h"
+#include "services/cli/ops_commands.h"
 #include "services/cli/output.h"
 #include "services/cli/supervisor.h"
 
@@ -309,6 +310,15 @@ int Submit(Session& s, const SubmitFlags& f) {
 }
 
 int Status(Session& s, const StatusFlags& f) {
+  if (f.ref.empty() && f.office.empty() && f.department.empty()) {
+    return ShowSetStatus(s.config(), s.zone(), s.json());
+  }
+  if (f.ref.empty()) {
+    return s.Fail(kExitUsage, MakeError(lotse::v1::ERROR_CODE_INVALID_ARGUMENT,
+                                        "name the referral: lotse status REF --office O; "
+                                        "without REF, 'lotse status' shows the services",
+                                        "ref"));
+  }
   if (f.office.empty() == f.department.empty()) {
     return s.Fail(kExitUsage, MakeError(lotse::v1::ERROR_CODE_INVALID_ARGUMENT,
                                         "say who asks: --office O (or --department D); see "
@@ -760,14 +770,32 @@ int RunCommandLine(int argc, char** argv) {
   // lotse status
   StatusFlags status;
   {
-    CLI::App* sub = command("status", "show where a referral is and what happened to it",
+    CLI::App* sub = command("status",
+                            "show where a referral is (REF --office O | --department D), or "
+                            "without REF every service: up, ready, version, data, last commit",
                             [&](Session& s) { return Status(s, status); });
-    AddRef(sub, status.ref);
+    sub->add_option("REF", status.ref, "referral id or case number, e.g. 2026-000123");
     auto* office = sub->add_option("--office", status.office, "ask as this office");
     auto* department =
         sub->add_option("--department", status.department, "ask as this department or KAM");
     office->excludes(department);
     department->excludes(office);
+  }
+
+  // lotse lag, lotse tap (operators)
+  command("lag", "show every consumer of every stream: head, offset, lag, rate",
+          [&g](Session& s) { return ShowLag(s.config(), g.json); });
+  TapOptions tap;
+  {
+    CLI::App* sub = command("tap", "watch the live event flow across all services, one line per event",
+                            [&](Session& s) {
+                              tap.json = s.json();
+                              return Tap(s.config(), s.zone(), tap);
+                            });
+    sub->add_option("--referral", tap.referral, "follow one referral (id or case number)");
+    sub->add_option("--stream", tap.stream, "only events of this stream (intake, routing, notification)");
+    sub->add_option("--count", tap.count, "stop after this many events (default: until Ctrl-C)");
+    sub->add_option("--seconds", tap.seconds, "stop after this many seconds (default: until Ctrl-C)");
   }
 
   // lotse worklist
