@@ -5,6 +5,7 @@
 #include "common/format.h"
 #include "common/log/log.h"
 #include "absl/strings/str_format.h"
+#include "common/service/unsafe.h"
 #include "common/status_macros.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
@@ -22,6 +23,12 @@ Runner::Runner(bus::Context& context, store::Store& store, const clock::Clock& c
       options_(std::move(options)) {}
 
 absl::Status Runner::Start() {
+  if (const UnsafeFault fault = ActiveUnsafeFault(); fault != UnsafeFault::kNone) {
+    spdlog::critical("running with the deliberate fault '{}' (LOTSE_UNSAFE_FAULT): this process "
+                     "breaks Lotse's promises on purpose, for a test's negative control. Never "
+                     "run it like this for a city",
+                     UnsafeFaultName(fault));
+  }
   options_.telemetry.service = options_.service;
   telemetry_ = std::make_unique<Telemetry>(context_, store_, options_.telemetry);
   LOTSE_RETURN_IF_ERROR(telemetry_->Start());
@@ -142,6 +149,21 @@ absl::Status Runner::ServeCommands() {
             : handler_.HandleOrPark(request->body, request->route, batch, now);
     pending.push_back(Pending{std::move(*request), std::move(reply), absl::Now()});
   }
+  const bool ack_first = ActiveUnsafeFault() == UnsafeFault::kAckBeforeCommit;
+  const google::protobuf::Descriptor* request_type = handler_.RequestDescriptor();
+  auto reply_all = [&] {
+    for (const Pending& p : pending) {
+      if (p.reply.has_value()) {
+        commands_->Reply(p.request.route, *p.reply);
+        telemetry_->CommandDone(CommandName(request_type, p.request.body),
+                                absl::Now() - p.received);
+      }
+    }
+  };
+  if (ack_first) {
+    reply_all();  // negative control only: acknowledged work is lost by a crash in the gap
+    absl::SleepFor(absl::Milliseconds(100));
+  }
   if (!batch.empty()) {
     if (absl::Status s = Commit(batch, pending.size()); !s.ok()) {
       spdlog::error("{} requests were not stored and are answered with an error: {}",
@@ -153,13 +175,8 @@ absl::Status Runner::ServeCommands() {
       }
     }
   }
-  const google::protobuf::Descriptor* request_type = handler_.RequestDescriptor();
-  for (const Pending& p : pending) {
-    if (p.reply.has_value()) {
-      commands_->Reply(p.request.route, *p.reply);
-      telemetry_->CommandDone(CommandName(request_type, p.request.body),
-                              absl::Now() - p.received);
-    }
+  if (!ack_first) {
+    reply_all();
   }
   AfterCommit(batch);
   return absl::OkStatus();
@@ -299,7 +316,7 @@ absl::StatusOr<std::optional<std::string>> FindStoredReply(const store::Batch& b
                                                            std::string_view key,
                                                            std::string_view fingerprint) {
   LOTSE_ASSIGN_OR_RETURN(std::optional<std::string> stored, batch.Get(store::kIdempotency, key));
-  if (!stored.has_value()) {
+  if (!stored.has_value() || ActiveUnsafeFault() == UnsafeFault::kNoDedup) {
     return std::nullopt;
   }
   lotse::v1::IdempotencyRecord record;
