@@ -154,9 +154,10 @@ absl::Status Runner::ServeCommands() {
   auto reply_all = [&] {
     for (const Pending& p : pending) {
       if (p.reply.has_value()) {
-        commands_->Reply(p.request.route, *p.reply);
+        // Counted before the reply leaves, so a client that scrapes after its reply sees it.
         telemetry_->CommandDone(CommandName(request_type, p.request.body),
                                 absl::Now() - p.received);
+        commands_->Reply(p.request.route, *p.reply);
       }
     }
   };
