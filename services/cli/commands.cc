@@ -211,7 +211,7 @@ struct FeedbackFlags {
 };
 
 struct UpFlags {
-  std::string data_dir, clock_start, log_level;
+  std::string data_dir, clock_start, log_level, log_format;
   double clock_speedup = 0;
 };
 
@@ -580,6 +580,9 @@ int Up(const Globals& g, const UpFlags& f) {
   if (!f.clock_start.empty()) {
     overrides.clock_start = f.clock_start;
   }
+  if (!f.log_format.empty()) {
+    overrides.log_format = f.log_format;
+  }
   if (!f.log_level.empty()) {
     overrides.log_level = f.log_level;
   }
@@ -610,6 +613,9 @@ int Up(const Globals& g, const UpFlags& f) {
   }
   if (!f.clock_start.empty()) {
     options.args.insert(options.args.end(), {"--clock-start", f.clock_start});
+  }
+  if (!f.log_format.empty()) {
+    options.args.insert(options.args.end(), {"--log-format", f.log_format});
   }
   if (!f.log_level.empty()) {
     options.args.insert(options.args.end(), {"--log-level", f.log_level});
@@ -734,6 +740,9 @@ int RunCommandLine(int argc, char** argv) {
     sub->add_option("--clock-start", up.clock_start,
                     "service time at start, RFC 3339, e.g. 2026-03-02T08:00:00+01:00");
     sub->add_option("--log-level", up.log_level, "trace|debug|info|warn|error|critical");
+    sub->add_option("--log-format", up.log_format,
+                    "text (default) or json: one JSON object per line for journald/Loki")
+        ->check(CLI::IsMember({"text", "json"}));
     commands.emplace_back(sub, [&] { return Up(g, up); });
   }
 
