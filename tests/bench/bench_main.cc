@@ -1,0 +1,485 @@
+// lotse-bench: drives the real services through the whole flow and measures them against the
+// machine's own ceiling. See tests/bench/README.md.
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "CLI/CLI.hpp"
+#include "absl/time/clock.h"
+#include "common/format.h"
+#include "lotse/v1/audit.pb.h"
+#include "lotse/v1/events.pb.h"
+#include "lotse/v1/intake.pb.h"
+#include "lotse/v1/routing.pb.h"
+#include "tests/bench/bench_set.h"
+#include "tests/bench/ceiling.h"
+#include "tests/bench/flow.h"
+#include "tests/support/process.h"
+#include "zmq.hpp"
+
+namespace lotse::bench {
+namespace {
+
+struct Options {
+  std::string mode;
+  double seconds = 10;
+  double rate = 0;  // latency: one rate instead of the default list
+  std::vector<double> rates = {500, 2000, 10000};
+  int window = 512;
+  int scale_max = 100000;
+  bool json = false;
+  bool keep = false;
+  std::string out_dir = "bench-out";
+  std::string bin_dir;
+};
+
+// The report as JSON text, assembled by hand (flat and small).
+class Json {
+ public:
+  void Field(const std::string& name, double value) { Add(name, fmt::format("{:.6g}", value)); }
+  void Field(const std::string& name, const std::string& value) {
+    Add(name, StrCat("\"", value, "\""));
+  }
+  void Raw(const std::string& name, const std::string& json) { Add(name, json); }
+  std::string Text() const { return StrCat("{", body_, "}"); }
+
+ private:
+  void Add(const std::string& name, const std::string& value) {
+    StrAppend(&body_, body_.empty() ? "" : ",", "\"", name, "\":", value);
+  }
+  std::string body_;
+};
+
+std::string StageJson(const Stage& s) {
+  Json j;
+  j.Field("count", static_cast<double>(s.ms.size()));
+  j.Field("p50_ms", s.Percentile(50));
+  j.Field("p90_ms", s.Percentile(90));
+  j.Field("p99_ms", s.Percentile(99));
+  j.Field("max_ms", s.Percentile(100));
+  return j.Text();
+}
+
+std::string StageLine(const Stage& s) {
+  return fmt::format("  {:<20} n={:<7} p50 {:>8.2f} ms  p90 {:>8.2f} ms  p99 {:>8.2f} ms  max {:>8.2f} ms\n",
+                     s.name, s.ms.size(), s.Percentile(50), s.Percentile(90), s.Percentile(99),
+                     s.Percentile(100));
+}
+
+std::string SelfBinary() {
+  std::error_code ec;
+  return std::filesystem::read_symlink("/proc/self/exe", ec).string();
+}
+
+// A ReferralSubmitted envelope as the bench sends it, for the ceiling's event size.
+size_t TypicalEventBytes() {
+  lotse::v1::Envelope e;
+  e.set_event_id("intake-0123456789abcdef-123456");
+  e.set_stream("intake");
+  e.set_seq(123456);
+  e.set_epoch(0x0123456789abcdefULL);
+  e.set_occurred_at_us(absl::ToUnixMicros(absl::Now()));
+  e.set_referral_id("r0123456789abcdef");
+  e.set_case_number("2026-123456");
+  e.mutable_actor()->set_kind(lotse::v1::ACTOR_KIND_OFFICE);
+  e.mutable_actor()->set_id("bb-mitte");
+  lotse::v1::Referral* r = e.mutable_referral_submitted()->mutable_referral();
+  r->set_office("bb-mitte");
+  r->set_company_id("B-123456");
+  r->set_company_name("Betrieb 123456 GmbH");
+  r->set_topic("baugenehmigung");
+  r->set_subject("Frage zur Genehmigung einer Betriebserweiterung");
+  r->set_text("Welche Unterlagen brauchen wir für die Erweiterung, und wie lange dauert die "
+              "Prüfung? Wir planen den Baubeginn im Frühjahr.");
+  return e.ByteSizeLong();
+}
+
+struct ServiceFigures {
+  double cpu_seconds = 0;
+  double peak_rss_mb = 0;
+  uint64_t produced = 0;  // log head
+  uint64_t consumed = 0;  // sum of consumer offsets
+};
+
+std::vector<ServiceFigures> Figures(const BenchSet& set) {
+  std::vector<ServiceFigures> out(4);
+  for (int i = 0; i < 4; ++i) {
+    const ProcessFigures p = ReadFigures(set.Pid(i));
+    out[i].cpu_seconds = p.cpu_seconds;
+    out[i].peak_rss_mb = p.peak_rss_mb;
+    if (absl::StatusOr<lotse::v1::ServiceStatus> s = set.Status(i); s.ok()) {
+      out[i].produced = s->log_head();
+      for (const auto& c : s->consumers()) {
+        out[i].consumed += c.offset();
+      }
+    }
+  }
+  return out;
+}
+
+struct SaturationReport {
+  double referrals_per_s = 0;
+  std::string json;
+  std::string text;
+  bool ok = false;
+};
+
+SaturationReport Saturation(const Options& o) {
+  SaturationReport report;
+  BenchSet set(o.bin_dir, "", o.keep);
+  if (absl::Status s = set.Start(); !s.ok()) {
+    report.text = StrCat("saturation: the set did not start: ", ToStd(s.message()), "\n");
+    return report;
+  }
+  FlowOptions flow;
+  flow.seconds = o.seconds;
+  flow.window = o.window;
+  const std::vector<ServiceFigures> before = Figures(set);
+  const FlowResult r = RunFlow(set, flow);
+  const std::vector<ServiceFigures> after = Figures(set);
+  report.referrals_per_s = static_cast<double>(r.completed) / r.total_seconds;
+  report.ok = r.problem.empty() && r.errors == 0;
+  Json j;
+  j.Field("referrals_per_s", report.referrals_per_s);
+  j.Field("submits_per_s", static_cast<double>(r.submitted) / r.submit_seconds);
+  j.Field("referrals_completed", static_cast<double>(r.completed));
+  j.Field("seconds", r.total_seconds);
+  j.Field("errors", static_cast<double>(r.errors));
+  std::string services;
+  StrAppend(&report.text, "saturation: ", r.completed, " referrals through the full flow in ",
+            fmt::format("{:.1f}", r.total_seconds), " s = ",
+            fmt::format("{:.0f}", report.referrals_per_s), " referrals/s (submits ",
+            fmt::format("{:.0f}", static_cast<double>(r.submitted) / r.submit_seconds),
+            "/s while submitting)\n");
+  for (int i = 0; i < 4; ++i) {
+    Json s;
+    const double produced = static_cast<double>(after[i].produced - before[i].produced);
+    const double consumed = static_cast<double>(after[i].consumed - before[i].consumed);
+    s.Field("events_produced_per_s", produced / r.total_seconds);
+    s.Field("events_consumed_per_s", consumed / r.total_seconds);
+    s.Field("cpu_seconds", after[i].cpu_seconds - before[i].cpu_seconds);
+    s.Field("peak_rss_mb", after[i].peak_rss_mb);
+    StrAppend(&services, i == 0 ? "" : ",", "\"", kServices[i], "\":", s.Text());
+    StrAppend(&report.text,
+              fmt::format("  {:<13} produced {:>8.0f} ev/s  consumed {:>8.0f} ev/s  cpu {:>6.1f} s  "
+                          "peak RSS {:>6.1f} MB\n",
+                          kServices[i], produced / r.total_seconds, consumed / r.total_seconds,
+                          after[i].cpu_seconds - before[i].cpu_seconds, after[i].peak_rss_mb));
+  }
+  j.Raw("services", StrCat("{", services, "}"));
+  j.Raw("submit_ack", StageJson(r.submit_ack));
+  if (!r.problem.empty()) {
+    j.Field("problem", r.problem);
+    StrAppend(&report.text, "  PROBLEM: ", r.problem, "\n");
+  }
+  report.json = j.Text();
+  set.Stop();
+  return report;
+}
+
+struct LatencyReport {
+  std::string json;
+  std::string text;
+  std::string data;  // gnuplot rows: rate p50 p90 p99 per stage
+};
+
+LatencyReport Latency(const Options& o) {
+  LatencyReport report;
+  std::vector<double> rates = o.rate > 0 ? std::vector<double>{o.rate} : o.rates;
+  std::string runs;
+  for (double rate : rates) {
+    BenchSet set(o.bin_dir, "", o.keep);
+    if (absl::Status s = set.Start(); !s.ok()) {
+      StrAppend(&report.text, "latency: the set did not start: ", ToStd(s.message()), "\n");
+      continue;
+    }
+    FlowOptions flow;
+    flow.rate = rate;
+    flow.seconds = o.seconds;
+    const FlowResult r = RunFlow(set, flow);
+    set.Stop();
+    Json j;
+    j.Field("offered_per_s", rate);
+    j.Field("achieved_submits_per_s", static_cast<double>(r.submitted) / o.seconds);
+    j.Field("completed", static_cast<double>(r.completed));
+    for (const Stage* s : {&r.submit_ack, &r.submit_to_worklist, &r.answer_to_inbox,
+                           &r.event_to_audit}) {
+      j.Raw(s->name, StageJson(*s));
+    }
+    if (!r.problem.empty()) {
+      j.Field("problem", r.problem);
+    }
+    StrAppend(&runs, runs.empty() ? "" : ",", j.Text());
+    StrAppend(&report.text, fmt::format("latency at {:.0f} referrals/s offered ({:.0f}/s acknowledged, "
+                                        "{} completed the flow){}\n",
+                                        rate, static_cast<double>(r.submitted) / o.seconds,
+                                        r.completed, r.problem.empty() ? "" : StrCat(": ", r.problem)));
+    StrAppend(&report.data, rate);
+    for (const Stage* s : {&r.submit_ack, &r.submit_to_worklist, &r.answer_to_inbox,
+                           &r.event_to_audit}) {
+      StrAppend(&report.text, StageLine(*s));
+      StrAppend(&report.data, " ", s->Percentile(50), " ", s->Percentile(90), " ",
+                s->Percentile(99));
+    }
+    StrAppend(&report.data, "\n");
+  }
+  report.json = StrCat("[", runs, "]");
+  return report;
+}
+
+// Draws p50/p99 of each stage against the offered rate (gnuplot from Debian, if installed).
+std::string Chart(const std::string& out_dir, const std::string& data) {
+  const std::string dat = out_dir + "/latency.dat";
+  const std::string png = out_dir + "/latency.png";
+  std::ofstream(dat) << "# rate  submit_ack p50 p90 p99  submit_to_worklist p50 p90 p99  "
+                        "answer_to_inbox p50 p90 p99  event_to_audit p50 p90 p99\n"
+                     << data;
+  const std::string script = StrCat(
+      "set terminal png size 1000,600; set output '", png, "';",
+      "set title 'Lotse latency percentiles against offered rate';",
+      "set xlabel 'offered referrals/s'; set ylabel 'ms'; set logscale xy; set key left top;",
+      "set grid; plot '", dat, "' u 1:2 w lp t 'submit ack p50', '' u 1:4 w lp t 'submit ack p99',",
+      "'' u 1:5 w lp t 'submit->worklist p50', '' u 1:7 w lp t 'submit->worklist p99',",
+      "'' u 1:10 w lp t 'answer->inbox p99', '' u 1:13 w lp t 'event->audit p99'");
+  const test::CommandResult r = test::RunCommand("gnuplot", {"-e", script});
+  if (r.exit_code != 0) {
+    return StrCat("no chart: gnuplot is not installed (apt-get install gnuplot-nox) or failed: ",
+                  r.err.substr(0, 200));
+  }
+  return StrCat("chart: ", png);
+}
+
+struct ScaleReport {
+  std::string json;
+  std::string text;
+};
+
+// Sequential submits (one in flight): the latency a single office terminal sees.
+Stage SubmitLatency(const BenchSet& set, int first_index, int count) {
+  FlowOptions flow;
+  flow.full_flow = false;
+  flow.window = 1;
+  flow.seconds = 2;
+  flow.first_index = first_index;
+  flow.exclude_department = "umwelt";
+  FlowResult r = RunFlow(set, flow);
+  (void)count;
+  return r.submit_ack;
+}
+
+ScaleReport Scale(const Options& o) {
+  ScaleReport report;
+  BenchSet set(o.bin_dir, "", o.keep);
+  if (absl::Status s = set.Start(); !s.ok()) {
+    report.text = StrCat("scale: the set did not start: ", ToStd(s.message()), "\n");
+    return report;
+  }
+  zmq::context_t context(1);
+  auto call = [&](int service, const std::string& body) {
+    zmq::socket_t socket(context, zmq::socket_type::req);
+    socket.set(zmq::sockopt::linger, 0);
+    socket.set(zmq::sockopt::rcvtimeo, 60000);
+    socket.connect(set.CommandEndpoint(service));
+    socket.send(zmq::buffer(body), zmq::send_flags::none);
+    zmq::message_t reply;
+    (void)socket.recv(reply, zmq::recv_flags::none);
+    return reply.to_string();
+  };
+  // 10,000 open referrals on the environment office's worklist first.
+  FlowOptions umwelt;
+  umwelt.full_flow = false;
+  umwelt.only_topic = "emissionsschutz";
+  umwelt.first_index = 0;
+  int stored = 0;
+  while (stored < 10000) {
+    umwelt.seconds = 0.5;
+    umwelt.first_index = stored;
+    stored += static_cast<int>(RunFlow(set, umwelt).submitted);
+  }
+  std::string levels;
+  for (int level : {10000, 100000, 1000000}) {
+    if (level > o.scale_max) {
+      break;
+    }
+    FlowOptions load;
+    load.full_flow = false;
+    load.exclude_department = "umwelt";
+    while (stored < level) {
+      load.seconds = 1;
+      load.first_index = stored;
+      stored += static_cast<int>(RunFlow(set, load).submitted);
+    }
+    (void)set.WaitQuiet(absl::Seconds(600));
+    const Stage submit = SubmitLatency(set, stored + 1, 200);
+    stored += static_cast<int>(submit.ms.size());
+    (void)set.WaitQuiet(absl::Seconds(60));
+    // The environment office's worklist: every open item (10,000).
+    Stage worklist{"worklist_10000"};
+    size_t items = 0;
+    for (int i = 0; i < 5; ++i) {
+      lotse::v1::RoutingRequest r;
+      r.set_request_id(StrCat("w", i));
+      r.mutable_actor()->set_kind(lotse::v1::ACTOR_KIND_DEPARTMENT);
+      r.mutable_actor()->set_id("umwelt");
+      r.mutable_worklist()->set_assignee("umwelt");
+      const absl::Time t0 = absl::Now();
+      lotse::v1::RoutingReply reply;
+      reply.ParseFromString(call(1, r.SerializeAsString()));
+      worklist.ms.push_back(absl::ToDoubleMilliseconds(absl::Now() - t0));
+      items = reply.worklist().items_size();
+    }
+    // The evaluation over everything stored (a period around today).
+    Stage evaluation{"evaluation_all"};
+    const absl::TimeZone utc = absl::UTCTimeZone();
+    const std::string from = absl::FormatTime("%Y-%m-%d", absl::Now() - absl::Hours(48), utc);
+    const std::string to = absl::FormatTime("%Y-%m-%d", absl::Now() + absl::Hours(48), utc);
+    uint64_t evaluated = 0;
+    for (int i = 0; i < 3; ++i) {
+      lotse::v1::AuditRequest r;
+      r.set_request_id(StrCat("e", i));
+      r.mutable_actor()->set_kind(lotse::v1::ACTOR_KIND_OPS);
+      r.mutable_actor()->set_id("bench");
+      r.mutable_evaluation()->set_from(from);
+      r.mutable_evaluation()->set_to(to);
+      const absl::Time t0 = absl::Now();
+      lotse::v1::AuditReply reply;
+      reply.ParseFromString(call(3, r.SerializeAsString()));
+      evaluation.ms.push_back(absl::ToDoubleMilliseconds(absl::Now() - t0));
+      evaluated = reply.has_evaluation() ? 1 : 0;
+    }
+    Json j;
+    j.Field("referrals_stored", stored);
+    j.Raw("submit_ack", StageJson(submit));
+    j.Raw("worklist_query", StageJson(worklist));
+    j.Field("worklist_items", static_cast<double>(items));
+    j.Raw("evaluation", StageJson(evaluation));
+    j.Field("evaluation_ok", static_cast<double>(evaluated));
+    std::string services;
+    StrAppend(&report.text, fmt::format("scale with {} referrals stored:\n", stored));
+    StrAppend(&report.text, StageLine(submit), StageLine(worklist),
+              fmt::format("  (worklist returned {} items)\n", items), StageLine(evaluation));
+    for (int i = 0; i < 4; ++i) {
+      const ProcessFigures p = ReadFigures(set.Pid(i));
+      const double disk_mb = static_cast<double>(set.DataBytes(i)) / (1 << 20);
+      Json s;
+      s.Field("rss_mb", p.rss_mb);
+      s.Field("peak_rss_mb", p.peak_rss_mb);
+      s.Field("disk_mb", disk_mb);
+      StrAppend(&services, i == 0 ? "" : ",", "\"", kServices[i], "\":", s.Text());
+      StrAppend(&report.text, fmt::format("  {:<13} RSS {:>7.1f} MB (peak {:>7.1f})  disk {:>8.1f} MB\n",
+                                          kServices[i], p.rss_mb, p.peak_rss_mb, disk_mb));
+    }
+    j.Raw("services", StrCat("{", services, "}"));
+    StrAppend(&levels, levels.empty() ? "" : ",", j.Text());
+  }
+  set.Stop();
+  report.json = StrCat("[", levels, "]");
+  return report;
+}
+
+int Run(const Options& o) {
+  std::filesystem::create_directories(o.out_dir);
+  const bool all = o.mode == "all";
+  Json report;
+  report.Field("mode", o.mode);
+  report.Field("seconds", o.seconds);
+  report.Field("cores", static_cast<double>(sysconf(_SC_NPROCESSORS_ONLN)));
+  std::string text;
+  double referrals_per_s = 0;
+  double ceiling = 0;
+  bool ok = true;
+  if (all || o.mode == "ceiling" || o.mode == "saturation") {
+    const size_t bytes = TypicalEventBytes();
+    absl::StatusOr<CeilingResult> c = RunCeiling(SelfBinary(), std::min(o.seconds, 10.0), bytes);
+    if (c.ok()) {
+      ceiling = c->events_per_s;
+      report.Field("ceiling_events_per_s", ceiling);
+      report.Field("ceiling_mean_batch", c->mean_batch);
+      report.Field("ceiling_event_bytes", static_cast<double>(bytes));
+      StrAppend(&text, fmt::format("ceiling: {:.0f} events/s through 4 processes, each commit synced "
+                                   "(mean batch {:.0f}, {} B events)\n",
+                                   ceiling, c->mean_batch, bytes));
+    } else {
+      ok = false;
+      StrAppend(&text, "ceiling: ", ToStd(c.status().message()), "\n");
+    }
+  }
+  if (all || o.mode == "saturation") {
+    const SaturationReport s = Saturation(o);
+    ok = ok && s.ok;
+    referrals_per_s = s.referrals_per_s;
+    report.Raw("saturation", s.json.empty() ? "null" : s.json);
+    report.Field("referrals_per_s", referrals_per_s);
+    text += s.text;
+    if (ceiling > 0) {
+      report.Field("ratio_to_ceiling", referrals_per_s / ceiling);
+      StrAppend(&text, fmt::format("ratio to the ceiling: {:.3f} (referrals/s through the full flow "
+                                   "per event/s through the bare pipeline)\n",
+                                   referrals_per_s / ceiling));
+    }
+  }
+  if (all || o.mode == "latency") {
+    const LatencyReport l = Latency(o);
+    report.Raw("latency", l.json);
+    text += l.text;
+    StrAppend(&text, Chart(o.out_dir, l.data), "\n");
+  }
+  if (all || o.mode == "scale") {
+    const ScaleReport s = Scale(o);
+    report.Raw("scale", s.json);
+    text += s.text;
+  }
+  std::ofstream(o.out_dir + "/report.json") << report.Text() << "\n";
+  if (o.json) {
+    std::fprintf(stderr, "%s", text.c_str());
+    std::printf("%s\n", report.Text().c_str());
+  } else {
+    std::printf("%s(JSON: %s/report.json)\n", text.c_str(), o.out_dir.c_str());
+  }
+  return ok ? 0 : 1;
+}
+
+}  // namespace
+}  // namespace lotse::bench
+
+int main(int argc, char** argv) {
+  using lotse::bench::Options;
+  if (argc > 1 && std::string(argv[1]) == "ceiling-stage") {
+    CLI::App app("a stage of the ceiling pipeline");
+    int stage = 0;
+    std::string dir, in, out;
+    double seconds = 5;
+    size_t bytes = 400;
+    app.add_option("--stage", stage);
+    app.add_option("--dir", dir);
+    app.add_option("--in", in);
+    app.add_option("--out", out);
+    app.add_option("--seconds", seconds);
+    app.add_option("--event-bytes", bytes);
+    CLI11_PARSE(app, argc - 1, argv + 1);
+    return lotse::bench::RunCeilingStage(stage, dir, in, out, seconds, bytes);
+  }
+  Options o;
+  CLI::App app("lotse-bench: the whole flow through the real services, against the machine's "
+               "own ceiling");
+  app.add_option("MODE", o.mode, "saturation | latency | scale | ceiling | all")
+      ->required()
+      ->check(CLI::IsMember({"saturation", "latency", "scale", "ceiling", "all"}));
+  app.add_option("--seconds", o.seconds, "how long each run submits (default 10)");
+  app.add_option("--rate", o.rate, "latency: one offered rate instead of 500, 2000, 10000");
+  app.add_option("--window", o.window, "saturation: submits in flight (default 512)");
+  app.add_option("--scale-max", o.scale_max, "scale: up to this many referrals (default 100000; 1000000 for the full run)");
+  app.add_flag("--json", o.json, "print the JSON report on stdout (summary on stderr)");
+  app.add_flag("--keep", o.keep, "keep the sets' data directories");
+  app.add_option("--out", o.out_dir, "where report.json, latency.dat and latency.png go");
+  app.add_option("--bin-dir", o.bin_dir, "where lotse-intake etc. are (default: beside lotse-bench)");
+  CLI11_PARSE(app, argc, argv);
+  if (o.bin_dir.empty()) {
+    o.bin_dir = std::filesystem::path(lotse::bench::SelfBinary()).parent_path().string();
+  }
+  return lotse::bench::Run(o);
+}

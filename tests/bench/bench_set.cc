@@ -1,0 +1,214 @@
+#include "tests/bench/bench_set.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "absl/time/clock.h"
+#include "common/config/config.h"
+#include "common/format.h"
+#include "common/ops/http.h"
+#include "google/protobuf/util/json_util.h"
+#include "tests/support/wait.h"
+
+namespace lotse::bench {
+namespace {
+
+int ReservePorts(int* lock_fd) {
+  for (int attempt = 0; attempt < 200; ++attempt) {
+    const int found = test::FindFreePortBase(2 * config::kPortsPerSet);
+    if (found <= 0) {
+      continue;
+    }
+    const int base =
+        (found + config::kPortsPerSet - 1) / config::kPortsPerSet * config::kPortsPerSet;
+    const std::string path = StrCat("/tmp/lotse-ports-", base, ".lock");
+    const int fd = open(path.c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0666);
+    if (fd < 0) {
+      continue;
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
+      *lock_fd = fd;
+      return base;
+    }
+    close(fd);
+  }
+  return -1;
+}
+
+std::string ReadProc(pid_t pid, const char* file) {
+  std::ifstream in(StrCat("/proc/", pid, "/", file));
+  std::stringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+double StatusKb(const std::string& status, const std::string& key) {
+  const size_t at = status.find(key + ":");
+  if (at == std::string::npos) {
+    return 0;
+  }
+  return std::stod(status.substr(at + key.size() + 1));
+}
+
+}  // namespace
+
+ProcessFigures ReadFigures(pid_t pid) {
+  ProcessFigures out;
+  const std::string status = ReadProc(pid, "status");
+  out.peak_rss_mb = StatusKb(status, "VmHWM") / 1024;
+  out.rss_mb = StatusKb(status, "VmRSS") / 1024;
+  const std::string stat = ReadProc(pid, "stat");
+  const size_t close = stat.rfind(')');
+  if (close != std::string::npos) {
+    std::istringstream fields(stat.substr(close + 2));
+    std::string field;
+    double ticks = 0;
+    for (int i = 3; i <= 15 && fields >> field; ++i) {
+      if (i == 14 || i == 15) {
+        ticks += std::stod(field);
+      }
+    }
+    out.cpu_seconds = ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
+  }
+  return out;
+}
+
+BenchSet::BenchSet(std::string bin_dir, std::string config_toml, bool keep)
+    : bin_dir_(std::move(bin_dir)) {
+  if (keep) {
+    setenv("LOTSE_KEEP_TEST_DIRS", "1", 1);
+  }
+  port_base_ = ReservePorts(&lock_fd_);
+  if (!config_toml.empty()) {
+    config_path_ = dir_.Join("lotse.toml");
+    (void)test::WriteFile(config_path_, config_toml);
+  }
+}
+
+BenchSet::~BenchSet() {
+  processes_.clear();  // SIGKILLs whatever still runs
+  if (lock_fd_ >= 0) {
+    close(lock_fd_);
+  }
+}
+
+absl::Status BenchSet::Start() {
+  if (port_base_ <= 0) {
+    return absl::UnavailableError("no free block of 16 TCP ports found");
+  }
+  for (const char* service : kServices) {
+    std::vector<std::string> args = {"--data-dir", dir_.Join("data"), "--port-base",
+                                     StrCat(port_base_), "--log-level", "warn"};
+    if (!config_path_.empty()) {
+      args.insert(args.end(), {"--config", config_path_});
+    }
+    absl::StatusOr<std::unique_ptr<test::Process>> p =
+        test::Process::Start(StrCat(bin_dir_, "/lotse-", service), args, {},
+                             dir_.Join(StrCat(service, ".log")));
+    if (!p.ok()) {
+      return p.status();
+    }
+    processes_.push_back(*std::move(p));
+  }
+  const absl::Time deadline = absl::Now() + absl::Seconds(20);
+  for (int i = 0; i < 4; ++i) {
+    while (true) {
+      httplib::Client client("127.0.0.1", port_base_ + 8 + i);
+      client.set_connection_timeout(0, 200000);
+      const httplib::Result r = client.Get("/readyz");
+      if (r && r->status == 200) {
+        break;
+      }
+      if (absl::Now() > deadline || !processes_[i]->Running()) {
+        return absl::UnavailableError(
+            StrCat("lotse-", kServices[i], " did not become ready; its log: ",
+                   dir_.Join(StrCat(kServices[i], ".log"))));
+      }
+      absl::SleepFor(absl::Milliseconds(50));
+    }
+  }
+  return absl::OkStatus();
+}
+
+bool BenchSet::Stop() {
+  bool clean = true;
+  for (auto& p : processes_) {
+    kill(p->pid(), SIGTERM);
+  }
+  for (auto& p : processes_) {
+    absl::StatusOr<int> code = p->Terminate(absl::Seconds(2));
+    clean = clean && code.ok() && *code == 0;
+  }
+  return clean;
+}
+
+std::string BenchSet::CommandEndpoint(int service) const {
+  return StrCat("tcp://127.0.0.1:", port_base_ + 2 * service);
+}
+
+std::string BenchSet::TapEndpoint(int service) const {
+  return StrCat("tcp://127.0.0.1:", port_base_ + 12 + service);
+}
+
+pid_t BenchSet::Pid(int service) const { return processes_.at(service)->pid(); }
+
+absl::StatusOr<lotse::v1::ServiceStatus> BenchSet::Status(int service) const {
+  httplib::Client client("127.0.0.1", port_base_ + 8 + service);
+  client.set_read_timeout(5, 0);
+  const httplib::Result r = client.Get("/status");
+  if (!r || r->status != 200) {
+    return absl::UnavailableError(StrCat(kServices[service], " /status did not answer"));
+  }
+  lotse::v1::ServiceStatus status;
+  if (!google::protobuf::util::JsonStringToMessage(r->body, &status).ok()) {
+    return absl::DataLossError("unreadable /status");
+  }
+  return status;
+}
+
+absl::Status BenchSet::WaitQuiet(absl::Duration deadline) const {
+  const absl::Time until = absl::Now() + deadline;
+  while (absl::Now() < until) {
+    bool quiet = true;
+    std::map<std::string, uint64_t> heads;
+    std::vector<lotse::v1::ConsumerStatus> consumers;
+    for (int i = 0; i < 4 && quiet; ++i) {
+      absl::StatusOr<lotse::v1::ServiceStatus> s = Status(i);
+      if (!s.ok()) {
+        quiet = false;
+        break;
+      }
+      heads[kServices[i]] = s->log_head();
+      consumers.insert(consumers.end(), s->consumers().begin(), s->consumers().end());
+    }
+    for (const auto& c : consumers) {
+      quiet = quiet && c.offset() == heads[c.stream()];
+    }
+    if (quiet) {
+      return absl::OkStatus();
+    }
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  return absl::DeadlineExceededError("the consumers did not catch up");
+}
+
+uint64_t BenchSet::DataBytes(int service) const {
+  uint64_t total = 0;
+  std::error_code ec;
+  for (auto it = std::filesystem::recursive_directory_iterator(
+           dir_.Join(StrCat("data/", kServices[service])), ec);
+       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+    std::error_code e2;
+    if (it->is_regular_file(e2)) {
+      total += it->file_size(e2);
+    }
+  }
+  return total;
+}
+
+}  // namespace lotse::bench

@@ -1,0 +1,60 @@
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "lotse/v1/ops.pb.h"
+#include "tests/support/process.h"
+#include "tests/support/temp_dir.h"
+
+namespace lotse::bench {
+
+inline constexpr const char* kServices[] = {"intake", "routing", "notification", "audit"};
+
+// CPU time and memory of one service process, read from /proc.
+struct ProcessFigures {
+  double cpu_seconds = 0;
+  double peak_rss_mb = 0;  // VmHWM
+  double rss_mb = 0;       // VmRSS
+};
+ProcessFigures ReadFigures(pid_t pid);
+
+// The four real service binaries on a free port block (flock'ed like the integration tests'),
+// with data and logs in a temp dir that is removed afterwards unless `keep`.
+class BenchSet {
+ public:
+  BenchSet(std::string bin_dir, std::string config_toml, bool keep);
+  ~BenchSet();
+  BenchSet(const BenchSet&) = delete;
+  BenchSet& operator=(const BenchSet&) = delete;
+
+  // Starts the four services and waits until every /readyz answers 200.
+  absl::Status Start();
+  // SIGTERM to every service; true if all exited 0 within 2 s.
+  bool Stop();
+
+  int port_base() const { return port_base_; }
+  std::string CommandEndpoint(int service) const;
+  std::string TapEndpoint(int service) const;
+  pid_t Pid(int service) const;
+  const std::string& dir() const { return dir_.path(); }
+  // GET /status of a service's ops port.
+  absl::StatusOr<lotse::v1::ServiceStatus> Status(int service) const;
+  // Waits until every consumer of every service has caught up with its producer's head.
+  absl::Status WaitQuiet(absl::Duration deadline) const;
+  // Bytes under data/<service>.
+  uint64_t DataBytes(int service) const;
+
+ private:
+  std::string bin_dir_;
+  test::TempDir dir_;
+  int lock_fd_ = -1;
+  int port_base_ = 0;
+  std::string config_path_;
+  std::vector<std::unique_ptr<test::Process>> processes_;
+};
+
+}  // namespace lotse::bench

@@ -1,0 +1,51 @@
+#pragma once
+
+#include <cstdint>
+#include <utility>
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "tests/bench/bench_set.h"
+
+namespace lotse::bench {
+
+// Latency samples of one stage, in milliseconds.
+struct Stage {
+  std::string name;
+  std::vector<double> ms;
+  double Percentile(double p) const;  // nearest rank; 0 if empty
+  explicit Stage(std::string stage_name) : name(std::move(stage_name)) {}
+};
+
+struct FlowOptions {
+  double rate = 0;         // referrals/s offered (open loop); 0: saturation (closed loop)
+  double seconds = 10;     // how long new referrals are submitted
+  int window = 512;        // saturation: submits in flight
+  absl::Duration drain = absl::Seconds(60);  // how long the rest may take to complete
+  bool full_flow = true;   // false: submit only (scale loading)
+  std::string only_topic;  // every referral on this topic (scale: one department's worklist)
+  std::string exclude_department;  // no referral on this department's topics
+  int first_index = 0;     // numbering of referrals, keys and company ids (several runs on one set)
+};
+
+struct FlowResult {
+  uint64_t submitted = 0;   // acknowledged submits
+  uint64_t completed = 0;   // feedback acknowledged
+  uint64_t errors = 0;      // structured errors answered (should be 0)
+  double submit_seconds = 0;
+  double total_seconds = 0;  // from the first submit until audit chained everything
+  Stage submit_ack{"submit_ack"};
+  Stage submit_to_worklist{"submit_to_worklist"};
+  Stage answer_to_inbox{"answer_to_inbox"};
+  Stage event_to_audit{"event_to_audit"};
+  std::string problem;  // empty if the flow completed
+};
+
+// Drives referrals through the running set over the real client protocol: offices submit,
+// department workers read their worklists, claim and answer, offices receive the answer by
+// long-poll on their inbox and give feedback; the live taps of routing and audit time when a
+// referral became visible on a worklist and when each event entered the audit chain.
+FlowResult RunFlow(const BenchSet& set, const FlowOptions& options);
+
+}  // namespace lotse::bench
