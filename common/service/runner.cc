@@ -76,7 +76,6 @@ absl::Status Runner::Start() {
 absl::Status Runner::Commit(store::Batch& batch, size_t items,
                             const std::vector<bus::Delivery>* consumed,
                             const bus::LogConsumer* consumer) {
-  const uint64_t head_before = store_.last_seq();
   const absl::Time start = absl::Now();
   LOTSE_RETURN_IF_ERROR(store_.Commit(batch));
   last_commit_at_ = absl::Now();
@@ -85,10 +84,7 @@ absl::Status Runner::Commit(store::Batch& batch, size_t items,
     telemetry_->Consumed(*consumer, *consumed);  // causes before effects, in the tap too
   }
   if (batch.events() > 0) {
-    std::vector<std::string> events;
-    if (store_.ReadOutbox(head_before, batch.events(), SIZE_MAX, &events).ok()) {
-      telemetry_->Produced(events);
-    }
+    telemetry_->Produced(batch.appended());
   }
   return absl::OkStatus();
 }

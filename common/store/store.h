@@ -128,13 +128,25 @@ class Batch {
   void SetOffset(std::string_view stream, Offset offset);
 
   size_t events() const { return events_; }
+  // The serialized events appended so far, in seq order.
+  const std::vector<std::string>& appended() const { return appended_; }
   bool empty() const { return writes_ == 0; }
 
  private:
   friend class Store;
+  // Orders (family, key) pairs, and finds them by (family, string_view) without a copy.
+  struct KeyLess {
+    using is_transparent = void;
+    template <typename A, typename B>
+    bool operator()(const A& a, const B& b) const {
+      return a.first != b.first ? a.first < b.first
+                                : std::string_view(a.second) < std::string_view(b.second);
+    }
+  };
   Store* store_;
-  std::unique_ptr<rocksdb::WriteBatch> batch_;
-  std::map<std::pair<Cf, std::string>, std::optional<std::string>, std::less<>> overlay_;
+  // Every pending change (nullopt: delete), written in key order at commit.
+  std::map<std::pair<Cf, std::string>, std::optional<std::string>, KeyLess> overlay_;
+  std::vector<std::string> appended_;
   size_t events_ = 0;
   size_t writes_ = 0;
 };
