@@ -14,6 +14,11 @@ absl::StatusOr<LogServer> LogServer::Bind(Context& context, const std::string& e
   LOTSE_ASSIGN_OR_RETURN(Socket socket,
                          Socket::Create(context, zmq::socket_type::router, socket_options));
   LOTSE_RETURN_IF_ERROR(socket.Bind(endpoint));
+  // An answer must fit in one message on the consumer's side, or libzmq drops it silently.
+  const int64_t room = socket_options.max_message_bytes - (64 << 10);
+  if (room > 0 && options.max_bytes > room) {
+    options.max_bytes = static_cast<uint32_t>(room);
+  }
   return LogServer(std::move(socket), std::move(source), options);
 }
 

@@ -29,7 +29,7 @@ struct LogSource {
 struct LogServerOptions {
   absl::Duration wait_bound = absl::Seconds(1);  // a parked Fetch is answered empty after this
   uint32_t max_events = 1000;                    // caps what a consumer may ask for
-  uint32_t max_bytes = 4 << 20;
+  uint32_t max_bytes = 512 << 10;  // capped below the socket's max message size at Bind
 };
 
 // The producer side of the event log (ROUTER). Answers FetchRequest with the events after the
@@ -83,7 +83,7 @@ struct ConsumerOptions {
   std::string stream;    // producer's stream name
   std::string consumer;  // our service name
   uint32_t max_events = 1000;
-  uint32_t max_bytes = 4 << 20;
+  uint32_t max_bytes = 512 << 10;
   absl::Duration wait_bound = absl::Seconds(1);     // what the producer parks for
   absl::Duration reply_timeout = absl::Seconds(3);  // beyond wait_bound, then reconnect
 };

@@ -200,3 +200,72 @@ TEST_F(EventLogTest, AnswersGarbageWithAStructuredError) {
 
 }  // namespace
 }  // namespace lotse::bus
+
+namespace lotse::bus {
+namespace {
+
+// A fetch answer larger than the consumer's max message size is dropped by libzmq without a
+// word, and the consumer would stall at every reply timeout. The server caps its answers
+// below the socket limit, whatever max_bytes it was given.
+TEST(EventLogLimitsTest, AnswersFitTheMaxMessageSizeWhateverMaxBytesSays) {
+  Context context;
+  std::map<uint64_t, std::string> events;
+  for (uint64_t seq = 1; seq <= 200; ++seq) {
+    lotse::v1::Envelope e;
+    e.set_stream("intake");
+    e.set_seq(seq);
+    e.set_epoch(7);
+    e.set_referral_id(std::string(20000, 'x'));  // 200 events of 20 kB: 4 MB in all
+    events[seq] = e.SerializeAsString();
+  }
+  LogSource source;
+  source.stream = "intake";
+  source.epoch = 7;
+  source.head = [] { return uint64_t{200}; };
+  source.read = [&](uint64_t after, size_t max_events, size_t max_bytes,
+                    std::vector<std::string>* out) {
+    size_t bytes = 0;
+    for (auto it = events.upper_bound(after); it != events.end() && out->size() < max_events;
+         ++it) {
+      if (!out->empty() && bytes + it->second.size() > max_bytes) {
+        break;
+      }
+      bytes += it->second.size();
+      out->push_back(it->second);
+    }
+    return absl::OkStatus();
+  };
+  LogServerOptions server_options;
+  server_options.max_bytes = 16 << 20;  // far above the 1 MiB message limit
+  SocketOptions socket_options;          // max_message_bytes 1 MiB
+  absl::StatusOr<LogServer> server = LogServer::Bind(context, "tcp://127.0.0.1:*", socket_options,
+                                                     std::move(source), server_options);
+  ASSERT_TRUE(server.ok()) << server.status();
+  ConsumerOptions options;
+  options.endpoint = server->socket().raw().get(zmq::sockopt::last_endpoint);
+  options.stream = "intake";
+  options.consumer = "routing";
+  options.max_bytes = 16 << 20;
+  options.wait_bound = absl::Milliseconds(100);
+  options.reply_timeout = absl::Seconds(5);  // a dropped answer would show as a long stall
+  LogConsumer consumer(context, options, 0, 7);
+  ASSERT_TRUE(consumer.Start().ok());
+  uint64_t last = 0;
+  const absl::Time end = absl::Now() + absl::Seconds(3);
+  while (absl::Now() < end && last < 200) {
+    ASSERT_TRUE(server->HandleReadable().ok());
+    server->OnTimer();
+    absl::StatusOr<std::vector<Delivery>> got = consumer.OnReadable();
+    ASSERT_TRUE(got.ok()) << got.status();
+    if (!got->empty()) {
+      last = got->back().seq;
+      ASSERT_TRUE(consumer.Committed(last).ok());
+    }
+    ASSERT_TRUE(consumer.OnTimer().ok());
+    absl::SleepFor(absl::Milliseconds(1));
+  }
+  EXPECT_EQ(last, 200u) << "the consumer stalled: an answer above the message limit was dropped";
+}
+
+}  // namespace
+}  // namespace lotse::bus

@@ -966,6 +966,15 @@ void ValidateLimits(const Limits& limits, Problems* problems) {
           absl::StrCat("must be larger than max_subject_bytes + max_text_bytes (", referral_bytes,
                        ") so that a referral fits in one message, got ", limits.max_message_bytes));
     }
+    // A fetch answer is one message: larger than max_message_bytes, libzmq drops it silently
+    // and the consumer stalls until its reply timeout, again and again.
+    if (limits.fetch_max_bytes > limits.max_message_bytes / 2) {
+      problems->Add("limits.fetch_max_bytes",
+                    absl::StrCat("must be at most half of max_message_bytes (",
+                                 limits.max_message_bytes / 2,
+                                 ") so that a fetch answer fits in one message, got ",
+                                 limits.fetch_max_bytes));
+    }
   }
 }
 

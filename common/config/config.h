@@ -85,7 +85,7 @@ struct Limits {
   int request_retries = 3;               // client: tries after the first
   int fetch_wait_ms = 1000;              // long-poll bound of a parked Fetch
   int fetch_max_events = 1000;
-  int fetch_max_bytes = 4 * 1024 * 1024;
+  int fetch_max_bytes = 512 * 1024;      // at most max_message_bytes / 2
   int commit_max_batch = 512;            // commands or events per synced commit
   int min_free_disk_mb = 256;            // refuse new work below this
   int ready_max_lag = 10000;             // /readyz: a consumer further behind is not ready

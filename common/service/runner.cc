@@ -74,14 +74,13 @@ absl::Status Runner::Start() {
 }
 
 absl::Status Runner::Commit(store::Batch& batch, size_t items,
-                            const std::vector<bus::Delivery>* consumed,
-                            const bus::LogConsumer* consumer) {
+                            const std::vector<Consumed>& consumed) {
   const absl::Time start = absl::Now();
   LOTSE_RETURN_IF_ERROR(store_.Commit(batch));
   last_commit_at_ = absl::Now();
   telemetry_->Committed(items, last_commit_at_ - start);
-  if (consumed != nullptr) {
-    telemetry_->Consumed(*consumer, *consumed);  // causes before effects, in the tap too
+  for (const Consumed& c : consumed) {
+    telemetry_->Consumed(*c.consumer, c.deliveries);  // causes before effects, in the tap too
   }
   if (batch.events() > 0) {
     telemetry_->Produced(batch.appended());
@@ -123,16 +122,18 @@ void Runner::AfterCommit(const store::Batch& batch) {
   handler_.AfterCommit();
 }
 
-absl::Status Runner::ServeCommands() {
+absl::Status Runner::Serve(bool commands_readable,
+                           const std::vector<bus::LogConsumer*>& consumers_readable) {
   struct Pending {
     bus::Request request;
     std::optional<std::string> reply;  // nullopt: parked by the handler
     absl::Time received;
   };
   std::vector<Pending> pending;
+  std::vector<Consumed> consumed;
   store::Batch batch(&store_);
   const absl::Time now = clock_.Now();
-  while (pending.size() < options_.max_batch) {
+  while (commands_readable && pending.size() < options_.max_batch) {
     LOTSE_ASSIGN_OR_RETURN(std::optional<bus::Request> request, commands_->Receive());
     if (!request.has_value()) {
       break;
@@ -144,6 +145,18 @@ absl::Status Runner::ServeCommands() {
                                           "message (optionally after an empty delimiter)"))
             : handler_.HandleOrPark(request->body, request->route, batch, now);
     pending.push_back(Pending{std::move(*request), std::move(reply), absl::Now()});
+  }
+  size_t items = pending.size();
+  size_t dead_letters = 0;
+  for (bus::LogConsumer* consumer : consumers_readable) {
+    LOTSE_ASSIGN_OR_RETURN(std::vector<bus::Delivery> deliveries, consumer->OnReadable());
+    if (deliveries.empty()) {
+      continue;
+    }
+    dead_letters += Apply(*consumer, deliveries, batch, now);
+    batch.SetOffset(consumer->stream(), store::Offset{deliveries.back().seq, consumer->epoch()});
+    items += deliveries.size();
+    consumed.push_back(Consumed{consumer, std::move(deliveries)});
   }
   const bool ack_first = ActiveUnsafeFault() == UnsafeFault::kAckBeforeCommit;
   const google::protobuf::Descriptor* request_type = handler_.RequestDescriptor();
@@ -161,31 +174,45 @@ absl::Status Runner::ServeCommands() {
     reply_all();  // negative control only: acknowledged work is lost by a crash in the gap
     absl::SleepFor(absl::Milliseconds(100));
   }
+  bool committed = true;
   if (!batch.empty()) {
-    if (absl::Status s = Commit(batch, pending.size()); !s.ok()) {
-      spdlog::error("{} requests were not stored and are answered with an error: {}",
-                    pending.size(), s.message());
+    if (absl::Status s = Commit(batch, items, consumed); !s.ok()) {
+      committed = false;
+      if (!pending.empty()) {
+        spdlog::error("{} requests were not stored and are answered with an error: {}",
+                      pending.size(), s.message());
+      }
       for (Pending& p : pending) {
         if (p.reply.has_value()) {
           p.reply = handler_.ErrorReply(p.request.body, s);
         }
+      }
+      for (const Consumed& c : consumed) {
+        spdlog::error("events {}..{} of stream '{}' were not stored and will be fetched again: {}",
+                      c.deliveries.front().seq, c.deliveries.back().seq, c.consumer->stream(),
+                      s.message());
       }
     }
   }
   if (!ack_first) {
     reply_all();
   }
+  for (const Consumed& c : consumed) {
+    LOTSE_RETURN_IF_ERROR(committed ? c.consumer->Committed(c.deliveries.back().seq)
+                                    : c.consumer->Abandon());
+  }
+  if (committed) {
+    for (size_t i = 0; i < dead_letters; ++i) {
+      telemetry_->DeadLettered();
+    }
+  }
   AfterCommit(batch);
   return absl::OkStatus();
 }
 
-absl::Status Runner::ServeConsumer(bus::LogConsumer& consumer) {
-  LOTSE_ASSIGN_OR_RETURN(std::vector<bus::Delivery> deliveries, consumer.OnReadable());
-  if (deliveries.empty()) {
-    return absl::OkStatus();
-  }
-  store::Batch batch(&store_);
-  const absl::Time now = clock_.Now();
+size_t Runner::Apply(const bus::LogConsumer& consumer,
+                     const std::vector<bus::Delivery>& deliveries, store::Batch& batch,
+                     absl::Time now) {
   size_t dead_letters = 0;
   for (const bus::Delivery& d : deliveries) {
     log::ScopedContext log_context(
@@ -212,25 +239,14 @@ absl::Status Runner::ServeConsumer(bus::LogConsumer& consumer) {
       ++dead_letters;
     }
   }
-  const uint64_t last = deliveries.back().seq;
-  batch.SetOffset(consumer.stream(), store::Offset{last, consumer.epoch()});
-  if (absl::Status s = Commit(batch, deliveries.size(), &deliveries, &consumer); !s.ok()) {
-    spdlog::error("events {}..{} of stream '{}' were not stored and will be fetched again: {}",
-                  deliveries.front().seq, last, consumer.stream(), s.message());
-    return consumer.Abandon();
-  }
-  for (size_t i = 0; i < dead_letters; ++i) {
-    telemetry_->DeadLettered();
-  }
-  AfterCommit(batch);
-  return consumer.Committed(last);
+  return dead_letters;
 }
 
 void Runner::Tick() {
   store::Batch batch(&store_);
   handler_.Tick(batch, clock_.Now());
   if (!batch.empty()) {
-    if (absl::Status s = Commit(batch, 1); !s.ok()) {
+    if (absl::Status s = Commit(batch, 1, {}); !s.ok()) {
       spdlog::error("timer work was not stored and will be tried again: {}", s.message());
     }
   }
@@ -273,20 +289,26 @@ absl::Status Runner::Run(StopSignal& stop) {
       spdlog::info("stop requested: finishing the current batch and exiting");
       break;
     }
-    if ((items[1].revents & ZMQ_POLLIN) != 0) {
-      LOTSE_RETURN_IF_ERROR(ServeCommands());
-    }
-    size_t index = 2;
-    if (log_.has_value()) {
+    // Everything that is waiting (commands and every consumer's events) goes into one batch:
+    // one fsync serves them all.
+    const bool commands_readable = (items[1].revents & ZMQ_POLLIN) != 0;
+    size_t index = log_.has_value() ? 3 : 2;
+    std::vector<bus::LogConsumer*> consumers_readable;
+    for (const auto& consumer : consumers_) {
       if ((items[index++].revents & ZMQ_POLLIN) != 0) {
+        consumers_readable.push_back(consumer.get());
+      }
+    }
+    if (commands_readable || !consumers_readable.empty()) {
+      LOTSE_RETURN_IF_ERROR(Serve(commands_readable, consumers_readable));
+    }
+    if (log_.has_value()) {
+      if ((items[2].revents & ZMQ_POLLIN) != 0) {
         LOTSE_RETURN_IF_ERROR(log_->HandleReadable());
       }
       log_->OnTimer();
     }
     for (const auto& consumer : consumers_) {
-      if ((items[index++].revents & ZMQ_POLLIN) != 0) {
-        LOTSE_RETURN_IF_ERROR(ServeConsumer(*consumer));
-      }
       LOTSE_RETURN_IF_ERROR(consumer->OnTimer());
     }
     if (absl::Now() >= next_tick_) {

@@ -83,16 +83,24 @@ class Runner {
   const std::vector<std::unique_ptr<bus::LogConsumer>>& consumers() const { return consumers_; }
 
  private:
+  // One events' source and what it delivered in this step.
+  struct Consumed {
+    bus::LogConsumer* consumer;
+    std::vector<bus::Delivery> deliveries;
+  };
   // Commits `batch` (synced) and records the commit in the metrics and the tap: `items` (the
-  // commands or events it holds), the events it consumed from `consumer` if any, then the
-  // events it produced.
-  absl::Status Commit(store::Batch& batch, size_t items,
-                      const std::vector<bus::Delivery>* consumed = nullptr,
-                      const bus::LogConsumer* consumer = nullptr);
+  // commands and events it holds), the events it consumed, then the events it produced.
+  absl::Status Commit(store::Batch& batch, size_t items, const std::vector<Consumed>& consumed);
   // Hands the loop's state to the telemetry (throttled), for scrapes on other threads.
   void PublishView(bool force);
-  absl::Status ServeCommands();
-  absl::Status ServeConsumer(bus::LogConsumer& consumer);
+  // Handles the waiting commands (up to max_batch) and the readable consumers' events into one
+  // batch, commits it once (synced), then replies and acknowledges.
+  absl::Status Serve(bool commands_readable,
+                     const std::vector<bus::LogConsumer*>& consumers_readable);
+  // Applies events to the batch; events that cannot be applied go to the dead letters.
+  // Returns how many did.
+  size_t Apply(const bus::LogConsumer& consumer, const std::vector<bus::Delivery>& deliveries,
+               store::Batch& batch, absl::Time now);
   void Tick();
   void AfterCommit(const store::Batch& batch);
 

@@ -1,5 +1,6 @@
 #include "common/store/store.h"
 
+#include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -152,9 +153,12 @@ TEST_F(StoreTest, ReadOutboxHonoursItsBounds) {
 // moment. Every batch must be all there or not at all: state i, event i and offset i agree.
 TEST_F(StoreTest, KillDuringCommitsLeavesWholeBatchesOnly) {
   for (int round = 0; round < 3; ++round) {
+    int committed_pipe[2];
+    ASSERT_EQ(pipe(committed_pipe), 0);
     const pid_t child = fork();
     ASSERT_GE(child, 0);
     if (child == 0) {
+      close(committed_pipe[0]);
       Options options;
       options.path = dir_;
       options.state_families = {"state_test"};
@@ -170,9 +174,20 @@ TEST_F(StoreTest, KillDuringCommitsLeavesWholeBatchesOnly) {
         if (!(*store)->Commit(batch).ok()) {
           _exit(4);
         }
+        if (committed_pipe[1] >= 0) {  // the first commit is in: the parent may aim now
+          (void)!write(committed_pipe[1], "c", 1);
+          close(committed_pipe[1]);
+          committed_pipe[1] = -1;
+        }
       }
     }
-    absl::SleepFor(absl::Milliseconds(300 + 97 * round));
+    close(committed_pipe[1]);
+    // Wait for the child's first commit (a slow, shared disk may take a while to open the
+    // store), then kill it at a moment of its commit loop.
+    pollfd ready{committed_pipe[0], POLLIN, 0};
+    ASSERT_EQ(poll(&ready, 1, 30000), 1) << "the child made no commit within 30 s";
+    close(committed_pipe[0]);
+    absl::SleepFor(absl::Milliseconds(100 + 97 * round));
     kill(child, SIGKILL);
     int status = 0;
     waitpid(child, &status, 0);

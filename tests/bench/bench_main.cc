@@ -5,7 +5,10 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <atomic>
+#include <map>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "CLI/CLI.hpp"
@@ -101,9 +104,24 @@ size_t TypicalEventBytes() {
 struct ServiceFigures {
   double cpu_seconds = 0;
   double peak_rss_mb = 0;
+  double commits = 0;         // lotse_commit_duration_seconds_count
+  double commit_seconds = 0;  // ..._sum
+  double committed_items = 0;  // lotse_commit_batch_size_sum
   uint64_t produced = 0;  // log head
   uint64_t consumed = 0;  // sum of consumer offsets
 };
+
+// The value of the first series of `name` (labels ignored), 0 if absent.
+double MetricValue(const std::string& metrics, const std::string& name) {
+  for (size_t at = metrics.find(name); at != std::string::npos; at = metrics.find(name, at + 1)) {
+    if ((at == 0 || metrics[at - 1] == '\n') &&
+        (metrics[at + name.size()] == '{' || metrics[at + name.size()] == ' ')) {
+      const size_t value = metrics.find(' ', at + name.size());
+      return std::stod(metrics.substr(value + 1));
+    }
+  }
+  return 0;
+}
 
 std::vector<ServiceFigures> Figures(const BenchSet& set) {
   std::vector<ServiceFigures> out(4);
@@ -111,6 +129,10 @@ std::vector<ServiceFigures> Figures(const BenchSet& set) {
     const ProcessFigures p = ReadFigures(set.Pid(i));
     out[i].cpu_seconds = p.cpu_seconds;
     out[i].peak_rss_mb = p.peak_rss_mb;
+    const std::string metrics = set.Metrics(i);
+    out[i].commits = MetricValue(metrics, "lotse_commit_duration_seconds_count");
+    out[i].commit_seconds = MetricValue(metrics, "lotse_commit_duration_seconds_sum");
+    out[i].committed_items = MetricValue(metrics, "lotse_commit_batch_size_sum");
     if (absl::StatusOr<lotse::v1::ServiceStatus> s = set.Status(i); s.ok()) {
       out[i].produced = s->log_head();
       for (const auto& c : s->consumers()) {
@@ -139,7 +161,25 @@ SaturationReport Saturation(const Options& o) {
   flow.seconds = o.seconds;
   flow.window = o.window;
   const std::vector<ServiceFigures> before = Figures(set);
+  // Where the work piles up: the largest lag of every consumer, sampled every 250 ms.
+  std::map<std::string, uint64_t> max_lag;
+  std::atomic<bool> done{false};
+  std::thread sampler([&] {
+    while (!done) {
+      for (int i = 0; i < 4; ++i) {
+        if (absl::StatusOr<lotse::v1::ServiceStatus> s = set.Status(i); s.ok()) {
+          for (const auto& c : s->consumers()) {
+            uint64_t& m = max_lag[StrCat(c.consumer(), "<-", c.stream())];
+            m = std::max<uint64_t>(m, c.lag());
+          }
+        }
+      }
+      absl::SleepFor(absl::Milliseconds(250));
+    }
+  });
   const FlowResult r = RunFlow(set, flow);
+  done = true;
+  sampler.join();
   const std::vector<ServiceFigures> after = Figures(set);
   report.referrals_per_s = static_cast<double>(r.completed) / r.total_seconds;
   report.ok = r.problem.empty() && r.errors == 0;
@@ -163,15 +203,32 @@ SaturationReport Saturation(const Options& o) {
     s.Field("events_consumed_per_s", consumed / r.total_seconds);
     s.Field("cpu_seconds", after[i].cpu_seconds - before[i].cpu_seconds);
     s.Field("peak_rss_mb", after[i].peak_rss_mb);
+    const double commits = after[i].commits - before[i].commits;
+    const double mean_commit_ms =
+        commits > 0 ? (after[i].commit_seconds - before[i].commit_seconds) / commits * 1000 : 0;
+    const double mean_batch =
+        commits > 0 ? (after[i].committed_items - before[i].committed_items) / commits : 0;
+    s.Field("commits", commits);
+    s.Field("mean_commit_ms", mean_commit_ms);
+    s.Field("mean_batch", mean_batch);
     StrAppend(&services, i == 0 ? "" : ",", "\"", kServices[i], "\":", s.Text());
     StrAppend(&report.text,
               fmt::format("  {:<13} produced {:>8.0f} ev/s  consumed {:>8.0f} ev/s  cpu {:>6.1f} s  "
-                          "peak RSS {:>6.1f} MB\n",
+                          "peak RSS {:>6.1f} MB  {:>6.0f} commits of {:>5.1f} ms, {:>5.1f} items\n",
                           kServices[i], produced / r.total_seconds, consumed / r.total_seconds,
-                          after[i].cpu_seconds - before[i].cpu_seconds, after[i].peak_rss_mb));
+                          after[i].cpu_seconds - before[i].cpu_seconds, after[i].peak_rss_mb,
+                          commits, mean_commit_ms, mean_batch));
   }
   j.Raw("services", StrCat("{", services, "}"));
   j.Raw("submit_ack", StageJson(r.submit_ack));
+  std::string lags;
+  StrAppend(&report.text, "  largest consumer lag (events):");
+  for (const auto& [name, lag] : max_lag) {
+    StrAppend(&lags, lags.empty() ? "" : ",", "\"", name, "\":", lag);
+    StrAppend(&report.text, " ", name, " ", lag);
+  }
+  StrAppend(&report.text, "\n");
+  j.Raw("max_consumer_lag", StrCat("{", lags, "}"));
   if (!r.problem.empty()) {
     j.Field("problem", r.problem);
     StrAppend(&report.text, "  PROBLEM: ", r.problem, "\n");

@@ -171,6 +171,13 @@ absl::StatusOr<lotse::v1::ServiceStatus> BenchSet::Status(int service) const {
   return status;
 }
 
+std::string BenchSet::Metrics(int service) const {
+  httplib::Client client("127.0.0.1", port_base_ + 8 + service);
+  client.set_read_timeout(5, 0);
+  const httplib::Result r = client.Get("/metrics");
+  return r && r->status == 200 ? r->body : "";
+}
+
 absl::Status BenchSet::WaitQuiet(absl::Duration deadline) const {
   const absl::Time until = absl::Now() + deadline;
   while (absl::Now() < until) {

@@ -43,6 +43,8 @@ class BenchSet {
   const std::string& dir() const { return dir_.path(); }
   // GET /status of a service's ops port.
   absl::StatusOr<lotse::v1::ServiceStatus> Status(int service) const;
+  // GET /metrics of a service's ops port ("" if it does not answer).
+  std::string Metrics(int service) const;
   // Waits until every consumer of every service has caught up with its producer's head.
   absl::Status WaitQuiet(absl::Duration deadline) const;
   // Bytes under data/<service>.
