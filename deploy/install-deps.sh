@@ -11,8 +11,8 @@ packages=(
 )
 
 # Wanted, not required: promtool and Prometheus for the monitoring tests (tests/monitoring),
-# which report "skipped" where the package cannot be installed.
-optional=(prometheus)
+# which report "skipped" where the package cannot be installed; gnuplot for lotse-bench's chart.
+optional=(prometheus gnuplot-nox)
 
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 
