@@ -89,7 +89,11 @@ absl::Status LogServer::HandleReadable() {
       continue;
     }
     // Epoch and head checks are the consumer's to make: it halts with an alarm.
-    acknowledged_[request.consumer()] = request.after_seq();
+    // Only the configured consumers are remembered: any client may send any name, and the
+    // map must not grow with them (a tap or a benchmark is served, not recorded).
+    if (options_.known_consumers.contains(request.consumer())) {
+      acknowledged_[request.consumer()] = request.after_seq();
+    }
     std::erase_if(parked_, [&](const Parked& p) { return p.identity == identity; });
     if (request.epoch() != 0 && request.epoch() != source_.epoch) {
       Answer(identity, request, /*force=*/true);

@@ -4,6 +4,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,8 @@ struct LogServerOptions {
   absl::Duration wait_bound = absl::Seconds(1);  // a parked Fetch is answered empty after this
   uint32_t max_events = 1000;                    // caps what a consumer may ask for
   uint32_t max_bytes = 512 << 10;  // capped below the socket's max message size at Bind
+  // Consumers whose acknowledged offsets are recorded (acknowledged()); others are served too.
+  std::set<std::string, std::less<>> known_consumers;
 };
 
 // The producer side of the event log (ROUTER). Answers FetchRequest with the events after the

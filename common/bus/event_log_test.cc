@@ -1,6 +1,7 @@
 #include "common/bus/event_log.h"
 
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -29,7 +30,7 @@ struct FakeOutbox {
 
 class EventLogTest : public ::testing::Test {
  protected:
-  void StartServer(uint64_t epoch) {
+  void StartServer(uint64_t epoch, std::set<std::string, std::less<>> known = {"routing"}) {
     LogSource source;
     source.stream = "intake";
     source.epoch = epoch;
@@ -43,17 +44,19 @@ class EventLogTest : public ::testing::Test {
     };
     LogServerOptions options;
     options.wait_bound = absl::Milliseconds(100);
+    options.known_consumers = std::move(known);
     absl::StatusOr<LogServer> server =
         LogServer::Bind(context_, endpoint_, SocketOptions{}, std::move(source), options);
     ASSERT_TRUE(server.ok()) << server.status();
     server_.emplace(std::move(*server));
   }
 
-  std::unique_ptr<LogConsumer> StartConsumer(uint64_t offset, uint64_t epoch) {
+  std::unique_ptr<LogConsumer> StartConsumer(uint64_t offset, uint64_t epoch,
+                                             const std::string& name = "routing") {
     ConsumerOptions options;
     options.endpoint = endpoint_;
     options.stream = "intake";
-    options.consumer = "routing";
+    options.consumer = name;
     options.wait_bound = absl::Milliseconds(100);
     options.reply_timeout = absl::Milliseconds(300);
     auto consumer = std::make_unique<LogConsumer>(context_, options, offset, epoch);
@@ -175,6 +178,20 @@ TEST_F(EventLogTest, ParkedFetchIsAnsweredWhenEventsArrive) {
   EXPECT_FALSE(consumer->halted());
   outbox_.Append(1, 9);
   EXPECT_EQ(Pump(*consumer, 1), (std::vector<uint64_t>{1}));
+}
+
+// Any client may send any consumer name; only the configured consumers' offsets are kept, so
+// the producer's memory and its metrics do not grow with the names strangers send.
+TEST_F(EventLogTest, RecordsOnlyKnownConsumersButServesEveryone) {
+  StartServer(9, {"routing"});
+  outbox_.Append(1, 9);
+  auto known = StartConsumer(0, 9, "routing");
+  auto stranger = StartConsumer(0, 9, "someone-else");
+  EXPECT_EQ(Pump(*known, 1), (std::vector<uint64_t>{1}));
+  EXPECT_EQ(Pump(*stranger, 1), (std::vector<uint64_t>{1}));
+  Pump(*known, 1, absl::Milliseconds(50));  // its next fetch acknowledges seq 1
+  EXPECT_EQ(server_->acknowledged().size(), 1u);
+  EXPECT_TRUE(server_->acknowledged().contains("routing"));
 }
 
 TEST_F(EventLogTest, AnswersGarbageWithAStructuredError) {

@@ -68,6 +68,9 @@ RunnerOptions MakeRunnerOptions(const config::Config& config, config::Service se
   options.log_options.max_events = config.limits.fetch_max_events;
   options.log_options.max_bytes = config.limits.fetch_max_bytes;
   options.max_batch = config.limits.commit_max_batch;
+  for (int i = 0; i < config::kServiceCount; ++i) {
+    options.log_options.known_consumers.emplace(config::ServiceName(static_cast<config::Service>(i)));
+  }
   options.telemetry.ops_host = config.network.host;
   options.telemetry.ops_port = config.network.OpsPort(service);
   options.telemetry.tap_endpoint = config.network.TapEndpoint(service);

@@ -180,6 +180,12 @@ absl::Status Telemetry::Start() {
                                          " is in use. Is another Lotse set using these ports?"));
   }
   http_thread_ = std::thread([this] { http_->listen_after_bind(); });
+  // httplib's stop() does not stop a server whose thread has not entered its accept loop yet:
+  // wait for it, so that a Stop() right after Start() (a failed start-up) cannot hang.
+  const absl::Time deadline = absl::Now() + absl::Seconds(5);
+  while (!http_->is_running() && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(1));
+  }
   spdlog::info("ops: metrics and health on http://{}:{} (/metrics /healthz /readyz /status){}",
                options_.ops_host, options_.ops_port,
                options_.tap_endpoint.empty() ? "" : StrCat(", live tap on ", options_.tap_endpoint));
