@@ -11,8 +11,9 @@ packages=(
 )
 
 # Wanted, not required: promtool and Prometheus for the monitoring tests (tests/monitoring),
-# which report "skipped" where the package cannot be installed; gnuplot for lotse-bench's chart.
-optional=(prometheus gnuplot-nox)
+# which report "skipped" where the package cannot be installed; gnuplot for lotse-bench's chart;
+# iproute2 (ip netns, tc) for the network-partition test.
+optional=(prometheus gnuplot-nox iproute2)
 
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 

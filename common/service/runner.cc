@@ -128,6 +128,7 @@ absl::Status Runner::Serve(bool commands_readable,
     bus::Request request;
     std::optional<std::string> reply;  // nullopt: parked by the handler
     absl::Time received;
+    bool independent_of_commit = false;
   };
   std::vector<Pending> pending;
   std::vector<Consumed> consumed;
@@ -138,13 +139,17 @@ absl::Status Runner::Serve(bool commands_readable,
     if (!request.has_value()) {
       break;
     }
+    // A request handled while the batch is still empty, that writes nothing, saw committed
+    // state only: its reply stands even if the batch's commit fails (reads on a full disk).
+    const bool saw_committed_state_only = batch.empty();
     std::optional<std::string> reply =
         request->malformed
             ? handler_.ErrorReply("", absl::InvalidArgumentError(
                                           "a request is one frame holding a serialized request "
                                           "message (optionally after an empty delimiter)"))
             : handler_.HandleOrPark(request->body, request->route, batch, now);
-    pending.push_back(Pending{std::move(*request), std::move(reply), absl::Now()});
+    pending.push_back(Pending{std::move(*request), std::move(reply), absl::Now(),
+                              saw_committed_state_only && batch.empty()});
   }
   size_t items = pending.size();
   size_t dead_letters = 0;
@@ -183,7 +188,7 @@ absl::Status Runner::Serve(bool commands_readable,
                       pending.size(), s.message());
       }
       for (Pending& p : pending) {
-        if (p.reply.has_value()) {
+        if (p.reply.has_value() && !p.independent_of_commit) {
           p.reply = handler_.ErrorReply(p.request.body, s);
         }
       }
