@@ -6,3 +6,12 @@ cd "$(dirname "$0")/.."
 bash deploy/install-deps.sh
 bash deploy/build.sh
 ctest --test-dir build --output-on-failure -j2 --timeout 300 "$@"
+# The whole run (no ctest arguments) also fuzzes every parser that meets outside bytes for a
+# short while (clang, ASan, UBSan); a longer run: tests/fuzz/run_fuzzers.sh 3600.
+if [ "$#" -eq 0 ]; then
+  status=0
+  bash tests/fuzz/run_fuzzers.sh "${LOTSE_FUZZ_SECONDS:-15}" || status=$?
+  if [ "$status" -ne 0 ] && [ "$status" -ne 77 ]; then
+    exit "$status"
+  fi
+fi

@@ -1,0 +1,381 @@
+#include "tests/fuzz/fuzz_support.h"
+
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/file.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <random>
+#include <vector>
+
+#include "absl/time/civil_time.h"
+#include "common/clock/clock.h"
+#include "common/format.h"
+#include "common/log/log.h"
+#include "common/service/errors.h"
+#include "lotse/v1/audit.pb.h"
+#include "lotse/v1/intake.pb.h"
+#include "lotse/v1/routing.pb.h"
+#include "spdlog/spdlog.h"
+#include "tests/fuzz/service_access.h"
+
+namespace lotse::fuzz {
+namespace {
+
+using config::Service;
+
+constexpr Service kAll[] = {Service::kIntake, Service::kRouting, Service::kNotification,
+                            Service::kAudit};
+
+// Who consumes whose log, as services/*/README.md describe it.
+std::vector<Service> ConsumersOf(Service producer) {
+  switch (producer) {
+    case Service::kIntake:
+      return {Service::kRouting, Service::kNotification, Service::kAudit};
+    case Service::kRouting:
+      return {Service::kIntake, Service::kNotification, Service::kAudit};
+    case Service::kNotification:
+      return {Service::kAudit};
+    case Service::kAudit:
+      return {};
+  }
+  return {};
+}
+
+std::string MakeTempDir() {
+  const char* tmp = std::getenv("TMPDIR");
+  std::string pattern = StrCat(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp", "/lotse-fuzz-XXXXXX");
+  if (mkdtemp(pattern.data()) == nullptr) {
+    Fail("cannot create a temp dir", pattern);
+  }
+  return pattern;
+}
+
+// Takes the same per-block lock file as the integration tests' ReservePortBlock, so a fuzz run
+// and a test run on the same machine never share ports. Returns the lock's fd or -1.
+int LockPortBlock(int base) {
+  const std::string path = StrCat("/tmp/lotse-ports-", base, ".lock");
+  const int fd = open(path.c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0666);
+  if (fd < 0) {
+    return -1;
+  }
+  if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+// True if every port of the block can be bound right now. Checked before the services bind:
+// a service whose Create() fails half-way can hang in its destructor (see README, findings).
+bool PortsFree(int base) {
+  for (int port = base; port < base + config::kPortsPerSet; ++port) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+      return false;
+    }
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(port));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    const bool bound = ::bind(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) == 0;
+    ::close(fd);
+    if (!bound) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// The lowest port of the kernel's ephemeral range: outgoing connections (the services' own
+// consumers among them) take ports from there, so a block above it may be taken at any moment.
+int EphemeralLow() {
+  int low = 32768;
+  if (FILE* f = std::fopen("/proc/sys/net/ipv4/ip_local_port_range", "r"); f != nullptr) {
+    if (std::fscanf(f, "%d", &low) != 1) {
+      low = 32768;
+    }
+    std::fclose(f);
+  }
+  return low;
+}
+
+lotse::v1::Actor MakeActor(lotse::v1::ActorKind kind, std::string id, std::string user = "") {
+  lotse::v1::Actor actor;
+  actor.set_kind(kind);
+  actor.set_id(std::move(id));
+  actor.set_user(std::move(user));
+  return actor;
+}
+
+}  // namespace
+
+absl::Time FixedNow() {
+  static const absl::Time now = [] {
+    absl::TimeZone berlin;
+    if (!absl::LoadTimeZone("Europe/Berlin", &berlin)) {
+      Fail("the time zone Europe/Berlin is missing: install tzdata");
+    }
+    return absl::FromCivil(absl::CivilSecond(2026, 3, 2, 10, 0, 0), berlin);
+  }();
+  return now;
+}
+
+void InitProcess() {
+  static const bool done = [] {
+    const char* level = std::getenv("LOTSE_FUZZ_LOG");
+    if (absl::Status s = log::Init("fuzz", level != nullptr ? level : "critical", "text");
+        !s.ok()) {
+      Fail("log::Init failed", s.ToString());
+    }
+    if (level == nullptr) {
+      spdlog::set_level(spdlog::level::off);  // millions of inputs: log lines cost exec/s
+    }
+    service::CaptureProtobufLogs();
+    service::PrepareErrorMetrics();
+    return true;
+  }();
+  (void)done;
+}
+
+void Fail(std::string_view what, std::string_view detail) {
+  std::fprintf(stderr, "\n==== LOTSE FUZZ CHECK FAILED: %.*s\n%.*s\n",
+               static_cast<int>(what.size()), what.data(), static_cast<int>(detail.size()),
+               detail.data());
+  std::fflush(stderr);
+  std::abort();
+}
+
+ServiceSet& ServiceSet::Get() {
+  static ServiceSet set;
+  return set;
+}
+
+ServiceSet::ServiceSet() {
+  InitProcess();
+  dir_ = MakeTempDir();
+  absl::StatusOr<config::Config> config =
+      config::ParseConfig(config::DefaultConfigText(), "builtin");
+  if (!config.ok()) {
+    Fail("the built-in config does not parse", config.status().ToString());
+  }
+  config_ = *std::move(config);
+  config_.data_dir = dir_ + "/data";
+  config_.limits.min_free_disk_mb = 0;  // a full /tmp must not turn every seed commit into an error
+  // Ports: a random aligned block below the ephemeral range that no other Lotse test or fuzz
+  // run holds and whose ports are free, retried otherwise.
+  std::mt19937 random{std::random_device{}()};
+  const int high = std::max(EphemeralLow(), 20000 + 2 * config::kPortsPerSet);
+  std::uniform_int_distribution<int> block(20000 / config::kPortsPerSet,
+                                           high / config::kPortsPerSet - 2);
+  for (int attempt = 0; attempt < 200; ++attempt) {
+    const int base = block(random) * config::kPortsPerSet;
+    port_lock_fd_ = LockPortBlock(base);
+    if (port_lock_fd_ < 0) {
+      continue;
+    }
+    if (PortsFree(base) && TryCreate(base)) {
+      Seed();
+      return;
+    }
+    close(port_lock_fd_);
+    port_lock_fd_ = -1;
+  }
+  Fail("could not create the services on any free block of ports", last_error_);
+}
+
+bool ServiceSet::TryCreate(int port_base) {
+  config_.network.port_base = port_base;
+  context_ = std::make_unique<bus::Context>();
+  auto make_clock = [] { return std::make_unique<clock::ManualClock>(FixedNow()); };
+  auto intake = intake::IntakeService::Create(config_, *context_, make_clock());
+  auto routing = routing::RoutingService::Create(config_, *context_, make_clock());
+  auto notification = notification::NotificationService::Create(config_, *context_, make_clock());
+  auto audit = audit::AuditService::Create(config_, *context_, make_clock());
+  if (!intake.ok() || !routing.ok() || !notification.ok() || !audit.ok()) {
+    // Most likely a port of the block is taken; the caller tries another block.
+    for (const absl::Status& s :
+         {intake.status(), routing.status(), notification.status(), audit.status()}) {
+      if (!s.ok()) {
+        last_error_ = s.ToString();
+      }
+    }
+    return false;
+  }
+  intake_ = *std::move(intake);
+  routing_ = *std::move(routing);
+  notification_ = *std::move(notification);
+  audit_ = *std::move(audit);
+  return true;
+}
+
+void ServiceSet::Destroy() {
+  audit_.reset();
+  notification_.reset();
+  routing_.reset();
+  intake_.reset();
+  context_.reset();  // after every socket
+}
+
+ServiceSet::~ServiceSet() {
+  Destroy();
+  if (port_lock_fd_ >= 0) {
+    close(port_lock_fd_);
+  }
+  std::error_code ignored;
+  std::filesystem::remove_all(dir_, ignored);
+}
+
+store::Store& ServiceSet::store(Service service) {
+  switch (service) {
+    case Service::kIntake:
+      return StoreOf(*intake_);
+    case Service::kRouting:
+      return StoreOf(*routing_);
+    case Service::kNotification:
+      return StoreOf(*notification_);
+    case Service::kAudit:
+      return StoreOf(*audit_);
+  }
+  Fail("unknown service");
+}
+
+service::Handler& ServiceSet::handler(Service service) {
+  switch (service) {
+    case Service::kIntake:
+      return *intake_;
+    case Service::kRouting:
+      return *routing_;
+    case Service::kNotification:
+      return *notification_;
+    case Service::kAudit:
+      return *audit_;
+  }
+  Fail("unknown service");
+}
+
+void ServiceSet::Commit(Service service, store::Batch& batch) {
+  if (absl::Status s = store(service).Commit(batch); !s.ok()) {
+    Fail(StrCat("seeding: the commit of ", config::ServiceName(service), " failed"), s.ToString());
+  }
+}
+
+template <typename Reply>
+Reply ServiceSet::Call(Service service, const google::protobuf::Message& request) {
+  store::Batch batch(&store(service));
+  const std::string bytes =
+      handler(service).HandleCommand(request.SerializeAsString(), batch, FixedNow());
+  Reply reply;
+  if (!reply.ParseFromString(bytes) || reply.has_error()) {
+    Fail(StrCat("seeding: ", config::ServiceName(service), " refused a request"),
+         StrCat(request.ShortDebugString(), "\n-> ", reply.ShortDebugString()));
+  }
+  Commit(service, batch);
+  Propagate();
+  return reply;
+}
+
+void ServiceSet::Propagate() {
+  bool moved = true;
+  while (moved) {
+    moved = false;
+    for (Service producer : kAll) {
+      const int p = static_cast<int>(producer);
+      std::vector<std::string> events;
+      if (absl::Status s = store(producer).ReadOutbox(propagated_[p], 1000, 64 << 20, &events);
+          !s.ok()) {
+        Fail("seeding: reading an outbox failed", s.ToString());
+      }
+      for (const std::string& raw : events) {
+        lotse::v1::Envelope event;
+        if (!event.ParseFromString(raw)) {
+          Fail("seeding: an outbox event does not parse");
+        }
+        for (Service consumer : ConsumersOf(producer)) {
+          store::Batch batch(&store(consumer));
+          if (absl::Status s = handler(consumer).ApplyEvent(event, raw, batch, FixedNow());
+              !s.ok()) {
+            Fail(StrCat("seeding: ", config::ServiceName(consumer), " cannot apply an event"),
+                 StrCat(s.ToString(), "\n", event.ShortDebugString()));
+          }
+          batch.SetOffset(config::ServiceName(producer), store::Offset{event.seq(), event.epoch()});
+          Commit(consumer, batch);
+        }
+        propagated_[p] = event.seq();
+        moved = true;
+      }
+    }
+  }
+}
+
+void ServiceSet::Seed() {
+  using lotse::v1::ACTOR_KIND_DEPARTMENT;
+  using lotse::v1::ACTOR_KIND_OFFICE;
+  struct Submission {
+    const char* office;
+    const char* topic;
+    const char* company;
+  };
+  const Submission submissions[kSeededReferrals] = {
+      {"bb-mitte", "baugenehmigung", "HRB-1"},
+      {"bb-nord", "ansiedlung", "HRB-20417"},  // a key account company
+      {"bb-mitte", "emissionsschutz", "HRB-3"},
+      {"bb-sued", "gewerbeflaechen", "HRB-4"},  // office rule: wirtschaftsfoerderung
+  };
+  int n = 0;
+  for (const Submission& s : submissions) {
+    lotse::v1::IntakeRequest request;
+    request.set_request_id(StrCat("seed-", ++n));
+    *request.mutable_actor() = MakeActor(ACTOR_KIND_OFFICE, s.office);
+    lotse::v1::SubmitReferralRequest* submit = request.mutable_submit();
+    submit->set_idempotency_key(StrCat("seed-", n));
+    lotse::v1::Referral* r = submit->mutable_referral();
+    r->set_office(s.office);
+    r->set_company_id(s.company);
+    r->set_company_name(StrCat("Firma ", s.company, " GmbH"));
+    r->set_topic(s.topic);
+    r->set_subject("Frage zur Genehmigung");
+    r->set_text("Welche Unterlagen brauchen wir?");
+    r->mutable_contact()->set_name("Erika Mustermann");
+    r->mutable_contact()->set_email("erika@example.org");
+    Call<lotse::v1::IntakeReply>(Service::kIntake, request);
+  }
+  auto act = [&](const char* department, const char* user, lotse::v1::RoutingRequest request) {
+    request.set_request_id(StrCat("seed-", ++n));
+    *request.mutable_actor() = MakeActor(ACTOR_KIND_DEPARTMENT, department, user);
+    request.set_idempotency_key(StrCat("seed-", n));
+    Call<lotse::v1::RoutingReply>(Service::kRouting, request);
+  };
+  lotse::v1::RoutingRequest claim;
+  claim.mutable_claim()->set_ref("2026-000001");
+  act("bauordnung", "mueller", claim);
+  lotse::v1::RoutingRequest consult;
+  consult.mutable_consult()->set_ref("2026-000001");
+  consult.mutable_consult()->add_departments("umwelt");
+  consult.mutable_consult()->set_question("Ist ein Emissionsgutachten nötig?");
+  act("bauordnung", "mueller", consult);
+  for (const auto& [ref, department] :
+       {std::pair{"2026-000003", "umwelt"}, std::pair{"2026-000004", "wirtschaftsfoerderung"}}) {
+    lotse::v1::RoutingRequest answer;
+    answer.mutable_answer()->set_ref(ref);
+    answer.mutable_answer()->set_text("Bitte reichen Sie den Antrag ein.");
+    answer.mutable_answer()->set_outcome(lotse::v1::OUTCOME_RESOLVED);
+    act(department, "schmidt", answer);
+  }
+  lotse::v1::IntakeRequest feedback;
+  feedback.set_request_id("seed-feedback");
+  *feedback.mutable_actor() = MakeActor(ACTOR_KIND_OFFICE, "bb-mitte");
+  feedback.mutable_feedback()->set_idempotency_key("seed-feedback");
+  feedback.mutable_feedback()->set_ref("2026-000003");
+  feedback.mutable_feedback()->set_rating(4);
+  feedback.mutable_feedback()->set_resolved(true);
+  feedback.mutable_feedback()->set_comment("Danke!");
+  Call<lotse::v1::IntakeReply>(Service::kIntake, feedback);
+}
+
+}  // namespace lotse::fuzz
