@@ -18,28 +18,6 @@
 namespace lotse::bench {
 namespace {
 
-int ReservePorts(int* lock_fd) {
-  for (int attempt = 0; attempt < 200; ++attempt) {
-    const int found = test::FindFreePortBase(2 * config::kPortsPerSet);
-    if (found <= 0) {
-      continue;
-    }
-    const int base =
-        (found + config::kPortsPerSet - 1) / config::kPortsPerSet * config::kPortsPerSet;
-    const std::string path = StrCat("/tmp/lotse-ports-", base, ".lock");
-    const int fd = open(path.c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0666);
-    if (fd < 0) {
-      continue;
-    }
-    if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
-      *lock_fd = fd;
-      return base;
-    }
-    close(fd);
-  }
-  return -1;
-}
-
 std::string ReadProc(pid_t pid, const char* file) {
   std::ifstream in(StrCat("/proc/", pid, "/", file));
   std::stringstream out;
@@ -83,7 +61,7 @@ BenchSet::BenchSet(std::string bin_dir, std::string config_toml, bool keep)
   if (keep) {
     setenv("LOTSE_KEEP_TEST_DIRS", "1", 1);
   }
-  port_base_ = ReservePorts(&lock_fd_);
+  port_base_ = test::ReservePortBlock(config::kPortsPerSet, &lock_fd_);
   if (!config_toml.empty()) {
     config_path_ = dir_.Join("lotse.toml");
     (void)test::WriteFile(config_path_, config_toml);

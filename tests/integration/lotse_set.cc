@@ -21,26 +21,11 @@ std::string NewKey() {
 }
 
 int ReservePortBlock(int* lock_fd) {
-  for (int attempt = 0; attempt < 200; ++attempt) {
-    // 32 free ports hold one aligned block of 16, which is what a set uses.
-    const int found = FindFreePortBase(2 * config::kPortsPerSet);
-    if (found <= 0) {
-      continue;
-    }
-    const int base = (found + config::kPortsPerSet - 1) / config::kPortsPerSet * config::kPortsPerSet;
-    const std::string path = StrCat("/tmp/lotse-ports-", base, ".lock");
-    const int fd = open(path.c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0666);
-    if (fd < 0) {
-      continue;
-    }
-    if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
-      *lock_fd = fd;
-      return base;
-    }
-    close(fd);
+  const int base = ReservePortBlock(config::kPortsPerSet, lock_fd);
+  if (base < 0) {
+    ADD_FAILURE() << "no free block of " << config::kPortsPerSet << " TCP ports found";
   }
-  ADD_FAILURE() << "no free block of " << config::kPortsPerSet << " TCP ports found";
-  return -1;
+  return base;
 }
 
 LotseSet::LotseSet(SetOptions options)

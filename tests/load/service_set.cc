@@ -17,30 +17,6 @@ namespace {
 
 constexpr int kPortsPerSet = 16;  // config::kPortsPerSet
 
-// The port-block scheme of tests/integration/lotse_set.cc: a block of 16 ports starting at a
-// multiple of 16, free now, and an flock on /tmp/lotse-ports-<base>.lock that keeps other test
-// processes (ctest -j, other lotse-load runs) off it while `*lock_fd` is open.
-int ReservePortBlock(int* lock_fd) {
-  for (int attempt = 0; attempt < 200; ++attempt) {
-    const int found = test::FindFreePortBase(2 * kPortsPerSet);
-    if (found <= 0) {
-      continue;
-    }
-    const int base = (found + kPortsPerSet - 1) / kPortsPerSet * kPortsPerSet;
-    const std::string path = StrCat("/tmp/lotse-ports-", base, ".lock");
-    const int fd = open(path.c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0666);
-    if (fd < 0) {
-      continue;
-    }
-    if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
-      *lock_fd = fd;
-      return base;
-    }
-    close(fd);
-  }
-  return -1;
-}
-
 }  // namespace
 
 int ServiceIndex(std::string_view name) {
@@ -69,7 +45,7 @@ absl::StatusOr<std::unique_ptr<ServiceSet>> ServiceSet::Create(std::string bin_d
     return absl::UnavailableError(StrCat("cannot create ", dir, ": ", ec.message()));
   }
   int lock_fd = -1;
-  const int base = ReservePortBlock(&lock_fd);
+  const int base = test::ReservePortBlock(kPortsPerSet, &lock_fd);
   if (base < 0) {
     return absl::UnavailableError(
         "no free block of 16 TCP ports found between 20000 and 60000: stop other Lotse sets or "

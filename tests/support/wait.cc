@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -176,6 +177,28 @@ absl::Status WriteFile(const std::string& path, std::string_view contents) {
     return absl::ErrnoToStatus(errno, absl::StrCat("cannot close ", path));
   }
   return absl::OkStatus();
+}
+
+int ReservePortBlock(int block, int* lock_fd) {
+  for (int attempt = 0; attempt < 200; ++attempt) {
+    // 2 * block free ports hold one aligned block.
+    const int found = FindFreePortBase(2 * block);
+    if (found <= 0) {
+      continue;
+    }
+    const int base = (found + block - 1) / block * block;
+    const std::string path = "/tmp/lotse-ports-" + std::to_string(base) + ".lock";
+    const int fd = open(path.c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0666);
+    if (fd < 0) {
+      continue;
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
+      *lock_fd = fd;
+      return base;
+    }
+    close(fd);
+  }
+  return -1;
 }
 
 }  // namespace lotse::test

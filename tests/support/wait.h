@@ -24,6 +24,12 @@ bool WaitUntil(const std::function<bool()>& pred, absl::Duration deadline,
 // Free "right now" only: another process may take a port later, so prefer ipc:// endpoints.
 int FindFreePortBase(int count);
 
+// Reserves a block of `block` ports for this process (a Lotse set uses 16): the block starts
+// at a multiple of `block`, its ports are free now, and an flock on
+// /tmp/lotse-ports-<base>.lock keeps other processes that use this scheme (ctest -j, lotse-load,
+// lotse-bench, the monitoring test) off it until `*lock_fd` is closed. Returns the base, or -1.
+int ReservePortBlock(int block, int* lock_fd);
+
 // Reads a whole file into a string. Returns "" if it is missing or unreadable.
 std::string ReadFile(const std::string& path);
 
