@@ -73,7 +73,7 @@ struct Referral {
 enum class Kind { kSubmit, kWorklist, kClaim, kAnswer, kFeedback, kInbox };  // kWorklist: a
                                                                               // department's inbox
 struct Pending {
-  Kind kind;
+  Kind kind = Kind::kSubmit;
   size_t referral = 0;  // index, or the department/office index for worklist/inbox
 };
 
@@ -291,17 +291,26 @@ FlowResult RunFlow(const BenchSet& set, const FlowOptions& options) {
   uint64_t submitted_acked = 0;
   int64_t last_submit_us = start_us;
 
+  // Parses a reply and takes the request it answers; false if it is not one of ours.
+  auto take_reply = [&](const std::string& body, google::protobuf::Message* reply, Pending* p) {
+    if (!reply->ParseFromString(body)) {
+      return false;
+    }
+    const google::protobuf::FieldDescriptor* id = reply->GetDescriptor()->FindFieldByName("request_id");
+    auto it = pending.find(reply->GetReflection()->GetString(*reply, id));
+    if (it == pending.end()) {
+      return false;
+    }
+    *p = it->second;
+    pending.erase(it);
+    return true;
+  };
   auto on_intake = [&](const std::string& body) {
     lotse::v1::IntakeReply reply;
-    if (!reply.ParseFromString(body)) {
+    Pending p;
+    if (!take_reply(body, &reply, &p)) {
       return;
     }
-    auto it = pending.find(reply.request_id());
-    if (it == pending.end()) {
-      return;
-    }
-    const Pending p = it->second;
-    pending.erase(it);
     if (reply.has_error() && p.kind == Kind::kFeedback &&
         reply.error().code() == lotse::v1::ERROR_CODE_FAILED_PRECONDITION) {
       // The office saw the answer before intake did (they read different logs): try again.
@@ -331,15 +340,10 @@ FlowResult RunFlow(const BenchSet& set, const FlowOptions& options) {
   };
   auto on_routing = [&](const std::string& body) {
     lotse::v1::RoutingReply reply;
-    if (!reply.ParseFromString(body)) {
+    Pending p;
+    if (!take_reply(body, &reply, &p)) {
       return;
     }
-    auto it = pending.find(reply.request_id());
-    if (it == pending.end()) {
-      return;
-    }
-    const Pending p = it->second;
-    pending.erase(it);
     if (reply.has_error()) {
       ++result.errors;
       if (result.problem.empty()) {
@@ -369,15 +373,11 @@ FlowResult RunFlow(const BenchSet& set, const FlowOptions& options) {
   };
   auto on_department_inbox = [&](const std::string& body) {
     lotse::v1::NotificationReply reply;
-    if (!reply.ParseFromString(body)) {
+    Pending p;
+    if (!take_reply(body, &reply, &p)) {
       return;
     }
-    auto it = pending.find(reply.request_id());
-    if (it == pending.end()) {
-      return;
-    }
-    const size_t department = it->second.referral;
-    pending.erase(it);
+    const size_t department = p.referral;
     for (const lotse::v1::InboxMessage& m : reply.inbox().messages()) {
       department_ack[department] = std::max(department_ack[department], m.seq());
       if (m.kind() == lotse::v1::MESSAGE_KIND_NEW_REFERRAL &&
@@ -391,15 +391,11 @@ FlowResult RunFlow(const BenchSet& set, const FlowOptions& options) {
   };
   auto on_inbox = [&](const std::string& body) {
     lotse::v1::NotificationReply reply;
-    if (!reply.ParseFromString(body)) {
+    Pending p;
+    if (!take_reply(body, &reply, &p)) {
       return;
     }
-    auto it = pending.find(reply.request_id());
-    if (it == pending.end()) {
-      return;
-    }
-    const size_t office = it->second.referral;
-    pending.erase(it);
+    const size_t office = p.referral;
     const int64_t now = NowUs();
     for (const lotse::v1::InboxMessage& m : reply.inbox().messages()) {
       inbox_ack[office] = std::max(inbox_ack[office], m.seq());
