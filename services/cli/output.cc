@@ -10,6 +10,13 @@
 namespace lotse::cli {
 namespace {
 
+// An enum value's name without its prefix ("OUTCOME_RESOLVED" -> "RESOLVED"), or its number
+// when this build does not know the value (a newer producer): never throw on outside data.
+std::string EnumWord(const std::string& name, size_t prefix, int value) {
+  return name.size() > prefix ? name.substr(prefix) : std::to_string(value);
+}
+
+
 using lotse::v1::ReferralState;
 
 constexpr size_t kLabelWidth = 14;
@@ -554,7 +561,9 @@ std::string DescribeEvent(const lotse::v1::Envelope& e) {
     case Envelope::kAnswered:
       return StrCat("answered by ", e.answered().answer().user(), " at ",
                     e.answered().answer().department(), " (",
-                    lotse::v1::Outcome_Name(e.answered().answer().outcome()).substr(8), ")");
+                    EnumWord(lotse::v1::Outcome_Name(e.answered().answer().outcome()), 8,
+                             e.answered().answer().outcome()),
+                    ")");
     case Envelope::kEscalated:
       return StrCat(e.escalated().level() == lotse::v1::ESCALATION_LEVEL_BREACH
                         ? "overdue: escalated at "
@@ -599,7 +608,7 @@ std::string RenderVerify(const lotse::v1::VerifyReply& verify) {
 std::string RenderInboxMessages(const lotse::v1::InboxReply& inbox, const absl::TimeZone& zone) {
   std::string out;
   for (const lotse::v1::InboxMessage& m : inbox.messages()) {
-    std::string kind = lotse::v1::MessageKind_Name(m.kind()).substr(13);  // "MESSAGE_KIND_"
+    std::string kind = EnumWord(lotse::v1::MessageKind_Name(m.kind()), 13, m.kind());
     std::transform(kind.begin(), kind.end(), kind.begin(),
                    [](unsigned char c) { return c == '_' ? ' ' : std::tolower(c); });
     out += fmt::format("{}  #{:<4} [{}] {}\n", LocalTime(m.created_at_us(), zone), m.seq(), kind,

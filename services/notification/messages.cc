@@ -5,6 +5,13 @@
 namespace lotse::notification {
 namespace {
 
+// An enum value's name without its prefix ("OUTCOME_RESOLVED" -> "RESOLVED"), or its number
+// when this build does not know the value (a newer producer): never throw on outside data.
+std::string EnumWord(const std::string& name, size_t prefix, int value) {
+  return name.size() > prefix ? name.substr(prefix) : std::to_string(value);
+}
+
+
 using lotse::v1::Envelope;
 
 std::string Local(int64_t us, const absl::TimeZone& zone) {
@@ -92,7 +99,7 @@ std::vector<Outgoing> MessagesFor(const Envelope& e, lotse::v1::ReferralNote& no
       const lotse::v1::Answer& a = e.answered().answer();
       to_office(lotse::v1::MESSAGE_KIND_ANSWER,
                 StrCat("Answer to referral ", ref, " from ", a.department(), " (",
-                       lotse::v1::Outcome_Name(a.outcome()).substr(8), ")"),
+                       EnumWord(lotse::v1::Outcome_Name(a.outcome()), 8, a.outcome()), ")"),
                 a.text());
       break;
     }

@@ -83,6 +83,17 @@ TEST_F(MessagesTest, TheAnswerGoesToTheOriginatingOfficeWithItsText) {
   EXPECT_EQ(out[0].body, "Kein Gutachten nötig.");
 }
 
+// A newer routing may send an outcome this build does not know (found by fuzz_envelope: the
+// name was cut with substr and threw, and the notification service died on every restart).
+TEST_F(MessagesTest, AnUnknownOutcomeIsNamedByItsNumber) {
+  lotse::v1::Envelope answered;
+  answered.mutable_answered()->mutable_answer()->set_department("umwelt");
+  answered.mutable_answered()->mutable_answer()->set_outcome(static_cast<lotse::v1::Outcome>(99));
+  std::vector<Outgoing> out = MessagesFor(answered, note_, zone_);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_NE(out[0].title.find("(99)"), std::string::npos) << out[0].title;
+}
+
 TEST_F(MessagesTest, AConsultationReachesEveryConsultedDepartment) {
   lotse::v1::Envelope consult;
   consult.mutable_consultation_opened()->set_assignee("kam-schneider");

@@ -89,6 +89,7 @@ for target in "${targets[@]}"; do
   log="$work/$target/fuzz.log"
   echo "== $target: ${seconds}s on $seeds seeds"
   status=0
+  started=$SECONDS
   # The services' data dirs go to the run's temp dir (TMPDIR), and are removed with it.
   # timeout: libFuzzer's own -timeout covers single inputs, not a hang at start-up or exit.
   (cd "$work/$target" && TMPDIR="$work/$target/tmp" timeout -k 10 $((seconds + 120)) "$binary" \
