@@ -203,7 +203,13 @@ struct Department::Worker {
   std::set<std::string> queued;            // referral ids queued or being handled, under mu
   std::map<std::string, Pending> pending;  // "<ref>/<cmd>" -> command without reply
   std::atomic<size_t> pending_count{0};
-  std::unordered_map<std::string, absl::Time> last_check;  // waiting for contributions
+  // Referrals waiting for contributions: when to look again, and how often we looked (the
+  // wait doubles, so a backlog of waiting referrals does not become a flood of reads).
+  struct Wait {
+    absl::Time next;
+    int looks = 0;
+  };
+  std::unordered_map<std::string, Wait> waiting;
   // Referrals this worker just finished here (answered, forwarded, contributed to): a worklist
   // read from before that may still show them; skip them for a while.
   std::unordered_map<std::string, absl::Time> finished;
@@ -490,11 +496,12 @@ void Department::Handle(Worker& w, const WorkItem& item) {
     }
   } else if (plan < 25 && departments.size() > 2) {  // consult, then answer
     if (!state.has_value()) {
-      auto last = w.last_check.find(ref);
-      if (last != w.last_check.end() && absl::Now() - last->second < absl::Milliseconds(300)) {
+      Worker::Wait& wait = w.waiting[ref];  // new: look now
+      if (absl::Now() < wait.next) {
         return;
       }
-      w.last_check[ref] = absl::Now();
+      wait.looks = std::min(wait.looks + 1, 5);
+      wait.next = absl::Now() + absl::Milliseconds(250) * (1 << wait.looks);  // up to 8 s
       state = GetState(w, ref);
       if (!state.has_value()) {
         return;
@@ -524,7 +531,7 @@ void Department::Handle(Worker& w, const WorkItem& item) {
       }
       r.mutable_consult()->set_question("Bestehen aus Ihrer Sicht Bedenken?");
       Act(w, Cmd::kConsult, r);
-      w.last_check[ref] = absl::Now();
+      w.waiting[ref] = Worker::Wait{absl::Now() + absl::Milliseconds(250), 0};
       return;
     }
     if (open) {
@@ -541,7 +548,7 @@ void Department::Handle(Worker& w, const WorkItem& item) {
   r.mutable_answer()->set_outcome(outcomes[w.random() % 4]);
   std::optional<RoutingReply> reply = Act(w, Cmd::kAnswer, r);
   if (reply.has_value()) {
-    w.last_check.erase(ref);
+    w.waiting.erase(ref);
   }
   finish(reply);
 }

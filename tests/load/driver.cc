@@ -216,8 +216,10 @@ int RunLoad(const LoadOptions& o) {
   sampler.Start();
   // Enough simulated people that the driver is not what limits the flow: a worker or terminal
   // does one round trip at a time.
+  // The busiest department (two topics, forwards and consultations) gets about a fifth of the
+  // work, and a worker's round trip grows with the set's load.
   const int staff =
-      o.staff > 0 ? o.staff : std::clamp(static_cast<int>(std::ceil(o.rate / 60)), 1, 32);
+      o.staff > 0 ? o.staff : std::clamp(static_cast<int>(std::ceil(o.rate / 25)), 1, 48);
   const int terminals = std::clamp(static_cast<int>(std::ceil(o.rate / 150)), 1, 16);
   std::vector<std::unique_ptr<Department>> departments;
   std::vector<std::string> assignees = city->departments;

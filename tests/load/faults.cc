@@ -258,8 +258,10 @@ void FaultInjector::Supervise(absl::Time now) {
       }
       case Phase::kUp:
         if (!set_.Running(i)) {
-          unexpected_.push_back(StrCat(kServiceNames[i], " exited by itself with code ",
-                                       set_.ExitCode(i).value_or(-1), " (see its log)"));
+          unexpected_.push_back(
+              StrCat(absl::FormatTime("%H:%M:%E3S", absl::Now(), absl::UTCTimeZone()),
+                     " UTC: ", kServiceNames[i], " exited by itself with code ",
+                     set_.ExitCode(i).value_or(-1), " (see its log)"));
           Supersede(i);
           Restart(i);
           BeginRecovery("unexpected-exit", {i});
