@@ -2,13 +2,17 @@
 
 #include <sys/statvfs.h>
 
+#include <algorithm>
 #include <random>
 #include <utility>
 
 #include "common/format.h"
 #include "common/status_macros.h"
 #include "rocksdb/db.h"
+#include "rocksdb/filter_policy.h"
 #include "rocksdb/options.h"
+#include "rocksdb/table.h"
+#include "rocksdb/utilities/table_properties_collectors.h"
 #include "rocksdb/write_batch.h"
 #include "spdlog/spdlog.h"
 
@@ -51,6 +55,19 @@ uint64_t RandomEpoch() {
   return epoch;
 }
 
+// The smallest key greater than every key that begins with `prefix`; empty (no bound) when
+// there is none (an empty prefix, or one of 0xff bytes only).
+std::string PrefixEnd(std::string_view prefix) {
+  std::string end(prefix);
+  while (!end.empty() && static_cast<unsigned char>(end.back()) == 0xff) {
+    end.pop_back();
+  }
+  if (!end.empty()) {
+    end.back() = static_cast<char>(static_cast<unsigned char>(end.back()) + 1);
+  }
+  return end;
+}
+
 std::string EncodeOffset(Offset offset) {
   return EncodeU64(offset.seq) + EncodeU64(offset.epoch);
 }
@@ -82,14 +99,29 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const Options& options) {
   db_options.keep_log_file_num = 4;
   rocksdb::ColumnFamilyOptions cf_options;
   cf_options.write_buffer_size = 16 << 20;
+  // Worklist items and SLA timers are deleted as fast as they are added. A file that is mostly
+  // deletions is compacted soon, so scans do not walk ever more tombstones as the data grows.
+  cf_options.table_properties_collector_factories.emplace_back(
+      rocksdb::NewCompactOnDeletionCollectorFactory(/*sliding_window_size=*/256,
+                                                    /*deletion_trigger=*/64));
+  // Most point reads miss (idempotency keys of new commands): a Bloom filter answers those
+  // without touching a data block.
+  rocksdb::BlockBasedTableOptions table_options;
+  table_options.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  cf_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table_options));
 
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
   descriptors.emplace_back(rocksdb::kDefaultColumnFamilyName, cf_options);
   for (std::string_view name : kBuiltinFamilies) {
     descriptors.emplace_back(std::string(name), cf_options);
   }
+  rocksdb::ColumnFamilyOptions churning_options = cf_options;
+  churning_options.write_buffer_size = 1 << 20;
   for (const std::string& name : options.state_families) {
-    descriptors.emplace_back(name, cf_options);
+    const bool churning = std::find(options.churning_families.begin(),
+                                    options.churning_families.end(),
+                                    name) != options.churning_families.end();
+    descriptors.emplace_back(name, churning ? churning_options : cf_options);
   }
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;
@@ -159,13 +191,22 @@ absl::StatusOr<std::optional<std::string>> Store::Get(Cf cf, std::string_view ke
 
 absl::Status Store::Scan(Cf cf, std::string_view prefix, std::string_view start,
                          const std::function<bool(std::string_view, std::string_view)>& fn) const {
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator({}, handles_[cf]));
-  for (it->Seek(ToSlice(start.empty() ? prefix : start)); it->Valid(); it->Next()) {
-    const std::string_view key = it->key().ToStringView();
-    if (key.substr(0, prefix.size()) != prefix) {
-      break;
-    }
-    if (!fn(key, it->value().ToStringView())) {
+  return ScanRange(cf, start.empty() ? prefix : start, PrefixEnd(prefix), fn);
+}
+
+absl::Status Store::ScanRange(
+    Cf cf, std::string_view start, std::string_view end,
+    const std::function<bool(std::string_view, std::string_view)>& fn) const {
+  // The bound lets RocksDB stop at `end` instead of walking deleted keys past it to find the
+  // next live one.
+  const rocksdb::Slice upper = ToSlice(end);
+  rocksdb::ReadOptions read_options;
+  if (!end.empty()) {
+    read_options.iterate_upper_bound = &upper;
+  }
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read_options, handles_[cf]));
+  for (it->Seek(ToSlice(start)); it->Valid(); it->Next()) {
+    if (!fn(it->key().ToStringView(), it->value().ToStringView())) {
       break;
     }
   }

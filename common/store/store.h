@@ -42,6 +42,10 @@ struct Options {
   std::vector<std::string> state_families;  // e.g. {"state_referrals", "state_worklist"}
   uint32_t schema_version = 1;
   uint64_t min_free_bytes = 0;  // Commit() refuses work below this much free disk
+  // State families whose keys are deleted soon after they are written (worklist items, SLA
+  // timers). They get a small memtable, so a scan walks few deleted keys before they are
+  // flushed and compacted away.
+  std::vector<std::string> churning_families;
 };
 
 // Big-endian fixed-width encoding, so byte order is numeric order.
@@ -73,6 +77,10 @@ class Store {
   // returns true.
   absl::Status Scan(Cf cf, std::string_view prefix, std::string_view start,
                     const std::function<bool(std::string_view, std::string_view)>& fn) const;
+  // Calls fn(key, value) for keys in [start, end) in order while fn returns true; an empty
+  // `end` means no bound.
+  absl::Status ScanRange(Cf cf, std::string_view start, std::string_view end,
+                         const std::function<bool(std::string_view, std::string_view)>& fn) const;
   // Appends the serialized events with seq in (after_seq, ...] to `out`: at most max_events,
   // and at most max_bytes (but always at least one event if any).
   absl::Status ReadOutbox(uint64_t after_seq, size_t max_events, size_t max_bytes,

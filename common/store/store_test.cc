@@ -9,7 +9,10 @@
 #include <string>
 
 #include "absl/time/clock.h"
+#include "common/format.h"
 #include "gtest/gtest.h"
+#include "rocksdb/perf_context.h"
+#include "rocksdb/perf_level.h"
 
 namespace lotse::store {
 namespace {
@@ -128,6 +131,87 @@ TEST_F(StoreTest, BatchReadsItsOwnWritesFirst) {
   EXPECT_EQ(*batch.Get(kState, "a").value(), "changed");
   EXPECT_FALSE(batch.Get(kState, "b").value().has_value());
   EXPECT_EQ(*store->Get(kState, "b").value(), "2");  // committed state is untouched
+}
+
+std::vector<std::string> ScanKeys(const Store& store, std::string_view prefix,
+                                  std::string_view start = "") {
+  std::vector<std::string> keys;
+  EXPECT_TRUE(store
+                  .Scan(kState, prefix, start,
+                        [&](std::string_view key, std::string_view) {
+                          keys.emplace_back(key);
+                          return true;
+                        })
+                  .ok());
+  return keys;
+}
+
+TEST_F(StoreTest, ScanStaysWithinItsPrefix) {
+  auto store = Open();
+  Batch batch(store.get());
+  for (const std::string& key : std::vector<std::string>{"a", "a\x01", "a\xff", "a\xff\xff", "ab", "b", std::string(1, '\xff'),
+                          std::string(2, '\xff')}) {
+    batch.Put(kState, key, "v");
+  }
+  ASSERT_TRUE(store->Commit(batch).ok());
+  // Bytewise order: "ab" sorts before "a\xff".
+  EXPECT_EQ(ScanKeys(*store, "a"),
+            (std::vector<std::string>{"a", "a\x01", "ab", "a\xff", "a\xff\xff"}));
+  EXPECT_EQ(ScanKeys(*store, "a\xff"), (std::vector<std::string>{"a\xff", "a\xff\xff"}));
+  EXPECT_EQ(ScanKeys(*store, "a", "ab"), (std::vector<std::string>{"ab", "a\xff", "a\xff\xff"}));
+  EXPECT_EQ(ScanKeys(*store, std::string(1, '\xff')),
+            (std::vector<std::string>{std::string(1, '\xff'), std::string(2, '\xff')}));
+  EXPECT_EQ(ScanKeys(*store, "").size(), 8u);
+  std::vector<std::string> range;
+  ASSERT_TRUE(store
+                  ->ScanRange(kState, "a\x01", "a\xff\xff",
+                              [&](std::string_view key, std::string_view) {
+                                range.emplace_back(key);
+                                return true;
+                              })
+                  .ok());
+  EXPECT_EQ(range, (std::vector<std::string>{"a\x01", "ab", "a\xff"}));
+}
+
+// Deleted keys right after a prefix (answered referrals' worklist items, their future timers)
+// must not be walked by every scan of that prefix.
+TEST_F(StoreTest, ScanDoesNotWalkDeletedKeysPastItsEnd) {
+  auto store = Open();
+  {
+    Batch batch(store.get());
+    batch.Put(kState, "a1", "v");
+    for (int i = 0; i < 20000; ++i) {
+      batch.Put(kState, StrCat("b", store::EncodeU64(i)), "v");
+    }
+    batch.Put(kState, "c1", "v");
+    ASSERT_TRUE(store->Commit(batch).ok());
+  }
+  {
+    Batch batch(store.get());
+    for (int i = 0; i < 20000; ++i) {
+      batch.Delete(kState, StrCat("b", store::EncodeU64(i)));
+    }
+    ASSERT_TRUE(store->Commit(batch).ok());
+  }
+  rocksdb::SetPerfLevel(rocksdb::PerfLevel::kEnableCount);
+  rocksdb::get_perf_context()->Reset();
+  EXPECT_EQ(ScanKeys(*store, "a"), (std::vector<std::string>{"a1"}));
+  const uint64_t prefix_skipped = rocksdb::get_perf_context()->internal_delete_skipped_count;
+  rocksdb::get_perf_context()->Reset();
+  std::vector<std::string> ranged;
+  ASSERT_TRUE(store
+                  ->ScanRange(kState, "", "b",
+                              [&](std::string_view key, std::string_view) {
+                                ranged.emplace_back(key);
+                                return true;
+                              })
+                  .ok());
+  const uint64_t range_skipped = rocksdb::get_perf_context()->internal_delete_skipped_count;
+  rocksdb::SetPerfLevel(rocksdb::PerfLevel::kDisable);
+  EXPECT_EQ(ranged, (std::vector<std::string>{"a1"}));
+  EXPECT_LT(prefix_skipped, 100u);
+  EXPECT_LT(range_skipped, 100u);
+  EXPECT_EQ(ScanKeys(*store, "").size(), 2u);  // and the deletions are real
 }
 
 TEST_F(StoreTest, ReadOutboxHonoursItsBounds) {

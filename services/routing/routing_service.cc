@@ -97,6 +97,7 @@ absl::StatusOr<std::unique_ptr<RoutingService>> RoutingService::Create(
       service::MakeStoreOptions(config, config::Service::kRouting,
                                 {"state_referrals", "state_case_numbers", "state_worklist",
                                  "state_timers"}));
+  store_options.churning_families = {"state_worklist", "state_timers"};
   LOTSE_ASSIGN_OR_RETURN(service->store_, store::Store::Open(store_options));
   service->runner_ = std::make_unique<service::Runner>(
       context, *service->store_, *service->clock_, *service,
@@ -610,13 +611,16 @@ absl::Status RoutingService::Close(const Envelope& event, store::Batch& batch, a
 void RoutingService::Tick(store::Batch& batch, absl::Time now) {
   std::vector<std::string> due;
   const uint64_t now_us = static_cast<uint64_t>(clock::ToMicros(now));
-  absl::Status scanned = store_->Scan(kTimers, "", "", [&](std::string_view key, std::string_view) {
-    if (key.size() < 9 || store::DecodeU64(key) > now_us || due.size() >= kMaxTimersPerTick) {
-      return false;
-    }
-    due.emplace_back(key);
-    return true;
-  });
+  // Timers are keyed by due time: only keys up to now are read (and no tombstones of answered
+  // referrals' future timers are walked).
+  absl::Status scanned = store_->ScanRange(
+      kTimers, "", store::EncodeU64(now_us + 1), [&](std::string_view key, std::string_view) {
+        if (key.size() < 9 || due.size() >= kMaxTimersPerTick) {
+          return false;
+        }
+        due.emplace_back(key);
+        return true;
+      });
   if (!scanned.ok()) {
     spdlog::error("the SLA timers could not be read: {}", scanned.message());
     return;
