@@ -135,7 +135,7 @@ LogConsumer::LogConsumer(Context& context, ConsumerOptions options, uint64_t off
 absl::Status LogConsumer::Start() {
   last_reply_at_ = absl::Now();
   LOTSE_RETURN_IF_ERROR(Reconnect());
-  return SendFetch();
+  return SendFetch(offset_);
 }
 
 absl::Status LogConsumer::Reconnect() {
@@ -147,14 +147,14 @@ absl::Status LogConsumer::Reconnect() {
   return absl::OkStatus();
 }
 
-absl::Status LogConsumer::SendFetch() {
+absl::Status LogConsumer::SendFetch(uint64_t after_seq) {
   if (halted()) {
     return absl::OkStatus();
   }
   lotse::v1::FetchRequest request;
   request.set_stream(options_.stream);
   request.set_epoch(epoch_);
-  request.set_after_seq(offset_);
+  request.set_after_seq(after_seq);
   request.set_max_events(options_.max_events);
   request.set_max_bytes(options_.max_bytes);
   request.set_consumer(options_.consumer);
@@ -174,7 +174,8 @@ void LogConsumer::Halt(std::string reason) {
 
 absl::StatusOr<std::vector<Delivery>> LogConsumer::OnReadable() {
   std::vector<Delivery> out;
-  while (socket_.has_value()) {
+  // While a batch is out, the next answer (to the prefetch) waits in the socket.
+  while (socket_.has_value() && !applying_) {
     LOTSE_ASSIGN_OR_RETURN(std::optional<Frames> frames, socket_->Receive());
     if (!frames.has_value()) {
       break;
@@ -186,7 +187,7 @@ absl::StatusOr<std::vector<Delivery>> LogConsumer::OnReadable() {
       continue;
     }
     last_reply_at_ = absl::Now();  // even a stale reply shows the producer is alive
-    if (reply.fetch_id() != fetch_id_ || !in_flight_ || applying_ || halted()) {
+    if (reply.fetch_id() != fetch_id_ || !in_flight_ || halted()) {
       continue;  // a reply to an earlier Fetch, already resent
     }
     in_flight_ = false;
@@ -234,11 +235,12 @@ absl::StatusOr<std::vector<Delivery>> LogConsumer::OnReadable() {
       d.raw = raw;
       out.push_back(std::move(d));
     }
-    if (out.empty()) {
-      LOTSE_RETURN_IF_ERROR(SendFetch());
-    } else {
+    if (!out.empty()) {
       applying_ = true;
     }
+    // Asks for what follows right away: the producer prepares the next answer while our
+    // service applies and commits this batch (if that commit fails, Abandon() drops it).
+    LOTSE_RETURN_IF_ERROR(SendFetch(out.empty() ? offset_ : out.back().seq));
     break;
   }
   return out;
@@ -247,12 +249,12 @@ absl::StatusOr<std::vector<Delivery>> LogConsumer::OnReadable() {
 absl::Status LogConsumer::Committed(uint64_t seq) {
   offset_ = std::max(offset_, seq);
   applying_ = false;
-  return SendFetch();
+  return in_flight_ ? absl::OkStatus() : SendFetch(offset_);  // the prefetch is on its way
 }
 
 absl::Status LogConsumer::Abandon() {
   applying_ = false;
-  in_flight_ = false;
+  in_flight_ = false;  // the prefetch asked for what follows the abandoned batch: ignore it
   sent_at_ = absl::Now();  // OnTimer retries after the reply timeout
   return absl::OkStatus();
 }
@@ -276,7 +278,7 @@ absl::Status LogConsumer::OnTimer() {
                  options_.endpoint);
     LOTSE_RETURN_IF_ERROR(Reconnect());
   }
-  return SendFetch();
+  return SendFetch(offset_);
 }
 
 }  // namespace lotse::bus

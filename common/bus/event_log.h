@@ -97,6 +97,9 @@ struct ConsumerOptions {
 // Protocol: Start(); when socket() is readable call OnReadable(); apply what it returns and
 // commit it with the offset, then call Committed(last seq) (or Abandon() if the commit failed).
 // Call OnTimer() when NextDeadline() passes. Owned by the service thread; not thread-safe.
+// OnReadable() already asks for the events after the batch it hands out (a prefetch), so the
+// producer's answer travels while the batch is committed; the producer thus sees that batch
+// as acknowledged one commit early (it only shows that figure, it never trims on it).
 class LogConsumer {
  public:
   LogConsumer(Context& context, ConsumerOptions options, uint64_t offset, uint64_t epoch);
@@ -125,7 +128,7 @@ class LogConsumer {
   Socket* socket() { return socket_.has_value() ? &*socket_ : nullptr; }
 
  private:
-  absl::Status SendFetch();
+  absl::Status SendFetch(uint64_t after_seq);
   absl::Status Reconnect();
   void Halt(std::string reason);
 

@@ -105,6 +105,66 @@ TEST_F(EventLogTest, DeliversEventsInOrderAndResumesAfterTheOffset) {
   EXPECT_EQ(consumer->head(), 5u);
 }
 
+// Reads until the consumer hands out a batch or a second passes; the server answers meanwhile.
+std::vector<uint64_t> NextBatch(LogServer& server, LogConsumer& consumer, bool serve = true) {
+  const absl::Time end = absl::Now() + absl::Seconds(1);
+  while (absl::Now() < end) {
+    if (serve) {
+      EXPECT_TRUE(server.HandleReadable().ok());
+    }
+    absl::StatusOr<std::vector<Delivery>> got = consumer.OnReadable();
+    EXPECT_TRUE(got.ok()) << got.status();
+    if (got.ok() && !got->empty()) {
+      std::vector<uint64_t> seqs;
+      for (const Delivery& d : *got) {
+        seqs.push_back(d.seq);
+      }
+      return seqs;
+    }
+    absl::SleepFor(absl::Milliseconds(2));
+  }
+  return {};
+}
+
+TEST_F(EventLogTest, AsksForTheNextEventsWhileTheBatchIsCommitted) {
+  StartServer(9);
+  for (uint64_t s = 1; s <= 3; ++s) {
+    outbox_.Append(s, 9);
+  }
+  auto consumer = StartConsumer(/*offset=*/0, /*epoch=*/9);
+  ASSERT_EQ(NextBatch(*server_, *consumer), (std::vector<uint64_t>{1, 2, 3}));
+  outbox_.Append(4, 9);
+  outbox_.Append(5, 9);
+  // The next fetch arrived before the batch was committed, and is answered at once.
+  const absl::Time end = absl::Now() + absl::Seconds(1);
+  while (server_->acknowledged().count("routing") == 0 ||
+         server_->acknowledged().at("routing") != 3) {
+    ASSERT_LT(absl::Now(), end) << "no prefetch reached the producer";
+    ASSERT_TRUE(server_->HandleReadable().ok());
+    absl::SleepFor(absl::Milliseconds(1));
+  }
+  EXPECT_TRUE(consumer->OnReadable()->empty());  // nothing new while the batch is out
+  ASSERT_TRUE(consumer->Committed(3).ok());
+  EXPECT_EQ(NextBatch(*server_, *consumer, /*serve=*/false), (std::vector<uint64_t>{4, 5}));
+}
+
+TEST_F(EventLogTest, AnAbandonedBatchIsFetchedAgainNotWhatFollowsIt) {
+  StartServer(9);
+  for (uint64_t s = 1; s <= 3; ++s) {
+    outbox_.Append(s, 9);
+  }
+  auto consumer = StartConsumer(/*offset=*/0, /*epoch=*/9);
+  ASSERT_EQ(NextBatch(*server_, *consumer), (std::vector<uint64_t>{1, 2, 3}));
+  outbox_.Append(4, 9);
+  for (int i = 0; i < 20; ++i) {  // the prefetch is answered with event 4
+    ASSERT_TRUE(server_->HandleReadable().ok());
+    absl::SleepFor(absl::Milliseconds(1));
+  }
+  ASSERT_TRUE(consumer->Abandon().ok());
+  EXPECT_EQ(Pump(*consumer, 4), (std::vector<uint64_t>{1, 2, 3, 4}));
+  EXPECT_EQ(consumer->offset(), 4u);
+}
+
 TEST_F(EventLogTest, DropsDuplicatesAtOrBelowTheOffset) {
   StartServer(9);
   for (uint64_t s = 1; s <= 4; ++s) {
