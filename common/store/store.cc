@@ -14,6 +14,7 @@
 #include "rocksdb/table.h"
 #include "rocksdb/utilities/table_properties_collectors.h"
 #include "rocksdb/write_batch.h"
+#include "rocksdb/write_buffer_manager.h"
 #include "spdlog/spdlog.h"
 
 namespace lotse::store {
@@ -97,6 +98,8 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const Options& options) {
   db_options.create_missing_column_families = true;
   db_options.max_background_jobs = 2;
   db_options.keep_log_file_num = 4;
+  // All memtables of one store together stay within 64 MiB, however many families it has.
+  db_options.write_buffer_manager = std::make_shared<rocksdb::WriteBufferManager>(64 << 20);
   rocksdb::ColumnFamilyOptions cf_options;
   cf_options.write_buffer_size = 16 << 20;
   // Worklist items and SLA timers are deleted as fast as they are added. A file that is mostly
@@ -104,8 +107,12 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const Options& options) {
   cf_options.table_properties_collector_factories.emplace_back(
       rocksdb::NewCompactOnDeletionCollectorFactory(/*sliding_window_size=*/256,
                                                     /*deletion_trigger=*/64));
-  // Most point reads miss (idempotency keys of new commands): a Bloom filter answers those
-  // without touching a data block.
+  // Most point reads miss (idempotency keys of new commands): Bloom filters in the memtable
+  // and in every file answer those without searching.
+  cf_options.memtable_whole_key_filtering = true;
+  cf_options.memtable_prefix_bloom_size_ratio = 0.05;
+  // Freshly flushed files are rewritten by compaction soon: compress from level 1 on.
+  cf_options.compression_per_level = {rocksdb::kNoCompression, rocksdb::kSnappyCompression};
   rocksdb::BlockBasedTableOptions table_options;
   table_options.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   cf_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table_options));
