@@ -92,7 +92,8 @@ absl::Status LogServer::HandleReadable() {
     // Only the configured consumers are remembered: any client may send any name, and the
     // map must not grow with them (a tap or a benchmark is served, not recorded).
     if (options_.known_consumers.contains(request.consumer())) {
-      acknowledged_[request.consumer()] = request.after_seq();
+      acknowledged_[request.consumer()] =
+          request.has_committed_seq() ? request.committed_seq() : request.after_seq();
     }
     std::erase_if(parked_, [&](const Parked& p) { return p.identity == identity; });
     if (request.epoch() != 0 && request.epoch() != source_.epoch) {
@@ -155,6 +156,7 @@ absl::Status LogConsumer::SendFetch(uint64_t after_seq) {
   request.set_stream(options_.stream);
   request.set_epoch(epoch_);
   request.set_after_seq(after_seq);
+  request.set_committed_seq(offset_);
   request.set_max_events(options_.max_events);
   request.set_max_bytes(options_.max_bytes);
   request.set_consumer(options_.consumer);

@@ -98,8 +98,8 @@ struct ConsumerOptions {
 // commit it with the offset, then call Committed(last seq) (or Abandon() if the commit failed).
 // Call OnTimer() when NextDeadline() passes. Owned by the service thread; not thread-safe.
 // OnReadable() already asks for the events after the batch it hands out (a prefetch), so the
-// producer's answer travels while the batch is committed; the producer thus sees that batch
-// as acknowledged one commit early (it only shows that figure, it never trims on it).
+// producer's answer travels while the batch is committed; every Fetch acknowledges only the
+// committed offset.
 class LogConsumer {
  public:
   LogConsumer(Context& context, ConsumerOptions options, uint64_t offset, uint64_t epoch);
