@@ -353,7 +353,8 @@ ScaleReport Scale(const Options& o) {
   umwelt.first_index = 0;
   int stored = 0;
   while (stored < 10000) {
-    umwelt.seconds = 0.5;
+    umwelt.seconds = 5;
+    umwelt.max_submits = static_cast<uint64_t>(10000 - stored);
     umwelt.first_index = stored;
     stored += static_cast<int>(RunFlow(set, umwelt).submitted);
   }

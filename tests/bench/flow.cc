@@ -420,21 +420,24 @@ FlowResult RunFlow(const BenchSet& set, const FlowOptions& options) {
   uint64_t scheduled = 0;
   while (true) {
     const int64_t now = NowUs();
-    if (now < submit_end_us) {
+    const bool submitting =
+        now < submit_end_us && (options.max_submits == 0 || referrals.size() < options.max_submits);
+    if (submitting) {
       if (options.rate > 0) {
         // Open loop: every submit that is due is sent, whatever is in flight; latency counts
         // from the scheduled time, so a stall shows instead of being hidden.
         while (true) {
           const int64_t due = start_us + static_cast<int64_t>(static_cast<double>(scheduled) * 1e6 /
                                                               options.rate);
-          if (due > now) {
+          if (due > now || (options.max_submits > 0 && referrals.size() >= options.max_submits)) {
             break;
           }
           send_submit(due);
           ++scheduled;
         }
       } else {
-        while (submits_in_flight < static_cast<size_t>(options.window)) {
+        while (submits_in_flight < static_cast<size_t>(options.window) &&
+               (options.max_submits == 0 || referrals.size() < options.max_submits)) {
           send_submit(NowUs());
         }
       }
@@ -456,7 +459,7 @@ FlowResult RunFlow(const BenchSet& set, const FlowOptions& options) {
         send_feedback(feedback_retry.front().second);
         feedback_retry.erase(feedback_retry.begin());
       }
-      if (now >= submit_end_us && completed == submitted_acked && submits_in_flight == 0) {
+      if (!submitting && completed == submitted_acked && submits_in_flight == 0) {
         break;
       }
     }

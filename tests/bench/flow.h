@@ -27,6 +27,7 @@ struct FlowOptions {
   std::string only_topic;  // every referral on this topic (scale: one department's worklist)
   std::string exclude_department;  // no referral on this department's topics
   int first_index = 0;     // numbering of referrals, keys and company ids (several runs on one set)
+  uint64_t max_submits = 0;  // submit no more than this many (0: as many as the time allows)
 };
 
 struct FlowResult {
