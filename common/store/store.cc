@@ -198,7 +198,7 @@ absl::StatusOr<std::optional<std::string>> Store::Get(Cf cf, std::string_view ke
 
 absl::Status Store::Scan(Cf cf, std::string_view prefix, std::string_view start,
                          const std::function<bool(std::string_view, std::string_view)>& fn) const {
-  return ScanRange(cf, start.empty() ? prefix : start, PrefixEnd(prefix), fn);
+  return ScanRange(cf, std::max(start, prefix), PrefixEnd(prefix), fn);
 }
 
 absl::Status Store::ScanRange(

@@ -159,6 +159,7 @@ TEST_F(StoreTest, ScanStaysWithinItsPrefix) {
             (std::vector<std::string>{"a", "a\x01", "ab", "a\xff", "a\xff\xff"}));
   EXPECT_EQ(ScanKeys(*store, "a\xff"), (std::vector<std::string>{"a\xff", "a\xff\xff"}));
   EXPECT_EQ(ScanKeys(*store, "a", "ab"), (std::vector<std::string>{"ab", "a\xff", "a\xff\xff"}));
+  EXPECT_EQ(ScanKeys(*store, "ab", "a"), (std::vector<std::string>{"ab"}));  // start before prefix
   EXPECT_EQ(ScanKeys(*store, std::string(1, '\xff')),
             (std::vector<std::string>{std::string(1, '\xff'), std::string(2, '\xff')}));
   EXPECT_EQ(ScanKeys(*store, "").size(), 8u);
