@@ -251,7 +251,13 @@ absl::StatusOr<std::vector<Delivery>> LogConsumer::OnReadable() {
 absl::Status LogConsumer::Committed(uint64_t seq) {
   offset_ = std::max(offset_, seq);
   applying_ = false;
-  return in_flight_ ? absl::OkStatus() : SendFetch(offset_);  // the prefetch is on its way
+  if (in_flight_) {
+    // The prefetch's answer may be waiting unread: a long commit must not count as the
+    // producer's silence.
+    sent_at_ = absl::Now();
+    return absl::OkStatus();
+  }
+  return SendFetch(offset_);
 }
 
 absl::Status LogConsumer::Abandon() {

@@ -152,6 +152,22 @@ TEST_F(EventLogTest, AsksForTheNextEventsWhileTheBatchIsCommitted) {
   EXPECT_EQ(server_->acknowledged().at("routing"), 3u);
 }
 
+TEST_F(EventLogTest, ALongCommitDoesNotLookLikeASilentProducer) {
+  StartServer(9);
+  outbox_.Append(1, 9);
+  auto consumer = StartConsumer(/*offset=*/0, /*epoch=*/9);  // wait 100 ms + timeout 300 ms
+  ASSERT_EQ(NextBatch(*server_, *consumer), (std::vector<uint64_t>{1}));
+  outbox_.Append(2, 9);
+  for (int i = 0; i < 20; ++i) {  // the prefetch is answered with event 2
+    ASSERT_TRUE(server_->HandleReadable().ok());
+    absl::SleepFor(absl::Milliseconds(1));
+  }
+  absl::SleepFor(absl::Milliseconds(600));  // a commit slower than wait + timeout
+  ASSERT_TRUE(consumer->Committed(1).ok());
+  ASSERT_TRUE(consumer->OnTimer().ok());  // must not reconnect and drop the waiting answer
+  EXPECT_EQ(NextBatch(*server_, *consumer, /*serve=*/false), (std::vector<uint64_t>{2}));
+}
+
 TEST_F(EventLogTest, AnAbandonedBatchIsFetchedAgainNotWhatFollowsIt) {
   StartServer(9);
   for (uint64_t s = 1; s <= 3; ++s) {
