@@ -19,8 +19,10 @@ class ReferralTable {
   // Finds a referral by id or case number ("2026-000123"). nullopt if there is none.
   absl::StatusOr<std::optional<lotse::v1::ReferralState>> Find(const store::Batch& batch,
                                                                std::string_view ref) const;
-  // Stores the record and its case-number index entry.
-  void Put(store::Batch& batch, const lotse::v1::ReferralState& state) const;
+  // Stores a new record and its case-number index entry.
+  void Insert(store::Batch& batch, const lotse::v1::ReferralState& state) const;
+  // Stores a changed record (its case number, and so the index entry, never changes).
+  void Update(store::Batch& batch, const lotse::v1::ReferralState& state) const;
 
  private:
   store::Cf by_id_;

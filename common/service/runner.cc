@@ -83,7 +83,7 @@ absl::Status Runner::Commit(store::Batch& batch, size_t items,
     telemetry_->Consumed(*c.consumer, c.deliveries);  // causes before effects, in the tap too
   }
   if (batch.events() > 0) {
-    telemetry_->Produced(batch.appended());
+    telemetry_->Produced(batch.appended(), batch.appended_kinds());
   }
   return absl::OkStatus();
 }
@@ -333,7 +333,7 @@ void Emit(store::Batch& batch, const store::Store& store, std::string_view strea
   event.set_epoch(store.epoch());
   event.set_occurred_at_us(clock::ToMicros(now));
   event.set_event_id(absl::StrFormat("%s-%016x-%d", stream, store.epoch(), seq));
-  batch.AppendEvent(event.SerializeAsString());
+  batch.AppendEvent(event.SerializeAsString(), static_cast<int>(event.payload_case()));
 }
 
 absl::StatusOr<std::optional<std::string>> FindStoredReply(const store::Batch& batch,

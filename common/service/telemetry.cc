@@ -138,7 +138,8 @@ absl::Status Telemetry::Start() {
     bus::SocketOptions socket_options;
     socket_options.linger_ms = 0;
     socket_options.send_hwm = 10000;
-    auto socket = bus::Socket::Create(context_, zmq::socket_type::pub, socket_options);
+    // An XPUB, so the service learns whether anyone listens and builds no records otherwise.
+    auto socket = bus::Socket::Create(context_, zmq::socket_type::xpub, socket_options);
     if (!socket.ok()) {
       return socket.status();
     }
@@ -224,6 +225,7 @@ void Telemetry::Committed(size_t items, absl::Duration took) {
 
 void Telemetry::Consumed(const bus::LogConsumer& consumer,
                          const std::vector<bus::Delivery>& deliveries) {
+  const bool tap = TapWanted();
   for (const bus::Delivery& d : deliveries) {
     const int type = d.envelope.has_value() ? static_cast<int>(d.envelope->payload_case()) : -1;
     ops::Counter*& counter = consumed_[{consumer.stream(), type}];
@@ -234,7 +236,7 @@ void Telemetry::Consumed(const bus::LogConsumer& consumer,
            {"type", type < 0 ? "unparsable" : std::string(EventType(type))}});
     }
     counter->Add();
-    if (tap_.has_value()) {
+    if (tap) {
       Tap(lotse::v1::TAP_DIRECTION_CONSUMED, consumer.stream(), d.seq,
           d.envelope.has_value() ? d.envelope->referral_id() : "", d.raw);
     }
@@ -258,21 +260,50 @@ ops::Counter& Telemetry::EscalationCounter(const std::string& assignee,
                               {{"department", assignee}, {"level", LevelName(level)}});
 }
 
-void Telemetry::Produced(const std::vector<std::string>& events) {
+void Telemetry::Produced(const std::vector<std::string>& events,
+                         const std::vector<int>& payload_cases) {
+  const bool tap = TapWanted();
   lotse::v1::Envelope envelope;
-  for (const std::string& raw : events) {
-    if (!envelope.ParseFromString(raw)) {
+  for (size_t i = 0; i < events.size(); ++i) {
+    const int payload_case = payload_cases[i];
+    ProducedCounter(payload_case).Add();
+    // Parsed again only where more than its type is needed.
+    if (payload_case != lotse::v1::Envelope::kEscalated && !tap) {
+      continue;
+    }
+    if (!envelope.ParseFromString(events[i])) {
       continue;  // we serialized it ourselves; cannot happen
     }
-    ProducedCounter(envelope.payload_case()).Add();
     if (envelope.has_escalated()) {
       EscalationCounter(envelope.escalated().assignee(), envelope.escalated().level()).Add();
     }
-    if (tap_.has_value()) {
+    if (tap) {
       Tap(lotse::v1::TAP_DIRECTION_PRODUCED, envelope.stream(), envelope.seq(),
-          envelope.referral_id(), raw);
+          envelope.referral_id(), events[i]);
     }
   }
+}
+
+bool Telemetry::TapWanted() {
+  if (!tap_.has_value()) {
+    return false;
+  }
+  // The XPUB hands over each topic's first subscription ("\x01" + topic) and, once its last
+  // subscriber has gone, the unsubscription ("\x00" + topic).
+  while (true) {
+    absl::StatusOr<std::optional<bus::Frames>> message = tap_->Receive();
+    if (!message.ok() || !message->has_value() || (*message)->empty() ||
+        (*message)->front().empty()) {
+      break;
+    }
+    const std::string& frame = (*message)->front();
+    if (frame[0] == 1) {
+      tap_topics_.insert(frame.substr(1));
+    } else if (frame[0] == 0) {
+      tap_topics_.erase(frame.substr(1));
+    }
+  }
+  return !tap_topics_.empty();
 }
 
 void Telemetry::Tap(lotse::v1::TapDirection direction, std::string_view stream, uint64_t seq,

@@ -5,6 +5,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -73,7 +74,7 @@ class Telemetry {
   void CommandDone(std::string_view command, absl::Duration latency);
   void Committed(size_t items, absl::Duration took);
   void Consumed(const bus::LogConsumer& consumer, const std::vector<bus::Delivery>& deliveries);
-  void Produced(const std::vector<std::string>& events);
+  void Produced(const std::vector<std::string>& events, const std::vector<int>& payload_cases);
   void DeadLettered();
   void Publish(LoopView view);
 
@@ -83,6 +84,8 @@ class Telemetry {
 
  private:
   void Collect(ops::Sample& sample) const;
+  // Whether anyone subscribes to the live tap now (reads the subscriptions that arrived).
+  bool TapWanted();
   void Tap(lotse::v1::TapDirection direction, std::string_view stream, uint64_t seq,
            const std::string& referral_id, const std::string& raw);
   ops::Counter& ProducedCounter(int payload_case);
@@ -100,6 +103,7 @@ class Telemetry {
   std::map<int, ops::Counter*> produced_;
   std::map<std::pair<std::string, int>, ops::Counter*> consumed_;
   std::optional<bus::Socket> tap_;
+  std::set<std::string> tap_topics_;  // subscribed to now
 
   mutable std::mutex mu_;
   LoopView view_;

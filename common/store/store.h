@@ -131,13 +131,16 @@ class Batch {
 
   // The seq the next appended event gets.
   uint64_t NextSeq() const { return store_->last_seq() + events_ + 1; }
-  // Appends an event whose seq is NextSeq(); the caller serialized it with that seq.
-  void AppendEvent(std::string_view serialized);
+  // Appends an event whose seq is NextSeq(); the caller serialized it with that seq. `kind` is
+  // the caller's label for it (the Runner passes the payload case), kept beside it unwritten.
+  void AppendEvent(std::string_view serialized, int kind = 0);
   void SetOffset(std::string_view stream, Offset offset);
 
   size_t events() const { return events_; }
   // The serialized events appended so far, in seq order.
   const std::vector<std::string>& appended() const { return appended_; }
+  // Their kinds, index for index.
+  const std::vector<int>& appended_kinds() const { return appended_kinds_; }
   bool empty() const { return writes_ == 0; }
 
  private:
@@ -155,6 +158,7 @@ class Batch {
   // Every pending change (nullopt: delete), written in key order at commit.
   std::map<std::pair<Cf, std::string>, std::optional<std::string>, KeyLess> overlay_;
   std::vector<std::string> appended_;
+  std::vector<int> appended_kinds_;
   size_t events_ = 0;
   size_t writes_ = 0;
 };

@@ -150,7 +150,11 @@ void RoutingService::Save(store::Batch& batch, const ReferralState* before,
       batch.Put(key.first, key.second, value);
     }
   }
-  referrals_.Put(batch, after);
+  if (before == nullptr) {
+    referrals_.Insert(batch, after);
+  } else {
+    referrals_.Update(batch, after);
+  }
   event.set_referral_id(after.referral_id());
   event.set_case_number(after.case_number());
   service::Emit(batch, *store_, "routing", now, event);

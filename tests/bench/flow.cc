@@ -5,6 +5,7 @@
 #include <cmath>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <thread>
 #include <unordered_map>
@@ -174,8 +175,11 @@ FlowResult RunFlow(const BenchSet& set, const FlowOptions& options) {
   for (size_t i = 0; i < departments.size(); ++i) {
     department_inboxes.push_back(std::make_unique<AsyncClient>(context, set.CommandEndpoint(2)));
   }
-  TapWatcher tap(context, set);
-  absl::SleepFor(absl::Milliseconds(200));  // the SUB's subscription reaches the taps
+  std::optional<TapWatcher> tap;
+  if (options.watch_taps) {
+    tap.emplace(context, set);
+    absl::SleepFor(absl::Milliseconds(200));  // the SUB's subscription reaches the taps
+  }
 
   std::vector<Referral> referrals;
   std::unordered_map<std::string, size_t> by_id;
@@ -501,16 +505,19 @@ FlowResult RunFlow(const BenchSet& set, const FlowOptions& options) {
   result.submit_seconds = static_cast<double>(last_submit_us - start_us) / 1e6;
   (void)set.WaitQuiet(absl::Seconds(120));
   result.total_seconds = static_cast<double>(NowUs() - start_us) / 1e6;
+  if (!tap.has_value()) {
+    return result;
+  }
   absl::SleepFor(absl::Milliseconds(100));
-  tap.Stop();
+  tap->Stop();
   for (const Referral& ref : referrals) {
-    auto it = tap.routed_us().find(ref.id);
-    if (!ref.id.empty() && it != tap.routed_us().end()) {
+    auto it = tap->routed_us().find(ref.id);
+    if (!ref.id.empty() && it != tap->routed_us().end()) {
       result.submit_to_worklist.ms.push_back(static_cast<double>(it->second - ref.scheduled_us) /
                                              1000.0);
     }
   }
-  result.event_to_audit.ms = tap.audit_ms();
+  result.event_to_audit.ms = tap->audit_ms();
   return result;
 }
 

@@ -28,6 +28,9 @@ struct FlowOptions {
   std::string exclude_department;  // no referral on this department's topics
   int first_index = 0;     // numbering of referrals, keys and company ids (several runs on one set)
   uint64_t max_submits = 0;  // submit no more than this many (0: as many as the time allows)
+  // Subscribe to routing's and audit's live taps to time submit -> worklist and event -> audit
+  // (latency mode). Off, the services build no tap records, as when no operator watches.
+  bool watch_taps = false;
 };
 
 struct FlowResult {
@@ -45,8 +48,9 @@ struct FlowResult {
 
 // Drives referrals through the running set over the real client protocol: offices submit,
 // department workers read their worklists, claim and answer, offices receive the answer by
-// long-poll on their inbox and give feedback; the live taps of routing and audit time when a
-// referral became visible on a worklist and when each event entered the audit chain.
+// long-poll on their inbox and give feedback; with watch_taps, the live taps of routing and
+// audit time when a referral became visible on a worklist and when each event entered the
+// audit chain.
 FlowResult RunFlow(const BenchSet& set, const FlowOptions& options);
 
 }  // namespace lotse::bench

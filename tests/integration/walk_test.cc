@@ -3,7 +3,11 @@
 // answer, feedback closing the referral, and escalation with a fast service clock.
 #include <regex>
 #include <string>
+#include <utility>
+#include <vector>
 
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "tests/integration/lotse_set.h"
 
@@ -222,6 +226,36 @@ TEST(WalkTest, OverdueReferralIsWarnedOnceAndEscalatedOnce) {
   EXPECT_EQ(*head, 3u);
   absl::SleepFor(absl::Milliseconds(1500));  // more timer scans must not add events
   EXPECT_EQ(set.LogHead("routing").value_or(0), 3u);
+}
+
+// Referral ids begin with the moment of submission, so the referrals of one moment sit side by
+// side in every store keyed by id; they are still unique and found by id and by case number.
+TEST(WalkTest, ReferralIdsSortInTheOrderOfSubmissionAndFindTheirReferral) {
+  LotseSet set;
+  set.StartAll();
+  std::vector<std::pair<std::string, std::string>> submitted;  // (id, case number)
+  for (int i = 0; i < 8; ++i) {
+    absl::StatusOr<lotse::v1::IntakeReply> reply =
+        set.Submit("bb-nord", "emissionsschutz", absl::StrCat("HRB-7100", i));
+    ASSERT_TRUE(reply.ok()) << reply.status();
+    ASSERT_FALSE(reply->has_error()) << reply->error().message();
+    submitted.emplace_back(reply->submitted().referral_id(), reply->submitted().case_number());
+    absl::SleepFor(absl::Milliseconds(3));
+  }
+  for (size_t i = 1; i < submitted.size(); ++i) {
+    EXPECT_LT(submitted[i - 1].first, submitted[i].first) << "referral " << i;
+  }
+  for (const auto& [id, case_number] : submitted) {
+    EXPECT_TRUE(std::regex_match(id, std::regex(R"(r[0-9a-f]{27})"))) << id;
+    EXPECT_EQ(OfficeView(set, "bb-nord", id).case_number(), case_number);
+    EXPECT_EQ(OfficeView(set, "bb-nord", case_number).referral_id(), id);
+  }
+  // An unknown id and an unknown case number are both "not found", not each other.
+  for (const std::string ref : {"r0000000000000000000000000000", "2026-999999"}) {
+    absl::StatusOr<lotse::v1::IntakeReply> reply = set.Status("bb-nord", ref);
+    ASSERT_TRUE(reply.ok()) << reply.status();
+    EXPECT_EQ(reply->error().code(), lotse::v1::ERROR_CODE_NOT_FOUND) << ref;
+  }
 }
 
 }  // namespace
