@@ -57,13 +57,15 @@ constexpr auto kLogLevels =
 constexpr auto kLogFormats = std::to_array<absl::string_view>({"text", "json"});
 
 constexpr auto kRootKeys = std::to_array<absl::string_view>(
-    {"city", "network", "data_dir", "log", "limits", "clock", "routing", "notification",
+    {"city", "network", "data_dir", "log", "limits", "clock", "scheduling", "routing", "notification",
      "departments", "topics", "offices", "key_accounts"});
 constexpr auto kCityKeys =
     std::to_array<absl::string_view>({"name", "state", "timezone", "closing_days"});
 constexpr auto kNetworkKeys = std::to_array<absl::string_view>({"host", "port_base"});
 constexpr auto kLogKeys = std::to_array<absl::string_view>({"level", "format"});
 constexpr auto kClockKeys = std::to_array<absl::string_view>({"speedup", "start"});
+constexpr auto kSchedulingKeys = std::to_array<absl::string_view>(
+    {"intake_nice", "routing_nice", "notification_nice", "audit_nice"});  // by Service
 constexpr auto kRoutingKeys = std::to_array<absl::string_view>(
     {"default_department", "forward_limit", "warning_share", "escalation_scan_ms", "overrides"});
 constexpr auto kNotificationKeys = std::to_array<absl::string_view>(
@@ -730,6 +732,12 @@ void ReadDocument(const toml::value& root, Reader& reader, Config* config) {
     reader.Double(*clock, "clock", "speedup", &config->clock.speedup);
     reader.Time(*clock, "clock", "start", &config->clock.start);
   }
+  if (const toml::value* scheduling = reader.Table(root, "", "scheduling")) {
+    reader.CheckKeys(*scheduling, "scheduling", kSchedulingKeys);
+    for (int i = 0; i < kServiceCount; ++i) {
+      reader.Int(*scheduling, "scheduling", kSchedulingKeys[i], &config->scheduling.nice[i]);
+    }
+  }
   if (const toml::value* routing = reader.Table(root, "", "routing")) {
     reader.CheckKeys(*routing, "routing", kRoutingKeys);
     reader.String(*routing, "routing", "default_department", &config->routing.default_department);
@@ -1137,6 +1145,13 @@ void Validate(const Config& config, Problems* problems) {
   CheckOneOf(config.log.level, kLogLevels, "log.level", problems);
   CheckOneOf(config.log.format, kLogFormats, "log.format", problems);
   ValidateLimits(config.limits, problems);
+  for (int i = 0; i < kServiceCount; ++i) {
+    const int nice = config.scheduling.nice[i];
+    if (nice < -20 || nice > 19) {
+      problems->Add(JoinPath("scheduling", kSchedulingKeys[i]),
+                    absl::StrCat("must be a nice value in -20..19, got ", nice));
+    }
+  }
   if (!std::isfinite(config.clock.speedup) || config.clock.speedup <= 0) {
     problems->Add("clock.speedup", absl::StrCat("must be > 0 (1 = real time), got ",
                                                 FormatNumber(config.clock.speedup)));
@@ -1556,6 +1571,11 @@ std::string Describe(const Config& config) {
                   limits.fetch_wait_ms, " ms / ", limits.fetch_max_events, " events / ",
                   limits.fetch_max_bytes, " B, commit batch ", limits.commit_max_batch,
                   ", min free disk ", limits.min_free_disk_mb, " MB");
+  absl::StrAppend(&out, "\nscheduling: nice");
+  for (int i = 0; i < kServiceCount; ++i) {
+    absl::StrAppend(&out, i == 0 ? " " : ", ", ToAbsl(ServiceName(static_cast<Service>(i))), " ",
+                    config.scheduling.nice[i]);
+  }
   return out;
 }
 

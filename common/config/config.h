@@ -1,5 +1,6 @@
 #pragma once
 
+#include <array>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -109,6 +110,13 @@ struct Notification {
   int max_attempts = 20;        // then the mail is given up (DeliveryFailed, final)
 };
 
+// The CPU priority of each service (Linux nice value, -20..19; higher yields to lower). When
+// more arrives than the machine can do at once, the offices' acknowledgements and the routing
+// onto the worklists go first; notification and audit catch up as soon as there is room.
+struct Scheduling {
+  std::array<int, kServiceCount> nice = {0, 0, 10, 10};  // by Service
+};
+
 // Service time. speedup > 1 makes time run faster (tests, demos); start, if set, is the service
 // time at process start. Both default to the real clock.
 struct Clock {
@@ -123,6 +131,7 @@ struct Config {
   Log log;
   Limits limits;
   Clock clock;
+  Scheduling scheduling;
   Routing routing;
   Notification notification;
   std::vector<Department> departments;

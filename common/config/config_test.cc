@@ -398,6 +398,33 @@ TEST(ParseConfigTest, ReadsAndValidatesTheNotificationSection) {
   EXPECT_THAT(message, HasSubstr("notification.smtp_host: unknown key"));
 }
 
+TEST(ParseConfigTest, ReadsAndValidatesTheSchedulingSection) {
+  absl::StatusOr<Config> config = ParseConfig(kMinimal, "t.toml");
+  ASSERT_TRUE(config.ok()) << config.status();
+  // Under overload the front door goes first: notification and audit yield by default.
+  EXPECT_EQ(config->scheduling.nice, (std::array<int, kServiceCount>{0, 0, 10, 10}));
+  EXPECT_THAT(Describe(*config),
+              HasSubstr("scheduling: nice intake 0, routing 0, notification 10, audit 10"));
+
+  config = ParseConfig(std::string(kMinimal) + "[scheduling]\nrouting_nice = 5\naudit_nice = 19\n",
+                       "t.toml");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->scheduling.nice, (std::array<int, kServiceCount>{0, 5, 10, 19}));
+
+  const absl::StatusOr<Config> bad = ParseConfig(
+      std::string(kMinimal) +
+          "[scheduling]\nintake_nice = -21\nnotification_nice = 20\naudit_nice = \"low\"\n"
+          "mail_nice = 1\n",
+      "t.toml");
+  ASSERT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
+  const std::string message = Message(bad.status());
+  EXPECT_THAT(message, HasSubstr("scheduling.intake_nice: must be a nice value in -20..19, got -21"));
+  EXPECT_THAT(message,
+              HasSubstr("scheduling.notification_nice: must be a nice value in -20..19, got 20"));
+  EXPECT_THAT(message, HasSubstr("scheduling.audit_nice: expected an integer"));
+  EXPECT_THAT(message, HasSubstr("scheduling.mail_nice: unknown key"));
+}
+
 TEST(DescribeTest, HidesSmtpCredentials) {
   const absl::StatusOr<Config> config = ParseConfig(
       std::string(kMinimal) +

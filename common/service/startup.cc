@@ -1,6 +1,10 @@
 #include "common/service/startup.h"
 
+#include <sys/resource.h>
+
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <optional>
 
@@ -53,6 +57,14 @@ absl::StatusOr<config::Config> StartUp(int argc, char** argv, config::Service se
   LOTSE_ASSIGN_OR_RETURN(config::Config config, config::Load(flags));
   LOTSE_RETURN_IF_ERROR(log::Init(name, config.log.level, config.log.format));
   CaptureProtobufLogs();
+  // Before any thread exists, so ZeroMQ's and RocksDB's threads inherit it (on Linux a nice
+  // value belongs to a thread).
+  const int nice = config.scheduling.nice[static_cast<int>(service)];
+  if (setpriority(PRIO_PROCESS, 0, nice) != 0) {
+    spdlog::warn("cannot run at CPU priority (nice) {} as scheduling.{}_nice asks: {}; running at "
+                 "{} instead. Lowering a nice value needs CAP_SYS_NICE",
+                 nice, name, std::strerror(errno), getpriority(PRIO_PROCESS, 0));
+  }
   spdlog::info("starting with:\n{}", config::Describe(config));
   return config;
 }

@@ -4,6 +4,10 @@
 // events from submit to the audit chain while it flows. Real binaries, real sockets.
 #include <signal.h>
 
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -320,6 +324,36 @@ TEST(OpsTest, TapFollowsAReferralFromSubmitToTheAuditChain) {
     ++lines;
   }
   EXPECT_GE(lines, 12U) << out;
+}
+
+// Every thread of every service (its ZeroMQ and RocksDB threads too) runs at the CPU priority
+// the config gives that service, so a burst delays notification and audit, not the offices.
+TEST(OpsTest, EachServiceRunsAtItsConfiguredCpuPriority) {
+  SetOptions options;
+  std::string text(config::DefaultConfigText());
+  text = absl::StrReplaceAll(text, {{"routing_nice = 0", "routing_nice = 3"},
+                                    {"audit_nice = 10", "audit_nice = 12"}});
+  options.config_toml = text;
+  LotseSet set(options);
+  set.StartAll(/*with_audit=*/true, /*with_notification=*/true);
+  const std::map<std::string, int> expected = {
+      {"intake", 0}, {"routing", 3}, {"notification", 10}, {"audit", 12}};
+  for (const auto& [service, nice] : expected) {
+    const pid_t pid = set.Pid(service);
+    int threads = 0;
+    for (const auto& task : std::filesystem::directory_iterator(StrCat("/proc/", pid, "/task"))) {
+      std::ifstream in(task.path() / "stat");
+      std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      // Fields after the command name: state is field 3, nice is field 19.
+      std::istringstream fields(stat.substr(stat.rfind(')') + 2));
+      std::string field;
+      for (int i = 3; i <= 19 && fields >> field; ++i) {
+      }
+      EXPECT_EQ(std::stoi(field), nice) << service << " thread " << task.path().filename();
+      ++threads;
+    }
+    EXPECT_GE(threads, 3) << service << ": its ZeroMQ and RocksDB threads were counted";
+  }
 }
 
 }  // namespace
