@@ -69,7 +69,7 @@ struct Network {
   std::string CommandEndpoint(Service service) const;
   std::string LogEndpoint(Service service) const;
   int OpsPort(Service service) const;              // HTTP: /metrics, /healthz, /readyz, /status
-  std::string TapEndpoint(Service service) const;  // PUB: every committed event, lossy
+  std::string TapEndpoint(Service service) const;  // XPUB: every committed event, lossy
 };
 inline constexpr int kPortsPerSet = 16;  // the set uses port_base .. port_base + 15
 

@@ -320,6 +320,7 @@ absl::Status Runner::Run(StopSignal& stop) {
       Tick();
     }
     PublishView(/*force=*/false);
+    (void)telemetry_->TapWanted();
   }
   telemetry_->Stop();
   return absl::OkStatus();

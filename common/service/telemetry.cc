@@ -109,7 +109,10 @@ Telemetry::Telemetry(bus::Context& context, const store::Store& store, Telemetry
           ops::SizeBuckets())),
       dead_letters_total_(registry_.GetCounter(
           "lotse_dead_letters_total",
-          "Events moved to the dead letters since the process started (cannot be applied).")) {
+          "Events moved to the dead letters since the process started (cannot be applied).")),
+      tap_records_total_(registry_.GetCounter(
+          "lotse_tap_records_total",
+          "Records sent on the live tap; they are built only while someone subscribes.")) {
   (void)ops::ProcessStart();
   (void)store_.Scan(store::kDeadLetter, "", "", [this](std::string_view, std::string_view) {
     ++dead_letters_at_start_;
@@ -148,6 +151,9 @@ absl::Status Telemetry::Start() {
                                            options_.tap_endpoint, ": ", s.message(),
                                            ". Is another Lotse set using these ports?"));
     }
+    // Every subscription, also to a topic someone else already holds, so a new watcher always
+    // re-arms the tap.
+    socket->raw().set(zmq::sockopt::xpub_verbose, 1);
     tap_.emplace(std::move(*socket));
   }
   if (options_.ops_port == 0) {
@@ -288,13 +294,17 @@ bool Telemetry::TapWanted() {
   if (!tap_.has_value()) {
     return false;
   }
-  // The XPUB hands over each topic's first subscription ("\x01" + topic) and, once its last
-  // subscriber has gone, the unsubscription ("\x00" + topic).
-  while (true) {
+  // The XPUB (verbose) hands over every subscription ("\x01" + topic) and, once a topic's last
+  // subscriber has gone, its unsubscription ("\x00" + topic); anything else an XSUB may send
+  // is skipped. A peer can also send an unsubscription for a topic it never held; then the tap
+  // stays quiet until the next subscription of anyone, which re-arms it (display only).
+  for (int i = 0; i < 1000; ++i) {  // bounded: a flooding peer does not stall the loop
     absl::StatusOr<std::optional<bus::Frames>> message = tap_->Receive();
-    if (!message.ok() || !message->has_value() || (*message)->empty() ||
-        (*message)->front().empty()) {
+    if (!message.ok() || !message->has_value()) {
       break;
+    }
+    if ((*message)->empty() || (*message)->front().empty()) {
+      continue;
     }
     const std::string& frame = (*message)->front();
     if (frame[0] == 1) {
@@ -317,6 +327,7 @@ void Telemetry::Tap(lotse::v1::TapDirection direction, std::string_view stream, 
   record.set_event(raw);
   // Lossy by design: a full queue drops the record.
   (void)tap_->Send({referral_id, record.SerializeAsString()});
+  tap_records_total_.Add();
 }
 
 void Telemetry::DeadLettered() { dead_letters_total_.Add(); }

@@ -56,8 +56,8 @@ struct LoopView {
 };
 
 // A service's window for operators: metrics (Prometheus text), /healthz, /readyz and /status on
-// its ops HTTP port, and the live tap (PUB) of every committed event. The service thread calls
-// the hooks (cheap: atomics, one PUB send per event); the HTTP server runs on its own threads
+// its ops HTTP port, and the live tap (XPUB) of every committed event. The service thread calls
+// the hooks (cheap: atomics; while someone subscribes to the tap, one send per event); the HTTP server runs on its own threads
 // and reads only what the service thread published (Publish) plus thread-safe store figures.
 class Telemetry {
  public:
@@ -76,6 +76,9 @@ class Telemetry {
   void Consumed(const bus::LogConsumer& consumer, const std::vector<bus::Delivery>& deliveries);
   void Produced(const std::vector<std::string>& events, const std::vector<int>& payload_cases);
   void DeadLettered();
+  // Whether anyone subscribes to the live tap now. Reads the (un)subscriptions that arrived;
+  // the runner also calls it once per loop, so watchers who left are noticed while idle.
+  bool TapWanted();
   void Publish(LoopView view);
 
   // Readiness now (also what /readyz answers).
@@ -84,8 +87,6 @@ class Telemetry {
 
  private:
   void Collect(ops::Sample& sample) const;
-  // Whether anyone subscribes to the live tap now (reads the subscriptions that arrived).
-  bool TapWanted();
   void Tap(lotse::v1::TapDirection direction, std::string_view stream, uint64_t seq,
            const std::string& referral_id, const std::string& raw);
   ops::Counter& ProducedCounter(int payload_case);
@@ -98,6 +99,7 @@ class Telemetry {
   ops::Histogram& commit_seconds_;
   ops::Histogram& commit_items_;
   ops::Counter& dead_letters_total_;
+  ops::Counter& tap_records_total_;
   uint64_t dead_letters_at_start_ = 0;
   std::map<std::string, ops::Histogram*, std::less<>> command_seconds_;
   std::map<int, ops::Counter*> produced_;

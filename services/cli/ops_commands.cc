@@ -193,7 +193,7 @@ int Tap(const config::Config& config, const absl::TimeZone& zone, const TapOptio
       return kExitUnavailable;
     }
   }
-  // The services' taps are lossy PUB sockets: connecting needs no running service, and
+  // The services' taps are lossy XPUB sockets: connecting needs no running service, and
   // whatever is published before the subscription reaches them is not shown.
   fmt::print(stderr, "lotse tap: watching {}{}{} (Ctrl-C stops)\n",
              options.referral.empty() ? "every referral" : StrCat("referral ", options.referral),

@@ -7,7 +7,7 @@
 
 namespace lotse::cli {
 
-// The operators' commands. They read every service's ops port (HTTP) and live tap (PUB); they
+// The operators' commands. They read every service's ops port (HTTP) and live tap (XPUB); they
 // print a table (or JSON with `json`) and return the process exit code.
 
 // `lotse status` without a referral: every service's state. Exit 0 if all are ready, 1 if one

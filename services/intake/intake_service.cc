@@ -1,5 +1,9 @@
 #include "services/intake/intake_service.h"
 
+#include <array>
+#include <cstdint>
+#include <random>
+
 #include "absl/strings/str_format.h"
 #include "common/format.h"
 #include "common/log/log.h"
@@ -20,7 +24,16 @@ using lotse::v1::ReferralState;
 
 IntakeService::IntakeService(const config::Config& config, std::unique_ptr<clock::Clock> clock,
                              absl::TimeZone tz)
-    : config_(config), clock_(std::move(clock)), tz_(tz), random_(std::random_device{}()) {}
+    : config_(config), clock_(std::move(clock)), tz_(tz) {
+  // The whole state of the generator from the OS, not one 32-bit seed.
+  std::random_device device;
+  std::array<std::uint32_t, 16> words{};
+  for (std::uint32_t& word : words) {
+    word = device();
+  }
+  std::seed_seq seed(words.begin(), words.end());
+  random_.seed(seed);
+}
 
 absl::StatusOr<std::unique_ptr<IntakeService>> IntakeService::Create(
     const config::Config& config, bus::Context& context, std::unique_ptr<clock::Clock> clock) {
@@ -108,8 +121,8 @@ absl::StatusOr<IntakeReply> IntakeService::Submit(const IntakeRequest& request,
   }
   IntakeReply reply;
   ReferralState state;
-  // Milliseconds first, then 64 random bits: ids are still unguessable, and the referrals of
-  // one moment sit side by side in every store keyed by id, so a commit writes into one
+  // Milliseconds first, then 64 random bits: ids stay unique across restarts and stores, and
+  // the referrals of one moment sit side by side in every store keyed by id, so a commit writes into one
   // neighbourhood of the key space instead of all over it.
   state.set_referral_id(
       absl::StrFormat("r%011x%016x", absl::ToUnixMillis(now), random_()));

@@ -86,7 +86,7 @@ size_t TypicalEventBytes() {
   e.set_seq(123456);
   e.set_epoch(0x0123456789abcdefULL);
   e.set_occurred_at_us(absl::ToUnixMicros(absl::Now()));
-  e.set_referral_id("r0123456789abcdef");
+  e.set_referral_id("r19a8b6c5d4e0123456789abcdef");  // ms + 64 random bits, as intake makes them
   e.set_case_number("2026-123456");
   e.mutable_actor()->set_kind(lotse::v1::ACTOR_KIND_OFFICE);
   e.mutable_actor()->set_id("bb-mitte");

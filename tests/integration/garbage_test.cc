@@ -730,11 +730,12 @@ TEST_F(GarbageTest, EveryEndpointSurvivesGarbageAndNothingChanges) {
   }
 
   // --- Live taps -------------------------------------------------------------------------------
-  // A PUB only reads subscriptions: garbage topics from SUBs, raw messages from an XSUB (which
-  // may send anything), long and oversized subscriptions, other socket types and raw TCP.
+  // The tap's XPUB reads subscriptions and hands them to the service, which skips anything that
+  // is not one: garbage topics from SUBs, raw messages from an XSUB (which may send anything),
+  // long and oversized subscriptions, other socket types and raw TCP.
   // Long topics go over a hand-written ZMTP connection (ZmtpSubscribe): libzmq 4.3.4 keeps a
   // SUB's or XSUB's own subscriptions in a recursive trie that overflows the stack of this test
-  // process when such a socket is closed with a topic of some 100 KB (the service's PUB side
+  // process when such a socket is closed with a topic of some 100 KB (the service's XPUB side
   // copes: checked below). So the test's own SUB and XSUB only get short topics.
   constexpr size_t kOwnTopicLimit = 1000;
   std::vector<bus::Socket> subscribers;  // kept connected until the end of the test

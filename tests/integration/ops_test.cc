@@ -3,10 +3,13 @@
 // `lotse status` / `lotse lag` report it, and `lotse tap --referral` shows the referral's
 // events from submit to the audit chain while it flows. Real binaries, real sockets.
 #include <signal.h>
+#include <sys/resource.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -21,6 +24,7 @@
 #include "tests/integration/lotse_set.h"
 #include "tests/support/wait.h"
 #include "tests/support/process.h"
+#include "zmq.hpp"
 
 namespace lotse::test {
 namespace {
@@ -329,15 +333,23 @@ TEST(OpsTest, TapFollowsAReferralFromSubmitToTheAuditChain) {
 // Every thread of every service (its ZeroMQ and RocksDB threads too) runs at the CPU priority
 // the config gives that service, so a burst delays notification and audit, not the offices.
 TEST(OpsTest, EachServiceRunsAtItsConfiguredCpuPriority) {
-  SetOptions options;
+  // Relative to this test's own priority: without CAP_SYS_NICE a service can only go up.
+  const int base = getpriority(PRIO_PROCESS, 0);
+  const std::map<std::string, int> expected = {{"intake", base},
+                                               {"routing", std::min(19, base + 3)},
+                                               {"notification", std::min(19, base + 10)},
+                                               {"audit", std::min(19, base + 12)}};
   std::string text(config::DefaultConfigText());
-  text = absl::StrReplaceAll(text, {{"routing_nice = 0", "routing_nice = 3"},
-                                    {"audit_nice = 10", "audit_nice = 12"}});
+  for (const auto& [service, nice] : expected) {
+    const std::string key = service + "_nice = ";
+    const size_t at = text.find(key);
+    ASSERT_NE(at, std::string::npos) << key;
+    text.replace(at, text.find('\n', at) - at, StrCat(key, nice));
+  }
+  SetOptions options;
   options.config_toml = text;
   LotseSet set(options);
   set.StartAll(/*with_audit=*/true, /*with_notification=*/true);
-  const std::map<std::string, int> expected = {
-      {"intake", 0}, {"routing", 3}, {"notification", 10}, {"audit", 12}};
   for (const auto& [service, nice] : expected) {
     const pid_t pid = set.Pid(service);
     int threads = 0;
@@ -354,6 +366,53 @@ TEST(OpsTest, EachServiceRunsAtItsConfiguredCpuPriority) {
     }
     EXPECT_GE(threads, 3) << service << ": its ZeroMQ and RocksDB threads were counted";
   }
+}
+
+// The live tap costs nothing while nobody watches: no record is built until a subscriber
+// comes, records flow while it is there, and stop again once it has gone.
+TEST(OpsTest, TheTapBuildsRecordsOnlyWhileSomeoneWatches) {
+  LotseSet set;
+  set.StartAll(/*with_audit=*/true, /*with_notification=*/true);
+  Scraper scraper(set);
+  auto records = [&](int i) {
+    return scraper.Get(i, StrCat("lotse_tap_records_total{service=\"", kServices[i], "\"}"));
+  };
+  int submitted = 0;
+  // Submits one referral and waits until audit has chained its routing: all four took part.
+  auto submit_and_route = [&] {
+    absl::StatusOr<lotse::v1::IntakeReply> r =
+        set.Submit("bb-mitte", "emissionsschutz", StrCat("HRB-", ++submitted));
+    ASSERT_TRUE(r.ok() && !r->has_error());
+    ASSERT_TRUE(set.Eventually([&] {
+      return scraper.Get(3, R"(lotse_events_consumed_total{service="audit",stream="routing",type="referral_routed"})") >=
+             submitted;
+    }));
+  };
+  submit_and_route();
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_EQ(records(i), 0) << kServices[i] << ": records built without a subscriber";
+  }
+
+  zmq::context_t context(1);
+  auto watcher = std::make_unique<zmq::socket_t>(context, zmq::socket_type::sub);
+  watcher->set(zmq::sockopt::linger, 0);
+  watcher->set(zmq::sockopt::rcvtimeo, 3000);
+  watcher->set(zmq::sockopt::subscribe, "");
+  watcher->connect(StrCat("tcp://127.0.0.1:", set.port_base() + 3 * config::kServiceCount + 1));
+  absl::SleepFor(absl::Milliseconds(300));  // the subscription reaches routing
+  submit_and_route();
+  zmq::message_t frame;
+  EXPECT_TRUE(watcher->recv(frame).has_value()) << "routing's tap sent nothing to its subscriber";
+  double sent = 0;
+  EXPECT_TRUE(set.Eventually([&] { return (sent = records(1)) > 0; }));
+  EXPECT_EQ(records(0), 0) << "intake: nobody subscribed to its tap";
+
+  watcher.reset();
+  // The unsubscription reaches routing, which reads it within a loop or two (at least one a
+  // second, even when idle).
+  absl::SleepFor(absl::Milliseconds(2500));
+  submit_and_route();
+  EXPECT_EQ(records(1), sent) << "routing built records after its watcher left";
 }
 
 }  // namespace

@@ -251,7 +251,7 @@ TEST(WalkTest, ReferralIdsSortInTheOrderOfSubmissionAndFindTheirReferral) {
     EXPECT_EQ(OfficeView(set, "bb-nord", case_number).referral_id(), id);
   }
   // An unknown id and an unknown case number are both "not found", not each other.
-  for (const std::string ref : {"r0000000000000000000000000000", "2026-999999"}) {
+  for (const std::string ref : {"r000000000000000000000000000", "2026-999999"}) {
     absl::StatusOr<lotse::v1::IntakeReply> reply = set.Status("bb-nord", ref);
     ASSERT_TRUE(reply.ok()) << reply.status();
     EXPECT_EQ(reply->error().code(), lotse::v1::ERROR_CODE_NOT_FOUND) << ref;
