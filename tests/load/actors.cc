@@ -591,9 +591,10 @@ void OfficeReader::Stop() {
   feedback_.clear();
 }
 
-bool OfficeReader::idle() const {
+bool OfficeReader::idle(absl::Time since) const {
   std::lock_guard lock(mu_);
-  return drained_ && feedback_.empty() && in_flight_ == 0;
+  return drained_ && drained_request_us_ >= absl::ToUnixMicros(since) && feedback_.empty() &&
+         in_flight_ == 0;
 }
 
 void OfficeReader::Run() {
@@ -607,6 +608,7 @@ void OfficeReader::Run() {
     request.mutable_inbox()->set_ack(ack_);
     request.mutable_inbox()->set_max_messages(1000);
     request.mutable_inbox()->set_wait_ms(kWaitMs);
+    const int64_t sent_us = absl::ToUnixMicros(absl::Now());
     std::optional<NotificationReply> reply =
         Call<NotificationReply>(*inbox, request, StrCat(office_, "-inbox-", ++next_id_));
     if (!reply.has_value()) {
@@ -629,6 +631,9 @@ void OfficeReader::Run() {
       Receive(reply->inbox());
       drained_ = reply->inbox().messages().empty() &&
                  reply->inbox().acknowledged() >= reply->inbox().head();
+      if (drained_) {
+        drained_request_us_ = sent_us;
+      }
     }
   }
 }

@@ -143,8 +143,10 @@ class OfficeReader {
   OfficeReader& operator=(const OfficeReader&) = delete;
   void Start();
   void Stop();
-  // The inbox is read up to its head and no feedback is waiting.
-  bool idle() const;
+  // The inbox was read up to its head by a request sent at or after `since`, and no feedback
+  // is waiting. (A drained reply to an earlier request says nothing about messages that
+  // arrived later.)
+  bool idle(absl::Time since) const;
   // Valid after Stop().
   const InboxFindings& findings() const { return findings_; }
 
@@ -165,6 +167,7 @@ class OfficeReader {
   std::mt19937_64 random_;
   std::atomic<bool> stop_{false};
   std::atomic<bool> drained_{false};
+  std::atomic<int64_t> drained_request_us_{0};  // when the request of the last drained reply left
   uint64_t ack_ = 0;        // what the next request acknowledges
   uint64_t confirmed_ = 0;  // the highest acknowledged position the service confirmed
   uint64_t max_seen_ = 0;   // the highest seq received

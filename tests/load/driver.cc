@@ -276,9 +276,17 @@ int RunLoad(const LoadOptions& o) {
   bool quiesced = false;
   int stable = 0;
   Settledness last;
+  // Since when every consumer has stood at its producer's head: an office is idle only once it
+  // has read its inbox empty with a request sent after that.
+  std::optional<absl::Time> settled_since;
   while (absl::Now() - settle_start < absl::Seconds(o.quiesce_timeout_s)) {
     faults.Step(/*inject=*/false);
     last = LagsSettled(set);
+    if (!last.settled) {
+      settled_since.reset();
+    } else if (!settled_since.has_value()) {
+      settled_since = absl::Now();  // after every status was read
+    }
     bool actors_idle = true;
     for (const auto& d : departments) {
       if (!d->idle()) {
@@ -287,7 +295,7 @@ int RunLoad(const LoadOptions& o) {
       }
     }
     for (const auto& r : readers) {
-      actors_idle = actors_idle && r->idle();
+      actors_idle = actors_idle && settled_since.has_value() && r->idle(*settled_since);
     }
     if (faults.quiet() && last.settled && actors_idle) {
       if (++stable >= 3) {
