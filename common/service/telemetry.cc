@@ -112,7 +112,9 @@ Telemetry::Telemetry(bus::Context& context, const store::Store& store, Telemetry
           "Events moved to the dead letters since the process started (cannot be applied).")),
       tap_records_total_(registry_.GetCounter(
           "lotse_tap_records_total",
-          "Records sent on the live tap; they are built only while someone subscribes.")) {
+          "Records sent on the live tap; they are built only while someone subscribes.")),
+      tap_watched_(registry_.GetGauge("lotse_tap_watched",
+                                      "1 while someone subscribes to the live tap, else 0.")) {
   (void)ops::ProcessStart();
   (void)store_.Scan(store::kDeadLetter, "", "", [this](std::string_view, std::string_view) {
     ++dead_letters_at_start_;
@@ -313,6 +315,7 @@ bool Telemetry::TapWanted() {
       tap_topics_.erase(frame.substr(1));
     }
   }
+  tap_watched_.Set(tap_topics_.empty() ? 0 : 1);
   return !tap_topics_.empty();
 }
 

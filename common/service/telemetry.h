@@ -100,6 +100,7 @@ class Telemetry {
   ops::Histogram& commit_items_;
   ops::Counter& dead_letters_total_;
   ops::Counter& tap_records_total_;
+  ops::Gauge& tap_watched_;
   uint64_t dead_letters_at_start_ = 0;
   std::map<std::string, ops::Histogram*, std::less<>> command_seconds_;
   std::map<int, ops::Counter*> produced_;

@@ -399,7 +399,8 @@ TEST(OpsTest, TheTapBuildsRecordsOnlyWhileSomeoneWatches) {
   watcher->set(zmq::sockopt::rcvtimeo, 3000);
   watcher->set(zmq::sockopt::subscribe, "");
   watcher->connect(StrCat("tcp://127.0.0.1:", set.port_base() + 3 * config::kServiceCount + 1));
-  absl::SleepFor(absl::Milliseconds(300));  // the subscription reaches routing
+  const std::string watched = R"(lotse_tap_watched{service="routing"})";
+  ASSERT_TRUE(set.Eventually([&] { return scraper.Get(1, watched) == 1; }));
   submit_and_route();
   zmq::message_t frame;
   EXPECT_TRUE(watcher->recv(frame).has_value()) << "routing's tap sent nothing to its subscriber";
@@ -408,9 +409,8 @@ TEST(OpsTest, TheTapBuildsRecordsOnlyWhileSomeoneWatches) {
   EXPECT_EQ(records(0), 0) << "intake: nobody subscribed to its tap";
 
   watcher.reset();
-  // The unsubscription reaches routing, which reads it within a loop or two (at least one a
-  // second, even when idle).
-  absl::SleepFor(absl::Milliseconds(2500));
+  // Routing reads the unsubscription within a loop or two (at least one a second when idle).
+  ASSERT_TRUE(set.Eventually([&] { return scraper.Get(1, watched) == 0; }));
   submit_and_route();
   EXPECT_EQ(records(1), sent) << "routing built records after its watcher left";
 }
