@@ -294,6 +294,8 @@ absl::Status Runner::Run(StopSignal& stop) {
       spdlog::info("stop requested: finishing the current batch and exiting");
       break;
     }
+    // At least once a second, even when idle: watchers who left are noticed without a commit.
+    telemetry_->ReadTapSubscriptions();
     // Everything that is waiting (commands and every consumer's events) goes into one batch:
     // one fsync serves them all.
     const bool commands_readable = (items[1].revents & ZMQ_POLLIN) != 0;
@@ -320,7 +322,6 @@ absl::Status Runner::Run(StopSignal& stop) {
       Tick();
     }
     PublishView(/*force=*/false);
-    (void)telemetry_->TapWanted();
   }
   telemetry_->Stop();
   return absl::OkStatus();

@@ -233,7 +233,6 @@ void Telemetry::Committed(size_t items, absl::Duration took) {
 
 void Telemetry::Consumed(const bus::LogConsumer& consumer,
                          const std::vector<bus::Delivery>& deliveries) {
-  const bool tap = TapWanted();
   for (const bus::Delivery& d : deliveries) {
     const int type = d.envelope.has_value() ? static_cast<int>(d.envelope->payload_case()) : -1;
     ops::Counter*& counter = consumed_[{consumer.stream(), type}];
@@ -244,7 +243,7 @@ void Telemetry::Consumed(const bus::LogConsumer& consumer,
            {"type", type < 0 ? "unparsable" : std::string(EventType(type))}});
     }
     counter->Add();
-    if (tap) {
+    if (tap_wanted_) {
       Tap(lotse::v1::TAP_DIRECTION_CONSUMED, consumer.stream(), d.seq,
           d.envelope.has_value() ? d.envelope->referral_id() : "", d.raw);
     }
@@ -270,13 +269,12 @@ ops::Counter& Telemetry::EscalationCounter(const std::string& assignee,
 
 void Telemetry::Produced(const std::vector<std::string>& events,
                          const std::vector<int>& payload_cases) {
-  const bool tap = TapWanted();
   lotse::v1::Envelope envelope;
   for (size_t i = 0; i < events.size(); ++i) {
     const int payload_case = payload_cases[i];
     ProducedCounter(payload_case).Add();
     // Parsed again only where more than its type is needed.
-    if (payload_case != lotse::v1::Envelope::kEscalated && !tap) {
+    if (payload_case != lotse::v1::Envelope::kEscalated && !tap_wanted_) {
       continue;
     }
     if (!envelope.ParseFromString(events[i])) {
@@ -285,16 +283,16 @@ void Telemetry::Produced(const std::vector<std::string>& events,
     if (envelope.has_escalated()) {
       EscalationCounter(envelope.escalated().assignee(), envelope.escalated().level()).Add();
     }
-    if (tap) {
+    if (tap_wanted_) {
       Tap(lotse::v1::TAP_DIRECTION_PRODUCED, envelope.stream(), envelope.seq(),
           envelope.referral_id(), events[i]);
     }
   }
 }
 
-bool Telemetry::TapWanted() {
+void Telemetry::ReadTapSubscriptions() {
   if (!tap_.has_value()) {
-    return false;
+    return;
   }
   // The XPUB (verbose) hands over every subscription ("\x01" + topic) and, once a topic's last
   // subscriber has gone, its unsubscription ("\x00" + topic); anything else an XSUB may send
@@ -315,8 +313,8 @@ bool Telemetry::TapWanted() {
       tap_topics_.erase(frame.substr(1));
     }
   }
-  tap_watched_.Set(tap_topics_.empty() ? 0 : 1);
-  return !tap_topics_.empty();
+  tap_wanted_ = !tap_topics_.empty();
+  tap_watched_.Set(tap_wanted_ ? 1 : 0);
 }
 
 void Telemetry::Tap(lotse::v1::TapDirection direction, std::string_view stream, uint64_t seq,

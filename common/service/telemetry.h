@@ -76,9 +76,10 @@ class Telemetry {
   void Consumed(const bus::LogConsumer& consumer, const std::vector<bus::Delivery>& deliveries);
   void Produced(const std::vector<std::string>& events, const std::vector<int>& payload_cases);
   void DeadLettered();
-  // Whether anyone subscribes to the live tap now. Reads the (un)subscriptions that arrived;
-  // the runner also calls it once per loop, so watchers who left are noticed while idle.
-  bool TapWanted();
+  // Reads the live tap's (un)subscriptions that arrived; the runner calls it once per loop,
+  // before handling what woke it. Consumed and Produced build tap records only while someone
+  // subscribes.
+  void ReadTapSubscriptions();
   void Publish(LoopView view);
 
   // Readiness now (also what /readyz answers).
@@ -107,6 +108,7 @@ class Telemetry {
   std::map<std::pair<std::string, int>, ops::Counter*> consumed_;
   std::optional<bus::Socket> tap_;
   std::set<std::string> tap_topics_;  // subscribed to now
+  bool tap_wanted_ = false;           // !tap_topics_.empty()
 
   mutable std::mutex mu_;
   LoopView view_;

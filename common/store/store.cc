@@ -271,14 +271,7 @@ absl::Status Store::WriteSynced(Batch& batch) {
   // The WriteBatch is built here, in key order per family (the overlay is sorted) and with each
   // key once (its last value): RocksDB inserts sorted keys into the memtable far cheaper than
   // scattered ones, and a key changed several times in one commit is written once.
-  size_t bytes = 64;
-  for (const auto& [key, value] : batch.overlay_) {
-    bytes += key.second.size() + (value.has_value() ? value->size() : 0) + 16;
-  }
-  for (const std::string& event : batch.appended_) {
-    bytes += event.size() + 24;
-  }
-  rocksdb::WriteBatch write(bytes);  // one allocation instead of growing as it fills
+  rocksdb::WriteBatch write;
   for (const auto& [key, value] : batch.overlay_) {
     if (value.has_value()) {
       write.Put(handles_[key.first], ToSlice(key.second), ToSlice(*value));
