@@ -146,6 +146,19 @@ std::vector<std::string> ScanKeys(const Store& store, std::string_view prefix,
   return keys;
 }
 
+std::vector<std::string> RangeKeys(const Store& store, std::string_view start,
+                                   std::string_view end) {
+  std::vector<std::string> keys;
+  EXPECT_TRUE(store
+                  .ScanRange(kState, start, end,
+                             [&](std::string_view key, std::string_view) {
+                               keys.emplace_back(key);
+                               return true;
+                             })
+                  .ok());
+  return keys;
+}
+
 TEST_F(StoreTest, ScanStaysWithinItsPrefix) {
   auto store = Open();
   Batch batch(store.get());
@@ -163,15 +176,8 @@ TEST_F(StoreTest, ScanStaysWithinItsPrefix) {
   EXPECT_EQ(ScanKeys(*store, std::string(1, '\xff')),
             (std::vector<std::string>{std::string(1, '\xff'), std::string(2, '\xff')}));
   EXPECT_EQ(ScanKeys(*store, "").size(), 8u);
-  std::vector<std::string> range;
-  ASSERT_TRUE(store
-                  ->ScanRange(kState, "a\x01", "a\xff\xff",
-                              [&](std::string_view key, std::string_view) {
-                                range.emplace_back(key);
-                                return true;
-                              })
-                  .ok());
-  EXPECT_EQ(range, (std::vector<std::string>{"a\x01", "ab", "a\xff"}));
+  EXPECT_EQ(RangeKeys(*store, "a\x01", "a\xff\xff"),
+            (std::vector<std::string>{"a\x01", "ab", "a\xff"}));
 }
 
 // Deleted keys right after a prefix (answered referrals' worklist items, their future timers)
@@ -199,14 +205,7 @@ TEST_F(StoreTest, ScanDoesNotWalkDeletedKeysPastItsEnd) {
   EXPECT_EQ(ScanKeys(*store, "a"), (std::vector<std::string>{"a1"}));
   const uint64_t prefix_skipped = rocksdb::get_perf_context()->internal_delete_skipped_count;
   rocksdb::get_perf_context()->Reset();
-  std::vector<std::string> ranged;
-  ASSERT_TRUE(store
-                  ->ScanRange(kState, "", "b",
-                              [&](std::string_view key, std::string_view) {
-                                ranged.emplace_back(key);
-                                return true;
-                              })
-                  .ok());
+  const std::vector<std::string> ranged = RangeKeys(*store, "", "b");
   const uint64_t range_skipped = rocksdb::get_perf_context()->internal_delete_skipped_count;
   rocksdb::SetPerfLevel(rocksdb::PerfLevel::kDisable);
   EXPECT_EQ(ranged, (std::vector<std::string>{"a1"}));

@@ -7,7 +7,6 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <memory>
 #include <sstream>
@@ -354,8 +353,7 @@ TEST(OpsTest, EachServiceRunsAtItsConfiguredCpuPriority) {
     const pid_t pid = set.Pid(service);
     int threads = 0;
     for (const auto& task : std::filesystem::directory_iterator(StrCat("/proc/", pid, "/task"))) {
-      std::ifstream in(task.path() / "stat");
-      std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      const std::string stat = ReadFile(task.path() / "stat");
       // Fields after the command name: state is field 3, nice is field 19.
       std::istringstream fields(stat.substr(stat.rfind(')') + 2));
       std::string field;
