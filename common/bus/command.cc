@@ -14,11 +14,11 @@ absl::StatusOr<CommandServer> CommandServer::Bind(Context& context, const std::s
 }
 
 absl::StatusOr<std::optional<Request>> CommandServer::Receive() {
-  LOTSE_ASSIGN_OR_RETURN(std::optional<Frames> frames, socket_.Receive());
+  Request request;
+  LOTSE_ASSIGN_OR_RETURN(std::optional<Frames> frames, socket_.Receive(&request.caller));
   if (!frames.has_value()) {
     return std::nullopt;
   }
-  Request request;
   Frames& f = *frames;
   // [identity, "", body] from REQ; [identity, body] from DEALER.
   if (f.size() == 3 && f[1].empty()) {
@@ -46,19 +46,54 @@ void CommandServer::Reply(const Frames& route, const std::string& body) {
 }
 
 CommandClient::CommandClient(Context& context, std::string endpoint, SocketOptions options,
-                             absl::Duration timeout, int retries)
+                             absl::Duration timeout, int retries, std::string peer)
     : context_(context),
       endpoint_(std::move(endpoint)),
-      options_(options),
+      options_(std::move(options)),
       timeout_(timeout),
-      retries_(retries) {}
+      retries_(retries),
+      peer_(std::move(peer)) {}
 
 absl::Status CommandClient::Reconnect() {
+  watch_.reset();
   socket_.reset();
   LOTSE_ASSIGN_OR_RETURN(Socket socket, Socket::Create(context_, zmq::socket_type::req, options_));
+  if (options_.curve.enabled()) {
+    LOTSE_ASSIGN_OR_RETURN(HandshakeWatch watch, HandshakeWatch::Attach(context_, socket));
+    watch_.emplace(std::move(watch));
+  }
   LOTSE_RETURN_IF_ERROR(socket.Connect(endpoint_));
   socket_.emplace(std::move(socket));
   return absl::OkStatus();
+}
+
+absl::StatusOr<bool> CommandClient::WaitForReply() {
+  if (!watch_.has_value()) {
+    return socket_->WaitReadable(timeout_);
+  }
+  const absl::Time deadline = absl::Now() + timeout_;
+  while (true) {
+    Poller poller;
+    const size_t reply = poller.Add(*socket_);
+    const size_t events = poller.Add(watch_->socket());
+    LOTSE_RETURN_IF_ERROR(poller.Wait(deadline - absl::Now()));
+    if (poller.readable(reply)) {
+      return true;
+    }
+    if (poller.readable(events) &&
+        watch_->Poll() == HandshakeWatch::Outcome::kRefused) {
+      std::string_view address = endpoint_;
+      if (address.starts_with("tcp://")) {
+        address.remove_prefix(6);
+      }
+      return absl::PermissionDeniedError(
+          StrCat(peer_, " at ", address, " does not admit this terminal's key ",
+                 options_.curve.public_key, "; ask your administrator to list it"));
+    }
+    if (absl::Now() >= deadline) {
+      return false;
+    }
+  }
 }
 
 absl::StatusOr<std::string> CommandClient::Call(const std::string& request) {
@@ -71,7 +106,7 @@ absl::StatusOr<std::string> CommandClient::Call(const std::string& request) {
       socket_.reset();
       continue;
     }
-    LOTSE_ASSIGN_OR_RETURN(bool readable, socket_->WaitReadable(timeout_));
+    LOTSE_ASSIGN_OR_RETURN(bool readable, WaitForReply());
     if (readable) {
       LOTSE_ASSIGN_OR_RETURN(std::optional<Frames> reply, socket_->Receive());
       if (reply.has_value() && reply->size() == 1) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "common/bus/curve.h"
 #include "common/format.h"
 #include "common/status_macros.h"
 #include "spdlog/spdlog.h"
@@ -61,7 +62,8 @@ bool LogServer::Answer(const std::string& identity, const lotse::v1::FetchReques
 
 absl::Status LogServer::HandleReadable() {
   while (true) {
-    LOTSE_ASSIGN_OR_RETURN(std::optional<Frames> frames, socket_.Receive());
+    std::string caller;
+    LOTSE_ASSIGN_OR_RETURN(std::optional<Frames> frames, socket_.Receive(&caller));
     if (!frames.has_value()) {
       return absl::OkStatus();
     }
@@ -86,6 +88,14 @@ absl::Status LogServer::HandleReadable() {
       refuse(lotse::v1::ERROR_CODE_NOT_FOUND,
              StrCat("this endpoint serves stream '", source_.stream, "', not '",
                           request.stream(), "': check the consumer's endpoint configuration"));
+      continue;
+    }
+    // On a CURVE door the ZAP handler admitted only this stream's consumers; each may speak
+    // only for itself, so no consumer can move another's acknowledged offset.
+    if (!caller.empty() && UserId::Parse(caller).principal != request.consumer()) {
+      refuse(lotse::v1::ERROR_CODE_PERMISSION_DENIED,
+             StrCat("this connection belongs to '", UserId::Parse(caller).principal,
+                    "', which cannot fetch as consumer '", request.consumer(), "'"));
       continue;
     }
     // Epoch and head checks are the consumer's to make: it halts with an alarm.
@@ -131,6 +141,7 @@ LogConsumer::LogConsumer(Context& context, ConsumerOptions options, uint64_t off
                          uint64_t epoch)
     : context_(context), options_(std::move(options)), offset_(offset), epoch_(epoch) {
   socket_options_.router_mandatory = false;
+  socket_options_.curve = options_.curve;
 }
 
 absl::Status LogConsumer::Start() {

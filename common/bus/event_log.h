@@ -89,6 +89,7 @@ struct ConsumerOptions {
   uint32_t max_bytes = 512 << 10;
   absl::Duration wait_bound = absl::Seconds(1);     // what the producer parks for
   absl::Duration reply_timeout = absl::Seconds(3);  // beyond wait_bound, then reconnect
+  CurveOptions curve;  // our keys and the producer's public key, which we pin
 };
 
 // The consumer side of one producer's log (DEALER). Resumes from the offset the service

@@ -1,6 +1,7 @@
 #include "common/bus/socket.h"
 
 #include "common/format.h"
+#include "common/status_macros.h"
 
 namespace lotse::bus {
 
@@ -23,6 +24,23 @@ absl::StatusOr<Socket> Socket::Create(Context& context, zmq::socket_type type,
     socket.set(zmq::sockopt::heartbeat_timeout, options.heartbeat_timeout_ms);
     if (type == zmq::socket_type::router && options.router_mandatory) {
       socket.set(zmq::sockopt::router_mandatory, 1);
+    }
+    const CurveOptions& curve = options.curve;
+    if (curve.server()) {
+      socket.set(zmq::sockopt::curve_server, 1);
+      socket.set(zmq::sockopt::curve_secretkey, curve.secret_key);
+      socket.set(zmq::sockopt::zap_domain, curve.zap_domain);
+      // ZMQ_ZAP_ENFORCE_DOMAIN (93, behind the draft API in Debian's headers): without a ZAP
+      // handler a client is refused, not admitted.
+      constexpr int kZapEnforceDomain = 93;
+      const int on = 1;
+      if (zmq_setsockopt(socket.handle(), kZapEnforceDomain, &on, sizeof(on)) != 0) {
+        return absl::InternalError("this libzmq cannot enforce ZAP domains (ZMQ_ZAP_ENFORCE_DOMAIN)");
+      }
+    } else if (curve.enabled()) {
+      socket.set(zmq::sockopt::curve_serverkey, curve.server_key);
+      socket.set(zmq::sockopt::curve_publickey, curve.public_key);
+      socket.set(zmq::sockopt::curve_secretkey, curve.secret_key);
     }
     return Socket(std::move(socket));
   } catch (const zmq::error_t& e) {
@@ -70,7 +88,7 @@ absl::Status Socket::Send(const Frames& frames) {
   }
 }
 
-absl::StatusOr<std::optional<Frames>> Socket::Receive() {
+absl::StatusOr<std::optional<Frames>> Socket::Receive(std::string* user_id) {
   try {
     Frames frames;
     zmq::message_t message;
@@ -83,6 +101,12 @@ absl::StatusOr<std::optional<Frames>> Socket::Receive() {
       (void)socket_.recv(message, zmq::recv_flags::none);
       frames.emplace_back(message.to_string());
     }
+    if (user_id != nullptr) {
+      // Read from the last frame, which came off the wire (a ROUTER makes the first one up).
+      // zmq_msg_gets fails (EINVAL) on a connection without ZAP: no User-Id then.
+      const char* value = zmq_msg_gets(message.handle(), "User-Id");
+      *user_id = value != nullptr ? value : "";
+    }
     return frames;
   } catch (const zmq::error_t& e) {
     return FromZmq(e, "receiving");
@@ -90,15 +114,35 @@ absl::StatusOr<std::optional<Frames>> Socket::Receive() {
 }
 
 absl::StatusOr<bool> Socket::WaitReadable(absl::Duration timeout) {
+  Poller poller;
+  poller.Add(*this);
+  LOTSE_RETURN_IF_ERROR(poller.Wait(timeout));
+  return poller.readable(0);
+}
+
+size_t Poller::Add(Socket& socket) {
+  items_.push_back(zmq::pollitem_t{socket.raw().handle(), 0, ZMQ_POLLIN, 0});
+  return items_.size() - 1;
+}
+
+size_t Poller::AddFd(int fd) {
+  items_.push_back(zmq::pollitem_t{nullptr, fd, ZMQ_POLLIN, 0});
+  return items_.size() - 1;
+}
+
+absl::Status Poller::Wait(absl::Duration timeout) {
+  for (zmq::pollitem_t& item : items_) {
+    item.revents = 0;
+  }
   try {
-    zmq::pollitem_t item{socket_.handle(), 0, ZMQ_POLLIN, 0};
-    const int rc = zmq::poll(&item, 1, std::chrono::milliseconds(absl::ToInt64Milliseconds(timeout)));
-    return rc > 0 && (item.revents & ZMQ_POLLIN) != 0;
+    const int64_t ms = timeout <= absl::ZeroDuration() ? 0 : absl::ToInt64Milliseconds(timeout);
+    zmq::poll(items_.data(), items_.size(), std::chrono::milliseconds(ms));
+    return absl::OkStatus();
   } catch (const zmq::error_t& e) {
     if (e.num() == EINTR) {
-      return false;
+      return absl::OkStatus();
     }
-    return FromZmq(e, "waiting for a reply");
+    return FromZmq(e, "waiting for work");
   }
 }
 

@@ -58,10 +58,13 @@ constexpr auto kLogFormats = std::to_array<absl::string_view>({"text", "json"});
 
 constexpr auto kRootKeys = std::to_array<absl::string_view>(
     {"city", "network", "data_dir", "log", "limits", "clock", "scheduling", "routing", "notification",
-     "departments", "topics", "offices", "key_accounts"});
+     "keys", "gateways", "departments", "topics", "offices", "key_accounts"});
 constexpr auto kCityKeys =
     std::to_array<absl::string_view>({"name", "state", "timezone", "closing_days"});
-constexpr auto kNetworkKeys = std::to_array<absl::string_view>({"host", "port_base"});
+constexpr auto kNetworkKeys = std::to_array<absl::string_view>(
+    {"host", "command_host", "log_host", "ops_host", "port_base"});
+constexpr auto kKeysKeys = std::to_array<absl::string_view>({"dir", "public"});
+constexpr auto kGatewayKeys = std::to_array<absl::string_view>({"id", "acts_for"});
 constexpr auto kLogKeys = std::to_array<absl::string_view>({"level", "format"});
 constexpr auto kClockKeys = std::to_array<absl::string_view>({"speedup", "start"});
 constexpr auto kSchedulingKeys = std::to_array<absl::string_view>(
@@ -632,6 +635,29 @@ class Reader {
     }
   }
 
+  // Reads a table whose values are all strings (key -> value).
+  void StringTable(const toml::value& table, const std::string& prefix, absl::string_view key,
+                   std::map<std::string, std::string>* out) {
+    const std::string path = JoinPath(prefix, key);
+    const toml::value* value = Find(table, key, path);
+    if (value == nullptr) {
+      return;
+    }
+    if (!value->is_table()) {
+      TypeError(path, absl::StrCat("a table [", path, "] of strings"), *value);
+      return;
+    }
+    for (const auto& [name, entry] : value->as_table()) {
+      const std::string entry_path = JoinPath(path, name);
+      Note(entry_path, entry);
+      if (!entry.is_string()) {
+        TypeError(entry_path, "a string in quotes", entry);
+        continue;
+      }
+      (*out)[name] = entry.as_string().str;
+    }
+  }
+
   // Reads an RFC 3339 time, given as a string or as a TOML offset date-time.
   void Time(const toml::value& table, const std::string& prefix, absl::string_view key,
             std::optional<absl::Time>* out) {
@@ -711,6 +737,9 @@ void ReadDocument(const toml::value& root, Reader& reader, Config* config) {
   if (const toml::value* network = reader.Table(root, "", "network")) {
     reader.CheckKeys(*network, "network", kNetworkKeys);
     reader.String(*network, "network", "host", &config->network.host);
+    reader.String(*network, "network", "command_host", &config->network.command_host);
+    reader.String(*network, "network", "log_host", &config->network.log_host);
+    reader.String(*network, "network", "ops_host", &config->network.ops_host);
     reader.Int(*network, "network", "port_base", &config->network.port_base);
   }
   reader.String(root, "", "data_dir", &config->data_dir);
@@ -763,6 +792,18 @@ void ReadDocument(const toml::value& root, Reader& reader, Config* config) {
     reader.Int(*notification, "notification", "retry_max_ms", &n.retry_max_ms);
     reader.Int(*notification, "notification", "max_attempts", &n.max_attempts);
   }
+  if (const toml::value* keys = reader.Table(root, "", "keys")) {
+    reader.CheckKeys(*keys, "keys", kKeysKeys);
+    reader.String(*keys, "keys", "dir", &config->keys.dir);
+    reader.StringTable(*keys, "keys", "public", &config->keys.public_keys);
+  }
+  reader.TableArray(root, "", "gateways", [&](const toml::value& table, const std::string& path) {
+    Gateway& gateway = config->gateways.emplace_back();
+    reader.CheckKeys(table, path, kGatewayKeys);
+    reader.String(table, path, "id", &gateway.id, "id = \"web\"");
+    reader.StringList(table, path, "acts_for", &gateway.acts_for, /*allow_dates=*/false,
+                      "acts_for = [\"*\"]");
+  });
   reader.TableArray(
       root, "", "departments", [&](const toml::value& table, const std::string& path) {
         Department& department = config->departments.emplace_back();
@@ -929,23 +970,33 @@ void ValidateCity(const City& city, Problems* problems) {
   }
 }
 
-void ValidateNetwork(const Network& network, Problems* problems) {
-  const std::string& host = network.host;
+void ValidateHost(const std::string& host, const std::string& path, Problems* problems) {
   if (host.empty()) {
-    problems->Add("network.host", "must not be empty; expected a host name or IP address");
+    problems->Add(path, "must not be empty; expected a host name or IP address");
   } else if (absl::StrContains(host, "://") || absl::StrContains(host, "/") ||
              std::any_of(host.begin(), host.end(), [](char c) {
                return static_cast<unsigned char>(c) <= 0x20 || c == 0x7F;
              })) {
-    problems->Add("network.host",
+    problems->Add(path,
                   absl::StrCat("expected a bare host name or IP address such as \"127.0.0.1\" "
                                "(no scheme, port or spaces), got ",
                                Quote(host)));
   } else if (absl::StrContains(host, ":") && !(host.front() == '[' && host.back() == ']')) {
-    problems->Add("network.host",
+    problems->Add(path,
                   absl::StrCat("an IPv6 address must be in brackets, e.g. \"[::1]\"; a port "
                                "belongs in network.port_base; got ",
                                Quote(host)));
+  }
+}
+
+void ValidateNetwork(const Network& network, Problems* problems) {
+  ValidateHost(network.host, "network.host", problems);
+  for (const auto& [host, key] : {std::pair{&network.command_host, "command_host"},
+                                  std::pair{&network.log_host, "log_host"},
+                                  std::pair{&network.ops_host, "ops_host"}}) {
+    if (!host->empty()) {
+      ValidateHost(*host, JoinPath("network", key), problems);
+    }
   }
   if (network.port_base < 1024 || network.port_base > 65000) {
     problems->Add(
@@ -1138,6 +1189,68 @@ void ValidateKeyAccounts(const Config& config, const IdIndex& departments, Probl
   }
 }
 
+bool LooksLikeZ85Key(absl::string_view key) {
+  constexpr absl::string_view kZ85 =
+      "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#";
+  return key.size() == 40 &&
+         std::all_of(key.begin(), key.end(), [&](char c) { return absl::StrContains(kZ85, c); });
+}
+
+void ValidatePrincipals(const Config& config, Problems* problems) {
+  std::map<std::string, PrincipalKind, std::less<>> kinds;
+  for (const PrincipalEntry& p : Principals(config)) {
+    const auto [it, inserted] = kinds.emplace(p.id, p.kind);
+    // Offices, departments and key accounts report their own duplicates; a clash between kinds
+    // (an office named like a department, a gateway named "ops") is reported here.
+    if (!inserted && it->second != p.kind) {
+      problems->Add("keys", absl::StrCat("'", p.id, "' names both a ", ToAbsl(PrincipalKindName(it->second)),
+                                         " and a ", ToAbsl(PrincipalKindName(p.kind)),
+                                         "; every principal needs its own id"));
+    }
+  }
+  std::map<std::string, std::string, std::less<>> owner_of_key;
+  for (const auto& [id, key] : config.keys.public_keys) {
+    const std::string path = JoinPath("keys.public", id);
+    if (!kinds.contains(id)) {
+      problems->Add(path, absl::StrCat("'", id, "' is no principal of this config (offices, "
+                                       "departments, key accounts, gateways, ops, admin, intake, "
+                                       "routing, notification, audit)"));
+      continue;
+    }
+    if (key == kRevokedKey) {
+      continue;
+    }
+    if (!LooksLikeZ85Key(key)) {
+      problems->Add(path, absl::StrCat("expected a CurveZMQ public key (40 characters of Z85, "
+                                       "as 'lotse keys generate' writes) or \"revoked\", got ",
+                                       Quote(key)));
+      continue;
+    }
+    const auto [it, inserted] = owner_of_key.emplace(key, id);
+    if (!inserted) {
+      problems->Add(path, absl::StrCat("this key is already the key of '", it->second,
+                                       "': one key belongs to one principal only"));
+    }
+  }
+  for (size_t i = 0; i < config.gateways.size(); ++i) {
+    const Gateway& gateway = config.gateways[i];
+    const std::string path = IndexPath("gateways", i);
+    CheckId(gateway.id, JoinPath(path, "id"), problems);
+    for (size_t j = 0; j < gateway.acts_for.size(); ++j) {
+      const std::string& id = gateway.acts_for[j];
+      const auto it = kinds.find(id);
+      const bool person_unit = it != kinds.end() && (it->second == PrincipalKind::kOffice ||
+                                                     it->second == PrincipalKind::kDepartment ||
+                                                     it->second == PrincipalKind::kKeyAccount);
+      if (id != "*" && !person_unit) {
+        problems->Add(IndexPath(JoinPath(path, "acts_for"), j),
+                      absl::StrCat("expected an office, department or key account id, or \"*\"; "
+                                   "got ", Quote(id)));
+      }
+    }
+  }
+}
+
 void Validate(const Config& config, Problems* problems) {
   ValidateCity(config.city, problems);
   ValidateNetwork(config.network, problems);
@@ -1190,6 +1303,7 @@ void Validate(const Config& config, Problems* problems) {
   ValidateRouting(config, departments, topics, offices, problems);
   ValidateNotification(config.notification, problems);
   ValidateKeyAccounts(config, departments, problems);
+  ValidatePrincipals(config, problems);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1396,12 +1510,54 @@ std::string_view ServiceName(Service service) {
   return "unknown";
 }
 
+std::vector<PrincipalEntry> Principals(const Config& config) {
+  std::vector<PrincipalEntry> out;
+  for (int i = 0; i < kServiceCount; ++i) {
+    out.push_back({std::string(ServiceName(static_cast<Service>(i))), PrincipalKind::kService});
+  }
+  out.push_back({"ops", PrincipalKind::kOps});
+  out.push_back({"admin", PrincipalKind::kAdmin});
+  for (const Gateway& g : config.gateways) {
+    out.push_back({g.id, PrincipalKind::kGateway});
+  }
+  for (const Office& o : config.offices) {
+    out.push_back({o.id, PrincipalKind::kOffice});
+  }
+  for (const Department& d : config.departments) {
+    out.push_back({d.id, PrincipalKind::kDepartment});
+  }
+  for (const KeyAccount& k : config.key_accounts) {
+    out.push_back({k.id, PrincipalKind::kKeyAccount});
+  }
+  return out;
+}
+
+std::string_view PrincipalKindName(PrincipalKind kind) {
+  switch (kind) {
+    case PrincipalKind::kOffice:
+      return "office";
+    case PrincipalKind::kDepartment:
+      return "department";
+    case PrincipalKind::kKeyAccount:
+      return "key account manager";
+    case PrincipalKind::kOps:
+      return "ops";
+    case PrincipalKind::kAdmin:
+      return "admin";
+    case PrincipalKind::kService:
+      return "service";
+    case PrincipalKind::kGateway:
+      return "gateway";
+  }
+  return "principal";
+}
+
 std::string Network::CommandEndpoint(Service service) const {
-  return absl::StrCat("tcp://", host, ":", port_base + 2 * static_cast<int>(service));
+  return absl::StrCat("tcp://", CommandHost(), ":", port_base + 2 * static_cast<int>(service));
 }
 
 std::string Network::LogEndpoint(Service service) const {
-  return absl::StrCat("tcp://", host, ":", port_base + 2 * static_cast<int>(service) + 1);
+  return absl::StrCat("tcp://", LogHost(), ":", port_base + 2 * static_cast<int>(service) + 1);
 }
 
 int Network::OpsPort(Service service) const {
@@ -1409,7 +1565,7 @@ int Network::OpsPort(Service service) const {
 }
 
 std::string Network::TapEndpoint(Service service) const {
-  return absl::StrCat("tcp://", host, ":", port_base + 3 * kServiceCount + static_cast<int>(service));
+  return absl::StrCat("tcp://", OpsHost(), ":", port_base + 3 * kServiceCount + static_cast<int>(service));
 }
 
 namespace {
@@ -1521,7 +1677,7 @@ std::string Describe(const Config& config) {
     const auto service = static_cast<Service>(i);
     absl::StrAppend(&out, ToAbsl(ServiceName(service)), ": commands ",
                     config.network.CommandEndpoint(service), ", log ",
-                    config.network.LogEndpoint(service), ", ops http://", config.network.host,
+                    config.network.LogEndpoint(service), ", ops http://", config.network.OpsHost(),
                     ":", config.network.OpsPort(service), ", tap ",
                     config.network.TapEndpoint(service), ", data ", config.ServiceDataDir(service),
                     "\n");

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <array>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -62,9 +63,18 @@ struct City {
   std::vector<std::string> closing_days;       // "YYYY-MM-DD", extra closed days
 };
 
+// Each kind of door has its own listen address, so that a firewall or a second interface can
+// keep them apart: the client command ports (terminals, the web gateway), the services' internal
+// log ports, and the operators' ports (ops HTTP and live tap). Empty: `host`.
 struct Network {
   std::string host = "127.0.0.1";
+  std::string command_host;
+  std::string log_host;
+  std::string ops_host;
   int port_base = 7100;  // 1024..65000
+  const std::string& CommandHost() const { return command_host.empty() ? host : command_host; }
+  const std::string& LogHost() const { return log_host.empty() ? host : log_host; }
+  const std::string& OpsHost() const { return ops_host.empty() ? host : ops_host; }
   // "tcp://host:port" for the service's command or log endpoint.
   std::string CommandEndpoint(Service service) const;
   std::string LogEndpoint(Service service) const;
@@ -117,6 +127,26 @@ struct Scheduling {
   std::array<int, kServiceCount> nice = {0, 0, 10, 10};  // by Service
 };
 
+// Who may connect. Every principal (office, department, key account manager, ops, admin, the
+// four services, each gateway) has a CurveZMQ keypair; the public keys are listed here, the
+// secret keys stay in files. See common/auth.
+struct Keys {
+  // Secret key files (<principal>.key, 0600) of the principals that run on this host, and
+  // public.toml when `public_keys` is empty. "" = data_dir + "/keys".
+  std::string dir;
+  // [keys.public]: principal id -> Z85 public key; "revoked" lists a principal with no access.
+  // Empty: read from dir/public.toml (what `lotse keys generate` writes).
+  std::map<std::string, std::string> public_keys;
+  std::string Dir(const std::string& data_dir) const { return dir.empty() ? data_dir + "/keys" : dir; }
+};
+
+// A gateway (the web terminal) logs people in and acts on their behalf: as one of `acts_for`
+// (office, department or key account manager ids; "*" for every one of them).
+struct Gateway {
+  std::string id;  // its principal id, e.g. "web"
+  std::vector<std::string> acts_for;
+};
+
 // Service time. speedup > 1 makes time run faster (tests, demos); start, if set, is the service
 // time at process start. Both default to the real clock.
 struct Clock {
@@ -134,6 +164,8 @@ struct Config {
   Scheduling scheduling;
   Routing routing;
   Notification notification;
+  Keys keys;
+  std::vector<Gateway> gateways;
   std::vector<Department> departments;
   std::vector<Topic> topics;
   std::vector<Office> offices;
@@ -147,6 +179,19 @@ struct Config {
   // The data directory of one service: data_dir + "/" + ServiceName(service).
   std::string ServiceDataDir(Service service) const;
 };
+
+// Every caller of Lotse is one principal with a CurveZMQ key (common/auth).
+enum class PrincipalKind { kOffice, kDepartment, kKeyAccount, kOps, kAdmin, kService, kGateway };
+struct PrincipalEntry {
+  std::string id;  // "bb-mitte", "bauordnung", "kam-schneider", "ops", "admin", "intake", "web"
+  PrincipalKind kind;
+};
+// Every principal `config` names, in this order: services, ops, admin, gateways, offices,
+// departments, key account managers. Ids are unique across all of them (validated).
+std::vector<PrincipalEntry> Principals(const Config& config);
+std::string_view PrincipalKindName(PrincipalKind kind);  // "office", "department", ...
+// What [keys.public] says of a principal whose access was withdrawn.
+inline constexpr std::string_view kRevokedKey = "revoked";
 
 // The sample city that `lotse up` runs on when no file is given (TOML text).
 std::string_view DefaultConfigText();

@@ -29,6 +29,10 @@ absl::Status Runner::Start() {
                      "run it like this for a city",
                      UnsafeFaultName(fault));
   }
+  if (options_.security != nullptr) {
+    // Before any CURVE socket binds: without its ZAP handler every client would be refused.
+    LOTSE_RETURN_IF_ERROR(options_.security->Start(context_));
+  }
   options_.telemetry.service = options_.service;
   telemetry_ = std::make_unique<Telemetry>(context_, store_, options_.telemetry);
   LOTSE_RETURN_IF_ERROR(telemetry_->Start());
@@ -47,7 +51,7 @@ absl::Status Runner::Start() {
     };
     LOTSE_ASSIGN_OR_RETURN(bus::LogServer log,
                            bus::LogServer::Bind(context_, options_.log_endpoint,
-                                                options_.socket_options, std::move(source),
+                                                options_.log_socket_options, std::move(source),
                                                 options_.log_options));
     log_.emplace(std::move(log));
   }
@@ -147,7 +151,7 @@ absl::Status Runner::Serve(bool commands_readable,
             ? handler_.ErrorReply("", absl::InvalidArgumentError(
                                           "a request is one frame holding a serialized request "
                                           "message (optionally after an empty delimiter)"))
-            : handler_.HandleOrPark(request->body, request->route, batch, now);
+            : handler_.HandleCommand(*request, batch, now);
     pending.push_back(Pending{std::move(*request), std::move(reply), absl::Now(),
                               saw_committed_state_only && batch.empty()});
   }
@@ -260,57 +264,50 @@ void Runner::Tick() {
 }
 
 absl::Status Runner::Run(StopSignal& stop) {
-  std::vector<zmq::pollitem_t> items;
+  constexpr size_t kNone = SIZE_MAX;
+  std::vector<size_t> consumer_items;
   while (!stop.requested()) {
-    items.clear();
-    items.push_back({nullptr, stop.fd(), ZMQ_POLLIN, 0});
-    items.push_back({commands_->socket().raw().handle(), 0, ZMQ_POLLIN, 0});
-    if (log_.has_value()) {
-      items.push_back({log_->socket().raw().handle(), 0, ZMQ_POLLIN, 0});
-    }
+    bus::Poller poller;
+    const size_t signals = poller.AddFd(stop.fd());
+    const size_t commands = poller.Add(commands_->socket());
+    const size_t log = log_.has_value() ? poller.Add(log_->socket()) : kNone;
     absl::Time deadline = next_tick_;
     if (log_.has_value()) {
       deadline = std::min(deadline, log_->NextDeadline().value_or(absl::InfiniteFuture()));
     }
+    consumer_items.clear();
     for (const auto& consumer : consumers_) {
       deadline = std::min(deadline, consumer->NextDeadline());
       bus::Socket* socket = consumer->socket();
-      items.push_back({socket != nullptr ? socket->raw().handle() : nullptr, -1, 0, 0});
-      if (socket != nullptr) {
-        items.back().events = ZMQ_POLLIN;
-      }
+      consumer_items.push_back(socket != nullptr ? poller.Add(*socket) : kNone);
     }
-    const absl::Duration wait =
-        std::clamp(deadline - absl::Now(), absl::ZeroDuration(), absl::Seconds(1));
-    try {
-      zmq::poll(items.data(), items.size(),
-                std::chrono::milliseconds(absl::ToInt64Milliseconds(wait)));
-    } catch (const zmq::error_t& e) {
-      if (e.num() != EINTR) {
-        return bus::FromZmq(e, "waiting for work");
+    LOTSE_RETURN_IF_ERROR(
+        poller.Wait(std::clamp(deadline - absl::Now(), absl::ZeroDuration(), absl::Seconds(1))));
+    if (poller.readable(signals)) {
+      if (stop.Consume()) {
+        spdlog::info("stop requested: finishing the current batch and exiting");
+        break;
       }
-    }
-    if ((items[0].revents & ZMQ_POLLIN) != 0 && stop.Consume()) {
-      spdlog::info("stop requested: finishing the current batch and exiting");
-      break;
+      if (stop.TakeReload() && options_.security != nullptr) {
+        options_.security->Reload();
+      }
     }
     // At least once a second, even when idle: watchers who left are noticed without a commit.
     telemetry_->ReadTapSubscriptions();
     // Everything that is waiting (commands and every consumer's events) goes into one batch:
     // one fsync serves them all.
-    const bool commands_readable = (items[1].revents & ZMQ_POLLIN) != 0;
-    size_t index = log_.has_value() ? 3 : 2;
+    const bool commands_readable = poller.readable(commands);
     std::vector<bus::LogConsumer*> consumers_readable;
-    for (const auto& consumer : consumers_) {
-      if ((items[index++].revents & ZMQ_POLLIN) != 0) {
-        consumers_readable.push_back(consumer.get());
+    for (size_t i = 0; i < consumers_.size(); ++i) {
+      if (consumer_items[i] != kNone && poller.readable(consumer_items[i])) {
+        consumers_readable.push_back(consumers_[i].get());
       }
     }
     if (commands_readable || !consumers_readable.empty()) {
       LOTSE_RETURN_IF_ERROR(Serve(commands_readable, consumers_readable));
     }
     if (log_.has_value()) {
-      if ((items[2].revents & ZMQ_POLLIN) != 0) {
+      if (poller.readable(log)) {
         LOTSE_RETURN_IF_ERROR(log_->HandleReadable());
       }
       log_->OnTimer();

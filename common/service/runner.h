@@ -11,6 +11,7 @@
 #include "common/bus/command.h"
 #include "common/bus/event_log.h"
 #include "common/clock/clock.h"
+#include "common/service/security.h"
 #include "common/service/stop_signal.h"
 #include "common/service/telemetry.h"
 #include "common/store/store.h"
@@ -24,18 +25,12 @@ namespace lotse::service {
 class Handler {
  public:
   virtual ~Handler() = default;
-  // Handles one request body (already read off the command socket) and returns the reply.
-  // Errors are replies too (a structured error), never exceptions.
-  virtual std::string HandleCommand(std::string_view body, store::Batch& batch,
-                                    absl::Time now) = 0;
-  // For services that park requests (long-poll): like HandleCommand, with the route to answer
-  // on. Returns nullopt if the request is parked; the handler answers it later through
-  // Runner::Reply (from AfterCommit or Tick). The default never parks.
-  virtual std::optional<std::string> HandleOrPark(std::string_view body,
-                                                  const bus::Frames& /*route*/,
-                                                  store::Batch& batch, absl::Time now) {
-    return HandleCommand(body, batch, now);
-  }
+  // Handles one request read off the command socket (its body and the caller its connection
+  // proved) and returns the reply, or nullopt if the request is parked: the handler answers it
+  // later through Runner::Reply (from AfterCommit or Tick). Errors are replies too (a structured
+  // error), never exceptions. Services build this on a CommandTable (commands.h).
+  virtual std::optional<std::string> HandleCommand(const bus::Request& request,
+                                                   store::Batch& batch, absl::Time now) = 0;
   // Called after every commit and every tick: a handler with parked requests answers what it
   // can now.
   virtual void AfterCommit() {}
@@ -59,10 +54,14 @@ struct RunnerOptions {
   std::string command_endpoint;
   std::string log_endpoint;      // empty: the service produces no events
   std::vector<bus::ConsumerOptions> consumers;
-  bus::SocketOptions socket_options;
+  bus::SocketOptions socket_options;      // the command endpoint
+  bus::SocketOptions log_socket_options;  // the log endpoint
   bus::LogServerOptions log_options;
   size_t max_batch = 512;        // commands or events per commit
   TelemetryOptions telemetry;    // ops HTTP port and live tap; telemetry.service is filled in
+  // Our keys and the key list; the Runner starts its ZAP handler before binding and rereads
+  // the list on SIGHUP. nullptr: no CURVE (tests of the runner only).
+  std::shared_ptr<Security> security;
 };
 
 // The one loop of a service: polls the stop signal, the command endpoint, the log endpoint and
@@ -79,6 +78,8 @@ class Runner {
   absl::Status Run(StopSignal& stop);
   // Sends a reply to a request that was parked by Handler::HandleOrPark.
   void Reply(const bus::Frames& route, const std::string& body) { commands_->Reply(route, body); }
+  // Who holds which key now (changes on SIGHUP).
+  const auth::Directory& directory() const { return options_.security->directory(); }
   // The consumers, for status and tests.
   const std::vector<std::unique_ptr<bus::LogConsumer>>& consumers() const { return consumers_; }
 

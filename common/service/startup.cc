@@ -69,13 +69,20 @@ absl::StatusOr<config::Config> StartUp(int argc, char** argv, config::Service se
   return config;
 }
 
-RunnerOptions MakeRunnerOptions(const config::Config& config, config::Service service,
-                                const std::vector<config::Service>& consumes) {
+absl::StatusOr<RunnerOptions> MakeRunnerOptions(const config::Config& config,
+                                                config::Service service) {
   RunnerOptions options;
+  LOTSE_ASSIGN_OR_RETURN(std::unique_ptr<Security> security, Security::Load(config, service));
+  options.security = std::move(security);
+  options.socket_options.curve = options.security->Door(auth::Door::kCommand);
+  options.log_socket_options = options.socket_options;
+  options.log_socket_options.curve = options.security->Door(auth::Door::kLog);
+  options.telemetry.tap_curve = options.security->Door(auth::Door::kTap);
   options.service = std::string(config::ServiceName(service));
   options.command_endpoint = config.network.CommandEndpoint(service);
   options.log_endpoint = config.network.LogEndpoint(service);
   options.socket_options.max_message_bytes = config.limits.max_message_bytes;
+  options.log_socket_options.max_message_bytes = config.limits.max_message_bytes;
   options.log_options.wait_bound = absl::Milliseconds(config.limits.fetch_wait_ms);
   options.log_options.max_events = config.limits.fetch_max_events;
   options.log_options.max_bytes = config.limits.fetch_max_bytes;
@@ -83,7 +90,7 @@ RunnerOptions MakeRunnerOptions(const config::Config& config, config::Service se
   for (int i = 0; i < config::kServiceCount; ++i) {
     options.log_options.known_consumers.emplace(config::ServiceName(static_cast<config::Service>(i)));
   }
-  options.telemetry.ops_host = config.network.host;
+  options.telemetry.ops_host = config.network.OpsHost();
   options.telemetry.ops_port = config.network.OpsPort(service);
   options.telemetry.tap_endpoint = config.network.TapEndpoint(service);
   options.telemetry.ready_max_lag = static_cast<uint64_t>(config.limits.ready_max_lag);
@@ -96,7 +103,7 @@ RunnerOptions MakeRunnerOptions(const config::Config& config, config::Service se
       options.telemetry.escalation_assignees.push_back(k.id);
     }
   }
-  for (config::Service producer : consumes) {
+  for (config::Service producer : auth::ProducersFor(service)) {
     bus::ConsumerOptions consumer;
     consumer.endpoint = config.network.LogEndpoint(producer);
     consumer.stream = std::string(config::ServiceName(producer));
@@ -105,6 +112,7 @@ RunnerOptions MakeRunnerOptions(const config::Config& config, config::Service se
     consumer.max_bytes = config.limits.fetch_max_bytes;
     consumer.wait_bound = absl::Milliseconds(config.limits.fetch_wait_ms);
     consumer.reply_timeout = absl::Milliseconds(config.limits.request_timeout_ms);
+    consumer.curve = options.security->ClientOf(producer);
     options.consumers.push_back(std::move(consumer));
   }
   return options;

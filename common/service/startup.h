@@ -21,10 +21,10 @@ namespace lotse::service {
 // initialises logging. Prints help and exits for --help. Errors say what to fix.
 absl::StatusOr<config::Config> StartUp(int argc, char** argv, config::Service service);
 
-// Runner options for `service`: its endpoints, socket limits, and one consumer per stream in
-// `consumes`.
-RunnerOptions MakeRunnerOptions(const config::Config& config, config::Service service,
-                                const std::vector<config::Service>& consumes);
+// Runner options for `service`: its endpoints and their doors (its keys and the key list,
+// Security::Load), socket limits, and one consumer per log it reads (auth::ProducersFor).
+absl::StatusOr<RunnerOptions> MakeRunnerOptions(const config::Config& config,
+                                                config::Service service);
 
 // Store options for `service`: data_dir/<service>, created if missing.
 absl::StatusOr<store::Options> MakeStoreOptions(const config::Config& config,

@@ -12,6 +12,7 @@ StopSignal::StopSignal() {
   sigemptyset(&mask);
   sigaddset(&mask, SIGTERM);
   sigaddset(&mask, SIGINT);
+  sigaddset(&mask, SIGHUP);
   LOTSE_CHECK(sigprocmask(SIG_BLOCK, &mask, &old_mask_) == 0);
   fd_ = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
   LOTSE_CHECK(fd_ >= 0);
@@ -26,9 +27,19 @@ StopSignal::~StopSignal() {
 bool StopSignal::Consume() {
   signalfd_siginfo info{};
   while (read(fd_, &info, sizeof(info)) == static_cast<ssize_t>(sizeof(info))) {
-    requested_ = true;
+    if (info.ssi_signo == SIGHUP) {
+      reload_ = true;
+    } else {
+      requested_ = true;
+    }
   }
   return requested_;
+}
+
+bool StopSignal::TakeReload() {
+  const bool reload = reload_;
+  reload_ = false;
+  return reload;
 }
 
 }  // namespace lotse::service

@@ -4,7 +4,7 @@
 
 namespace lotse::service {
 
-// Blocks SIGTERM and SIGINT for the process and exposes them as a signalfd the service loop
+// Blocks SIGTERM, SIGINT and SIGHUP for the process and exposes them as a signalfd the service loop
 // polls next to its sockets. Construct it first in main(), before any thread exists. The
 // destructor drains a pending signal before it restores the mask, so a late SIGTERM cannot kill
 // the process during exit. Not thread-safe; one per process.
@@ -19,11 +19,14 @@ class StopSignal {
   // Reads pending signals; true if a stop was requested (now or before).
   bool Consume();
   bool requested() const { return requested_; }
+  // True once for each SIGHUP read by Consume(): reread what can be reread (the key list).
+  bool TakeReload();
 
  private:
   sigset_t old_mask_{};
   int fd_ = -1;
   bool requested_ = false;
+  bool reload_ = false;
 };
 
 }  // namespace lotse::service

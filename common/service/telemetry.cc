@@ -6,6 +6,7 @@
 
 #include "common/clock/clock.h"
 #include "common/format.h"
+#include "common/service/personal_data.h"
 #include "common/ops/http.h"
 #include "common/ops/process.h"
 #include "common/service/errors.h"
@@ -143,6 +144,7 @@ absl::Status Telemetry::Start() {
     bus::SocketOptions socket_options;
     socket_options.linger_ms = 0;
     socket_options.send_hwm = 10000;
+    socket_options.curve = options_.tap_curve;
     // An XPUB, so the service learns whether anyone listens and builds no records otherwise.
     auto socket = bus::Socket::Create(context_, zmq::socket_type::xpub, socket_options);
     if (!socket.ok()) {
@@ -325,7 +327,12 @@ void Telemetry::Tap(lotse::v1::TapDirection direction, std::string_view stream, 
   record.set_stream(std::string(stream));
   record.set_seq(seq);
   record.set_committed_at_us(clock::ToMicros(absl::Now()));
-  record.set_event(raw);
+  // The tap is for operators: flow metadata only, never personal data.
+  lotse::v1::Envelope event;
+  if (event.ParseFromString(raw)) {
+    KeepFlowMetadataOnly(event);
+    record.set_event(event.SerializeAsString());
+  }
   // Lossy by design: a full queue drops the record.
   (void)tap_->Send({referral_id, record.SerializeAsString()});
   tap_records_total_.Add();

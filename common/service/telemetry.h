@@ -31,6 +31,7 @@ struct TelemetryOptions {
   std::string ops_host;       // the ops HTTP server binds here
   int ops_port = 0;           // 0: no ops HTTP server
   std::string tap_endpoint;   // empty: no live tap
+  bus::CurveOptions tap_curve;  // the tap's door (ops and admin only)
   uint64_t ready_max_lag = 10000;
   absl::Duration ready_max_silence = absl::Seconds(5);
   // Departments and key account managers whose escalation counters start at 0 (routing).

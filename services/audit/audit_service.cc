@@ -2,6 +2,7 @@
 
 #include "common/format.h"
 #include "common/service/errors.h"
+#include "common/service/personal_data.h"
 #include "common/service/startup.h"
 #include "common/status_macros.h"
 #include "services/audit/chain.h"
@@ -74,71 +75,48 @@ absl::StatusOr<std::unique_ptr<AuditService>> AuditService::Create(
   LOTSE_ASSIGN_OR_RETURN(service->store_, store::Store::Open(store_options));
   // A store from before the evaluation existed gets its facts from the chain once.
   LOTSE_RETURN_IF_ERROR(BackfillFacts(*service->store_));
-  service::RunnerOptions options = service::MakeRunnerOptions(
-      config, config::Service::kAudit,
-      {config::Service::kIntake, config::Service::kRouting, config::Service::kNotification});
+  LOTSE_ASSIGN_OR_RETURN(service::RunnerOptions options,
+                         service::MakeRunnerOptions(config, config::Service::kAudit));
   options.log_endpoint.clear();  // audit produces no events
   service->runner_ = std::make_unique<service::Runner>(context, *service->store_,
-                                                       *service->clock_, *service, options);
+                                                       *service->clock_, *service, std::move(options));
   LOTSE_RETURN_IF_ERROR(service->runner_->Start());
   spdlog::info("audit ready: commands on {}, store {}",
                config.network.CommandEndpoint(config::Service::kAudit), store_options.path);
   return service;
 }
 
-std::string AuditService::ErrorReply(std::string_view body, const absl::Status& status) {
-  AuditRequest request;
-  AuditReply reply;
-  if (request.ParseFromArray(body.data(), static_cast<int>(body.size()))) {
-    reply.set_request_id(request.request_id());
-  }
-  *reply.mutable_error() = service::ToError(status);
-  return reply.SerializeAsString();
+std::optional<std::string> AuditService::HandleCommand(const bus::Request& request,
+                                                       store::Batch& batch, absl::Time now) {
+  return commands_.Handle(request.body, request.caller, runner_->directory(), batch, now,
+                          request.route);
 }
 
-std::string AuditService::HandleCommand(std::string_view body, store::Batch& /*batch*/,
-                                        absl::Time /*now*/) {
-  AuditRequest request;
-  if (!request.ParseFromArray(body.data(), static_cast<int>(body.size()))) {
-    const std::string detail = service::TakeProtobufLog();
-    return ErrorReply("", absl::InvalidArgumentError(
-                              StrCat("the request is not a valid lotse.v1.AuditRequest",
-                                     detail.empty() ? "" : ": ", detail)));
+AuditService::Commands AuditService::MakeCommands() {
+  using service::kAdmin;
+  using service::kDepartments;
+  using service::kOffices;
+  using service::kOps;
+  return Commands({
+      {AuditRequest::kHistory, kOffices | kDepartments | kOps | kAdmin,
+       [this](const AuditRequest& r, service::CommandContext&) { return History(r); }},
+      {AuditRequest::kVerify, kOps | kAdmin,
+       [this](const AuditRequest&, service::CommandContext&) { return Verify(); }},
+      // Ops sees the flow, not how well each unit answers: the evaluation of every unit is
+      // admin's; an office or department reads its own.
+      {AuditRequest::kEvaluation, kOffices | kDepartments | kAdmin,
+       [this](const AuditRequest& r, service::CommandContext&) { return Evaluation(r); }},
+  });
+}
+
+absl::StatusOr<AuditReply> AuditService::Verify() {
+  LOTSE_ASSIGN_OR_RETURN(lotse::v1::VerifyReply verify, Chain::Verify(*store_));
+  if (!verify.ok()) {
+    spdlog::critical("the audit chain does not verify: {}", verify.problem());
   }
-  absl::StatusOr<AuditReply> reply;
-  switch (request.command_case()) {
-    case AuditRequest::kHistory:
-      reply = History(request);
-      break;
-    case AuditRequest::kVerify:
-      if (request.actor().kind() != lotse::v1::ACTOR_KIND_OPS &&
-          request.actor().kind() != lotse::v1::ACTOR_KIND_ADMIN) {
-        reply = service::FieldError(absl::StatusCode::kPermissionDenied, "actor",
-                                    "only ops or admin may verify the audit chain");
-        break;
-      }
-      if (absl::StatusOr<lotse::v1::VerifyReply> v = Chain::Verify(*store_); v.ok()) {
-        reply.emplace();
-        *reply->mutable_verify() = *std::move(v);
-        if (!reply->verify().ok()) {
-          spdlog::critical("the audit chain does not verify: {}", reply->verify().problem());
-        }
-      } else {
-        reply = v.status();
-      }
-      break;
-    case AuditRequest::kEvaluation:
-      reply = Evaluation(request);
-      break;
-    default:
-      reply = absl::InvalidArgumentError(
-          "the request names no command: use history, verify or evaluation");
-  }
-  if (!reply.ok()) {
-    return ErrorReply(body, reply.status());
-  }
-  reply->set_request_id(request.request_id());
-  return reply->SerializeAsString();
+  AuditReply reply;
+  *reply.mutable_verify() = std::move(verify);
+  return reply;
 }
 
 absl::StatusOr<AuditReply> AuditService::History(const AuditRequest& request) {
@@ -147,18 +125,13 @@ absl::StatusOr<AuditReply> AuditService::History(const AuditRequest& request) {
       Chain::History(*store_, request.history().ref());
   if (!history.ok() || !MayRead(request.actor(), *history)) {
     if (history.ok() || absl::IsNotFound(history.status())) {
-      return service::FieldError(absl::StatusCode::kNotFound, "ref",
-                                 StrCat(request.actor().id(), " has no referral '",
-                                        request.history().ref(),
-                                        "' in the audit log (or it is not yours to see)"));
+      return service::NotYours(request.actor(), request.history().ref());
     }
     return history.status();
   }
   if (request.actor().kind() == lotse::v1::ACTOR_KIND_OPS) {
     for (lotse::v1::HistoryEntry& h : *history->mutable_entries()) {
-      if (h.mutable_event()->has_referral_submitted()) {
-        h.mutable_event()->mutable_referral_submitted()->mutable_referral()->clear_contact();
-      }
+      service::KeepFlowMetadataOnly(*h.mutable_event());
     }
   }
   AuditReply reply;

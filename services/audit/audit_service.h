@@ -7,6 +7,7 @@
 #include "common/bus/socket.h"
 #include "common/clock/clock.h"
 #include "common/config/config.h"
+#include "common/service/commands.h"
 #include "common/service/runner.h"
 #include "common/store/store.h"
 #include "lotse/v1/audit.pb.h"
@@ -25,8 +26,11 @@ class AuditService final : public service::Handler {
                                                               std::unique_ptr<clock::Clock> clock);
   absl::Status Run(service::StopSignal& stop) { return runner_->Run(stop); }
 
-  std::string HandleCommand(std::string_view body, store::Batch& batch, absl::Time now) override;
-  std::string ErrorReply(std::string_view body, const absl::Status& status) override;
+  std::optional<std::string> HandleCommand(const bus::Request& request, store::Batch& batch,
+                                           absl::Time now) override;
+  std::string ErrorReply(std::string_view body, const absl::Status& status) override {
+    return commands_.ErrorReply(body, status);
+  }
   const google::protobuf::Descriptor* RequestDescriptor() const override {
     return lotse::v1::AuditRequest::descriptor();
   }
@@ -34,8 +38,11 @@ class AuditService final : public service::Handler {
                           store::Batch& batch, absl::Time now) override;
 
  private:
+  using Commands = service::CommandTable<lotse::v1::AuditRequest, lotse::v1::AuditReply>;
   AuditService(std::unique_ptr<clock::Clock> clock, Evaluator evaluator)
-      : clock_(std::move(clock)), evaluator_(std::move(evaluator)) {}
+      : clock_(std::move(clock)), evaluator_(std::move(evaluator)), commands_(MakeCommands()) {}
+  Commands MakeCommands();
+  absl::StatusOr<lotse::v1::AuditReply> Verify();
   absl::StatusOr<lotse::v1::AuditReply> History(const lotse::v1::AuditRequest& request);
   absl::StatusOr<lotse::v1::AuditReply> Evaluation(const lotse::v1::AuditRequest& request);
 
@@ -43,6 +50,7 @@ class AuditService final : public service::Handler {
   const Evaluator evaluator_;
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<service::Runner> runner_;
+  const Commands commands_;
 };
 
 // Whether `actor` may read this history: the originating office, a department or key account

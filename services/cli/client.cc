@@ -44,23 +44,72 @@ std::string RandomHex(size_t chars) {
   return out;
 }
 
-Client::Client(config::Network network, ClientOptions options)
-    : network_(std::move(network)), options_(options) {}
+absl::StatusOr<Credentials> Credentials::Load(const config::Config& config,
+                                              IdentityOptions options) {
+  config::Config with_keys = config;
+  if (!options.keys_dir.empty()) {
+    with_keys.keys.dir = options.keys_dir;
+  }
+  options.keys_dir = with_keys.keys.Dir(with_keys.data_dir);
+  Credentials credentials;
+  std::vector<std::string> ignored;
+  LOTSE_ASSIGN_OR_RETURN(credentials.directory_,
+                         auth::Directory::Load(with_keys, /*strict=*/false, &ignored));
+  credentials.options_ = std::move(options);
+  return credentials;
+}
 
-absl::StatusOr<std::string> Client::Send(config::Service service, const std::string& bytes,
-                                         absl::Duration extra_wait) {
+absl::StatusOr<bus::CurveOptions> Credentials::For(std::string_view principal,
+                                                   config::Service service) const {
+  const bool own_file = !options_.identity_file.empty();
+  LOTSE_ASSIGN_OR_RETURN(
+      auth::Identity identity,
+      own_file ? auth::ReadIdentity(options_.identity_file)
+               : auth::ReadIdentity(auth::SecretKeyFile(options_.keys_dir, principal), principal));
+  const auth::Principal* server = directory_->ById(config::ServiceName(service));
+  if (server == nullptr || server->public_key.empty()) {
+    return absl::FailedPreconditionError(StrCat("the key list names no key for ",
+                                                config::ServiceName(service)));
+  }
+  bus::CurveOptions curve;
+  curve.public_key = identity.keys.public_key;
+  curve.secret_key = identity.keys.secret_key;
+  curve.server_key = server->public_key;
+  return curve;
+}
+
+std::string PrincipalFor(const lotse::v1::Actor& actor) {
+  switch (actor.kind()) {
+    case lotse::v1::ACTOR_KIND_OPS:
+      return "ops";
+    case lotse::v1::ACTOR_KIND_ADMIN:
+      return "admin";
+    default:
+      return actor.id();
+  }
+}
+
+Client::Client(config::Network network, ClientOptions options,
+               absl::StatusOr<Credentials> credentials)
+    : network_(std::move(network)), options_(options), credentials_(std::move(credentials)) {}
+
+absl::StatusOr<std::string> Client::Send(config::Service service, const lotse::v1::Actor& actor,
+                                         const std::string& bytes, absl::Duration extra_wait) {
   bus::SocketOptions socket_options;
   socket_options.linger_ms = 0;  // a request nobody answered is not worth waiting for at exit
   socket_options.max_message_bytes = options_.max_message_bytes;
+  LOTSE_RETURN_IF_ERROR(credentials_.status());
+  LOTSE_ASSIGN_OR_RETURN(socket_options.curve, credentials_->For(PrincipalFor(actor), service));
   bus::CommandClient client(context_, network_.CommandEndpoint(service), socket_options,
-                            options_.timeout + extra_wait, options_.retries);
+                            options_.timeout + extra_wait, options_.retries,
+                            std::string(config::ServiceName(service)));
   return client.Call(bytes);
 }
 
 absl::StatusOr<lotse::v1::IntakeReply> Client::Call(lotse::v1::IntakeRequest request) {
   request.set_request_id(RandomHex(16));
   LOTSE_ASSIGN_OR_RETURN(std::string bytes,
-                         Send(config::Service::kIntake, request.SerializeAsString()));
+                         Send(config::Service::kIntake, request.actor(), request.SerializeAsString()));
   return ParseReply<lotse::v1::IntakeReply>(bytes, request.request_id(),
                                             network_.CommandEndpoint(config::Service::kIntake));
 }
@@ -68,7 +117,7 @@ absl::StatusOr<lotse::v1::IntakeReply> Client::Call(lotse::v1::IntakeRequest req
 absl::StatusOr<lotse::v1::RoutingReply> Client::Call(lotse::v1::RoutingRequest request) {
   request.set_request_id(RandomHex(16));
   LOTSE_ASSIGN_OR_RETURN(std::string bytes,
-                         Send(config::Service::kRouting, request.SerializeAsString()));
+                         Send(config::Service::kRouting, request.actor(), request.SerializeAsString()));
   return ParseReply<lotse::v1::RoutingReply>(bytes, request.request_id(),
                                              network_.CommandEndpoint(config::Service::kRouting));
 }
@@ -76,7 +125,7 @@ absl::StatusOr<lotse::v1::RoutingReply> Client::Call(lotse::v1::RoutingRequest r
 absl::StatusOr<lotse::v1::AuditReply> Client::Call(lotse::v1::AuditRequest request) {
   request.set_request_id(RandomHex(16));
   LOTSE_ASSIGN_OR_RETURN(std::string bytes,
-                         Send(config::Service::kAudit, request.SerializeAsString()));
+                         Send(config::Service::kAudit, request.actor(), request.SerializeAsString()));
   return ParseReply<lotse::v1::AuditReply>(bytes, request.request_id(),
                                            network_.CommandEndpoint(config::Service::kAudit));
 }
@@ -85,7 +134,8 @@ absl::StatusOr<lotse::v1::NotificationReply> Client::Call(
     lotse::v1::NotificationRequest request) {
   request.set_request_id(RandomHex(16));
   LOTSE_ASSIGN_OR_RETURN(std::string bytes,
-                         Send(config::Service::kNotification, request.SerializeAsString(),
+                         Send(config::Service::kNotification, request.actor(),
+                              request.SerializeAsString(),
                               absl::Milliseconds(request.inbox().wait_ms())));
   return ParseReply<lotse::v1::NotificationReply>(
       bytes, request.request_id(), network_.CommandEndpoint(config::Service::kNotification));

@@ -13,6 +13,7 @@
 
 #include "CLI/CLI.hpp"
 #include "absl/time/time.h"
+#include "common/auth/keyring.h"
 #include "common/config/config.h"
 #include "common/format.h"
 #include "services/cli/client.h"
@@ -31,11 +32,26 @@ using lotse::v1::RoutingRequest;
 // Options every command takes.
 struct Globals {
   std::string config_file;
+  std::string identity_file;  // --identity, else $LOTSE_IDENTITY
+  std::string keys_dir;       // --keys, else $LOTSE_KEYS, else the config's keys dir
   int port_base = 0;  // 0: from the config (or $LOTSE_PORT_BASE)
   std::string host;
   int timeout_ms = 0;  // 0: limits.request_timeout_ms
   bool json = false;
 };
+
+IdentityOptions Identity(const Globals& g) {
+  IdentityOptions options;
+  options.identity_file = g.identity_file;
+  options.keys_dir = g.keys_dir;
+  if (const char* env = std::getenv("LOTSE_IDENTITY"); options.identity_file.empty() && env) {
+    options.identity_file = env;
+  }
+  if (const char* env = std::getenv("LOTSE_KEYS"); options.keys_dir.empty() && env) {
+    options.keys_dir = env;
+  }
+  return options;
+}
 
 lotse::v1::Error MakeError(lotse::v1::ErrorCode code, std::string message, std::string field = "") {
   lotse::v1::Error error;
@@ -96,11 +112,14 @@ class Session {
         globals_.timeout_ms > 0 ? globals_.timeout_ms : config_.limits.request_timeout_ms);
     options.retries = config_.limits.request_retries;
     options.max_message_bytes = config_.limits.max_message_bytes;
-    client_ = std::make_unique<Client>(config_.network, options);
+    // Keys are needed only to talk to a service: status and lag read the ops HTTP ports.
+    credentials_ = Credentials::Load(config_, Identity(globals_));
+    client_ = std::make_unique<Client>(config_.network, options, credentials_);
     return kExitOk;
   }
 
   const config::Config& config() const { return config_; }
+  const absl::StatusOr<Credentials>& credentials() const { return credentials_; }
   const absl::TimeZone& zone() const { return zone_; }
   bool json() const { return globals_.json; }
 
@@ -119,10 +138,14 @@ class Session {
   int Call(Request request, typename Reply::ResultCase expected, Reply& reply) {
     absl::StatusOr<Reply> answer = client_->Call(std::move(request));
     if (!answer.ok()) {
+      const std::string message(ToStd(answer.status().message()));
+      if (absl::IsPermissionDenied(answer.status())) {  // the service refused our key
+        return Fail(kExitRefused, MakeError(lotse::v1::ERROR_CODE_PERMISSION_DENIED, message));
+      }
       const bool unavailable = absl::IsUnavailable(answer.status());
       return Fail(kExitUnavailable, MakeError(unavailable ? lotse::v1::ERROR_CODE_UNAVAILABLE
                                                           : lotse::v1::ERROR_CODE_INTERNAL,
-                                              std::string(ToStd(answer.status().message()))));
+                                              message));
     }
     if (answer->result_case() == Reply::kError) {
       return Fail(kExitRefused, answer->error());
@@ -158,6 +181,7 @@ class Session {
   config::Config config_;
   absl::TimeZone zone_;
   std::unique_ptr<Client> client_;
+  absl::StatusOr<Credentials> credentials_;
 };
 
 // ------------------------------------------------------------------------------------------
@@ -259,7 +283,6 @@ enum class DirectoryView { kDepartments, kTopics, kOffices, kKeyAccounts };
 int Directory(Session& s, DirectoryView view) {
   RoutingRequest request;
   request.mutable_actor()->set_kind(lotse::v1::ACTOR_KIND_OPS);
-  request.mutable_actor()->set_id("lotse");
   request.mutable_directory();
   RoutingReply reply;
   if (int code = s.Call(std::move(request), RoutingReply::kDirectory, reply); code != kExitOk) {
@@ -430,9 +453,8 @@ int Evaluation(Session& s, const EvaluationFlags& f) {
   } else if (!f.department.empty() && !f.rebuild) {
     request.mutable_actor()->set_kind(lotse::v1::ACTOR_KIND_DEPARTMENT);
     request.mutable_actor()->set_id(f.department);
-  } else {  // everything, or a rebuild: an operator's request
-    request.mutable_actor()->set_kind(lotse::v1::ACTOR_KIND_OPS);
-    request.mutable_actor()->set_id("lotse");
+  } else {  // every unit, or a rebuild: admin's
+    request.mutable_actor()->set_kind(lotse::v1::ACTOR_KIND_ADMIN);
   }
   lotse::v1::AuditReply reply;
   if (int code = s.Call(std::move(request), lotse::v1::AuditReply::kEvaluation, reply);
@@ -460,7 +482,6 @@ int History(Session& s, const HistoryFlags& f) {
     request.mutable_actor()->set_id(f.department);
   } else {
     request.mutable_actor()->set_kind(lotse::v1::ACTOR_KIND_OPS);
-    request.mutable_actor()->set_id("lotse");
   }
   request.mutable_history()->set_ref(f.ref);
   lotse::v1::AuditReply reply;
@@ -474,7 +495,6 @@ int History(Session& s, const HistoryFlags& f) {
 int VerifyAudit(Session& s) {
   lotse::v1::AuditRequest request;
   request.mutable_actor()->set_kind(lotse::v1::ACTOR_KIND_OPS);
-  request.mutable_actor()->set_id("lotse");
   request.mutable_verify();
   lotse::v1::AuditReply reply;
   if (int code = s.Call(std::move(request), lotse::v1::AuditReply::kVerify, reply);
@@ -569,6 +589,28 @@ int Feedback(Session& s, const FeedbackFlags& f) {
   return s.Print(reply.referral(), RenderFeedback(reply.referral()));
 }
 
+int GenerateKeys(const Globals& g, const std::string& out) {
+  absl::StatusOr<config::Config> config = config::Load(ToOverrides(g));
+  if (!config.ok()) {
+    fmt::print(stderr, "lotse keys generate: the configuration is not usable: {}\n",
+               OneLine(ToStd(config.status().message())));
+    return kExitUsage;
+  }
+  absl::StatusOr<auth::GeneratedKeyring> keyring = auth::GenerateKeyring(*config, out);
+  if (!keyring.ok()) {
+    fmt::print(stderr, "lotse keys generate: {}\n", keyring.status().message());
+    return kExitRefused;
+  }
+  fmt::print("{} new keypairs, {} kept, in {}\n", keyring->created.size(), keyring->kept.size(),
+             out);
+  fmt::print("Secret key files (mode 0600): {}/<principal>.key. Hand each terminal only its own.\n",
+             out);
+  fmt::print("Public keys: {}. Paste its [keys.public] table into the config, then send SIGHUP "
+             "to the services (or leave it there for a config without [keys.public]).\n",
+             keyring->public_list);
+  return kExitOk;
+}
+
 int Up(const Globals& g, const UpFlags& f) {
   config::Overrides overrides = ToOverrides(g);
   if (!f.data_dir.empty()) {
@@ -620,6 +662,20 @@ int Up(const Globals& g, const UpFlags& f) {
   if (!f.log_level.empty()) {
     options.args.insert(options.args.end(), {"--log-level", f.log_level});
   }
+  // A config that lists no keys runs on the keyring beside the data: made on the first start,
+  // kept (and completed for new principals) on every later one.
+  if (config->keys.public_keys.empty()) {
+    const std::string dir = config->keys.Dir(config->data_dir);
+    absl::StatusOr<auth::GeneratedKeyring> keyring = auth::GenerateKeyring(*config, dir);
+    if (!keyring.ok()) {
+      fmt::print(stderr, "lotse up: {}\n", keyring.status().message());
+      return kExitRefused;
+    }
+    if (!keyring->created.empty()) {
+      fmt::print("Keys: made {} new keypairs in {} (public list: {})\n", keyring->created.size(),
+                 dir, keyring->public_list);
+    }
+  }
   Supervisor supervisor(kServiceSet, options);
   if (absl::Status checked = supervisor.Check(); !checked.ok()) {
     fmt::print(stderr, "lotse up: {}\n", checked.message());
@@ -668,6 +724,12 @@ void AddConnectionOptions(CLI::App* app, Globals& g) {
                   "first TCP port of the set (default: $LOTSE_PORT_BASE, else the config's)")
       ->check(CLI::Range(1024, 65000));
   app->add_option("--host", g.host, "address of the services (default: the config's)");
+  app->add_option("--identity", g.identity_file,
+                  "this terminal's secret key file (default: $LOTSE_IDENTITY, else the key of "
+                  "the office or department the command names, from --keys)");
+  app->add_option("--keys", g.keys_dir,
+                  "a keyring directory, as 'lotse keys generate' writes it (default: "
+                  "$LOTSE_KEYS, else <data dir>/keys, where 'lotse up' keeps it)");
 }
 
 void AddGlobalOptions(CLI::App* app, Globals& g) {
@@ -746,6 +808,18 @@ int RunCommandLine(int argc, char** argv) {
     commands.emplace_back(sub, [&] { return Up(g, up); });
   }
 
+  // lotse keys generate
+  std::string keys_out;
+  {
+    CLI::App* keys = app.add_subcommand("keys", "CurveZMQ keys of the principals");
+    keys->require_subcommand(1);
+    CLI::App* sub = keys->add_subcommand(
+        "generate", "give every principal of the config a keypair (keeps existing ones)");
+    AddConnectionOptions(sub, g);
+    sub->add_option("--out", keys_out, "the keyring directory to write")->required();
+    commands.emplace_back(sub, [&] { return GenerateKeys(g, keys_out); });
+  }
+
   // Directory
   command("departments", "list the departments (Fachämter) with SLA and office hours",
           [](Session& s) { return Directory(s, DirectoryView::kDepartments); });
@@ -799,7 +873,7 @@ int RunCommandLine(int argc, char** argv) {
     CLI::App* sub = command("tap", "watch the live event flow across all services, one line per event",
                             [&](Session& s) {
                               tap.json = s.json();
-                              return Tap(s.config(), s.zone(), tap);
+                              return Tap(s.config(), s.zone(), s.credentials(), tap);
                             });
     sub->add_option("--referral", tap.referral, "follow one referral (id or case number)");
     sub->add_option("--stream", tap.stream, "only events of this stream (intake, routing, notification)");
@@ -964,7 +1038,7 @@ int RunCommandLine(int argc, char** argv) {
     return kExitUsage;
   }
   for (const auto& [sub, run] : commands) {
-    if (app.got_subcommand(sub)) {
+    if (sub->parsed()) {
       return run();
     }
   }

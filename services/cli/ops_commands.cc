@@ -26,24 +26,24 @@ constexpr config::Service kServices[] = {config::Service::kIntake, config::Servi
 // GET /status of one service's ops port.
 absl::StatusOr<ServiceStatus> FetchStatus(const config::Config& config, config::Service service) {
   const int port = config.network.OpsPort(service);
-  httplib::Client client(config.network.host, port);
+  httplib::Client client(config.network.OpsHost(), port);
   client.set_connection_timeout(1, 0);
   client.set_read_timeout(3, 0);
   const httplib::Result result = client.Get("/status");
   if (!result) {
-    return absl::UnavailableError(StrCat("no answer on http://", config.network.host, ":", port,
+    return absl::UnavailableError(StrCat("no answer on http://", config.network.OpsHost(), ":", port,
                                          " (", httplib::to_string(result.error()),
                                          "): is it running? Start the set with 'lotse up'"));
   }
   if (result->status != 200) {
-    return absl::UnavailableError(StrCat("http://", config.network.host, ":", port,
+    return absl::UnavailableError(StrCat("http://", config.network.OpsHost(), ":", port,
                                          "/status answered HTTP ", result->status));
   }
   ServiceStatus status;
   google::protobuf::util::JsonParseOptions options;
   options.ignore_unknown_fields = true;
   if (!google::protobuf::util::JsonStringToMessage(result->body, &status, options).ok()) {
-    return absl::DataLossError(StrCat("http://", config.network.host, ":", port,
+    return absl::DataLossError(StrCat("http://", config.network.OpsHost(), ":", port,
                                       "/status is not a Lotse status: is this another program?"));
   }
   return status;
@@ -120,7 +120,7 @@ int ShowSetStatus(const config::Config& config, const absl::TimeZone& zone, bool
     const lotse::v1::SetStatus::Entry& entry = set.services(i);
     if (!entry.up()) {
       const std::string ops =
-          StrCat("http://", config.network.host, ":", config.network.OpsPort(kServices[i]));
+          StrCat("http://", config.network.OpsHost(), ":", config.network.OpsPort(kServices[i]));
       fmt::print("{:<13} {:<10} {:<8} {:<9} {:>10} {:<20} {}\n", entry.service(), "DOWN", "-",
                  "-", "-", "-", ops);
       fmt::print("{:<13} why: {}\n", "", entry.error());
@@ -175,23 +175,38 @@ int ShowLag(const config::Config& config, bool json) {
   return code;
 }
 
-int Tap(const config::Config& config, const absl::TimeZone& zone, const TapOptions& options) {
-  bus::Context context;
-  bus::SocketOptions socket_options;
-  socket_options.linger_ms = 0;
-  socket_options.receive_hwm = 100000;
-  absl::StatusOr<bus::Socket> socket =
-      bus::Socket::Create(context, zmq::socket_type::sub, socket_options);
-  if (!socket.ok()) {
-    std::fprintf(stderr, "lotse tap: %s\n", std::string(ToStd(socket.status().message())).c_str());
+int Tap(const config::Config& config, const absl::TimeZone& zone,
+        const absl::StatusOr<Credentials>& credentials, const TapOptions& options) {
+  if (!credentials.ok()) {
+    std::fprintf(stderr, "lotse tap: %s\n",
+                 std::string(ToStd(credentials.status().message())).c_str());
     return kExitUnavailable;
   }
-  socket->raw().set(zmq::sockopt::subscribe, "");
+  bus::Context context;
+  // One socket per service: each pins its own service's key.
+  std::vector<bus::Socket> sockets;
   for (config::Service service : kServices) {
+    bus::SocketOptions socket_options;
+    socket_options.linger_ms = 0;
+    socket_options.receive_hwm = 100000;
+    absl::StatusOr<bus::CurveOptions> curve = credentials->For("ops", service);
+    if (!curve.ok()) {
+      std::fprintf(stderr, "lotse tap: %s\n", std::string(ToStd(curve.status().message())).c_str());
+      return kExitUsage;
+    }
+    socket_options.curve = *std::move(curve);
+    absl::StatusOr<bus::Socket> socket =
+        bus::Socket::Create(context, zmq::socket_type::sub, socket_options);
+    if (!socket.ok()) {
+      std::fprintf(stderr, "lotse tap: %s\n", std::string(ToStd(socket.status().message())).c_str());
+      return kExitUnavailable;
+    }
+    socket->raw().set(zmq::sockopt::subscribe, "");
     if (absl::Status s = socket->Connect(config.network.TapEndpoint(service)); !s.ok()) {
       std::fprintf(stderr, "lotse tap: %s\n", std::string(ToStd(s.message())).c_str());
       return kExitUnavailable;
     }
+    sockets.push_back(*std::move(socket));
   }
   // The services' taps are lossy XPUB sockets: connecting needs no running service, and
   // whatever is published before the subscription reaches them is not shown.
@@ -209,21 +224,28 @@ int Tap(const config::Config& config, const absl::TimeZone& zone, const TapOptio
   int shown = 0;
   while (interrupted == 0 && absl::Now() < deadline &&
          (options.count == 0 || shown < options.count)) {
-    absl::StatusOr<bool> readable = socket->WaitReadable(
-        std::min(absl::Milliseconds(200), deadline - absl::Now()));
-    if (!readable.ok()) {
+    bus::Poller poller;
+    for (bus::Socket& socket : sockets) {
+      poller.Add(socket);
+    }
+    if (!poller.Wait(std::min(absl::Milliseconds(200), deadline - absl::Now())).ok()) {
       break;  // interrupted
     }
-    if (!*readable) {
-      continue;
+    std::optional<bus::Frames> received;
+    for (size_t i = 0; i < sockets.size() && !received.has_value(); ++i) {
+      if (poller.readable(i)) {
+        absl::StatusOr<std::optional<bus::Frames>> frames = sockets[i].Receive();
+        if (frames.ok() && frames->has_value()) {
+          received = **std::move(frames);
+        }
+      }
     }
-    absl::StatusOr<std::optional<bus::Frames>> frames = socket->Receive();
-    if (!frames.ok() || !frames->has_value() || (*frames)->size() != 2) {
+    if (!received.has_value() || received->size() != 2) {
       continue;
     }
     lotse::v1::TapRecord record;
     lotse::v1::Envelope event;
-    if (!record.ParseFromString((**frames)[1]) || !event.ParseFromString(record.event())) {
+    if (!record.ParseFromString((*received)[1]) || !event.ParseFromString(record.event())) {
       continue;
     }
     if (!options.referral.empty() && event.referral_id() != options.referral &&

@@ -4,6 +4,7 @@
 
 #include "absl/time/time.h"
 #include "common/config/config.h"
+#include "services/cli/client.h"
 
 namespace lotse::cli {
 
@@ -26,6 +27,8 @@ struct TapOptions {
   bool json = false;
 };
 // `lotse tap`: the live event flow across all services, one line per committed event.
-int Tap(const config::Config& config, const absl::TimeZone& zone, const TapOptions& options);
+int Tap(const config::Config& config, const absl::TimeZone& zone,
+        const absl::StatusOr<Credentials>& credentials,
+        const TapOptions& options);
 
 }  // namespace lotse::cli

@@ -24,7 +24,17 @@ using lotse::v1::ReferralState;
 
 IntakeService::IntakeService(const config::Config& config, std::unique_ptr<clock::Clock> clock,
                              absl::TimeZone tz)
-    : config_(config), clock_(std::move(clock)), tz_(tz) {
+    : config_(config),
+      clock_(std::move(clock)),
+      tz_(tz),
+      commands_({
+          {IntakeRequest::kSubmit, service::kOffices,
+           [this](const IntakeRequest& r, service::CommandContext& c) { return Submit(r, c); }},
+          {IntakeRequest::kGet, service::kOffices | service::kAdmin,
+           [this](const IntakeRequest& r, service::CommandContext& c) { return Get(r, c); }},
+          {IntakeRequest::kFeedback, service::kOffices,
+           [this](const IntakeRequest& r, service::CommandContext& c) { return Feedback(r, c); }},
+      }) {
   // The whole state of the generator from the OS, not one 32-bit seed.
   std::random_device device;
   std::array<std::uint32_t, 16> words{};
@@ -43,13 +53,14 @@ absl::StatusOr<std::unique_ptr<IntakeService>> IntakeService::Create(
                                              "' is unknown: install tzdata or fix city.timezone"));
   }
   std::unique_ptr<IntakeService> service(new IntakeService(config, std::move(clock), tz));
+  LOTSE_ASSIGN_OR_RETURN(service::RunnerOptions runner_options,
+                         service::MakeRunnerOptions(config, config::Service::kIntake));
   LOTSE_ASSIGN_OR_RETURN(store::Options store_options,
                          service::MakeStoreOptions(config, config::Service::kIntake,
                                                    {"state_referrals", "state_case_numbers"}));
   LOTSE_ASSIGN_OR_RETURN(service->store_, store::Store::Open(store_options));
   service->runner_ = std::make_unique<service::Runner>(
-      context, *service->store_, *service->clock_, *service,
-      service::MakeRunnerOptions(config, config::Service::kIntake, {config::Service::kRouting}));
+      context, *service->store_, *service->clock_, *service, std::move(runner_options));
   LOTSE_RETURN_IF_ERROR(service->runner_->Start());
   spdlog::info("intake ready: commands on {}, events on {}, store {} (epoch {:016x}, {} events)",
                config.network.CommandEndpoint(config::Service::kIntake),
@@ -58,45 +69,10 @@ absl::StatusOr<std::unique_ptr<IntakeService>> IntakeService::Create(
   return service;
 }
 
-std::string IntakeService::ErrorReply(std::string_view body, const absl::Status& status) {
-  IntakeRequest request;
-  IntakeReply reply;
-  if (request.ParseFromArray(body.data(), static_cast<int>(body.size()))) {
-    reply.set_request_id(request.request_id());
-  }
-  *reply.mutable_error() = service::ToError(status);
-  return reply.SerializeAsString();
-}
-
-std::string IntakeService::HandleCommand(std::string_view body, store::Batch& batch,
-                                         absl::Time now) {
-  IntakeRequest request;
-  if (!request.ParseFromArray(body.data(), static_cast<int>(body.size()))) {
-    const std::string detail = service::TakeProtobufLog();
-    return ErrorReply("", absl::InvalidArgumentError(StrCat(
-                              "the request is not a valid lotse.v1.IntakeRequest",
-                              detail.empty() ? "" : ": ", detail)));
-  }
-  absl::StatusOr<IntakeReply> reply;
-  switch (request.command_case()) {
-    case IntakeRequest::kSubmit:
-      reply = Submit(request, batch, now);
-      break;
-    case IntakeRequest::kGet:
-      reply = Get(request, batch);
-      break;
-    case IntakeRequest::kFeedback:
-      reply = Feedback(request, batch, now);
-      break;
-    default:
-      reply = absl::InvalidArgumentError(
-          "the request names no command: use submit, get or feedback");
-  }
-  if (!reply.ok()) {
-    return ErrorReply(body, reply.status());
-  }
-  reply->set_request_id(request.request_id());
-  return reply->SerializeAsString();
+std::optional<std::string> IntakeService::HandleCommand(const bus::Request& request,
+                                                        store::Batch& batch, absl::Time now) {
+  return commands_.Handle(request.body, request.caller, runner_->directory(), batch, now,
+                          request.route);
 }
 
 absl::StatusOr<std::string> IntakeService::NextCaseNumber(store::Batch& batch, absl::Time now) {
@@ -108,8 +84,10 @@ absl::StatusOr<std::string> IntakeService::NextCaseNumber(store::Batch& batch, a
   return absl::StrFormat("%04d-%06d", year, next);
 }
 
-absl::StatusOr<IntakeReply> IntakeService::Submit(const IntakeRequest& request,
-                                                  store::Batch& batch, absl::Time now) {
+IntakeService::Reply IntakeService::Submit(const IntakeRequest& request,
+                                           service::CommandContext& context) {
+  store::Batch& batch = context.batch;
+  const absl::Time now = context.now;
   const lotse::v1::SubmitReferralRequest& submit = request.submit();
   LOTSE_RETURN_IF_ERROR(ValidateSubmit(config_, request.actor(), submit));
   const std::string key = StrCat("submit/", request.actor().id(), "/", submit.idempotency_key());
@@ -156,31 +134,33 @@ absl::StatusOr<IntakeReply> IntakeService::Submit(const IntakeRequest& request,
   return reply;
 }
 
-absl::StatusOr<ReferralState> IntakeService::FindForOffice(const store::Batch& batch,
-                                                           std::string_view ref,
-                                                           std::string_view office) {
+absl::StatusOr<ReferralState> IntakeService::FindFor(const store::Batch& batch,
+                                                     std::string_view ref,
+                                                     const lotse::v1::Actor& actor) {
   LOTSE_ASSIGN_OR_RETURN(std::optional<ReferralState> state, referrals_.Find(batch, ref));
-  if (!state.has_value() || state->referral().office() != office) {
-    return service::FieldError(absl::StatusCode::kNotFound, "ref",
-                               StrCat("office ", office, " has no referral '", ref,
-                                      "': check the case number"));
+  const bool mine = state.has_value() && (actor.kind() == lotse::v1::ACTOR_KIND_ADMIN ||
+                                          (actor.kind() == lotse::v1::ACTOR_KIND_OFFICE &&
+                                           state->referral().office() == actor.id()));
+  if (!mine) {
+    return service::NotYours(actor, ref);
   }
   return *std::move(state);
 }
 
-absl::StatusOr<IntakeReply> IntakeService::Get(const IntakeRequest& request,
-                                               store::Batch& batch) {
-  LOTSE_RETURN_IF_ERROR(CheckOfficeActor(config_, request.actor()));
+IntakeService::Reply IntakeService::Get(const IntakeRequest& request,
+                                        service::CommandContext& context) {
   LOTSE_RETURN_IF_ERROR(service::CheckText("ref", request.get().ref(), 64, true));
   LOTSE_ASSIGN_OR_RETURN(ReferralState state,
-                         FindForOffice(batch, request.get().ref(), request.actor().id()));
+                         FindFor(context.batch, request.get().ref(), request.actor()));
   IntakeReply reply;
   *reply.mutable_referral() = std::move(state);
   return reply;
 }
 
-absl::StatusOr<IntakeReply> IntakeService::Feedback(const IntakeRequest& request,
-                                                    store::Batch& batch, absl::Time now) {
+IntakeService::Reply IntakeService::Feedback(const IntakeRequest& request,
+                                             service::CommandContext& context) {
+  store::Batch& batch = context.batch;
+  const absl::Time now = context.now;
   const lotse::v1::SubmitFeedbackRequest& feedback = request.feedback();
   LOTSE_RETURN_IF_ERROR(CheckOfficeActor(config_, request.actor()));
   LOTSE_RETURN_IF_ERROR(ValidateFeedback(config_, feedback));
@@ -193,8 +173,7 @@ absl::StatusOr<IntakeReply> IntakeService::Feedback(const IntakeRequest& request
     return *std::move(stored);
   }
   IntakeReply reply;
-  LOTSE_ASSIGN_OR_RETURN(ReferralState state,
-                         FindForOffice(batch, feedback.ref(), request.actor().id()));
+  LOTSE_ASSIGN_OR_RETURN(ReferralState state, FindFor(batch, feedback.ref(), request.actor()));
   if (state.feedback().submitted_at_us() != 0) {
     return service::FieldError(absl::StatusCode::kFailedPrecondition, "ref",
                                StrCat("referral ", state.case_number(),

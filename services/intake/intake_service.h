@@ -9,6 +9,7 @@
 #include "common/bus/socket.h"
 #include "common/clock/clock.h"
 #include "common/config/config.h"
+#include "common/service/commands.h"
 #include "common/service/referral_table.h"
 #include "common/service/runner.h"
 #include "common/store/store.h"
@@ -30,8 +31,11 @@ class IntakeService final : public service::Handler {
       std::unique_ptr<clock::Clock> clock);
   absl::Status Run(service::StopSignal& stop) { return runner_->Run(stop); }
 
-  std::string HandleCommand(std::string_view body, store::Batch& batch, absl::Time now) override;
-  std::string ErrorReply(std::string_view body, const absl::Status& status) override;
+  std::optional<std::string> HandleCommand(const bus::Request& request, store::Batch& batch,
+                                           absl::Time now) override;
+  std::string ErrorReply(std::string_view body, const absl::Status& status) override {
+    return commands_.ErrorReply(body, status);
+  }
   const google::protobuf::Descriptor* RequestDescriptor() const override {
     return lotse::v1::IntakeRequest::descriptor();
   }
@@ -41,16 +45,15 @@ class IntakeService final : public service::Handler {
  private:
   IntakeService(const config::Config& config, std::unique_ptr<clock::Clock> clock,
                 absl::TimeZone tz);
-  absl::StatusOr<lotse::v1::IntakeReply> Submit(const lotse::v1::IntakeRequest& request,
-                                                store::Batch& batch, absl::Time now);
-  absl::StatusOr<lotse::v1::IntakeReply> Get(const lotse::v1::IntakeRequest& request,
-                                             store::Batch& batch);
-  absl::StatusOr<lotse::v1::IntakeReply> Feedback(const lotse::v1::IntakeRequest& request,
-                                                  store::Batch& batch, absl::Time now);
-  // The office's own referral `ref`, or NotFound.
-  absl::StatusOr<lotse::v1::ReferralState> FindForOffice(const store::Batch& batch,
-                                                         std::string_view ref,
-                                                         std::string_view office);
+  using Commands = service::CommandTable<lotse::v1::IntakeRequest, lotse::v1::IntakeReply>;
+  using Reply = absl::StatusOr<lotse::v1::IntakeReply>;
+  Reply Submit(const lotse::v1::IntakeRequest& request, service::CommandContext& context);
+  Reply Get(const lotse::v1::IntakeRequest& request, service::CommandContext& context);
+  Reply Feedback(const lotse::v1::IntakeRequest& request, service::CommandContext& context);
+  // The referral `ref` if `actor` may see it (its office's own, or admin), else NotYours.
+  absl::StatusOr<lotse::v1::ReferralState> FindFor(const store::Batch& batch,
+                                                   std::string_view ref,
+                                                   const lotse::v1::Actor& actor);
   absl::StatusOr<std::string> NextCaseNumber(store::Batch& batch, absl::Time now);
 
   const config::Config config_;
@@ -60,6 +63,7 @@ class IntakeService final : public service::Handler {
   std::unique_ptr<service::Runner> runner_;
   service::ReferralTable referrals_{kReferrals, kCaseNumbers};
   std::mt19937_64 random_;
+  const Commands commands_;
 };
 
 }  // namespace lotse::intake

@@ -17,6 +17,7 @@ using lotse::v1::NotificationReply;
 using lotse::v1::NotificationRequest;
 
 constexpr uint32_t kDefaultMax = 100;
+constexpr uint32_t kMaxMessages = 1000;
 constexpr uint32_t kMaxWaitMs = 30000;
 
 std::string InboxKey(std::string_view recipient, uint64_t seq) {
@@ -37,7 +38,13 @@ std::string JobName(std::string_view key) {
 NotificationService::NotificationService(const config::Config& config,
                                          std::unique_ptr<clock::Clock> clock,
                                          absl::TimeZone zone)
-    : config_(config), clock_(std::move(clock)), zone_(zone) {}
+    : config_(config),
+      clock_(std::move(clock)),
+      zone_(zone),
+      commands_({{NotificationRequest::kInbox, service::kOffices | service::kDepartments,
+                  [this](const NotificationRequest& r, service::CommandContext& c) {
+                    return Inbox(r, c);
+                  }}}) {}
 
 absl::StatusOr<std::unique_ptr<NotificationService>> NotificationService::Create(
     const config::Config& config, bus::Context& context, std::unique_ptr<clock::Clock> clock) {
@@ -52,10 +59,10 @@ absl::StatusOr<std::unique_ptr<NotificationService>> NotificationService::Create
                                                    {"state_inbox", "state_positions",
                                                     "state_notes", "state_mail"}));
   LOTSE_ASSIGN_OR_RETURN(service->store_, store::Store::Open(store_options));
+  LOTSE_ASSIGN_OR_RETURN(service::RunnerOptions runner_options,
+                         service::MakeRunnerOptions(config, config::Service::kNotification));
   service->runner_ = std::make_unique<service::Runner>(
-      context, *service->store_, *service->clock_, *service,
-      service::MakeRunnerOptions(config, config::Service::kNotification,
-                                 {config::Service::kIntake, config::Service::kRouting}));
+      context, *service->store_, *service->clock_, *service, std::move(runner_options));
   if (!config.notification.smtp_url.empty()) {
     LOTSE_ASSIGN_OR_RETURN(service->mail_, MailSender::Start(config.notification.smtp_url,
                                                              config.notification.mail_from));
@@ -75,20 +82,11 @@ absl::StatusOr<std::unique_ptr<NotificationService>> NotificationService::Create
   return service;
 }
 
-std::string NotificationService::ErrorReply(std::string_view body, const absl::Status& status) {
-  NotificationRequest request;
-  NotificationReply reply;
-  if (request.ParseFromArray(body.data(), static_cast<int>(body.size()))) {
-    reply.set_request_id(request.request_id());
-  }
-  *reply.mutable_error() = service::ToError(status);
-  return reply.SerializeAsString();
-}
-
-std::string NotificationService::HandleCommand(std::string_view body, store::Batch& batch,
-                                               absl::Time now) {
-  std::optional<std::string> reply = HandleOrPark(body, {}, batch, now);
-  return reply.value_or(ErrorReply(body, absl::InternalError("request could not be parked")));
+std::optional<std::string> NotificationService::HandleCommand(const bus::Request& request,
+                                                              store::Batch& batch,
+                                                              absl::Time now) {
+  return commands_.Handle(request.body, request.caller, runner_->directory(), batch, now,
+                          request.route);
 }
 
 absl::StatusOr<std::string> NotificationService::Recipient(const lotse::v1::Actor& actor) const {
@@ -123,9 +121,16 @@ absl::StatusOr<NotificationReply> NotificationService::Read(const std::string& r
   inbox->set_head(head.has_value() ? store::DecodeU64(*head) : 0);
   const std::string prefix = StrCat(recipient, std::string(1, '\0'));
   absl::Status parse = absl::OkStatus();
+  // A reply always fits in one message: the rest waits for the next read.
+  const size_t room = static_cast<size_t>(config_.limits.max_message_bytes) / 2;
+  size_t bytes = 0;
   LOTSE_RETURN_IF_ERROR(store_->Scan(
       kInbox, prefix, InboxKey(recipient, after + 1),
       [&](std::string_view, std::string_view value) {
+        if (inbox->messages_size() > 0 && bytes + value.size() > room) {
+          return false;
+        }
+        bytes += value.size();
         if (!inbox->add_messages()->ParseFromArray(value.data(), static_cast<int>(value.size()))) {
           parse = absl::DataLossError("an inbox message is damaged");
           return false;
@@ -136,52 +141,32 @@ absl::StatusOr<NotificationReply> NotificationService::Read(const std::string& r
   return reply;
 }
 
-std::optional<std::string> NotificationService::HandleOrPark(std::string_view body,
-                                                             const bus::Frames& route,
-                                                             store::Batch& batch,
-                                                             absl::Time /*now*/) {
-  NotificationRequest request;
-  if (!request.ParseFromArray(body.data(), static_cast<int>(body.size()))) {
-    const std::string detail = service::TakeProtobufLog();
-    return ErrorReply("", absl::InvalidArgumentError(
-                              StrCat("the request is not a valid lotse.v1.NotificationRequest",
-                                     detail.empty() ? "" : ": ", detail)));
-  }
-  if (request.command_case() != NotificationRequest::kInbox) {
-    return ErrorReply(body, absl::InvalidArgumentError("the request names no command: use inbox"));
-  }
-  absl::StatusOr<std::string> recipient = Recipient(request.actor());
-  if (!recipient.ok()) {
-    return ErrorReply(body, recipient.status());
-  }
+absl::StatusOr<NotificationReply> NotificationService::Inbox(const NotificationRequest& request,
+                                                             service::CommandContext& context) {
+  store::Batch& batch = context.batch;
+  LOTSE_ASSIGN_OR_RETURN(std::string recipient, Recipient(request.actor()));
   const lotse::v1::InboxRequest& inbox = request.inbox();
-  absl::StatusOr<uint64_t> head = Position(batch, StrCat("head/", *recipient));
-  absl::StatusOr<uint64_t> acked = Position(batch, StrCat("ack/", *recipient));
-  if (!head.ok() || !acked.ok()) {
-    return ErrorReply(body, head.ok() ? acked.status() : head.status());
+  LOTSE_ASSIGN_OR_RETURN(uint64_t head, Position(batch, StrCat("head/", recipient)));
+  LOTSE_ASSIGN_OR_RETURN(uint64_t acked, Position(batch, StrCat("ack/", recipient)));
+  if (inbox.ack() > head) {
+    return service::InvalidField(
+        "ack", StrCat("ack ", inbox.ack(), " is beyond the newest message ", head, " of ",
+                      recipient));
   }
-  if (inbox.ack() > *head) {
-    return ErrorReply(body, service::InvalidField(
-                                "ack", StrCat("ack ", inbox.ack(), " is beyond the newest message ",
-                                              *head, " of ", *recipient)));
+  const uint64_t after = std::max(acked, inbox.ack());
+  if (after > acked) {
+    batch.Put(kPositions, StrCat("ack/", recipient), store::EncodeU64(after));
   }
-  const uint64_t after = std::max(*acked, inbox.ack());
-  if (after > *acked) {
-    batch.Put(kPositions, StrCat("ack/", *recipient), store::EncodeU64(after));
+  const uint32_t max = inbox.max_messages() == 0 ? kDefaultMax
+                                                 : std::min(inbox.max_messages(), kMaxMessages);
+  if (head > after || inbox.wait_ms() == 0 || context.route.empty()) {
+    return Read(recipient, after, max);
   }
-  const uint32_t max = inbox.max_messages() == 0 ? kDefaultMax : inbox.max_messages();
-  if (*head > after || inbox.wait_ms() == 0 || route.empty()) {
-    absl::StatusOr<NotificationReply> reply = Read(*recipient, after, max);
-    if (!reply.ok()) {
-      return ErrorReply(body, reply.status());
-    }
-    reply->set_request_id(request.request_id());
-    return reply->SerializeAsString();
-  }
-  std::erase_if(parked_, [&](const Parked& p) { return p.route == route; });
-  parked_.push_back(Parked{route, request.request_id(), *recipient, after, max,
+  std::erase_if(parked_, [&](const Parked& p) { return p.route == context.route; });
+  parked_.push_back(Parked{context.route, request.request_id(), recipient, after, max,
                            absl::Now() + absl::Milliseconds(std::min(inbox.wait_ms(), kMaxWaitMs))});
-  return std::nullopt;
+  context.parked = true;
+  return NotificationReply();
 }
 
 void NotificationService::AfterCommit() {

@@ -11,6 +11,7 @@
 #include "common/bus/socket.h"
 #include "common/clock/clock.h"
 #include "common/config/config.h"
+#include "common/service/commands.h"
 #include "common/service/runner.h"
 #include "common/store/store.h"
 #include "lotse/v1/notification.pb.h"
@@ -37,10 +38,11 @@ class NotificationService final : public service::Handler {
       const config::Config& config, bus::Context& context, std::unique_ptr<clock::Clock> clock);
   absl::Status Run(service::StopSignal& stop) { return runner_->Run(stop); }
 
-  std::string HandleCommand(std::string_view body, store::Batch& batch, absl::Time now) override;
-  std::optional<std::string> HandleOrPark(std::string_view body, const bus::Frames& route,
-                                          store::Batch& batch, absl::Time now) override;
-  std::string ErrorReply(std::string_view body, const absl::Status& status) override;
+  std::optional<std::string> HandleCommand(const bus::Request& request, store::Batch& batch,
+                                           absl::Time now) override;
+  std::string ErrorReply(std::string_view body, const absl::Status& status) override {
+    return commands_.ErrorReply(body, status);
+  }
   const google::protobuf::Descriptor* RequestDescriptor() const override {
     return lotse::v1::NotificationRequest::descriptor();
   }
@@ -61,6 +63,11 @@ class NotificationService final : public service::Handler {
   };
   NotificationService(const config::Config& config, std::unique_ptr<clock::Clock> clock,
                       absl::TimeZone zone);
+  using Commands =
+      service::CommandTable<lotse::v1::NotificationRequest, lotse::v1::NotificationReply>;
+  // Reads (and acknowledges) the caller's inbox, or parks the read until a message arrives.
+  absl::StatusOr<lotse::v1::NotificationReply> Inbox(const lotse::v1::NotificationRequest& request,
+                                                     service::CommandContext& context);
   absl::StatusOr<std::string> Recipient(const lotse::v1::Actor& actor) const;
   // The committed inbox after `after`, as a reply.
   absl::StatusOr<lotse::v1::NotificationReply> Read(const std::string& recipient, uint64_t after,
@@ -81,6 +88,7 @@ class NotificationService final : public service::Handler {
   std::vector<Parked> parked_;
   std::set<std::string> in_flight_;  // state_mail keys handed to the sender
   std::mt19937 jitter_{std::random_device{}()};
+  const Commands commands_;
   std::unique_ptr<MailSender> mail_;  // null: e-mail off. Last: stopped first
 };
 

@@ -6,6 +6,7 @@
 #include "common/format.h"
 #include "common/log/log.h"
 #include "common/service/errors.h"
+#include "common/service/personal_data.h"
 #include "common/service/startup.h"
 #include "common/status_macros.h"
 #include "spdlog/spdlog.h"
@@ -65,13 +66,16 @@ lotse::v1::WorkItem MakeItem(const ReferralState& s, lotse::v1::WorkItemKind kin
   return item;
 }
 
-absl::Status RequireAssignee(const RoutingRequest& request, const ReferralState& s) {
-  if (request.actor().kind() != lotse::v1::ACTOR_KIND_DEPARTMENT ||
-      request.actor().id() != s.assignee()) {
-    return FieldError(absl::StatusCode::kPermissionDenied, "department",
-                      StrCat("referral ", s.case_number(), " is with ", s.assignee(), ", not with ",
-                             request.actor().id(), ": only ", s.assignee(), " can do this"));
+bool IsConsulted(const ReferralState& s, std::string_view department) {
+  for (const lotse::v1::Consultation& c : s.consultations()) {
+    if (c.department() == department) {
+      return true;
+    }
   }
+  return false;
+}
+
+absl::Status RequireOpen(const ReferralState& s) {
   if (!IsOpen(s)) {
     return FieldError(absl::StatusCode::kFailedPrecondition, "ref",
                       StrCat("referral ", s.case_number(), " is ",
@@ -85,13 +89,40 @@ absl::Status RequireAssignee(const RoutingRequest& request, const ReferralState&
 
 RoutingService::RoutingService(const config::Config& config, Rules rules,
                                std::unique_ptr<clock::Clock> clock)
-    : config_(config), rules_(std::move(rules)), clock_(std::move(clock)) {}
+    : config_(config),
+      rules_(std::move(rules)),
+      clock_(std::move(clock)),
+      commands_(MakeCommands()) {}
+
+RoutingService::Commands RoutingService::MakeCommands() {
+  using service::kAdmin;
+  using service::kDepartments;
+  using service::kOffices;
+  using service::kOps;
+  auto act = [this](const RoutingRequest& r, service::CommandContext& c) { return Act(r, c); };
+  return Commands({
+      {RoutingRequest::kWorklist, kDepartments | kOps | kAdmin,
+       [this](const RoutingRequest& r, service::CommandContext& c) { return Worklist(r, c); }},
+      {RoutingRequest::kGet, kOffices | kDepartments | kOps | kAdmin,
+       [this](const RoutingRequest& r, service::CommandContext& c) { return Get(r, c); }},
+      {RoutingRequest::kDirectory, kOffices | kDepartments | kOps | kAdmin,
+       [this](const RoutingRequest&, service::CommandContext&) { return Directory(); }},
+      {RoutingRequest::kClaim, kDepartments, act},
+      {RoutingRequest::kUnclaim, kDepartments, act},
+      {RoutingRequest::kForward, kDepartments, act},
+      {RoutingRequest::kConsult, kDepartments, act},
+      {RoutingRequest::kContribute, kDepartments, act},
+      {RoutingRequest::kAnswer, kDepartments, act},
+  });
+}
 
 absl::StatusOr<std::unique_ptr<RoutingService>> RoutingService::Create(
     const config::Config& config, bus::Context& context, std::unique_ptr<clock::Clock> clock) {
   LOTSE_ASSIGN_OR_RETURN(Rules rules, Rules::Create(config));
   std::unique_ptr<RoutingService> service(
       new RoutingService(config, std::move(rules), std::move(clock)));
+  LOTSE_ASSIGN_OR_RETURN(service::RunnerOptions runner_options,
+                         service::MakeRunnerOptions(config, config::Service::kRouting));
   LOTSE_ASSIGN_OR_RETURN(
       store::Options store_options,
       service::MakeStoreOptions(config, config::Service::kRouting,
@@ -100,8 +131,7 @@ absl::StatusOr<std::unique_ptr<RoutingService>> RoutingService::Create(
   store_options.churning_families = {"state_worklist", "state_timers"};
   LOTSE_ASSIGN_OR_RETURN(service->store_, store::Store::Open(store_options));
   service->runner_ = std::make_unique<service::Runner>(
-      context, *service->store_, *service->clock_, *service,
-      service::MakeRunnerOptions(config, config::Service::kRouting, {config::Service::kIntake}));
+      context, *service->store_, *service->clock_, *service, std::move(runner_options));
   LOTSE_RETURN_IF_ERROR(service->runner_->Start());
   spdlog::info("routing ready: commands on {}, events on {}, store {} (epoch {:016x}, {} events)",
                config.network.CommandEndpoint(config::Service::kRouting),
@@ -160,38 +190,20 @@ void RoutingService::Save(store::Batch& batch, const ReferralState* before,
   service::Emit(batch, *store_, "routing", now, event);
 }
 
-std::string RoutingService::ErrorReply(std::string_view body, const absl::Status& status) {
-  RoutingRequest request;
-  RoutingReply reply;
-  if (request.ParseFromArray(body.data(), static_cast<int>(body.size()))) {
-    reply.set_request_id(request.request_id());
-  }
-  *reply.mutable_error() = service::ToError(status);
-  return reply.SerializeAsString();
+std::optional<std::string> RoutingService::HandleCommand(const bus::Request& request,
+                                                         store::Batch& batch, absl::Time now) {
+  return commands_.Handle(request.body, request.caller, runner_->directory(), batch, now,
+                          request.route);
 }
 
-std::string RoutingService::HandleCommand(std::string_view body, store::Batch& batch,
-                                          absl::Time now) {
-  RoutingRequest request;
-  if (!request.ParseFromArray(body.data(), static_cast<int>(body.size()))) {
-    const std::string detail = service::TakeProtobufLog();
-    return ErrorReply("", absl::InvalidArgumentError(
-                              StrCat("the request is not a valid lotse.v1.RoutingRequest",
-                                     detail.empty() ? "" : ": ", detail)));
-  }
+RoutingService::Reply RoutingService::Act(const RoutingRequest& request,
+                                          service::CommandContext& context) {
+  store::Batch& batch = context.batch;
+  const absl::Time now = context.now;
   const lotse::v1::Actor& actor = request.actor();
   const std::string& user = actor.user();
   Reply reply;
   switch (request.command_case()) {
-    case RoutingRequest::kWorklist:
-      reply = Worklist(request, batch);
-      break;
-    case RoutingRequest::kGet:
-      reply = Get(request, batch);
-      break;
-    case RoutingRequest::kDirectory:
-      reply = Directory();
-      break;
     case RoutingRequest::kClaim:
       reply = Change(request, request.claim().ref(), batch, now,
                      [&](ReferralState& s, Envelope& e) -> absl::Status {
@@ -362,20 +374,12 @@ std::string RoutingService::HandleCommand(std::string_view body, store::Batch& b
     default:
       reply = absl::InvalidArgumentError("the request names no command");
   }
-  if (!reply.ok()) {
-    return ErrorReply(body, reply.status());
-  }
-  reply->set_request_id(request.request_id());
-  return reply->SerializeAsString();
+  return reply;
 }
 
 RoutingService::Reply RoutingService::Change(
     const RoutingRequest& request, std::string_view ref, store::Batch& batch, absl::Time now,
     const std::function<absl::Status(ReferralState&, Envelope&)>& change) {
-  if (request.actor().kind() != lotse::v1::ACTOR_KIND_DEPARTMENT) {
-    return FieldError(absl::StatusCode::kPermissionDenied, "actor",
-                      "only a department or key account manager can work on referrals");
-  }
   LOTSE_RETURN_IF_ERROR(service::CheckId("idempotency_key", request.idempotency_key()));
   LOTSE_RETURN_IF_ERROR(service::CheckText("ref", ref, 64, true));
   const std::string key = StrCat("cmd/", request.actor().id(), "/", request.idempotency_key());
@@ -389,14 +393,17 @@ RoutingService::Reply RoutingService::Change(
   }
   RoutingReply reply;
   LOTSE_ASSIGN_OR_RETURN(std::optional<ReferralState> found, referrals_.Find(batch, ref));
-  if (!found.has_value()) {
-    return FieldError(absl::StatusCode::kNotFound, "ref",
-                      StrCat("there is no referral '", ref, "': check the case number"));
+  // Only the assignee works on a referral, and only a consulted department contributes: for
+  // everyone else it does not exist (the same answer as for an unknown one).
+  const bool contribute = request.command_case() == RoutingRequest::kContribute;
+  if (!found.has_value() || !(contribute ? IsConsulted(*found, request.actor().id())
+                                         : found->assignee() == request.actor().id())) {
+    return service::NotYours(request.actor(), ref);
   }
   const ReferralState before = *found;
   ReferralState after = before;
-  if (request.command_case() != RoutingRequest::kContribute) {
-    LOTSE_RETURN_IF_ERROR(RequireAssignee(request, before));
+  if (!contribute) {
+    LOTSE_RETURN_IF_ERROR(RequireOpen(before));
   } else if (!IsOpen(before)) {
     return FieldError(absl::StatusCode::kFailedPrecondition, "ref",
                       StrCat("referral ", before.case_number(), " is already answered"));
@@ -416,7 +423,7 @@ RoutingService::Reply RoutingService::Change(
 }
 
 RoutingService::Reply RoutingService::Worklist(const RoutingRequest& request,
-                                               store::Batch& batch) {
+                                               service::CommandContext& /*context*/) {
   const lotse::v1::WorklistRequest& w = request.worklist();
   const lotse::v1::Actor& actor = request.actor();
   const std::string& assignee = w.assignee().empty() ? actor.id() : w.assignee();
@@ -430,7 +437,6 @@ RoutingService::Reply RoutingService::Worklist(const RoutingRequest& request,
     return FieldError(absl::StatusCode::kPermissionDenied, "department",
                       StrCat("only ", assignee, " may read its worklist"));
   }
-  (void)batch;
   RoutingReply reply;
   lotse::v1::WorklistReply* list = reply.mutable_worklist();
   list->set_assignee(assignee);
@@ -440,9 +446,13 @@ RoutingService::Reply RoutingService::Worklist(const RoutingRequest& request,
       kWorklist, WorklistPrefix(assignee), "", [&](std::string_view, std::string_view value) {
         ++total;
         if (w.limit() == 0 || static_cast<uint32_t>(list->items_size()) < w.limit()) {
-          if (!list->add_items()->ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+          lotse::v1::WorkItem* item = list->add_items();
+          if (!item->ParseFromArray(value.data(), static_cast<int>(value.size()))) {
             parse_error = absl::DataLossError("a worklist entry is damaged");
             return false;
+          }
+          if (actor.kind() == lotse::v1::ACTOR_KIND_OPS) {
+            item->clear_subject();  // flow metadata only
           }
         }
         return true;
@@ -452,7 +462,9 @@ RoutingService::Reply RoutingService::Worklist(const RoutingRequest& request,
   return reply;
 }
 
-RoutingService::Reply RoutingService::Get(const RoutingRequest& request, store::Batch& batch) {
+RoutingService::Reply RoutingService::Get(const RoutingRequest& request,
+                                          service::CommandContext& context) {
+  store::Batch& batch = context.batch;
   LOTSE_RETURN_IF_ERROR(service::CheckText("ref", request.get().ref(), 64, true));
   LOTSE_ASSIGN_OR_RETURN(std::optional<ReferralState> found,
                          referrals_.Find(batch, request.get().ref()));
@@ -464,14 +476,12 @@ RoutingService::Reply RoutingService::Get(const RoutingRequest& request, store::
         allowed = found->referral().office() == actor.id();
         break;
       case lotse::v1::ACTOR_KIND_DEPARTMENT:
-        allowed = found->assignee() == actor.id() || found->key_account() == actor.id();
-        for (const lotse::v1::Consultation& c : found->consultations()) {
-          allowed = allowed || c.department() == actor.id();
-        }
+        allowed = found->assignee() == actor.id() || found->key_account() == actor.id() ||
+                  IsConsulted(*found, actor.id());
         break;
       case lotse::v1::ACTOR_KIND_OPS:
         allowed = true;
-        found->mutable_referral()->clear_contact();  // flow metadata, not personal data
+        service::KeepFlowMetadataOnly(*found);
         break;
       case lotse::v1::ACTOR_KIND_ADMIN:
         allowed = true;
@@ -481,9 +491,7 @@ RoutingService::Reply RoutingService::Get(const RoutingRequest& request, store::
     }
   }
   if (!allowed) {
-    return FieldError(absl::StatusCode::kNotFound, "ref",
-                      StrCat(actor.id(), " has no referral '", request.get().ref(),
-                             "' (it does not exist, or it is not yours to see)"));
+    return service::NotYours(actor, request.get().ref());
   }
   RoutingReply reply;
   *reply.mutable_referral() = *std::move(found);

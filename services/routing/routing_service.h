@@ -10,6 +10,7 @@
 #include "common/bus/socket.h"
 #include "common/clock/clock.h"
 #include "common/config/config.h"
+#include "common/service/commands.h"
 #include "common/service/referral_table.h"
 #include "common/service/runner.h"
 #include "common/store/store.h"
@@ -38,8 +39,11 @@ class RoutingService final : public service::Handler {
       const config::Config& config, bus::Context& context, std::unique_ptr<clock::Clock> clock);
   absl::Status Run(service::StopSignal& stop) { return runner_->Run(stop); }
 
-  std::string HandleCommand(std::string_view body, store::Batch& batch, absl::Time now) override;
-  std::string ErrorReply(std::string_view body, const absl::Status& status) override;
+  std::optional<std::string> HandleCommand(const bus::Request& request, store::Batch& batch,
+                                           absl::Time now) override;
+  std::string ErrorReply(std::string_view body, const absl::Status& status) override {
+    return commands_.ErrorReply(body, status);
+  }
   const google::protobuf::Descriptor* RequestDescriptor() const override {
     return lotse::v1::RoutingRequest::descriptor();
   }
@@ -57,8 +61,12 @@ class RoutingService final : public service::Handler {
   RoutingService(const config::Config& config, Rules rules, std::unique_ptr<clock::Clock> clock);
 
   using Reply = absl::StatusOr<lotse::v1::RoutingReply>;
-  Reply Worklist(const lotse::v1::RoutingRequest& request, store::Batch& batch);
-  Reply Get(const lotse::v1::RoutingRequest& request, store::Batch& batch);
+  using Commands = service::CommandTable<lotse::v1::RoutingRequest, lotse::v1::RoutingReply>;
+  Commands MakeCommands();
+  Reply Worklist(const lotse::v1::RoutingRequest& request, service::CommandContext& context);
+  Reply Get(const lotse::v1::RoutingRequest& request, service::CommandContext& context);
+  // The changing commands: claim, unclaim, forward, consult, contribute, answer.
+  Reply Act(const lotse::v1::RoutingRequest& request, service::CommandContext& context);
   Reply Directory() const;
   // Runs a changing command: idempotency, load, permission, `change` (which validates and edits
   // the state and fills the event), then the state, indexes, event and reply in the batch.
@@ -78,6 +86,7 @@ class RoutingService final : public service::Handler {
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<service::Runner> runner_;
   service::ReferralTable referrals_{kReferrals, kCaseNumbers};
+  const Commands commands_;
 };
 
 }  // namespace lotse::routing

@@ -56,8 +56,17 @@ ProcessFigures ReadFigures(pid_t pid) {
   return out;
 }
 
+void SetCurve(zmq::socket_t& socket, const bus::CurveOptions& curve) {
+  if (!curve.enabled()) {
+    return;
+  }
+  socket.set(zmq::sockopt::curve_serverkey, curve.server_key);
+  socket.set(zmq::sockopt::curve_publickey, curve.public_key);
+  socket.set(zmq::sockopt::curve_secretkey, curve.secret_key);
+}
+
 BenchSet::BenchSet(std::string bin_dir, std::string config_toml, bool keep)
-    : bin_dir_(std::move(bin_dir)) {
+    : bin_dir_(std::move(bin_dir)), config_toml_(config_toml) {
   if (keep) {
     setenv("LOTSE_KEEP_TEST_DIRS", "1", 1);
   }
@@ -79,6 +88,12 @@ absl::Status BenchSet::Start() {
   if (port_base_ <= 0) {
     return absl::UnavailableError("no free block of 16 TCP ports found");
   }
+  // The services read the keyring at start (config keys.dir "": <data dir>/keys).
+  absl::StatusOr<test::TestKeys> keys = test::TestKeys::Make(dir_.Join("data/keys"), config_toml_);
+  if (!keys.ok()) {
+    return keys.status();
+  }
+  keys_ = *std::move(keys);
   for (const char* service : kServices) {
     std::vector<std::string> args = {"--data-dir", dir_.Join("data"), "--port-base",
                                      StrCat(port_base_), "--log-level", "warn"};
@@ -134,6 +149,10 @@ std::string BenchSet::TapEndpoint(int service) const {
 }
 
 pid_t BenchSet::Pid(int service) const { return processes_.at(service)->pid(); }
+
+bus::CurveOptions BenchSet::Curve(std::string_view principal, int service) const {
+  return keys_.has_value() ? keys_->Client(principal, kServices[service]) : bus::CurveOptions{};
+}
 
 absl::StatusOr<lotse::v1::ServiceStatus> BenchSet::Status(int service) const {
   httplib::Client client("127.0.0.1", port_base_ + 8 + service);

@@ -2,13 +2,18 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "common/bus/socket.h"
 #include "lotse/v1/ops.pb.h"
+#include "tests/support/keys.h"
 #include "tests/support/process.h"
 #include "tests/support/temp_dir.h"
+#include "zmq.hpp"
 
 namespace lotse::bench {
 
@@ -22,8 +27,13 @@ struct ProcessFigures {
 };
 ProcessFigures ReadFigures(pid_t pid);
 
+// Sets `curve` (a client's: its keys and the server's pinned key) on a raw socket before it
+// connects, as bus::Socket::Create does. Nothing without a secret key.
+void SetCurve(zmq::socket_t& socket, const bus::CurveOptions& curve);
+
 // The four real service binaries on a free port block (flock'ed like the integration tests'),
-// with data and logs in a temp dir that is removed afterwards unless `keep`.
+// with data, the keyring (data/keys) and logs in a temp dir that is removed afterwards unless
+// `keep`.
 class BenchSet {
  public:
   BenchSet(std::string bin_dir, std::string config_toml, bool keep);
@@ -31,7 +41,8 @@ class BenchSet {
   BenchSet(const BenchSet&) = delete;
   BenchSet& operator=(const BenchSet&) = delete;
 
-  // Starts the four services and waits until every /readyz answers 200.
+  // Makes the keyring of the config's principals, starts the four services and waits until
+  // every /readyz answers 200.
   absl::Status Start();
   // SIGTERM to every service; true if all exited 0 within 2 s.
   bool Stop();
@@ -40,6 +51,9 @@ class BenchSet {
   std::string CommandEndpoint(int service) const;
   std::string TapEndpoint(int service) const;
   pid_t Pid(int service) const;
+  // Curve options to reach `service` (its command endpoint, log or tap) as `principal`
+  // ("bb-mitte", "umwelt", "ops", "admin"). After Start().
+  bus::CurveOptions Curve(std::string_view principal, int service) const;
   const std::string& dir() const { return dir_.path(); }
   // GET /status of a service's ops port.
   absl::StatusOr<lotse::v1::ServiceStatus> Status(int service) const;
@@ -55,7 +69,9 @@ class BenchSet {
   test::TempDir dir_;
   int lock_fd_ = -1;
   int port_base_ = 0;
+  std::string config_toml_;  // "" = the embedded sample city
   std::string config_path_;
+  std::optional<test::TestKeys> keys_;  // from Start()
   std::vector<std::unique_ptr<test::Process>> processes_;
 };
 

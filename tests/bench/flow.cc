@@ -24,14 +24,15 @@ namespace {
 int64_t NowUs() { return absl::ToUnixMicros(absl::Now()); }
 
 // A DEALER on a command endpoint with any number of requests in flight; replies are matched
-// by the request id inside them.
+// by the request id inside them. It acts as the principal whose key `curve` holds.
 class AsyncClient {
  public:
-  AsyncClient(zmq::context_t& context, const std::string& endpoint)
+  AsyncClient(zmq::context_t& context, const std::string& endpoint, const bus::CurveOptions& curve)
       : socket_(context, zmq::socket_type::dealer) {
     socket_.set(zmq::sockopt::linger, 0);
     socket_.set(zmq::sockopt::sndhwm, 0);
     socket_.set(zmq::sockopt::rcvhwm, 0);
+    SetCurve(socket_, curve);
     socket_.connect(endpoint);
   }
   void Send(const std::string& body) {
@@ -79,15 +80,22 @@ struct Pending {
 };
 
 // Records, on its own thread, when routing made a referral visible (its ReferralRouted
-// commit) and how long each event took to enter the audit chain.
+// commit) and how long each event took to enter the audit chain. A tap admits ops and admin
+// only, and a client pins its service's key: one SUB per tap, as ops.
 class TapWatcher {
  public:
-  TapWatcher(zmq::context_t& context, const BenchSet& set) : socket_(context, zmq::socket_type::sub) {
-    socket_.set(zmq::sockopt::rcvhwm, 0);
-    socket_.set(zmq::sockopt::linger, 0);
-    socket_.set(zmq::sockopt::subscribe, "");
-    socket_.connect(set.TapEndpoint(1));  // routing
-    socket_.connect(set.TapEndpoint(3));  // audit
+  TapWatcher(zmq::context_t& context, const BenchSet& set)
+      : sockets_{zmq::socket_t(context, zmq::socket_type::sub),
+                 zmq::socket_t(context, zmq::socket_type::sub)} {
+    const int services[] = {1, 3};  // routing, audit
+    for (int i = 0; i < 2; ++i) {
+      zmq::socket_t& socket = sockets_[i];
+      socket.set(zmq::sockopt::rcvhwm, 0);
+      socket.set(zmq::sockopt::linger, 0);
+      socket.set(zmq::sockopt::subscribe, "");
+      SetCurve(socket, set.Curve("ops", services[i]));
+      socket.connect(set.TapEndpoint(services[i]));
+    }
     thread_ = std::thread([this] { Run(); });
   }
   ~TapWatcher() { Stop(); }
@@ -106,27 +114,31 @@ class TapWatcher {
     lotse::v1::TapRecord record;
     lotse::v1::Envelope event;
     while (!stop_) {
-      zmq::pollitem_t item{socket_.handle(), 0, ZMQ_POLLIN, 0};
-      zmq::poll(&item, 1, std::chrono::milliseconds(50));
-      zmq::message_t topic;
-      zmq::message_t body;
-      while (socket_.recv(topic, zmq::recv_flags::dontwait)) {
-        (void)socket_.recv(body, zmq::recv_flags::none);
-        if (!record.ParseFromArray(body.data(), static_cast<int>(body.size())) ||
-            !event.ParseFromString(record.event())) {
-          continue;
-        }
-        if (record.service() == "routing" &&
-            record.direction() == lotse::v1::TAP_DIRECTION_PRODUCED && event.has_referral_routed()) {
-          routed_us_.emplace(event.referral_id(), record.committed_at_us());
-        } else if (record.service() == "audit") {
-          audit_ms_.push_back(
-              static_cast<double>(record.committed_at_us() - event.occurred_at_us()) / 1000.0);
+      zmq::pollitem_t items[] = {{sockets_[0].handle(), 0, ZMQ_POLLIN, 0},
+                                 {sockets_[1].handle(), 0, ZMQ_POLLIN, 0}};
+      zmq::poll(items, 2, std::chrono::milliseconds(50));
+      for (zmq::socket_t& socket : sockets_) {
+        zmq::message_t topic;
+        zmq::message_t body;
+        while (socket.recv(topic, zmq::recv_flags::dontwait)) {
+          (void)socket.recv(body, zmq::recv_flags::none);
+          if (!record.ParseFromArray(body.data(), static_cast<int>(body.size())) ||
+              !event.ParseFromString(record.event())) {
+            continue;
+          }
+          if (record.service() == "routing" &&
+              record.direction() == lotse::v1::TAP_DIRECTION_PRODUCED &&
+              event.has_referral_routed()) {
+            routed_us_.emplace(event.referral_id(), record.committed_at_us());
+          } else if (record.service() == "audit") {
+            audit_ms_.push_back(
+                static_cast<double>(record.committed_at_us() - event.occurred_at_us()) / 1000.0);
+          }
         }
       }
     }
   }
-  zmq::socket_t socket_;
+  zmq::socket_t sockets_[2];  // routing's tap, audit's tap
   std::thread thread_;
   std::atomic<bool> stop_{false};
   std::unordered_map<std::string, int64_t> routed_us_;
@@ -164,16 +176,27 @@ FlowResult RunFlow(const BenchSet& set, const FlowOptions& options) {
   const std::vector<std::string> offices = {"bb-mitte", "bb-nord", "bb-sued"};
 
   zmq::context_t context(1);
-  AsyncClient intake(context, set.CommandEndpoint(0));
-  AsyncClient routing(context, set.CommandEndpoint(1));
-  // One inbox reader per office and per department (long-poll: the service pushes).
+  // A request acts as its connection's key: each office and each department has its own
+  // clients, with its key. Per office an intake client (submits, feedback) and an inbox reader;
+  // per department a routing client (claims, answers) and an inbox reader (long-poll: the
+  // service pushes).
+  std::vector<std::unique_ptr<AsyncClient>> intakes;
   std::vector<std::unique_ptr<AsyncClient>> inboxes;
+  std::map<std::string, size_t> office_index;
   for (size_t i = 0; i < offices.size(); ++i) {
-    inboxes.push_back(std::make_unique<AsyncClient>(context, set.CommandEndpoint(2)));
+    office_index[offices[i]] = i;
+    intakes.push_back(std::make_unique<AsyncClient>(context, set.CommandEndpoint(0),
+                                                    set.Curve(offices[i], 0)));
+    inboxes.push_back(std::make_unique<AsyncClient>(context, set.CommandEndpoint(2),
+                                                    set.Curve(offices[i], 2)));
   }
+  std::vector<std::unique_ptr<AsyncClient>> routings;
   std::vector<std::unique_ptr<AsyncClient>> department_inboxes;
   for (size_t i = 0; i < departments.size(); ++i) {
-    department_inboxes.push_back(std::make_unique<AsyncClient>(context, set.CommandEndpoint(2)));
+    routings.push_back(std::make_unique<AsyncClient>(context, set.CommandEndpoint(1),
+                                                     set.Curve(departments[i], 1)));
+    department_inboxes.push_back(std::make_unique<AsyncClient>(context, set.CommandEndpoint(2),
+                                                               set.Curve(departments[i], 2)));
   }
   std::optional<TapWatcher> tap;
   if (options.watch_taps) {
@@ -252,7 +275,7 @@ FlowResult RunFlow(const BenchSet& set, const FlowOptions& options) {
                    "Prüfung? Wir planen den Baubeginn im Frühjahr.");
     pending[r.request_id()] = {Kind::kSubmit, index};
     ++submits_in_flight;
-    intake.Send(r.SerializeAsString());
+    intakes[office_index.at(ref.office)]->Send(r.SerializeAsString());
   };
   auto send_routing = [&](Kind kind, size_t index) {
     Referral& ref = referrals[index];
@@ -271,7 +294,7 @@ FlowResult RunFlow(const BenchSet& set, const FlowOptions& options) {
       ref.answer_sent_us = NowUs();
     }
     pending[r.request_id()] = {kind, index};
-    routing.Send(r.SerializeAsString());
+    routings[department_index.at(ref.department)]->Send(r.SerializeAsString());
   };
   auto send_feedback = [&](size_t index) {
     Referral& ref = referrals[index];
@@ -285,7 +308,7 @@ FlowResult RunFlow(const BenchSet& set, const FlowOptions& options) {
     r.mutable_feedback()->set_rating(5);
     r.mutable_feedback()->set_resolved(true);
     pending[r.request_id()] = {Kind::kFeedback, index};
-    intake.Send(r.SerializeAsString());
+    intakes[office_index.at(ref.office)]->Send(r.SerializeAsString());
   };
 
   const int64_t start_us = NowUs();
@@ -482,8 +505,13 @@ FlowResult RunFlow(const BenchSet& set, const FlowOptions& options) {
                               ", feedback sent ", feedback, ", errors ", result.errors, ")");
       break;
     }
-    std::vector<zmq::pollitem_t> items = {{intake.socket().handle(), 0, ZMQ_POLLIN, 0},
-                                          {routing.socket().handle(), 0, ZMQ_POLLIN, 0}};
+    std::vector<zmq::pollitem_t> items;
+    for (auto& client : intakes) {
+      items.push_back({client->socket().handle(), 0, ZMQ_POLLIN, 0});
+    }
+    for (auto& client : routings) {
+      items.push_back({client->socket().handle(), 0, ZMQ_POLLIN, 0});
+    }
     for (auto& inbox : inboxes) {
       items.push_back({inbox->socket().handle(), 0, ZMQ_POLLIN, 0});
     }
@@ -491,8 +519,12 @@ FlowResult RunFlow(const BenchSet& set, const FlowOptions& options) {
       items.push_back({inbox->socket().handle(), 0, ZMQ_POLLIN, 0});
     }
     zmq::poll(items.data(), items.size(), std::chrono::milliseconds(1));
-    intake.Drain(on_intake);
-    routing.Drain(on_routing);
+    for (auto& client : intakes) {
+      client->Drain(on_intake);
+    }
+    for (auto& client : routings) {
+      client->Drain(on_routing);
+    }
     for (auto& inbox : inboxes) {
       inbox->Drain(on_inbox);
     }

@@ -2,9 +2,9 @@
 // through the real NotificationService handler on a seeded store. See tests/fuzz/README.md.
 //
 // Notification is the one service that parks requests (an inbox read with wait_ms on an empty
-// inbox), so every input goes through HandleOrPark with a client route, as the runner calls it:
+// inbox), so every input also goes through HandleCommand with a client route, as the runner calls it:
 // a parked request is then answered by AfterCommit() once its wait passes. Inputs without a
-// route (HandleCommand) never park and are checked like the other services' replies.
+// route never park and are checked like the other services' replies.
 #include <cstddef>
 #include <cstdint>
 
@@ -33,8 +33,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // a peer that is not connected, which the ROUTER reports and the runner ignores.
   lotse::fuzz::ServiceSet& set = lotse::fuzz::ServiceSet::Get();
   lotse::store::Batch batch(&set.store(lotse::config::Service::kNotification));
-  const std::optional<std::string> reply =
-      set.notification().HandleOrPark(body, {"fuzz-client"}, batch, lotse::fuzz::FixedNow());
+  NotificationRequest request;
+  (void)request.ParseFromArray(body.data(), static_cast<int>(body.size()));
+  const std::optional<std::string> reply = set.notification().HandleCommand(
+      set.Arriving(body, request.actor(), {"fuzz-client"}), batch, lotse::fuzz::FixedNow());
   if (reply.has_value()) {
     lotse::fuzz::CheckReply<NotificationRequest, NotificationReply>(body, *reply, batch);
   }

@@ -166,6 +166,17 @@ ServiceSet::ServiceSet() {
   }
   config_ = *std::move(config);
   config_.data_dir = dir_ + "/data";
+  // Every principal's keypair where the services look for it, as `lotse up` makes them.
+  if (absl::Status s = auth::GenerateKeyring(config_, config_.keys.Dir(config_.data_dir)).status();
+      !s.ok()) {
+    Fail("the keyring could not be made", s.ToString());
+  }
+  absl::StatusOr<std::shared_ptr<const auth::Directory>> directory =
+      auth::Directory::Load(config_, /*strict=*/true, nullptr);
+  if (!directory.ok()) {
+    Fail("the keyring does not load", directory.status().ToString());
+  }
+  directory_ = *std::move(directory);
   config_.limits.min_free_disk_mb = 0;  // a full /tmp must not turn every seed commit into an error
   // Ports: a random aligned block below the ephemeral range that no other Lotse test or fuzz
   // run holds and whose ports are free, retried otherwise.
@@ -265,11 +276,33 @@ void ServiceSet::Commit(Service service, store::Batch& batch) {
   }
 }
 
+bus::Request ServiceSet::Arriving(std::string_view body, const lotse::v1::Actor& actor,
+                                  bus::Frames route) const {
+  std::string principal = "admin";
+  if (actor.kind() == lotse::v1::ACTOR_KIND_OPS) {
+    principal = "ops";
+  } else if ((actor.kind() == lotse::v1::ACTOR_KIND_OFFICE ||
+              actor.kind() == lotse::v1::ACTOR_KIND_DEPARTMENT) &&
+             directory_->ById(actor.id()) != nullptr) {
+    principal = actor.id();
+  }
+  bus::Request request;
+  request.route = std::move(route);
+  request.body = std::string(body);
+  request.caller = bus::UserId{principal, directory_->ById(principal)->public_key}.Format();
+  return request;
+}
+
 template <typename Reply>
 Reply ServiceSet::Call(Service service, const google::protobuf::Message& request) {
   store::Batch batch(&store(service));
+  const google::protobuf::FieldDescriptor* field = request.GetDescriptor()->FindFieldByName("actor");
+  const auto& actor =
+      dynamic_cast<const lotse::v1::Actor&>(request.GetReflection()->GetMessage(request, field));
   const std::string bytes =
-      handler(service).HandleCommand(request.SerializeAsString(), batch, FixedNow());
+      handler(service)
+          .HandleCommand(Arriving(request.SerializeAsString(), actor), batch, FixedNow())
+          .value_or("");
   Reply reply;
   if (!reply.ParseFromString(bytes) || reply.has_error()) {
     Fail(StrCat("seeding: ", config::ServiceName(service), " refused a request"),

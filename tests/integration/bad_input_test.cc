@@ -70,10 +70,11 @@ TEST_F(BadInputTest, SubmitWithMissingOrWrongFieldsIsRefused) {
   r = ValidSubmit();
   r.mutable_submit()->mutable_referral()->set_office("bb-nord");
   ExpectRefused(r, lotse::v1::ERROR_CODE_PERMISSION_DENIED, "office");
+  // An office the config does not know has no key: whoever sends as it is refused as the actor.
   r = ValidSubmit();
   r.mutable_actor()->set_id("bb-mond");
   r.mutable_submit()->mutable_referral()->set_office("bb-mond");
-  ExpectRefused(r, lotse::v1::ERROR_CODE_NOT_FOUND, "office");
+  ExpectRefused(r, lotse::v1::ERROR_CODE_PERMISSION_DENIED, "actor");
   r = ValidSubmit();
   r.mutable_submit()->mutable_referral()->set_priority(static_cast<lotse::v1::Priority>(99));
   ExpectRefused(r, lotse::v1::ERROR_CODE_INVALID_ARGUMENT, "priority");
@@ -133,9 +134,10 @@ TEST_F(BadInputTest, FeedbackAndStatusForUnknownOrForeignReferralsAreRefused) {
 }
 
 TEST_F(BadInputTest, RoutingCommandsRefuseUnknownDepartmentsAndReferrals) {
+  // A department the config does not know has no key: its worklist is refused to whoever asks.
   absl::StatusOr<lotse::v1::RoutingReply> w = set_.Worklist("raumfahrtamt");
   ASSERT_TRUE(w.ok());
-  EXPECT_EQ(w->error().code(), lotse::v1::ERROR_CODE_NOT_FOUND);
+  EXPECT_EQ(w->error().code(), lotse::v1::ERROR_CODE_PERMISSION_DENIED);
   lotse::v1::RoutingRequest claim;
   claim.mutable_claim()->set_ref("2026-424242");
   w = set_.Act("umwelt", "u", claim);

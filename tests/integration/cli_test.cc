@@ -88,7 +88,8 @@ class CliTest : public ::testing::Test {
   }
 
   CommandResult Lotse(std::vector<std::string> args) {
-    args.insert(args.end(), {"--port-base", std::to_string(port_base_), "--timeout-ms", "1500"});
+    args.insert(args.end(), {"--port-base", std::to_string(port_base_), "--timeout-ms", "1500",
+                             "--keys", dir_.Join("data/keys")});
     return RunCommand(LOTSE_CLI_BIN, args, {}, absl::Seconds(30));
   }
 

@@ -254,9 +254,13 @@ TEST(DiskFullTest, RefusesNewWorkBelowTheWatermarkAndLosesNothing) {
       set.Kill(service);
     }
   });
+  // The set's keyring lives in the data dir: it moves onto the tmpfs with the services.
+  const std::string keys = set.dir() + "/keys-outside";
+  std::filesystem::copy(data + "/keys", keys, std::filesystem::copy_options::recursive);
   if (const std::string why = tmpfs.Mount(kTmpfsMiB * kMiB); !why.empty()) {
     GTEST_SKIP() << "cannot test a nearly full disk here: " << why;
   }
+  std::filesystem::copy(keys, data + "/keys", std::filesystem::copy_options::recursive);
   const std::string ballast = data + "/ballast";
   const uint64_t watermark = uint64_t{kWatermarkMiB} * kMiB;
   set.StartAll(/*with_audit=*/true, /*with_notification=*/true);

@@ -59,8 +59,7 @@ class EvaluationFlowTest : public ::testing::Test {
   }
   lotse::v1::EvaluationReply Evaluate(bool rebuild) {
     lotse::v1::AuditRequest request;
-    request.mutable_actor()->set_kind(lotse::v1::ACTOR_KIND_OPS);
-    request.mutable_actor()->set_id("test");
+    request.mutable_actor()->set_kind(lotse::v1::ACTOR_KIND_ADMIN);  // every unit: admin's
     request.mutable_evaluation()->set_from("2026-03-02");
     request.mutable_evaluation()->set_to("2026-03-09");
     request.mutable_evaluation()->set_rebuild(rebuild);
@@ -115,7 +114,9 @@ TEST_F(EvaluationFlowTest, KnownTimelineGivesKnownFigures) {
 
   // The office waits on its inbox; A's answer is pushed into the waiting request.
   bus::Context context;
-  auto socket = bus::Socket::Create(context, zmq::socket_type::dealer, {});
+  bus::SocketOptions options;
+  options.curve = set_->Curve("bb-mitte", "notification");
+  auto socket = bus::Socket::Create(context, zmq::socket_type::dealer, options);
   ASSERT_TRUE(socket.ok());
   ASSERT_TRUE(socket->Connect(StrCat("tcp://127.0.0.1:", set_->port_base() + 4)).ok());
   uint64_t office_head = 0;

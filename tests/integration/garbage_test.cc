@@ -106,8 +106,8 @@ std::vector<std::string> Prefixes(const std::string& bytes) {
 // A DEALER connected to one endpoint of the set, for one request at a time.
 class Dealer {
  public:
-  Dealer(bus::Context& context, std::string endpoint)
-      : context_(context), endpoint_(std::move(endpoint)) {}
+  Dealer(bus::Context& context, std::string endpoint, bus::CurveOptions curve)
+      : context_(context), endpoint_(std::move(endpoint)), curve_(std::move(curve)) {}
 
   // Sends `frames` and returns what came back within `timeout`, or nullopt. After a timeout the
   // socket is replaced, so a late answer is never taken for the next request's.
@@ -142,6 +142,7 @@ class Dealer {
       bus::SocketOptions options;
       options.linger_ms = 0;
       options.max_message_bytes = -1;  // our side may send anything; the service must cope
+      options.curve = curve_;
       absl::StatusOr<bus::Socket> s =
           bus::Socket::Create(context_, zmq::socket_type::dealer, options);
       if (!s.ok() || !s->Connect(endpoint_).ok()) {
@@ -155,6 +156,7 @@ class Dealer {
 
   bus::Context& context_;
   std::string endpoint_;
+  bus::CurveOptions curve_;
   std::optional<bus::Socket> socket_;
 };
 
@@ -506,7 +508,7 @@ class GarbageTest : public ::testing::Test {
     out.emplace_back("an Envelope", event.SerializeAsString());
     lotse::v1::FetchRequest fetch;
     fetch.set_stream("intake");
-    fetch.set_consumer("garbage-test");
+    fetch.set_consumer("admin");  // the only name the admin key may fetch under
     out.emplace_back("a FetchRequest", fetch.SerializeAsString());
     lotse::v1::FetchReply fetched;
     fetched.set_stream("routing");
@@ -577,7 +579,7 @@ class GarbageTest : public ::testing::Test {
     fetch.set_after_seq(0);
     fetch.set_max_events(10);
     fetch.set_max_bytes(1 << 20);
-    fetch.set_consumer("garbage-test");
+    fetch.set_consumer("admin");  // the only name the admin key may fetch under
     fetch.set_fetch_id(42);
     return fetch.SerializeAsString();
   }
@@ -595,7 +597,7 @@ TEST_F(GarbageTest, EveryEndpointSurvivesGarbageAndNothingChanges) {
   // --- Command endpoints of all four services -------------------------------------------------
   for (const char* service : kServices) {
     SCOPED_TRACE(service);
-    Dealer dealer(context_, Endpoint(CommandPort(service)));
+    Dealer dealer(context_, Endpoint(CommandPort(service)), set_.Curve("admin", service));
     for (size_t i = 0; i < garbage.size(); ++i) {
       ExpectCommandAnswer(service, StrCat("garbage #", i), garbage[i], dealer.Call({garbage[i]}));
       // The same behind a REQ socket's empty delimiter.
@@ -630,7 +632,7 @@ TEST_F(GarbageTest, EveryEndpointSurvivesGarbageAndNothingChanges) {
     for (const Frames& big : std::vector<Frames>{{std::string(MaxMessageBytes() + 1, 'x')},
                                                  {"", std::string(2 * MaxMessageBytes(), '\x0a')},
                                                  {"a", std::string(MaxMessageBytes() + 1, 'b')}}) {
-      Dealer once(context_, Endpoint(CommandPort(service)));
+      Dealer once(context_, Endpoint(CommandPort(service)), set_.Curve("admin", service));
       const std::optional<Frames> answer = once.Call(big, absl::Milliseconds(150));
       EXPECT_FALSE(answer.has_value())
           << "a message over the size limit was answered: "
@@ -643,13 +645,13 @@ TEST_F(GarbageTest, EveryEndpointSurvivesGarbageAndNothingChanges) {
     RawTcp(CommandPort(service), "", absl::Milliseconds(20));
     // The endpoint still answers a well-formed request after all of it.
     ExpectCommandAnswer(service, "garbage after the storm", garbage[30],
-                        Dealer(context_, Endpoint(CommandPort(service))).Call({garbage[30]}));
+                        Dealer(context_, Endpoint(CommandPort(service)), set_.Curve("admin", service)).Call({garbage[30]}));
   }
 
   // --- Event log endpoints (intake, routing, notification; audit produces no log) ------------
   for (const char* service : kProducers) {
     SCOPED_TRACE(StrCat(service, " log"));
-    Dealer dealer(context_, Endpoint(LogPort(service)));
+    Dealer dealer(context_, Endpoint(LogPort(service)), set_.Curve("admin", service));
     for (size_t i = 0; i < garbage.size(); ++i) {
       ExpectFetchAnswer(service, StrCat("garbage #", i), {garbage[i]}, dealer.Call({garbage[i]}));
     }
@@ -672,7 +674,7 @@ TEST_F(GarbageTest, EveryEndpointSurvivesGarbageAndNothingChanges) {
     for (const Frames& big :
          std::vector<Frames>{{std::string(MaxMessageBytes() + 1, 'x')},
                              {fetch, std::string(2 * MaxMessageBytes(), 'y')}}) {
-      Dealer once(context_, Endpoint(LogPort(service)));
+      Dealer once(context_, Endpoint(LogPort(service)), set_.Curve("admin", service));
       EXPECT_FALSE(once.Call(big, absl::Milliseconds(150)).has_value())
           << "a message over the size limit was answered";
     }
@@ -681,12 +683,12 @@ TEST_F(GarbageTest, EveryEndpointSurvivesGarbageAndNothingChanges) {
     parked.ParseFromString(fetch);
     parked.set_after_seq(1000000);
     EXPECT_TRUE(
-        Dealer(context_, Endpoint(LogPort(service))).SendAndForget({parked.SerializeAsString()}));
+        Dealer(context_, Endpoint(LogPort(service)), set_.Curve("admin", service)).SendAndForget({parked.SerializeAsString()}));
     for (size_t i = 0; i < garbage.size(); i += 7) {
       RawTcp(LogPort(service), garbage[i], absl::Milliseconds(20));
     }
     ExpectFetchAnswer(service, "a fetch after the storm", {fetch},
-                      Dealer(context_, Endpoint(LogPort(service))).Call({fetch}));
+                      Dealer(context_, Endpoint(LogPort(service)), set_.Curve("admin", service)).Call({fetch}));
   }
 
   // --- Ops HTTP ports --------------------------------------------------------------------------
@@ -745,6 +747,7 @@ TEST_F(GarbageTest, EveryEndpointSurvivesGarbageAndNothingChanges) {
     bus::SocketOptions options;
     options.linger_ms = 0;
     options.max_message_bytes = -1;
+    options.curve = set_.Curve("ops", kServices[i]);
     absl::StatusOr<bus::Socket> sub = bus::Socket::Create(context_, zmq::socket_type::sub, options);
     ASSERT_TRUE(sub.ok() && sub->Connect(endpoint).ok());
     for (size_t g = 0; g < garbage.size(); g += 2) {

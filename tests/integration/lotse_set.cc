@@ -36,27 +36,15 @@ LotseSet::LotseSet(SetOptions options)
     config_path_ = dir_.Join("lotse.toml");
     EXPECT_TRUE(WriteFile(config_path_, options_.config_toml).ok());
   }
-  bus::SocketOptions socket_options;
-  socket_options.linger_ms = 0;
-  intake_ = std::make_unique<bus::CommandClient>(
-      *context_, StrCat("tcp://127.0.0.1:", port_base_), socket_options, options_.client_timeout,
-      options_.client_retries);
-  routing_ = std::make_unique<bus::CommandClient>(
-      *context_, StrCat("tcp://127.0.0.1:", port_base_ + 2), socket_options,
-      options_.client_timeout, options_.client_retries);
-  audit_ = std::make_unique<bus::CommandClient>(
-      *context_, StrCat("tcp://127.0.0.1:", port_base_ + 6), socket_options,
-      options_.client_timeout, options_.client_retries);
-  notification_ = std::make_unique<bus::CommandClient>(
-      *context_, StrCat("tcp://127.0.0.1:", port_base_ + 4), socket_options,
-      options_.client_timeout, options_.client_retries);
+  absl::StatusOr<TestKeys> keys = TestKeys::Make(dir_.Join("data/keys"), options_.config_toml);
+  EXPECT_TRUE(keys.ok()) << keys.status();
+  if (keys.ok()) {
+    keys_.emplace(*std::move(keys));
+  }
 }
 
 LotseSet::~LotseSet() {
-  intake_.reset();
-  routing_.reset();
-  audit_.reset();
-  notification_.reset();
+  clients_.clear();
   processes_.clear();  // SIGKILLs leftovers
   if (port_lock_fd_ >= 0) {
     close(port_lock_fd_);
@@ -158,11 +146,46 @@ int LotseSet::Index(const std::string& service) const {
   return service == "notification" ? 2 : 3;
 }
 
+std::string PrincipalFor(const lotse::v1::Actor& actor) {
+  switch (actor.kind()) {
+    case lotse::v1::ACTOR_KIND_OFFICE:
+    case lotse::v1::ACTOR_KIND_DEPARTMENT:
+      return actor.id();
+    case lotse::v1::ACTOR_KIND_OPS:
+      return "ops";
+    default:
+      return "admin";
+  }
+}
+
+std::string LotseSet::KeyFor(const lotse::v1::Actor& actor) const {
+  std::string principal = PrincipalFor(actor);
+  return keys_.has_value() && keys_->Has(principal) ? principal : "admin";
+}
+
+bus::CurveOptions LotseSet::Curve(const std::string& principal, const std::string& service) const {
+  return keys_.has_value() ? keys_->Client(principal, service) : bus::CurveOptions{};
+}
+
+bus::CommandClient& LotseSet::Client(const std::string& service, const std::string& principal) {
+  std::unique_ptr<bus::CommandClient>& client = clients_[{service, principal}];
+  if (client == nullptr) {
+    bus::SocketOptions socket_options;
+    socket_options.linger_ms = 0;
+    socket_options.curve = Curve(principal, service);
+    client = std::make_unique<bus::CommandClient>(
+        *context_, StrCat("tcp://127.0.0.1:", port_base_ + 2 * Index(service)), socket_options,
+        options_.client_timeout, options_.client_retries, service);
+  }
+  return *client;
+}
+
 std::optional<std::vector<std::string>> LotseSet::Raw(const std::string& service,
                                                       const std::vector<std::string>& frames,
                                                       absl::Duration timeout) {
   bus::SocketOptions socket_options;
   socket_options.linger_ms = 0;
+  socket_options.curve = Curve("admin", service);
   absl::StatusOr<bus::Socket> socket =
       bus::Socket::Create(*context_, zmq::socket_type::dealer, socket_options);
   if (!socket.ok() ||
@@ -188,6 +211,12 @@ template <typename Reply, typename Request>
 absl::StatusOr<Reply> CallService(bus::CommandClient& client, Request request, uint64_t id,
                                   std::string_view service) {
   request.set_request_id(StrCat("t", id));
+  // The test acts as ops or admin with their keys; the services name those principals
+  // themselves.
+  if (request.actor().kind() == lotse::v1::ACTOR_KIND_OPS ||
+      request.actor().kind() == lotse::v1::ACTOR_KIND_ADMIN) {
+    request.mutable_actor()->clear_id();
+  }
   absl::StatusOr<std::string> bytes = client.Call(request.SerializeAsString());
   if (!bytes.ok()) {
     return bytes.status();
@@ -202,21 +231,24 @@ absl::StatusOr<Reply> CallService(bus::CommandClient& client, Request request, u
 }  // namespace
 
 absl::StatusOr<lotse::v1::IntakeReply> LotseSet::Intake(lotse::v1::IntakeRequest request) {
-  return CallService<lotse::v1::IntakeReply>(*intake_, std::move(request), ++next_id_, "intake");
+  bus::CommandClient& client = Client("intake", KeyFor(request.actor()));
+  return CallService<lotse::v1::IntakeReply>(client, std::move(request), ++next_id_, "intake");
 }
 
 absl::StatusOr<lotse::v1::RoutingReply> LotseSet::Routing(lotse::v1::RoutingRequest request) {
-  return CallService<lotse::v1::RoutingReply>(*routing_, std::move(request), ++next_id_,
-                                              "routing");
+  bus::CommandClient& client = Client("routing", KeyFor(request.actor()));
+  return CallService<lotse::v1::RoutingReply>(client, std::move(request), ++next_id_, "routing");
 }
 
 absl::StatusOr<lotse::v1::AuditReply> LotseSet::Audit(lotse::v1::AuditRequest request) {
-  return CallService<lotse::v1::AuditReply>(*audit_, std::move(request), ++next_id_, "audit");
+  bus::CommandClient& client = Client("audit", KeyFor(request.actor()));
+  return CallService<lotse::v1::AuditReply>(client, std::move(request), ++next_id_, "audit");
 }
 
 absl::StatusOr<lotse::v1::NotificationReply> LotseSet::Notification(
     lotse::v1::NotificationRequest request) {
-  return CallService<lotse::v1::NotificationReply>(*notification_, std::move(request), ++next_id_,
+  bus::CommandClient& client = Client("notification", KeyFor(request.actor()));
+  return CallService<lotse::v1::NotificationReply>(client, std::move(request), ++next_id_,
                                                    "notification");
 }
 
@@ -289,6 +321,7 @@ absl::StatusOr<lotse::v1::FetchReply> LotseSet::FetchLog(const std::string& serv
                                                          uint32_t max_events) {
   bus::SocketOptions socket_options;
   socket_options.linger_ms = 0;
+  socket_options.curve = Curve("admin", service);
   absl::StatusOr<bus::Socket> socket =
       bus::Socket::Create(*context_, zmq::socket_type::dealer, socket_options);
   if (!socket.ok()) {
@@ -304,7 +337,7 @@ absl::StatusOr<lotse::v1::FetchReply> LotseSet::FetchLog(const std::string& serv
   fetch.set_after_seq(after_seq);
   fetch.set_max_events(max_events);
   fetch.set_max_bytes(4 * 1024 * 1024);
-  fetch.set_consumer("test");
+  fetch.set_consumer("admin");
   if (absl::Status s = socket->Send({fetch.SerializeAsString()}); !s.ok()) {
     return s;
   }

@@ -15,6 +15,7 @@
 #include "lotse/v1/log.pb.h"
 #include "lotse/v1/notification.pb.h"
 #include "lotse/v1/routing.pb.h"
+#include "tests/support/keys.h"
 #include "tests/support/process.h"
 #include "tests/support/temp_dir.h"
 
@@ -87,6 +88,14 @@ class LotseSet {
   bool Eventually(const std::function<bool()>& pred, absl::Duration deadline = absl::Seconds(10));
 
   int port_base() const { return port_base_; }
+  // The set's keyring (made as lotse up makes it) and a client's curve options from it.
+  const TestKeys& keys() const { return *keys_; }
+  bus::CurveOptions Curve(const std::string& principal, const std::string& service) const;
+  // The command client of `service` acting as `principal` (made on first use, then kept).
+  bus::CommandClient& Client(const std::string& service, const std::string& principal);
+  // The key a request acting as `actor` is sent with: its principal's, or admin's for a
+  // principal the config does not know (which has no key): the services then refuse the actor.
+  std::string KeyFor(const lotse::v1::Actor& actor) const;
   const std::string& dir() const { return dir_.path(); }
   std::string Binary(const std::string& service) const;
 
@@ -104,10 +113,8 @@ class LotseSet {
   std::string config_path_;
   std::map<std::string, std::unique_ptr<Process>> processes_;
   std::unique_ptr<bus::Context> context_;
-  std::unique_ptr<bus::CommandClient> intake_;
-  std::unique_ptr<bus::CommandClient> routing_;
-  std::unique_ptr<bus::CommandClient> audit_;
-  std::unique_ptr<bus::CommandClient> notification_;
+  std::optional<TestKeys> keys_;
+  std::map<std::pair<std::string, std::string>, std::unique_ptr<bus::CommandClient>> clients_;
   uint64_t next_id_ = 0;
 };
 
@@ -115,6 +122,9 @@ class LotseSet {
 // multiple of 16, its ports are free now, and an flock on /tmp/lotse-ports-<base>.lock keeps
 // other test processes (ctest -j) off it until `*lock_fd` is closed. Returns the base, or -1 (with a test failure).
 int ReservePortBlock(int* lock_fd);
+
+// The principal whose key a request acting as `actor` needs ("admin" for no actor).
+std::string PrincipalFor(const lotse::v1::Actor& actor);
 
 // A fresh random key.
 std::string NewKey();

@@ -50,7 +50,9 @@ TEST(NotificationTest, AWaitingOfficeGetsTheAnswerPushed) {
 
   // A consumer parks a request on the office inbox; the answer is pushed into it.
   bus::Context context;
-  auto socket = bus::Socket::Create(context, zmq::socket_type::dealer, {});
+  bus::SocketOptions options;
+  options.curve = set.Curve("bb-nord", "notification");
+  auto socket = bus::Socket::Create(context, zmq::socket_type::dealer, options);
   ASSERT_TRUE(socket.ok());
   ASSERT_TRUE(socket->Connect(StrCat("tcp://127.0.0.1:", set.port_base() + 4)).ok());
   ASSERT_TRUE(socket

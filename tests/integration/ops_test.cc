@@ -111,7 +111,8 @@ TEST(OpsTest, CountersMoveAsAReferralFlowsThroughTheSet) {
       R"(lotse_events_consumed_total{service="audit",stream="routing",type="answered"})";
   const std::string submit_latency =
       R"(lotse_command_duration_seconds_count{service="intake",command="submit"})";
-  const std::string refused = R"(lotse_errors_total{service="routing",code="permission_denied"})";
+  // A foreign department's claim: "not found or not yours", never a hint that it exists.
+  const std::string refused = R"(lotse_errors_total{service="routing",code="not_found"})";
   const double before_submitted = std::max(0.0, scrape.Get(0, submitted_at_intake));
   const double before_commits =
       scrape.Get(0, R"(lotse_commit_duration_seconds_count{service="intake"})");
@@ -270,7 +271,7 @@ TEST(OpsTest, TapFollowsAReferralFromSubmitToTheAuditChain) {
   absl::StatusOr<std::unique_ptr<Process>> tap = Process::Start(
       LOTSE_CLI_BIN,
       {"tap", "--referral", case_number, "--seconds", "20", "--port-base", StrCat(set.port_base())},
-      {}, set.dir() + "/tap.log");
+      {{"LOTSE_KEYS", set.dir() + "/data/keys"}}, set.dir() + "/tap.log");
   ASSERT_TRUE(tap.ok()) << tap.status();
   // The tap is connected once it says so; give the subscription a moment to reach the services.
   ASSERT_TRUE(set.Eventually([&] {
@@ -396,6 +397,10 @@ TEST(OpsTest, TheTapBuildsRecordsOnlyWhileSomeoneWatches) {
   watcher->set(zmq::sockopt::linger, 0);
   watcher->set(zmq::sockopt::rcvtimeo, 3000);
   watcher->set(zmq::sockopt::subscribe, "");
+  const bus::CurveOptions curve = set.Curve("ops", "routing");
+  watcher->set(zmq::sockopt::curve_serverkey, curve.server_key);
+  watcher->set(zmq::sockopt::curve_publickey, curve.public_key);
+  watcher->set(zmq::sockopt::curve_secretkey, curve.secret_key);
   watcher->connect(StrCat("tcp://127.0.0.1:", set.port_base() + 3 * config::kServiceCount + 1));
   const std::string watched = R"(lotse_tap_watched{service="routing"})";
   ASSERT_TRUE(set.Eventually([&] { return scraper.Get(1, watched) == 1; }));

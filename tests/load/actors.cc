@@ -22,11 +22,16 @@ using lotse::v1::WorkItem;
 constexpr std::string_view kSubjectPrefix = "Lastprobe ";
 constexpr size_t kMaxExamples = 10;
 
+// A client of `service` ("intake", at `endpoint`) that acts as `principal` (its key).
 std::unique_ptr<bus::CommandClient> MakeClient(const Shared& shared, const std::string& endpoint,
-                                               absl::Duration timeout, int retries) {
+                                               std::string_view service,
+                                               std::string_view principal, absl::Duration timeout,
+                                               int retries) {
   bus::SocketOptions options;
   options.linger_ms = 0;  // a request nobody answered is not worth waiting for at exit
-  return std::make_unique<bus::CommandClient>(*shared.context, endpoint, options, timeout, retries);
+  options.curve = shared.keys->Client(principal, service);
+  return std::make_unique<bus::CommandClient>(*shared.context, endpoint, options, timeout, retries,
+                                              std::string(service));
 }
 
 // One request with Lazy Pirate retries; nullopt when no reply (of this request) came.
@@ -112,8 +117,8 @@ void Submitters::Stop() {
 
 void Submitters::Run(int index, absl::Time start) {
   std::mt19937_64 random(shared_.seed * 1000003 + static_cast<uint64_t>(index));
-  std::unique_ptr<bus::CommandClient> client =
-      MakeClient(shared_, shared_.intake, absl::Milliseconds(1500), 3);
+  // One client per office (made on its first submission): a request acts as its key's office.
+  std::map<std::string, std::unique_ptr<bus::CommandClient>> clients;
   Ledger& ledger = *shared_.ledger;
   const lotse::v1::Priority priorities[] = {lotse::v1::PRIORITY_LOW, lotse::v1::PRIORITY_NORMAL,
                                             lotse::v1::PRIORITY_NORMAL, lotse::v1::PRIORITY_HIGH,
@@ -157,6 +162,10 @@ void Submitters::Run(int index, absl::Time start) {
     r->set_priority(priorities[random() % 5]);
     r->mutable_contact()->set_name("Erika Mustermann");
     r->mutable_contact()->set_email("erika.mustermann@example.org");
+    std::unique_ptr<bus::CommandClient>& client = clients[office];
+    if (client == nullptr) {
+      client = MakeClient(shared_, shared_.intake, "intake", office, absl::Milliseconds(1500), 3);
+    }
     ledger.SubmitSent(key, office);
     const absl::Time sent_at = absl::Now();
     std::optional<IntakeReply> reply =
@@ -235,7 +244,8 @@ Department::~Department() { Stop(); }
 
 void Department::Start() {
   for (auto& w : workers_) {
-    w->client = MakeClient(shared_, shared_.routing, absl::Milliseconds(1500), 3);
+    w->client =
+        MakeClient(shared_, shared_.routing, "routing", assignee_, absl::Milliseconds(1500), 3);
     Worker* worker = w.get();
     w->thread = std::thread([this, worker] { Work(*worker); });
   }
@@ -261,7 +271,7 @@ void Department::Stop() {
 
 void Department::Poll() {
   std::unique_ptr<bus::CommandClient> client =
-      MakeClient(shared_, shared_.routing, absl::Milliseconds(2000), 2);
+      MakeClient(shared_, shared_.routing, "routing", assignee_, absl::Milliseconds(2000), 2);
   const int items_limit = 1000;
   uint64_t id = 0;
   while (!stop_) {
@@ -600,7 +610,8 @@ bool OfficeReader::idle(absl::Time since) const {
 void OfficeReader::Run() {
   constexpr uint32_t kWaitMs = 1000;
   std::unique_ptr<bus::CommandClient> inbox =
-      MakeClient(shared_, shared_.notification, absl::Milliseconds(kWaitMs + 2000), 1);
+      MakeClient(shared_, shared_.notification, "notification", office_,
+                 absl::Milliseconds(kWaitMs + 2000), 1);
   while (!stop_) {
     NotificationRequest request;
     request.mutable_actor()->set_kind(lotse::v1::ACTOR_KIND_OFFICE);
@@ -704,7 +715,7 @@ void OfficeReader::Receive(const lotse::v1::InboxReply& reply) {
 void OfficeReader::GiveFeedback(int index) {
   constexpr int kMaxRefusals = 120;  // "not answered yet" while intake catches up: ~60 s
   std::unique_ptr<bus::CommandClient> intake =
-      MakeClient(shared_, shared_.intake, absl::Milliseconds(1500), 2);
+      MakeClient(shared_, shared_.intake, "intake", office_, absl::Milliseconds(1500), 2);
   std::mt19937_64 random(shared_.seed ^ std::hash<std::string>{}(StrCat(office_, index)));
   Ledger& ledger = *shared_.ledger;
   uint64_t next_id = 0;

@@ -21,6 +21,7 @@
 #include "lotse/v1/notification.pb.h"
 #include "lotse/v1/routing.pb.h"
 #include "tests/load/ledger.h"
+#include "tests/support/keys.h"
 
 namespace lotse::load {
 
@@ -33,9 +34,12 @@ struct City {
   std::vector<std::string> kam_companies;  // companies that have a key account manager
 };
 
-// What every actor shares. The context and ledger outlive the actors.
+// What every actor shares. The context, keys and ledger outlive the actors. Every client
+// connects with the key of the principal it acts as (an office, a department), since the
+// services refuse a request whose actor is not the key's principal.
 struct Shared {
   bus::Context* context = nullptr;
+  const test::TestKeys* keys = nullptr;
   std::string intake;  // command endpoints
   std::string routing;
   std::string notification;
@@ -51,8 +55,9 @@ std::string KeyFromSubject(const std::string& subject);
 
 // One simulated intake terminal pool: `threads` threads together submit referrals at `rate` per
 // second from `start` on (open loop: the i-th referral is due at start + i / rate whatever the
-// replies take), each from a random office with a fresh idempotency key. A share of the
-// acknowledged ones is sent again with the same key. Thread-safe: Start/Stop from one thread.
+// replies take), each from a random office with a fresh idempotency key (each thread keeps one
+// client per office, with that office's key). A share of the acknowledged ones is sent again
+// with the same key. Thread-safe: Start/Stop from one thread.
 class Submitters {
  public:
   Submitters(const Shared& shared, int threads, double rate);

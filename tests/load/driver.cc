@@ -64,20 +64,26 @@ std::string Tail(const std::string& path, size_t lines) {
   return text.substr(at + 1);
 }
 
-// Asks routing for the city's departments, topics, offices and key account managers.
-absl::StatusOr<City> ReadCity(bus::Context& context, const std::string& routing) {
+// Asks routing for the city's departments, topics, offices and key account managers (as ops).
+absl::StatusOr<City> ReadCity(bus::Context& context, const ServiceSet& set) {
   bus::SocketOptions options;
   options.linger_ms = 0;
-  bus::CommandClient client(context, routing, options, absl::Seconds(2), 3);
+  options.curve = set.Curve("ops", 1);
+  bus::CommandClient client(context, set.CommandEndpoint(1), options, absl::Seconds(2), 3,
+                            kServiceNames[1]);
   lotse::v1::RoutingRequest request;
   request.set_request_id("directory");
   request.mutable_actor()->set_kind(lotse::v1::ACTOR_KIND_OPS);
-  request.mutable_actor()->set_id("lotse-load");
+  request.mutable_actor()->set_id("ops");  // an ops actor is "ops" (or empty), as its key
+  request.mutable_actor()->set_user("lotse-load");
   request.mutable_directory();
   absl::StatusOr<std::string> bytes = client.Call(request.SerializeAsString());
   lotse::v1::RoutingReply reply;
   if (!bytes.ok() || !reply.ParseFromString(*bytes) || reply.has_error()) {
-    return absl::UnavailableError("routing did not tell its directory (departments, topics)");
+    return absl::UnavailableError(StrCat(
+        "routing did not tell its directory (departments, topics): ",
+        !bytes.ok() ? bytes.status().message()
+                    : (reply.has_error() ? reply.error().message() : "unreadable reply")));
   }
   City city;
   for (const auto& d : reply.directory().departments()) {
@@ -186,7 +192,8 @@ int RunLoad(const LoadOptions& o) {
     const bool up = test::WaitUntil(
         [&] {
           return !set.Running(i) ||
-                 Answers(context, set.CommandEndpoint(i), absl::Milliseconds(200));
+                 Answers(context, set.CommandEndpoint(i), set.Curve("ops", i),
+                         absl::Milliseconds(200));
         },
         absl::Seconds(30));
     if (!up || !set.Running(i)) {
@@ -195,7 +202,7 @@ int RunLoad(const LoadOptions& o) {
       return kExitSetup;
     }
   }
-  absl::StatusOr<City> city = ReadCity(context, set.CommandEndpoint(1));
+  absl::StatusOr<City> city = ReadCity(context, set);
   if (!city.ok()) {
     Say(std::string(city.status().message()));
     return kExitSetup;
@@ -204,6 +211,7 @@ int RunLoad(const LoadOptions& o) {
   Ledger ledger;
   Shared shared;
   shared.context = &context;
+  shared.keys = &set.keys();
   shared.intake = set.CommandEndpoint(0);
   shared.routing = set.CommandEndpoint(1);
   shared.notification = set.CommandEndpoint(2);
@@ -321,17 +329,20 @@ int RunLoad(const LoadOptions& o) {
     inboxes.push_back(r->findings());
   }
 
-  // The audit chain, as its own command sees it.
+  // The audit chain, as its own command sees it (verify is for ops and admin).
   Json audit_command = Json::MakeObject();
   bool audit_command_ok = false;
   {
     bus::SocketOptions options;
     options.linger_ms = 0;
-    bus::CommandClient client(context, set.CommandEndpoint(3), options, absl::Minutes(30), 0);
+    options.curve = set.Curve("ops", 3);
+    bus::CommandClient client(context, set.CommandEndpoint(3), options, absl::Minutes(30), 0,
+                              kServiceNames[3]);
     lotse::v1::AuditRequest request;
     request.set_request_id("verify");
     request.mutable_actor()->set_kind(lotse::v1::ACTOR_KIND_OPS);
-    request.mutable_actor()->set_id("lotse-load");
+    request.mutable_actor()->set_id("ops");
+    request.mutable_actor()->set_user("lotse-load");
     request.mutable_verify();
     absl::StatusOr<std::string> bytes = client.Call(request.SerializeAsString());
     lotse::v1::AuditReply reply;

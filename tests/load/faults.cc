@@ -365,7 +365,8 @@ void FaultInjector::Follow(absl::Time now) {
     } else {
       if (!r.answered.has_value()) {
         if (!set_.Running(r.service) ||
-            !Answers(context_, set_.CommandEndpoint(r.service), absl::Milliseconds(50))) {
+            !Answers(context_, set_.CommandEndpoint(r.service), set_.Curve("ops", r.service),
+                     absl::Milliseconds(50))) {
           continue;
         }
         r.answered = absl::Now();

@@ -44,6 +44,12 @@ absl::StatusOr<std::unique_ptr<ServiceSet>> ServiceSet::Create(std::string bin_d
   if (ec) {
     return absl::UnavailableError(StrCat("cannot create ", dir, ": ", ec.message()));
   }
+  // The services read the keyring at start: it must be there before the first one starts.
+  absl::StatusOr<test::TestKeys> keys = test::TestKeys::Make(dir + "/data/keys");
+  if (!keys.ok()) {
+    return absl::Status(keys.status().code(), StrCat("cannot make the keyring in ", dir,
+                                                     "/data/keys: ", keys.status().message()));
+  }
   int lock_fd = -1;
   const int base = test::ReservePortBlock(kPortsPerSet, &lock_fd);
   if (base < 0) {
@@ -51,15 +57,17 @@ absl::StatusOr<std::unique_ptr<ServiceSet>> ServiceSet::Create(std::string bin_d
         "no free block of 16 TCP ports found between 20000 and 60000: stop other Lotse sets or "
         "test runs and try again");
   }
-  return std::unique_ptr<ServiceSet>(
-      new ServiceSet(std::move(bin_dir), std::move(dir), std::move(env), base, lock_fd));
+  return std::unique_ptr<ServiceSet>(new ServiceSet(std::move(bin_dir), std::move(dir),
+                                                    std::move(env), *std::move(keys), base,
+                                                    lock_fd));
 }
 
-ServiceSet::ServiceSet(std::string bin_dir, std::string dir, test::EnvVars env, int port_base,
-                       int lock_fd)
+ServiceSet::ServiceSet(std::string bin_dir, std::string dir, test::EnvVars env,
+                       test::TestKeys keys, int port_base, int lock_fd)
     : bin_dir_(std::move(bin_dir)),
       dir_(std::move(dir)),
       env_(std::move(env)),
+      keys_(std::move(keys)),
       port_base_(port_base),
       lock_fd_(lock_fd) {}
 
@@ -136,9 +144,11 @@ absl::StatusOr<int> ServiceSet::Terminate(int service, absl::Duration timeout) {
   return processes_[service]->Terminate(timeout);
 }
 
-bool Answers(bus::Context& context, const std::string& endpoint, absl::Duration timeout) {
+bool Answers(bus::Context& context, const std::string& endpoint, const bus::CurveOptions& curve,
+             absl::Duration timeout) {
   bus::SocketOptions options;
   options.linger_ms = 0;
+  options.curve = curve;
   absl::StatusOr<bus::Socket> socket =
       bus::Socket::Create(context, zmq::socket_type::dealer, options);
   if (!socket.ok() || !socket->Connect(endpoint).ok() || !socket->Send({"ping"}).ok()) {

@@ -12,6 +12,7 @@
 #include "absl/time/time.h"
 #include "common/bus/socket.h"
 #include "lotse/v1/ops.pb.h"
+#include "tests/support/keys.h"
 #include "tests/support/process.h"
 
 namespace lotse::load {
@@ -25,13 +26,15 @@ inline constexpr std::array<const char*, kServiceCount> kServiceNames = {"intake
 int ServiceIndex(std::string_view name);
 
 // The four real service binaries of one run, on a reserved block of 16 TCP ports, with their
-// data in `dir`/data and their logs (appended across restarts) in `dir`/logs. The destructor
+// data in `dir`/data, their keyring (every principal of the sample city, made before any
+// service starts) in `dir`/data/keys and their logs (appended across restarts) in `dir`/logs.
+// The destructor
 // SIGKILLs whatever still runs and releases the port block. The process methods must be called
 // from the thread that created the set (children die with that thread: PR_SET_PDEATHSIG); the
-// endpoint accessors are thread-safe.
+// endpoint and key accessors are thread-safe.
 class ServiceSet {
  public:
-  // Reserves a port block and checks that the binaries exist in `bin_dir`.
+  // Reserves a port block, checks that the binaries exist in `bin_dir` and makes the keyring.
   static absl::StatusOr<std::unique_ptr<ServiceSet>> Create(std::string bin_dir, std::string dir,
                                                             test::EnvVars env);
   ~ServiceSet();
@@ -44,6 +47,12 @@ class ServiceSet {
   std::string DataDir() const { return dir_ + "/data"; }
   std::string StoreDir(int service) const { return DataDir() + "/" + kServiceNames[service]; }
   std::string LogPath(int service) const;
+  // The keyring of the set; immutable.
+  const test::TestKeys& keys() const { return keys_; }
+  // Curve options to reach `service`'s command endpoint as `principal`.
+  bus::CurveOptions Curve(std::string_view principal, int service) const {
+    return keys_.Client(principal, kServiceNames[service]);
+  }
 
   // Spawns the service; does not wait for it to answer.
   absl::Status Start(int service);
@@ -61,18 +70,22 @@ class ServiceSet {
   absl::StatusOr<int> Terminate(int service, absl::Duration timeout);
 
  private:
-  ServiceSet(std::string bin_dir, std::string dir, test::EnvVars env, int port_base, int lock_fd);
+  ServiceSet(std::string bin_dir, std::string dir, test::EnvVars env, test::TestKeys keys,
+             int port_base, int lock_fd);
 
   std::string bin_dir_;
   std::string dir_;
   test::EnvVars env_;
+  test::TestKeys keys_;
   int port_base_;
   int lock_fd_;
   std::array<std::unique_ptr<test::Process>, kServiceCount> processes_;
 };
 
-// True if a command endpoint answers (any reply, even an error) within `timeout`.
-bool Answers(bus::Context& context, const std::string& endpoint, absl::Duration timeout);
+// True if a command endpoint answers (any reply, even an error) within `timeout` to a client
+// with `curve` (a key the service admits: one it refuses never gets an answer).
+bool Answers(bus::Context& context, const std::string& endpoint, const bus::CurveOptions& curve,
+             absl::Duration timeout);
 
 // GET /status of an ops port on 127.0.0.1.
 absl::StatusOr<lotse::v1::ServiceStatus> FetchStatus(int port, absl::Duration timeout);

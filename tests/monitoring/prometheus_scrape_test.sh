@@ -259,6 +259,8 @@ ops_port() { echo $((base + 8 + $1)); }
 log "starting: $lotse up --data-dir $work/data --port-base $base"
 mkdir -p "$work/data"
 "$lotse" up --data-dir "$work/data" --port-base "$base" >"$work/lotse.log" 2>&1 &
+# The CLI below acts with the keys lotse up makes beside its data.
+export LOTSE_KEYS="$work/data/keys"
 lotse_pid=$!
 
 deadline=$((SECONDS + 30))
