@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash deploy/install-deps.sh
-bash deploy/build.sh
+bash deploy/build.sh --test-hooks
 ctest --test-dir build --output-on-failure -j2 --timeout 300 "$@"
 # The whole run (no ctest arguments) also fuzzes every parser that meets outside bytes for a
 # short while (clang, ASan, UBSan); a longer run: tests/fuzz/run_fuzzers.sh 3600.

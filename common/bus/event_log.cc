@@ -90,6 +90,12 @@ absl::Status LogServer::HandleReadable() {
                           request.stream(), "': check the consumer's endpoint configuration"));
       continue;
     }
+    if (!caller.empty() && options_.still_admitted && !options_.still_admitted(caller)) {
+      refuse(lotse::v1::ERROR_CODE_PERMISSION_DENIED,
+             StrCat("the key of '", UserId::Parse(caller).principal,
+                    "' is no longer listed: ask your administrator for a key that is"));
+      continue;
+    }
     // On a CURVE door the ZAP handler admitted only this stream's consumers; each may speak
     // only for itself, so no consumer can move another's acknowledged offset.
     if (!caller.empty() && UserId::Parse(caller).principal != request.consumer()) {

@@ -33,6 +33,10 @@ struct LogServerOptions {
   uint32_t max_bytes = 512 << 10;  // capped below the socket's max message size at Bind
   // Consumers whose acknowledged offsets are recorded (acknowledged()); others are served too.
   std::set<std::string, std::less<>> known_consumers;
+  // On a CURVE door: whether the connection tagged `caller` (its ZAP User-Id) still holds a
+  // listed key, asked on every Fetch, so that a key revoked since the handshake is refused on
+  // its open connection too. Unset: every admitted connection stays admitted.
+  std::function<bool(std::string_view caller)> still_admitted;
 };
 
 // The producer side of the event log (ROUTER). Answers FetchRequest with the events after the

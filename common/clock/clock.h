@@ -63,8 +63,8 @@ class FileClock final : public Clock {
   mutable std::atomic<int64_t> last_us_{0};
 };
 
-// FileClock if the environment names one in LOTSE_CLOCK_FILE; else RealClock for speedup 1
-// without a start, ScaledClock otherwise.
+// FileClock if the environment names one in LOTSE_CLOCK_FILE (test builds only, see
+// LOTSE_TEST_HOOKS); else RealClock for speedup 1 without a start, ScaledClock otherwise.
 std::unique_ptr<Clock> MakeClock(double speedup, std::optional<absl::Time> start);
 
 inline int64_t ToMicros(absl::Time t) { return absl::ToUnixMicros(t); }

@@ -72,7 +72,7 @@ constexpr auto kSchedulingKeys = std::to_array<absl::string_view>(
 constexpr auto kRoutingKeys = std::to_array<absl::string_view>(
     {"default_department", "forward_limit", "warning_share", "escalation_scan_ms", "overrides"});
 constexpr auto kNotificationKeys = std::to_array<absl::string_view>(
-    {"smtp_url", "mail_from", "retry_initial_ms", "retry_max_ms", "max_attempts"});
+    {"smtp_url", "smtp_tls", "mail_from", "retry_initial_ms", "retry_max_ms", "max_attempts"});
 constexpr auto kOverrideKeys = std::to_array<absl::string_view>({"office", "topic", "department"});
 constexpr auto kDepartmentKeys =
     std::to_array<absl::string_view>({"id", "name", "sla_hours", "office_hours", "email"});
@@ -787,6 +787,7 @@ void ReadDocument(const toml::value& root, Reader& reader, Config* config) {
     reader.CheckKeys(*notification, "notification", kNotificationKeys);
     Notification& n = config->notification;
     reader.String(*notification, "notification", "smtp_url", &n.smtp_url);
+    reader.String(*notification, "notification", "smtp_tls", &n.smtp_tls);
     reader.String(*notification, "notification", "mail_from", &n.mail_from);
     reader.Int(*notification, "notification", "retry_initial_ms", &n.retry_initial_ms);
     reader.Int(*notification, "notification", "retry_max_ms", &n.retry_max_ms);
@@ -1016,6 +1017,17 @@ void ValidateLimits(const Limits& limits, Problems* problems) {
                     absl::StrCat(field.min == 0 ? "must be >= 0" : "must be > 0", ", got ", value));
     }
   }
+  // The walls every request field meets at the command boundary (proto/lotse/v1/options.proto).
+  constexpr int kSubjectWall = 4096;
+  constexpr int kTextWall = 65536;
+  if (limits.max_subject_bytes > kSubjectWall) {
+    problems->Add("limits.max_subject_bytes",
+                  absl::StrCat("must be at most ", kSubjectWall, ", got ", limits.max_subject_bytes));
+  }
+  if (limits.max_text_bytes > kTextWall) {
+    problems->Add("limits.max_text_bytes",
+                  absl::StrCat("must be at most ", kTextWall, ", got ", limits.max_text_bytes));
+  }
   if (all_valid) {
     const std::int64_t referral_bytes =
         static_cast<std::int64_t>(limits.max_subject_bytes) + limits.max_text_bytes;
@@ -1121,8 +1133,14 @@ void ValidateNotification(const Notification& n, Problems* problems) {
       problems->Add("notification.smtp_url",
                     absl::StrCat("expected \"smtp://host:port\" or \"smtps://host:port\" (empty "
                                  "= e-mail off), got ",
-                                 Quote(url)));
+                                 Quote(RedactedUrl(std::string_view(url.data(), url.size())))));
     }
+  }
+  if (n.smtp_tls != "required" && n.smtp_tls != "off") {
+    problems->Add("notification.smtp_tls",
+                  absl::StrCat("expected \"required\" (mail only over TLS) or \"off\" (plain "
+                               "SMTP), got ",
+                               Quote(n.smtp_tls)));
   }
   if (n.mail_from.empty() || !IsPlausibleEmail(n.mail_from)) {
     problems->Add("notification.mail_from",
@@ -1371,6 +1389,10 @@ class OverrideApplier {
     Mark("notification.smtp_url", source);
     config_->notification.smtp_url = std::string(absl::StripAsciiWhitespace(value));
   }
+  void SmtpTls(absl::string_view source, absl::string_view value) {
+    Mark("notification.smtp_tls", source);
+    config_->notification.smtp_tls = std::string(absl::StripAsciiWhitespace(value));
+  }
   void SmtpRetryMs(absl::string_view source, absl::string_view text) {
     Mark("notification.retry_initial_ms", source);
     int value = 0;
@@ -1430,6 +1452,9 @@ void ApplyEnvironment(OverrideApplier& apply) {
   }
   if (auto value = GetEnv("LOTSE_SMTP_URL")) {
     apply.SmtpUrl("$LOTSE_SMTP_URL", *value);
+  }
+  if (auto value = GetEnv("LOTSE_SMTP_TLS")) {
+    apply.SmtpTls("$LOTSE_SMTP_TLS", *value);
   }
   if (auto value = GetEnv("LOTSE_SMTP_RETRY_MS")) {
     apply.SmtpRetryMs("$LOTSE_SMTP_RETRY_MS", absl::string_view(*value));
@@ -1615,6 +1640,18 @@ std::string Config::ServiceDataDir(Service service) const {
   return absl::StrCat(base, "/", ToAbsl(ServiceName(service)));
 }
 
+std::string RedactedUrl(std::string_view url) {
+  const size_t scheme_end = url.find("://");
+  const size_t at = url.rfind('@');
+  if (scheme_end == std::string_view::npos || at == std::string_view::npos || at < scheme_end) {
+    return std::string(url);
+  }
+  std::string shown(url.substr(0, scheme_end + 3));
+  shown += "***";
+  shown += url.substr(at);
+  return shown;
+}
+
 std::string_view DefaultConfigText() { return internal::kDefaultConfigToml; }
 
 absl::StatusOr<Config> ParseConfig(std::string_view toml_text, std::string_view source_name) {
@@ -1697,15 +1734,9 @@ std::string Describe(const Config& config) {
     absl::StrAppend(&out, "e-mail: off (notification.smtp_url is empty)\n");
   } else {
     const Notification& n = config.notification;
-    // The URL may carry credentials (smtp://user:pass@host): show only scheme and host.
-    absl::string_view url = n.smtp_url;
-    const size_t at = url.rfind('@');
-    const size_t scheme_end = url.find("://");
-    std::string shown(url);
-    if (at != absl::string_view::npos && scheme_end != absl::string_view::npos) {
-      shown = absl::StrCat(url.substr(0, scheme_end + 3), "***", url.substr(at));
-    }
-    absl::StrAppend(&out, "e-mail: via ", shown, ", retry ", n.retry_initial_ms, "..",
+    absl::StrAppend(&out, "e-mail: via ", RedactedUrl(n.smtp_url),
+                    n.smtp_tls == "off" ? " (plain SMTP: smtp_tls = \"off\")" : " (TLS required)",
+                    ", retry ", n.retry_initial_ms, "..",
                     n.retry_max_ms, " ms, at most ", n.max_attempts, " attempts\n");
   }
   absl::StrAppend(&out, "log: level ", config.log.level, ", format ", config.log.format, "\n");

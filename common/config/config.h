@@ -114,6 +114,9 @@ struct Routing {
 // The e-mail channel of notification. An empty smtp_url switches e-mail off.
 struct Notification {
   std::string smtp_url;  // "smtp://127.0.0.1:2525" (smtp:// or smtps://); empty = e-mail off
+  // "required": the mail goes only over TLS (STARTTLS on smtp://, or smtps://), else it fails
+  // and is retried; "off": plain SMTP, e.g. a relay on the same host. Say "off" explicitly.
+  std::string smtp_tls = "required";
   std::string mail_from = "lotse@musterstadt.example";  // envelope sender and From:
   int retry_initial_ms = 1000;  // first retry delay; doubles per failed attempt
   int retry_max_ms = 300000;    // upper bound of the retry delay
@@ -192,6 +195,10 @@ std::vector<PrincipalEntry> Principals(const Config& config);
 std::string_view PrincipalKindName(PrincipalKind kind);  // "office", "department", ...
 // What [keys.public] says of a principal whose access was withdrawn.
 inline constexpr std::string_view kRevokedKey = "revoked";
+
+// `url` without the credentials it may carry ("smtp://user:pass@host:25" -> "smtp://***@host:25"),
+// for logs, errors and status.
+std::string RedactedUrl(std::string_view url);
 
 // The sample city that `lotse up` runs on when no file is given (TOML text).
 std::string_view DefaultConfigText();

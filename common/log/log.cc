@@ -56,6 +56,33 @@ class JsonMessage final : public spdlog::custom_flag_formatter {
   }
 };
 
+// `%~`: the message on one line: control characters (newline, carriage return, escape, ...)
+// and backslashes written as escapes, so that text a caller sent cannot start a forged line or
+// move a terminal's cursor. Our own messages are one line each.
+class TextMessage final : public spdlog::custom_flag_formatter {
+ public:
+  void format(const spdlog::details::log_msg& msg, const std::tm& /*time*/,
+              spdlog::memory_buf_t& dest) override {
+    for (char c : std::string_view(msg.payload.data(), msg.payload.size())) {
+      const auto u = static_cast<unsigned char>(c);
+      if (c == '\\') {
+        dest.append(std::string_view("\\\\"));
+      } else if (c == '\n') {
+        dest.append(std::string_view("\\n"));
+      } else if (c == '\t') {
+        dest.push_back(c);
+      } else if (u < 0x20 || u == 0x7f) {
+        fmt::format_to(std::back_inserter(dest), "\\x{:02x}", static_cast<int>(u));
+      } else {
+        dest.push_back(c);
+      }
+    }
+  }
+  std::unique_ptr<custom_flag_formatter> clone() const override {
+    return std::make_unique<TextMessage>();
+  }
+};
+
 void AppendJsonEscaped(std::string_view text, spdlog::memory_buf_t& dest) {
     for (char c : text) {
       switch (c) {
@@ -105,7 +132,10 @@ absl::Status Init(std::string_view service, std::string_view level, std::string_
                R"(","pid":%P%&,"message":"%*"})"));
     logger->set_formatter(std::move(formatter));
   } else if (format == "text") {
-    logger->set_pattern(StrCat("%Y-%m-%d %H:%M:%S.%e %^%-5l%$ ", service, ": %v"));
+    auto formatter = std::make_unique<spdlog::pattern_formatter>();
+    formatter->add_flag<TextMessage>('~').set_pattern(
+        StrCat("%Y-%m-%d %H:%M:%S.%e %^%-5l%$ ", service, ": %~"));
+    logger->set_formatter(std::move(formatter));
   } else {
     return absl::InvalidArgumentError(
         StrCat("log format '", format, "' is unknown: use text or json"));

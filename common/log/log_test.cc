@@ -1,5 +1,6 @@
 #include "common/log/log.h"
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -51,6 +52,20 @@ TEST(LogTest, JsonLinesCarryTheReferralInScopeAndOnlyThere) {
       << lines[1];
   EXPECT_NE(lines[2].find(R"("referral":"rf01")"), std::string::npos) << lines[2];
   EXPECT_EQ(lines[3].find("\"referral\""), std::string::npos) << lines[3];
+}
+
+TEST(LogTest, TextLinesEscapeControlCharactersACallerSent) {
+  ASSERT_TRUE(Init("intake", "info", "text").ok());
+  ::testing::internal::CaptureStderr();
+  // A forged second line and a terminal escape, as a caller could put them into a field.
+  spdlog::info("refused '{}'", "x\n2026-01-01 00:00:00.000 info  intake: all good\x1b[2J\\");
+  spdlog::default_logger()->flush();
+  const std::string out = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 1) << out;  // one line
+  EXPECT_EQ(out.find('\x1b'), std::string::npos) << out;
+  EXPECT_NE(out.find(R"(refused 'x\n2026-01-01 00:00:00.000 info  intake: all good\x1b[2J\\')"),
+            std::string::npos)
+      << out;
 }
 
 TEST(LogTest, RefusesUnknownLevelsAndFormats) {

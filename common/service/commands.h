@@ -12,6 +12,7 @@
 #include "common/bus/socket.h"
 #include "common/format.h"
 #include "common/service/errors.h"
+#include "common/service/limits.h"
 #include "common/store/store.h"
 #include "lotse/v1/common.pb.h"
 
@@ -43,17 +44,25 @@ absl::StatusOr<lotse::v1::Actor> EffectiveActor(const auth::Directory& directory
                                                 const auth::Principal& principal,
                                                 const lotse::v1::Actor& claimed);
 
+// Only under the test fault "no-curve" (lotse-bench curve): the principal the request's actor
+// claims to be, as before there were keys. nullptr otherwise: a request on a connection
+// without a proved key has no caller.
+const auth::Principal* PrincipalWithoutCurve(const auth::Directory& directory,
+                                             const lotse::v1::Actor& claimed);
+
 // The same answer for a referral that does not exist and one the caller may not see, so that a
 // refusal never tells whether a referral exists.
 absl::Status NotYours(const lotse::v1::Actor& actor, std::string_view ref);
 
 // The parse, identity, permission and error plumbing every command endpoint shares. A service
 // declares its commands as a table of (command, who may use it, handler); Handle() parses the
-// request, resolves the caller from the connection's User-Id, replaces the request's actor with
-// the effective one, checks the table's permission, runs the handler and turns any error into
-// the structured error reply carrying the request id. Request and Reply are a service's
-// protobuf request (with request_id, actor and a `command` oneof) and reply (with request_id
-// and an `error`). Immutable after construction; used by the service thread.
+// request, checks every field against its wall (CheckFieldLimits: no accepted command can make
+// an event its consumers cannot take), resolves the caller from the connection's User-Id,
+// replaces the request's actor with the effective one, checks the table's permission, runs the
+// handler and turns any error into the structured error reply carrying the request id. Request
+// and Reply are a service's protobuf request (with request_id, actor and a `command` oneof) and
+// reply (with request_id and an `error`). Immutable after construction; used by the service
+// thread.
 template <typename Request, typename Reply>
 class CommandTable {
  public:
@@ -78,12 +87,17 @@ class CommandTable {
                                        Request::descriptor()->full_name(),
                                        detail.empty() ? "" : ": ", detail)));
     }
+    if (absl::Status limits = CheckFieldLimits(request); !limits.ok()) {
+      return ErrorReply(body, limits);
+    }
     const Command* command = Find(request.command_case());
     if (command == nullptr) {
       return ErrorReply(body, absl::InvalidArgumentError(
                                   StrCat("the request names no command: use ", Names())));
     }
-    const auth::Principal* principal = directory.ByUserId(caller);
+    const auth::Principal* principal = caller.empty()
+                                           ? PrincipalWithoutCurve(directory, request.actor())
+                                           : directory.ByUserId(caller);
     if (principal == nullptr) {
       return ErrorReply(body, absl::PermissionDeniedError(
                                   "this connection's key is no longer listed: ask your "

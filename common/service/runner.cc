@@ -23,6 +23,10 @@ Runner::Runner(bus::Context& context, store::Store& store, const clock::Clock& c
       options_(std::move(options)) {}
 
 absl::Status Runner::Start() {
+  if (TestHooksCompiledIn()) {
+    spdlog::info("test build: LOTSE_UNSAFE_FAULT and LOTSE_CLOCK_FILE are honoured (a city's "
+                 "build, without -DLOTSE_TEST_HOOKS=ON, ignores them)");
+  }
   if (const UnsafeFault fault = ActiveUnsafeFault(); fault != UnsafeFault::kNone) {
     spdlog::critical("running with the deliberate fault '{}' (LOTSE_UNSAFE_FAULT): this process "
                      "breaks Lotse's promises on purpose, for a test's negative control. Never "
@@ -49,6 +53,12 @@ absl::Status Runner::Start() {
                          std::vector<std::string>* out) {
       return store_.ReadOutbox(after, max_events, max_bytes, out);
     };
+    if (options_.security != nullptr) {
+      options_.log_options.still_admitted = [security = options_.security.get()](
+                                                std::string_view caller) {
+        return security->directory().ByUserId(caller) != nullptr;
+      };
+    }
     LOTSE_ASSIGN_OR_RETURN(bus::LogServer log,
                            bus::LogServer::Bind(context_, options_.log_endpoint,
                                                 options_.log_socket_options, std::move(source),
@@ -290,6 +300,7 @@ absl::Status Runner::Run(StopSignal& stop) {
       }
       if (stop.TakeReload() && options_.security != nullptr) {
         options_.security->Reload();
+        telemetry_->ReopenTap();
       }
     }
     // At least once a second, even when idle: watchers who left are noticed without a commit.

@@ -9,6 +9,7 @@
 #include <optional>
 
 #include "CLI/CLI.hpp"
+#include "absl/strings/str_split.h"
 #include "common/format.h"
 #include "common/log/log.h"
 #include "common/service/errors.h"
@@ -65,7 +66,10 @@ absl::StatusOr<config::Config> StartUp(int argc, char** argv, config::Service se
                  "{} instead. Lowering a nice value needs CAP_SYS_NICE",
                  nice, name, std::strerror(errno), getpriority(PRIO_PROCESS, 0));
   }
-  spdlog::info("starting with:\n{}", config::Describe(config));
+  spdlog::info("starting with:");
+  for (absl::string_view line : absl::StrSplit(config::Describe(config), '\n', absl::SkipEmpty())) {
+    spdlog::info("  {}", ToStd(line));
+  }
   return config;
 }
 
@@ -125,9 +129,15 @@ absl::StatusOr<store::Options> MakeStoreOptions(const config::Config& config,
   options.path = config.ServiceDataDir(service);
   std::error_code ec;
   std::filesystem::create_directories(options.path, ec);
+  // The store holds personal data: only the service's own user may enter it.
+  if (!ec) {
+    std::filesystem::permissions(options.path, std::filesystem::perms::owner_all,
+                                 std::filesystem::perm_options::replace, ec);
+  }
   if (ec) {
-    return absl::UnavailableError(StrCat("cannot create the data directory ", options.path, ": ",
-                                         ec.message(), "; choose another with --data-dir"));
+    return absl::UnavailableError(StrCat("cannot create the data directory ", options.path,
+                                         " (mode 0700): ", ec.message(),
+                                         "; choose another with --data-dir"));
   }
   options.state_families = std::move(state_families);
   options.min_free_bytes = static_cast<uint64_t>(config.limits.min_free_disk_mb) << 20;

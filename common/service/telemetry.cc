@@ -4,12 +4,14 @@
 
 #include <filesystem>
 
+#include "absl/time/clock.h"
 #include "common/clock/clock.h"
 #include "common/format.h"
 #include "common/service/personal_data.h"
 #include "common/ops/http.h"
 #include "common/ops/process.h"
 #include "common/service/errors.h"
+#include "common/status_macros.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/wire_format_lite.h"
@@ -139,26 +141,51 @@ Telemetry::~Telemetry() {
   registry_.RemoveCollector(collector_id_);
 }
 
+absl::Status Telemetry::OpenTap() {
+  bus::SocketOptions socket_options;
+  socket_options.linger_ms = 0;
+  socket_options.send_hwm = 10000;
+  socket_options.curve = options_.tap_curve;
+  // An XPUB, so the service learns whether anyone listens and builds no records otherwise.
+  auto socket = bus::Socket::Create(context_, zmq::socket_type::xpub, socket_options);
+  if (!socket.ok()) {
+    return socket.status();
+  }
+  if (absl::Status s = socket->Bind(options_.tap_endpoint); !s.ok()) {
+    return absl::UnavailableError(StrCat("the live tap cannot listen on ",
+                                         options_.tap_endpoint, ": ", s.message(),
+                                         ". Is another Lotse set using these ports?"));
+  }
+  // Every subscription, also to a topic someone else already holds, so a new watcher always
+  // re-arms the tap.
+  socket->raw().set(zmq::sockopt::xpub_verbose, 1);
+  tap_.emplace(std::move(*socket));
+  return absl::OkStatus();
+}
+
+void Telemetry::ReopenTap() {
+  if (!tap_.has_value()) {
+    return;
+  }
+  tap_.reset();
+  tap_topics_.clear();
+  tap_wanted_ = false;
+  tap_watched_.Set(0);
+  // The old listener closes in libzmq's I/O thread: the port may stay taken for a moment.
+  absl::Status opened;
+  for (int attempt = 0; attempt < 40; ++attempt) {
+    if ((opened = OpenTap()).ok()) {
+      spdlog::info("the live tap was opened again: its watchers prove their keys anew");
+      return;
+    }
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  spdlog::error("{}; the live tap stays closed until the service restarts", opened.message());
+}
+
 absl::Status Telemetry::Start() {
   if (!options_.tap_endpoint.empty()) {
-    bus::SocketOptions socket_options;
-    socket_options.linger_ms = 0;
-    socket_options.send_hwm = 10000;
-    socket_options.curve = options_.tap_curve;
-    // An XPUB, so the service learns whether anyone listens and builds no records otherwise.
-    auto socket = bus::Socket::Create(context_, zmq::socket_type::xpub, socket_options);
-    if (!socket.ok()) {
-      return socket.status();
-    }
-    if (absl::Status s = socket->Bind(options_.tap_endpoint); !s.ok()) {
-      return absl::UnavailableError(StrCat("the live tap cannot listen on ",
-                                           options_.tap_endpoint, ": ", s.message(),
-                                           ". Is another Lotse set using these ports?"));
-    }
-    // Every subscription, also to a topic someone else already holds, so a new watcher always
-    // re-arms the tap.
-    socket->raw().set(zmq::sockopt::xpub_verbose, 1);
-    tap_.emplace(std::move(*socket));
+    LOTSE_RETURN_IF_ERROR(OpenTap());
   }
   if (options_.ops_port == 0) {
     return absl::OkStatus();

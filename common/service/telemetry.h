@@ -69,6 +69,9 @@ class Telemetry {
 
   // Binds the ops port and the tap; an address in use is an error that names the port.
   absl::Status Start();
+  // Closes the live tap and opens it again, so that every watcher connects and proves its key
+  // anew: after SIGHUP, a key removed from the list no longer watches.
+  void ReopenTap();
   void Stop();
 
   // Hooks, on the service thread.
@@ -107,6 +110,7 @@ class Telemetry {
   std::map<std::string, ops::Histogram*, std::less<>> command_seconds_;
   std::map<int, ops::Counter*> produced_;
   std::map<std::pair<std::string, int>, ops::Counter*> consumed_;
+  absl::Status OpenTap();
   std::optional<bus::Socket> tap_;
   std::set<std::string> tap_topics_;  // subscribed to now
   bool tap_wanted_ = false;           // !tap_topics_.empty()

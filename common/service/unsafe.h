@@ -14,10 +14,17 @@ enum class UnsafeFault {
   kAckBeforeCommit,
   // Ignores idempotency keys: a retried command is executed again (duplicates).
   kNoDedup,
+  // Every door without CURVE, the caller taken from the request's actor as before there were
+  // keys: anyone can act as anyone. Only to measure what CURVE costs (lotse-bench curve).
+  kNoCurve,
 };
 
+// Whether this binary was built with -DLOTSE_TEST_HOOKS=ON (tests only). Without the hooks,
+// LOTSE_UNSAFE_FAULT and LOTSE_CLOCK_FILE are ignored.
+bool TestHooksCompiledIn();
+
 // The fault this process runs with (read once from LOTSE_UNSAFE_FAULT: "ack-before-commit",
-// "no-dedup"; unset or empty: none).
+// "no-dedup", "no-curve"; unset or empty: none). Always none without the test hooks.
 UnsafeFault ActiveUnsafeFault();
 std::string_view UnsafeFaultName(UnsafeFault fault);
 

@@ -16,25 +16,36 @@ using lotse::v1::AuditReply;
 using lotse::v1::AuditRequest;
 using lotse::v1::Envelope;
 
-// Departments and key account managers an event names.
-std::vector<std::string> NamedUnits(const Envelope& e) {
-  switch (e.payload_case()) {
-    case Envelope::kReferralRouted:
-      return {e.referral_routed().assignee(), e.referral_routed().responsible_department(),
-              e.referral_routed().key_account()};
-    case Envelope::kForwarded:
-      return {e.forwarded().from(), e.forwarded().to()};
-    case Envelope::kConsultationOpened: {
-      std::vector<std::string> out(e.consultation_opened().departments().begin(),
-                                   e.consultation_opened().departments().end());
-      out.push_back(e.consultation_opened().assignee());
-      return out;
+// Whether department or key account manager `unit` may read the referral whose history this
+// is: the same rule as routing's (the unit it is with now, the company's key account manager,
+// or a department consulted on it), replayed from the chain's events. A department that
+// forwarded it away, or that was only named as responsible for the topic, may not.
+bool Concerns(const lotse::v1::HistoryReply& history, std::string_view unit) {
+  std::string assignee;
+  for (const lotse::v1::HistoryEntry& h : history.entries()) {
+    const Envelope& e = h.event();
+    switch (e.payload_case()) {
+      case Envelope::kReferralRouted:
+        if (e.referral_routed().key_account() == unit) {
+          return true;
+        }
+        assignee = e.referral_routed().assignee();
+        break;
+      case Envelope::kForwarded:
+        assignee = e.forwarded().to();
+        break;
+      case Envelope::kConsultationOpened:
+        for (const std::string& d : e.consultation_opened().departments()) {
+          if (d == unit) {
+            return true;
+          }
+        }
+        break;
+      default:
+        break;
     }
-    case Envelope::kContributionAdded:
-      return {e.contribution_added().department()};
-    default:
-      return {};
   }
+  return !assignee.empty() && assignee == unit;
 }
 
 }  // namespace
@@ -52,14 +63,7 @@ bool MayRead(const lotse::v1::Actor& actor, const lotse::v1::HistoryReply& histo
       }
       return false;
     case lotse::v1::ACTOR_KIND_DEPARTMENT:
-      for (const lotse::v1::HistoryEntry& h : history.entries()) {
-        for (const std::string& unit : NamedUnits(h.event())) {
-          if (!unit.empty() && unit == actor.id()) {
-            return true;
-          }
-        }
-      }
-      return false;
+      return Concerns(history, actor.id());
     default:
       return false;
   }
@@ -75,6 +79,7 @@ absl::StatusOr<std::unique_ptr<AuditService>> AuditService::Create(
   LOTSE_ASSIGN_OR_RETURN(service->store_, store::Store::Open(store_options));
   // A store from before the evaluation existed gets its facts from the chain once.
   LOTSE_RETURN_IF_ERROR(BackfillFacts(*service->store_));
+  service->reply_room_ = static_cast<size_t>(config.limits.max_message_bytes) / 2;
   LOTSE_ASSIGN_OR_RETURN(service::RunnerOptions options,
                          service::MakeRunnerOptions(config, config::Service::kAudit));
   options.log_endpoint.clear();  // audit produces no events
@@ -134,8 +139,25 @@ absl::StatusOr<AuditReply> AuditService::History(const AuditRequest& request) {
       service::KeepFlowMetadataOnly(*h.mutable_event());
     }
   }
+  // One page: the entries after `after_index` that fit in one reply.
+  lotse::v1::HistoryReply page;
+  page.set_referral_id(history->referral_id());
+  page.set_case_number(history->case_number());
+  size_t bytes = 0;
+  for (lotse::v1::HistoryEntry& h : *history->mutable_entries()) {
+    if (h.index() <= request.history().after_index()) {
+      continue;
+    }
+    const size_t size = h.ByteSizeLong();
+    if (page.entries_size() > 0 && bytes + size > reply_room_) {
+      page.set_next_index(page.entries(page.entries_size() - 1).index());
+      break;
+    }
+    bytes += size;
+    *page.add_entries() = std::move(h);
+  }
   AuditReply reply;
-  *reply.mutable_history() = *std::move(history);
+  *reply.mutable_history() = std::move(page);
   return reply;
 }
 

@@ -50,6 +50,7 @@ class AuditService final : public service::Handler {
   const Evaluator evaluator_;
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<service::Runner> runner_;
+  size_t reply_room_ = 512 << 10;  // bytes of entries in one history reply
   const Commands commands_;
 };
 

@@ -217,6 +217,7 @@ struct HistoryFlags {
 struct WorklistFlags {
   std::string department, user;
   uint32_t limit = 0;
+  std::string after;  // a page's `next`
 };
 
 // claim, unclaim, forward, consult, contribute, answer.
@@ -377,11 +378,18 @@ int Worklist(Session& s, const WorklistFlags& f) {
   request.mutable_actor()->set_user(f.user);
   request.mutable_worklist()->set_assignee(f.department);
   request.mutable_worklist()->set_limit(f.limit);
+  request.mutable_worklist()->set_after(f.after);
   RoutingReply reply;
   if (int code = s.Call(std::move(request), RoutingReply::kWorklist, reply); code != kExitOk) {
     return code;
   }
-  return s.Print(reply.worklist(), RenderWorklist(reply.worklist(), s.zone()));
+  const lotse::v1::WorklistReply& list = reply.worklist();
+  std::string text = RenderWorklist(list, s.zone());
+  if (!list.next().empty()) {
+    text += StrCat("More items follow: lotse worklist --department ", f.department, " --after ",
+                   list.next(), "\n");
+  }
+  return s.Print(list, text);
 }
 
 // Reads the inbox page by page; each request acknowledges what the previous one printed. With
@@ -484,12 +492,21 @@ int History(Session& s, const HistoryFlags& f) {
     request.mutable_actor()->set_kind(lotse::v1::ACTOR_KIND_OPS);
   }
   request.mutable_history()->set_ref(f.ref);
-  lotse::v1::AuditReply reply;
-  if (int code = s.Call(std::move(request), lotse::v1::AuditReply::kHistory, reply);
-      code != kExitOk) {
-    return code;
-  }
-  return s.Print(reply.history(), RenderHistory(reply.history(), s.zone()));
+  // A long history comes in pages; the CLI shows it whole.
+  lotse::v1::HistoryReply history;
+  do {
+    request.mutable_history()->set_after_index(history.next_index());
+    lotse::v1::AuditReply reply;
+    if (int code = s.Call(request, lotse::v1::AuditReply::kHistory, reply); code != kExitOk) {
+      return code;
+    }
+    const uint64_t next = reply.history().next_index();
+    history.mutable_entries()->MergeFrom(reply.history().entries());
+    history.set_referral_id(reply.history().referral_id());
+    history.set_case_number(reply.history().case_number());
+    history.set_next_index(next);
+  } while (history.next_index() != 0);
+  return s.Print(history, RenderHistory(history, s.zone()));
 }
 
 int VerifyAudit(Session& s) {
@@ -889,7 +906,10 @@ int RunCommandLine(int argc, char** argv) {
     sub->add_option("--department", worklist.department, "department or key account id")
         ->required();
     sub->add_option("--user", worklist.user, "staff member asking");
-    sub->add_option("--limit", worklist.limit, "show at most this many (default all)");
+    sub->add_option("--limit", worklist.limit,
+                    "show at most this many (default: as many as fit in one reply)");
+    sub->add_option("--after", worklist.after,
+                    "the next page: what the previous page printed after 'More items follow'");
   }
 
   // The changing commands of a department.

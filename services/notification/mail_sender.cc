@@ -41,18 +41,22 @@ CURLcode curl_init_result = CURLE_OK;
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<MailSender>> MailSender::Start(std::string smtp_url,
-                                                              std::string from) {
+                                                              std::string from, bool require_tls) {
   // curl_global_init is not thread-safe: it runs here, on the service thread, before any worker.
   std::call_once(curl_once, [] { curl_init_result = curl_global_init(CURL_GLOBAL_DEFAULT); });
   if (curl_init_result != CURLE_OK) {
     return absl::InternalError(
         StrCat("libcurl cannot be initialised: ", curl_easy_strerror(curl_init_result)));
   }
-  return std::unique_ptr<MailSender>(new MailSender(std::move(smtp_url), std::move(from)));
+  return std::unique_ptr<MailSender>(
+      new MailSender(std::move(smtp_url), std::move(from), require_tls));
 }
 
-MailSender::MailSender(std::string smtp_url, std::string from)
-    : smtp_url_(std::move(smtp_url)), from_(std::move(from)), worker_([this] { Loop(); }) {}
+MailSender::MailSender(std::string smtp_url, std::string from, bool require_tls)
+    : smtp_url_(std::move(smtp_url)),
+      from_(std::move(from)),
+      require_tls_(require_tls),
+      worker_([this] { Loop(); }) {}
 
 MailSender::~MailSender() {
   {
@@ -116,7 +120,9 @@ MailResult MailSender::Send(const MailTask& task) const {
   curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, kConnectTimeoutMs);
   curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, kTransferTimeoutMs);
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);  // a worker thread must not get SIGALRM
-  curl_easy_setopt(curl, CURLOPT_USE_SSL, static_cast<long>(CURLUSESSL_TRY));  // NOLINT
+  // Required: no STARTTLS, no mail (CURLE_USE_SSL_FAILED). Off: plain, never even tried.
+  curl_easy_setopt(curl, CURLOPT_USE_SSL,  // NOLINT(google-runtime-int)
+                   static_cast<long>(require_tls_ ? CURLUSESSL_ALL : CURLUSESSL_NONE));
   curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
   curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, Progress);
   curl_easy_setopt(curl, CURLOPT_XFERINFODATA, &aborting_);

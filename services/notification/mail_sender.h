@@ -34,8 +34,10 @@ struct MailResult {
 class MailSender {
  public:
   // Initialises libcurl (once per process) and starts the worker. `smtp_url` e.g.
-  // "smtp://127.0.0.1:2525"; `from` the envelope sender.
-  static absl::StatusOr<std::unique_ptr<MailSender>> Start(std::string smtp_url, std::string from);
+  // "smtp://127.0.0.1:2525"; `from` the envelope sender. With `require_tls`, a server that
+  // offers no STARTTLS gets no mail (the send fails and is retried); smtps:// is TLS anyway.
+  static absl::StatusOr<std::unique_ptr<MailSender>> Start(std::string smtp_url, std::string from,
+                                                           bool require_tls);
   ~MailSender();
   MailSender(const MailSender&) = delete;
   MailSender& operator=(const MailSender&) = delete;
@@ -44,12 +46,13 @@ class MailSender {
   std::vector<MailResult> TakeResults();
 
  private:
-  MailSender(std::string smtp_url, std::string from);
+  MailSender(std::string smtp_url, std::string from, bool require_tls);
   void Loop();
   MailResult Send(const MailTask& task) const;
 
   const std::string smtp_url_;
   const std::string from_;
+  const bool require_tls_;
   std::mutex mu_;
   std::condition_variable wake_;
   std::deque<MailTask> queue_;       // guarded by mu_

@@ -65,12 +65,14 @@ absl::StatusOr<std::unique_ptr<NotificationService>> NotificationService::Create
       context, *service->store_, *service->clock_, *service, std::move(runner_options));
   if (!config.notification.smtp_url.empty()) {
     LOTSE_ASSIGN_OR_RETURN(service->mail_, MailSender::Start(config.notification.smtp_url,
-                                                             config.notification.mail_from));
+                                                             config.notification.mail_from,
+                                                             config.notification.smtp_tls != "off"));
   }
   LOTSE_RETURN_IF_ERROR(service->runner_->Start());
   if (service->mail_ != nullptr) {
-    spdlog::info("e-mail channel on: mail from {} via {}, retry {}..{} ms, {} attempts",
-                 config.notification.mail_from, config.notification.smtp_url,
+    spdlog::info("e-mail channel on: mail from {} via {} ({}), retry {}..{} ms, {} attempts",
+                 config.notification.mail_from, config::RedactedUrl(config.notification.smtp_url),
+                 config.notification.smtp_tls == "off" ? "plain SMTP" : "TLS required",
                  config.notification.retry_initial_ms, config.notification.retry_max_ms,
                  config.notification.max_attempts);
   } else {
@@ -296,7 +298,8 @@ std::set<std::string> NotificationService::RecordMailResults(store::Batch& batch
                     "The message stays in the inbox; check the SMTP server ({}) and the "
                     "recipient's address in the config, and tell the recipient by other means",
                     message.case_number(), message.referral_id(), message.recipient(),
-                    job.address(), job.attempts(), result.error, config_.notification.smtp_url);
+                    job.address(), job.attempts(), result.error,
+                    config::RedactedUrl(config_.notification.smtp_url));
     } else {
       std::uniform_real_distribution<double> jitter(0.0, 1.0);
       const absl::Duration delay = RetryDelay(job.attempts(), settings.retry_initial_ms,

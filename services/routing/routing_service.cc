@@ -1,7 +1,11 @@
 #include "services/routing/routing_service.h"
 
+#include <algorithm>
 #include <set>
 #include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 
 #include "common/format.h"
 #include "common/log/log.h"
@@ -437,23 +441,49 @@ RoutingService::Reply RoutingService::Worklist(const RoutingRequest& request,
     return FieldError(absl::StatusCode::kPermissionDenied, "department",
                       StrCat("only ", assignee, " may read its worklist"));
   }
+  const std::string prefix = WorklistPrefix(assignee);
+  // The page starts after the item `after` names: the hex of its key within the worklist.
+  std::string first = prefix;
+  if (!w.after().empty()) {
+    const bool hex = w.after().size() % 2 == 0 &&
+                     std::all_of(w.after().begin(), w.after().end(), absl::ascii_isxdigit);
+    if (!hex) {
+      return service::InvalidField("after", "after is not a worklist reply's 'next': pass it "
+                                            "unchanged, or leave it empty for the first page");
+    }
+    first = StrCat(prefix, absl::HexStringToBytes(w.after()), std::string(1, '\0'));
+  }
   RoutingReply reply;
   lotse::v1::WorklistReply* list = reply.mutable_worklist();
   list->set_assignee(assignee);
+  // A reply always fits in one message, however long the worklist: the rest is the next page.
+  const size_t room = static_cast<size_t>(config_.limits.max_message_bytes) / 2;
+  size_t bytes = 0;
   uint32_t total = 0;
+  std::string last;  // the key of the last item on this page
+  bool full = false;
   absl::Status parse_error;
   LOTSE_RETURN_IF_ERROR(store_->Scan(
-      kWorklist, WorklistPrefix(assignee), "", [&](std::string_view, std::string_view value) {
-        ++total;
-        if (w.limit() == 0 || static_cast<uint32_t>(list->items_size()) < w.limit()) {
-          lotse::v1::WorkItem* item = list->add_items();
-          if (!item->ParseFromArray(value.data(), static_cast<int>(value.size()))) {
-            parse_error = absl::DataLossError("a worklist entry is damaged");
-            return false;
-          }
-          if (actor.kind() == lotse::v1::ACTOR_KIND_OPS) {
-            item->clear_subject();  // flow metadata only
-          }
+      kWorklist, prefix, "", [&](std::string_view key, std::string_view value) {
+        ++total;  // the whole worklist is counted, every page shows the same total
+        if (key < first || full) {
+          return true;
+        }
+        const bool count_left = w.limit() == 0 || static_cast<uint32_t>(list->items_size()) < w.limit();
+        if (!count_left || (list->items_size() > 0 && bytes + value.size() > room)) {
+          full = true;
+          list->set_next(absl::BytesToHexString(last.substr(prefix.size())));
+          return true;
+        }
+        bytes += value.size();
+        last = std::string(key);
+        lotse::v1::WorkItem* item = list->add_items();
+        if (!item->ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+          parse_error = absl::DataLossError("a worklist entry is damaged");
+          return false;
+        }
+        if (actor.kind() == lotse::v1::ACTOR_KIND_OPS) {
+          item->clear_subject();  // flow metadata only
         }
         return true;
       }));

@@ -145,15 +145,17 @@ std::vector<ServiceFigures> Figures(const BenchSet& set) {
 
 struct SaturationReport {
   double referrals_per_s = 0;
+  double submit_ack_p50_ms = 0;
+  double submit_ack_p99_ms = 0;
   double events_per_s = 0;  // produced by the four services together
   std::string json;
   std::string text;
   bool ok = false;
 };
 
-SaturationReport Saturation(const Options& o) {
+SaturationReport Saturation(const Options& o, bool plain = false) {
   SaturationReport report;
-  BenchSet set(o.bin_dir, "", o.keep);
+  BenchSet set(o.bin_dir, "", o.keep, plain);
   if (absl::Status s = set.Start(); !s.ok()) {
     report.text = StrCat("saturation: the set did not start: ", ToStd(s.message()), "\n");
     return report;
@@ -183,6 +185,8 @@ SaturationReport Saturation(const Options& o) {
   sampler.join();
   const std::vector<ServiceFigures> after = Figures(set);
   report.referrals_per_s = static_cast<double>(r.completed) / r.total_seconds;
+  report.submit_ack_p50_ms = r.submit_ack.Percentile(50);
+  report.submit_ack_p99_ms = r.submit_ack.Percentile(99);
   report.ok = r.problem.empty() && r.errors == 0;
   Json j;
   j.Field("referrals_per_s", report.referrals_per_s);
@@ -495,6 +499,43 @@ int Run(const Options& o) {
                                    s.events_per_s / ceiling, s.events_per_s));
     }
   }
+  if (o.mode == "curve") {
+    // The same saturation run with CURVE on every door and without, one after the other, twice
+    // in alternation (on, off, on, off), so that drift of a shared machine shows.
+    std::vector<SaturationReport> on, off;
+    for (int round = 0; round < 2; ++round) {
+      on.push_back(Saturation(o, /*plain=*/false));
+      off.push_back(Saturation(o, /*plain=*/true));
+      ok = ok && on.back().ok && off.back().ok;
+    }
+    auto mean = [](const std::vector<SaturationReport>& v, double SaturationReport::*field) {
+      double sum = 0;
+      for (const SaturationReport& r : v) {
+        sum += r.*field;
+      }
+      return sum / static_cast<double>(v.size());
+    };
+    const double with = mean(on, &SaturationReport::referrals_per_s);
+    const double without = mean(off, &SaturationReport::referrals_per_s);
+    StrAppend(&text, "curve: saturation with and without CURVE, alternating\n");
+    for (int round = 0; round < 2; ++round) {
+      StrAppend(&text, fmt::format("  round {}: CURVE on {:>7.0f} referrals/s (submit ack p50 {:.2f} "
+                                   "ms, p99 {:.2f} ms) | off {:>7.0f} referrals/s (p50 {:.2f} ms, "
+                                   "p99 {:.2f} ms)\n",
+                                   round + 1, on[round].referrals_per_s, on[round].submit_ack_p50_ms,
+                                   on[round].submit_ack_p99_ms, off[round].referrals_per_s,
+                                   off[round].submit_ack_p50_ms, off[round].submit_ack_p99_ms));
+    }
+    const double cost = without > 0 ? 1 - with / without : 0;
+    StrAppend(&text, fmt::format("  mean: on {:.0f}, off {:.0f} referrals/s: CURVE costs {:.1f} % of "
+                                 "the throughput\n",
+                                 with, without, cost * 100));
+    report.Field("curve_on_referrals_per_s", with);
+    report.Field("curve_off_referrals_per_s", without);
+    report.Field("curve_cost_share", cost);
+    report.Field("curve_on_submit_ack_p99_ms", mean(on, &SaturationReport::submit_ack_p99_ms));
+    report.Field("curve_off_submit_ack_p99_ms", mean(off, &SaturationReport::submit_ack_p99_ms));
+  }
   if (all || o.mode == "latency") {
     const LatencyReport l = Latency(o);
     report.Raw("latency", l.json);
@@ -539,9 +580,9 @@ int main(int argc, char** argv) {
   Options o;
   CLI::App app("lotse-bench: the whole flow through the real services, against the machine's "
                "own ceiling");
-  app.add_option("MODE", o.mode, "saturation | latency | scale | ceiling | all")
+  app.add_option("MODE", o.mode, "saturation | latency | scale | ceiling | curve | all")
       ->required()
-      ->check(CLI::IsMember({"saturation", "latency", "scale", "ceiling", "all"}));
+      ->check(CLI::IsMember({"saturation", "latency", "scale", "ceiling", "curve", "all"}));
   app.add_option("--seconds", o.seconds, "how long each run submits (default 10)");
   app.add_option("--rate", o.rate, "latency: one offered rate instead of 500, 2000, 10000");
   app.add_option("--window", o.window, "saturation: submits in flight (default 512)");

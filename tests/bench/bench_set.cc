@@ -65,8 +65,8 @@ void SetCurve(zmq::socket_t& socket, const bus::CurveOptions& curve) {
   socket.set(zmq::sockopt::curve_secretkey, curve.secret_key);
 }
 
-BenchSet::BenchSet(std::string bin_dir, std::string config_toml, bool keep)
-    : bin_dir_(std::move(bin_dir)), config_toml_(config_toml) {
+BenchSet::BenchSet(std::string bin_dir, std::string config_toml, bool keep, bool plain)
+    : bin_dir_(std::move(bin_dir)), config_toml_(config_toml), plain_(plain) {
   if (keep) {
     setenv("LOTSE_KEEP_TEST_DIRS", "1", 1);
   }
@@ -101,7 +101,9 @@ absl::Status BenchSet::Start() {
       args.insert(args.end(), {"--config", config_path_});
     }
     absl::StatusOr<std::unique_ptr<test::Process>> p =
-        test::Process::Start(StrCat(bin_dir_, "/lotse-", service), args, {},
+        test::Process::Start(StrCat(bin_dir_, "/lotse-", service), args,
+                             plain_ ? test::EnvVars{{"LOTSE_UNSAFE_FAULT", "no-curve"}}
+                                    : test::EnvVars{},
                              dir_.Join(StrCat(service, ".log")));
     if (!p.ok()) {
       return p.status();
@@ -151,7 +153,8 @@ std::string BenchSet::TapEndpoint(int service) const {
 pid_t BenchSet::Pid(int service) const { return processes_.at(service)->pid(); }
 
 bus::CurveOptions BenchSet::Curve(std::string_view principal, int service) const {
-  return keys_.has_value() ? keys_->Client(principal, kServices[service]) : bus::CurveOptions{};
+  return keys_.has_value() && !plain_ ? keys_->Client(principal, kServices[service])
+                                      : bus::CurveOptions{};
 }
 
 absl::StatusOr<lotse::v1::ServiceStatus> BenchSet::Status(int service) const {

@@ -36,7 +36,9 @@ void SetCurve(zmq::socket_t& socket, const bus::CurveOptions& curve);
 // `keep`.
 class BenchSet {
  public:
-  BenchSet(std::string bin_dir, std::string config_toml, bool keep);
+  // `plain`: the services run with the test fault "no-curve" (no CURVE on any door, the caller
+  // taken from the request) and Curve() gives plain options: only to measure what CURVE costs.
+  BenchSet(std::string bin_dir, std::string config_toml, bool keep, bool plain = false);
   ~BenchSet();
   BenchSet(const BenchSet&) = delete;
   BenchSet& operator=(const BenchSet&) = delete;
@@ -70,6 +72,7 @@ class BenchSet {
   int lock_fd_ = -1;
   int port_base_ = 0;
   std::string config_toml_;  // "" = the embedded sample city
+  bool plain_ = false;
   std::string config_path_;
   std::optional<test::TestKeys> keys_;  // from Start()
   std::vector<std::unique_ptr<test::Process>> processes_;

@@ -112,10 +112,14 @@ class SmtpListener {
   std::unique_ptr<Process> process_;
 };
 
-SetOptions WithMail(const SmtpListener& listener, int retry_ms) {
+// The listener speaks plain SMTP (no STARTTLS): the set must be told so explicitly.
+SetOptions WithMail(const SmtpListener& listener, int retry_ms, bool tls_off = true) {
   SetOptions options;
   options.env = {{"LOTSE_SMTP_URL", listener.url()},
                  {"LOTSE_SMTP_RETRY_MS", std::to_string(retry_ms)}};
+  if (tls_off) {
+    options.env.emplace_back("LOTSE_SMTP_TLS", "off");
+  }
   return options;
 }
 
@@ -224,6 +228,30 @@ TEST(MailTest, DepartmentGetsANewReferralByMailAndDeliveredIsLogged) {
   EXPECT_EQ(set.Terminate("notification"), 0);
   std::printf("[ figures  ] mail at the SMTP listener %lld ms after the submit\n",
               static_cast<long long>(absl::ToInt64Milliseconds(latency)));
+}
+
+TEST(MailTest, WithoutStartTlsNoMailLeavesAndTheCredentialsStayOutOfTheLog) {
+  SmtpListener listener;
+  ASSERT_GT(listener.port(), 0);
+  listener.Start();
+  // The default smtp_tls = "required" against a server without STARTTLS, with credentials in
+  // the URL as a city's relay would have them.
+  SetOptions options = WithMail(listener, 200, /*tls_off=*/false);
+  options.env[0].second = StrCat("smtp://lotse:Geheim-4711@127.0.0.1:", listener.port());
+  LotseSet set(options);
+  set.StartAll(/*with_audit=*/false, /*with_notification=*/true);
+  auto submitted = set.Submit("bb-nord", "fachkraefte", "HRB-40002");
+  ASSERT_TRUE(submitted.ok() && !submitted->has_error());
+  std::vector<lotse::v1::Envelope> failed;
+  ASSERT_TRUE(
+      WaitUntil([&] { return !(failed = Events(set, kFailed)).empty(); }, absl::Seconds(15)))
+      << set.Log("notification");
+  EXPECT_NE(failed[0].delivery_failed().reason().find("SSL"), std::string::npos)
+      << failed[0].delivery_failed().reason();
+  EXPECT_TRUE(DepartmentMails(listener).empty()) << "a mail left without TLS";
+  const std::string log = set.Log("notification");
+  EXPECT_EQ(log.find("Geheim-4711"), std::string::npos) << log;
+  EXPECT_NE(log.find("smtp://***@127.0.0.1"), std::string::npos) << log;
 }
 
 TEST(MailTest, ListenerDownAtFirstGetsEveryMailOnceAfterBackoff) {
