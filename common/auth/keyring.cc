@@ -45,8 +45,14 @@ absl::StatusOr<toml::value> ParseTomlFile(const std::string& path) {
   }
   try {
     return toml::parse(in, path);
-  } catch (const std::exception& e) {
-    return absl::InvalidArgumentError(StrCat(path, " is not valid TOML: ", e.what()));
+  } catch (const toml::exception& e) {
+    // toml11 quotes the offending line, which in a secret key file is the secret: name only
+    // where it is.
+    return absl::InvalidArgumentError(StrCat(path, " is not valid TOML (line ", e.location().line(),
+                                             "): compare it with a file 'lotse keys generate' "
+                                             "wrote"));
+  } catch (const std::exception&) {
+    return absl::InvalidArgumentError(StrCat(path, " is not valid TOML"));
   }
 }
 
@@ -277,6 +283,12 @@ absl::StatusOr<GeneratedKeyring> GenerateKeyring(const config::Config& config,
   }
   GeneratedKeyring result;
   result.public_list = PublicListFile(dir);
+  // A principal revoked in the existing list stays revoked: a new keyring for new principals
+  // must not bring a stolen key back.
+  std::map<std::string, std::string> before;
+  if (access(result.public_list.c_str(), F_OK) == 0) {
+    LOTSE_ASSIGN_OR_RETURN(before, ReadPublicList(result.public_list));
+  }
   std::ostringstream list;
   list << "# The public keys of " << config.city.name
        << "'s Lotse principals. Paste this table into the config,\n"
@@ -300,7 +312,10 @@ absl::StatusOr<GeneratedKeyring> GenerateKeyring(const config::Config& config,
       LOTSE_RETURN_IF_ERROR(WriteFileWithMode(path, text, 0600));
       result.created.push_back(entry.id);
     }
-    list << "\"" << entry.id << "\" = \"" << identity.keys.public_key << "\"\n";
+    const auto listed = before.find(entry.id);
+    const bool revoked = listed != before.end() && listed->second == config::kRevokedKey;
+    list << "\"" << entry.id << "\" = \""
+         << (revoked ? std::string(config::kRevokedKey) : identity.keys.public_key) << "\"\n";
   }
   LOTSE_RETURN_IF_ERROR(WriteFileWithMode(result.public_list, list.str(), 0644));
   return result;

@@ -148,6 +148,7 @@ LogConsumer::LogConsumer(Context& context, ConsumerOptions options, uint64_t off
     : context_(context), options_(std::move(options)), offset_(offset), epoch_(epoch) {
   socket_options_.router_mandatory = false;
   socket_options_.curve = options_.curve;
+  socket_options_.max_message_bytes = options_.max_message_bytes;
 }
 
 absl::Status LogConsumer::Start() {

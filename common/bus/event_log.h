@@ -94,6 +94,9 @@ struct ConsumerOptions {
   absl::Duration wait_bound = absl::Seconds(1);     // what the producer parks for
   absl::Duration reply_timeout = absl::Seconds(3);  // beyond wait_bound, then reconnect
   CurveOptions curve;  // our keys and the producer's public key, which we pin
+  // The largest answer we take: the producer's limit (limits.max_message_bytes), or a full
+  // answer of a producer configured above 1 MiB would be dropped by libzmq again and again.
+  int64_t max_message_bytes = 1 << 20;
 };
 
 // The consumer side of one producer's log (DEALER). Resumes from the offset the service

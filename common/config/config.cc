@@ -1250,10 +1250,16 @@ void ValidatePrincipals(const Config& config, Problems* problems) {
                                        "': one key belongs to one principal only"));
     }
   }
+  std::set<std::string, std::less<>> gateway_ids;
   for (size_t i = 0; i < config.gateways.size(); ++i) {
     const Gateway& gateway = config.gateways[i];
     const std::string path = IndexPath("gateways", i);
     CheckId(gateway.id, JoinPath(path, "id"), problems);
+    if (!gateway_ids.insert(gateway.id).second) {
+      problems->Add(JoinPath(path, "id"),
+                    absl::StrCat("gateway ", Quote(gateway.id), " is listed twice; list it once "
+                                 "with every principal it acts for"));
+    }
     for (size_t j = 0; j < gateway.acts_for.size(); ++j) {
       const std::string& id = gateway.acts_for[j];
       const auto it = kinds.find(id);

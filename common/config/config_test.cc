@@ -124,6 +124,22 @@ name = "Bürgerbüro Mitte"
                                  "\"stadtmarketing\""));
 }
 
+TEST(ParseConfigTest, AGatewayListedTwiceAndABadSmtpTlsAreRefused) {
+  const std::string text =
+      std::string(DefaultConfigText()) +
+      "\n[[gateways]]\nid = \"web\"\nacts_for = [\"bb-mitte\"]\n"
+      "\n[[gateways]]\nid = \"web\"\nacts_for = [\"*\"]\n";
+  absl::StatusOr<Config> config = ParseConfig(text, "lotse.toml");
+  ASSERT_EQ(config.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(Message(config.status()),
+              HasSubstr("lotse.toml: gateways[1].id: gateway \"web\" is listed twice"));
+  std::string tls(DefaultConfigText());
+  tls.replace(tls.find("[notification]"), 14, "[notification]\nsmtp_tls = \"maybe\"");
+  config = ParseConfig(tls, "lotse.toml");
+  ASSERT_EQ(config.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(Message(config.status()), HasSubstr("notification.smtp_tls: expected \"required\""));
+}
+
 TEST(ParseConfigTest, SyntaxErrorNamesTheLine) {
   const std::string text = "[city]\nname = \"Musterstadt\"\nstate = \n";
   const absl::StatusOr<Config> config = ParseConfig(text, "lotse.toml");

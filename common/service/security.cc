@@ -5,6 +5,7 @@
 #include "absl/time/clock.h"
 #include "common/format.h"
 #include "common/log/log.h"
+#include "common/service/startup.h"
 #include "common/service/unsafe.h"
 #include "common/status_macros.h"
 #include "spdlog/spdlog.h"
@@ -85,12 +86,13 @@ bus::ZapHandler::Policy Security::PolicyFor(
       }
     }
     const std::string who = principal != nullptr ? StrCat(principal->id, "'s key ", key)
-                                                 : StrCat("the unlisted key ", key);
+                                                 : StrCat("the key ", key);
     if (refusals->ShouldLog(StrCat(domain, key))) {
       spdlog::warn("refused a connection from {} to the {} door: {} {}. If this is one of "
                    "the city's terminals, list its public key in the config and send SIGHUP",
                    address, domain, who,
-                   principal != nullptr ? "may not use this door" : "is not listed");
+                   principal != nullptr ? "may not use this door"
+                                        : "is not listed (or was revoked)");
     }
     return std::nullopt;
   };
@@ -105,9 +107,18 @@ absl::Status Security::Start(bus::Context& context) {
 }
 
 void Security::Reload() {
+  absl::StatusOr<config::Config> fresh = config::Load(StartUpFlags());
+  if (!fresh.ok()) {
+    spdlog::error("SIGHUP: the config cannot be read, the old key list stays in force: {}",
+                  fresh.status().message());
+    return;
+  }
+  config::Config next = config_;
+  next.keys = fresh->keys;
+  next.gateways = fresh->gateways;
   std::vector<std::string> warnings;
   absl::StatusOr<std::shared_ptr<const auth::Directory>> loaded =
-      auth::Directory::Load(config_, /*strict=*/false, &warnings);
+      auth::Directory::Load(next, /*strict=*/false, &warnings);
   if (!loaded.ok()) {
     spdlog::error("SIGHUP: the key list cannot be used, the old one stays in force: {}",
                   loaded.status().message());
@@ -117,6 +128,7 @@ void Security::Reload() {
     spdlog::warn("SIGHUP: {}", warning);
   }
   directory_ = *std::move(loaded);
+  config_ = std::move(next);
   if (zap_ != nullptr) {
     zap_->SetPolicy(PolicyFor(directory_));
   }

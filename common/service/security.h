@@ -24,8 +24,10 @@ class Security {
                                                         config::Service self);
   // Starts the ZAP handler in `context`; before any CURVE socket binds.
   absl::Status Start(bus::Context& context);
-  // Rereads the key list (SIGHUP). A list that cannot be used is refused with a log line and
-  // the old one stays in force.
+  // Rereads the key list (SIGHUP): the config file's [keys.public] and [[gateways]] as the
+  // service was started with (StartUpFlags), or public.toml. A list that cannot be used is
+  // refused with a log line and the old one stays in force. Offices, departments and key
+  // account managers stay as at start: a new one needs a restart.
   void Reload();
 
   // The curve options of our server socket at `door`.
@@ -40,7 +42,7 @@ class Security {
            std::shared_ptr<const auth::Directory> directory);
   bus::ZapHandler::Policy PolicyFor(std::shared_ptr<const auth::Directory> directory) const;
 
-  const config::Config config_;
+  config::Config config_;  // its keys and gateways as of the last reload
   const config::Service self_;
   const auth::Identity identity_;
   std::shared_ptr<const auth::Directory> directory_;

@@ -18,6 +18,15 @@
 
 namespace lotse::service {
 
+namespace {
+config::Overrides& FlagsAtStart() {
+  static config::Overrides flags;
+  return flags;
+}
+}  // namespace
+
+const config::Overrides& StartUpFlags() { return FlagsAtStart(); }
+
 absl::StatusOr<config::Config> StartUp(int argc, char** argv, config::Service service) {
   const std::string name(config::ServiceName(service));
   CLI::App app(StrCat("lotse-", name, ": the ", name, " service of Lotse"));
@@ -55,6 +64,7 @@ absl::StatusOr<config::Config> StartUp(int argc, char** argv, config::Service se
   if (clock_speedup != 0) {
     flags.clock_speedup = clock_speedup;
   }
+  FlagsAtStart() = flags;
   LOTSE_ASSIGN_OR_RETURN(config::Config config, config::Load(flags));
   LOTSE_RETURN_IF_ERROR(log::Init(name, config.log.level, config.log.format));
   CaptureProtobufLogs();
@@ -117,6 +127,7 @@ absl::StatusOr<RunnerOptions> MakeRunnerOptions(const config::Config& config,
     consumer.wait_bound = absl::Milliseconds(config.limits.fetch_wait_ms);
     consumer.reply_timeout = absl::Milliseconds(config.limits.request_timeout_ms);
     consumer.curve = options.security->ClientOf(producer);
+    consumer.max_message_bytes = config.limits.max_message_bytes;
     options.consumers.push_back(std::move(consumer));
   }
   return options;

@@ -20,6 +20,9 @@ namespace lotse::service {
 // --log-format, --clock-speedup, --clock-start), loads and validates the config, and
 // initialises logging. Prints help and exits for --help. Errors say what to fix.
 absl::StatusOr<config::Config> StartUp(int argc, char** argv, config::Service service);
+// The flags StartUp() read: config::Load(StartUpFlags()) reads the config again as at start
+// (SIGHUP). Empty if StartUp() did not run.
+const config::Overrides& StartUpFlags();
 
 // Runner options for `service`: its endpoints and their doors (its keys and the key list,
 // Security::Load), socket limits, and one consumer per log it reads (auth::ProducersFor).

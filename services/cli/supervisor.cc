@@ -33,6 +33,7 @@ sigset_t HandledSignals() {
   sigaddset(&mask, SIGINT);
   sigaddset(&mask, SIGTERM);
   sigaddset(&mask, SIGCHLD);
+  sigaddset(&mask, SIGHUP);
   return mask;
 }
 
@@ -166,6 +167,14 @@ bool Supervisor::ReadSignals() {
     if (info.ssi_signo == SIGINT || info.ssi_signo == SIGTERM) {
       stop = true;
       ++stop_signals_;
+    } else if (info.ssi_signo == SIGHUP) {
+      // The services reread their key list; the set keeps running.
+      Say("SIGHUP: the services read their key list again");
+      for (const Child& child : children_) {
+        if (child.pid > 0) {
+          kill(child.pid, SIGHUP);
+        }
+      }
     }
   }
   return stop;

@@ -279,8 +279,9 @@ std::set<std::string> NotificationService::RecordMailResults(store::Batch& batch
       delivered->set_attempts(job.attempts());
       batch.Delete(kMail, result.key);
       service::Emit(batch, *store_, "notification", now, event);
-      spdlog::debug("mail {}#{} for referral {} accepted by the SMTP server for {}",
-                    message.recipient(), message.seq(), message.case_number(), job.address());
+      // Logs name the recipient, never its address (a key account manager's is a person's).
+      spdlog::debug("mail {}#{} for referral {} accepted by the SMTP server",
+                    message.recipient(), message.seq(), message.case_number());
       continue;
     }
     const bool final = job.attempts() >= settings.max_attempts;
@@ -294,11 +295,11 @@ std::set<std::string> NotificationService::RecordMailResults(store::Batch& batch
     failed->set_final(final);
     if (final) {
       batch.Delete(kMail, result.key);
-      spdlog::error("mail about referral {} ({}) to {} <{}> failed {} times and is given up: {}. "
+      spdlog::error("mail about referral {} ({}) to {} failed {} times and is given up: {}. "
                     "The message stays in the inbox; check the SMTP server ({}) and the "
                     "recipient's address in the config, and tell the recipient by other means",
                     message.case_number(), message.referral_id(), message.recipient(),
-                    job.address(), job.attempts(), result.error,
+                    job.attempts(), result.error,
                     config::RedactedUrl(config_.notification.smtp_url));
     } else {
       std::uniform_real_distribution<double> jitter(0.0, 1.0);
@@ -308,9 +309,9 @@ std::set<std::string> NotificationService::RecordMailResults(store::Batch& batch
       job.set_next_attempt_at_us(absl::ToUnixMicros(absl::Now() + delay));
       job.set_last_error(result.error);
       batch.Put(kMail, result.key, job.SerializeAsString());
-      spdlog::warn("mail about referral {} to {} <{}> failed (attempt {} of {}), next try in {} "
+      spdlog::warn("mail about referral {} to {} failed (attempt {} of {}), next try in {} "
                    "ms: {}",
-                   message.case_number(), message.recipient(), job.address(), job.attempts(),
+                   message.case_number(), message.recipient(), job.attempts(),
                    settings.max_attempts, absl::ToInt64Milliseconds(delay), result.error);
     }
     service::Emit(batch, *store_, "notification", now, event);

@@ -17,6 +17,7 @@
 #include "common/bus/socket.h"
 #include "common/config/config.h"
 #include "common/format.h"
+#include "common/service/security.h"
 #include "gtest/gtest.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/wait.h"
@@ -318,6 +319,71 @@ TEST(KeyringGenerateTest, MakesOwnerOnlyFilesAndKeepsExistingKeys) {
   ASSERT_TRUE(after.ok());
   EXPECT_NE(after->at("bb-nord"), listed->at("bb-nord"));
   EXPECT_EQ(after->at("bb-mitte"), listed->at("bb-mitte"));
+}
+
+TEST(KeyringGenerateTest, ARevokedPrincipalStaysRevokedWhenTheKeyringIsMadeAgain) {
+  const test::TempDir dir;
+  const config::Config config = SampleCity(dir.Join("var"));
+  const std::string keys_dir = config.keys.Dir(config.data_dir);
+  ASSERT_TRUE(GenerateKeyring(config, keys_dir).ok());
+  // The administrator revokes a stolen terminal's key in the list; its secret file stays.
+  absl::StatusOr<std::map<std::string, std::string>> listed =
+      ReadPublicList(PublicListFile(keys_dir));
+  ASSERT_TRUE(listed.ok());
+  std::string text = "[keys.public]\n";
+  for (const auto& [id, key] : *listed) {
+    text += StrCat("\"", id, "\" = \"", id == "bb-mitte" ? "revoked" : key, "\"\n");
+  }
+  ASSERT_TRUE(test::WriteFile(PublicListFile(keys_dir), text).ok());
+  // lotse up makes the keyring again on every start, and lotse keys generate for new terminals.
+  absl::StatusOr<GeneratedKeyring> again = GenerateKeyring(config, keys_dir);
+  ASSERT_TRUE(again.ok()) << again.status();
+  absl::StatusOr<std::map<std::string, std::string>> after = ReadPublicList(again->public_list);
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(after->at("bb-mitte"), "revoked") << "a new keyring brought a revoked key back";
+  EXPECT_EQ(after->at("bb-nord"), listed->at("bb-nord"));
+}
+
+// SIGHUP (Security::Reload) rereads the config the service started with: a key revoked in the
+// config's own [keys.public] is refused from then on, not only one revoked in public.toml.
+TEST(KeyringReloadTest, ARevocationInTheConfigFileTakesEffectOnReload) {
+  const test::TempDir dir;
+  config::Config sample = SampleCity(dir.Join("var"));
+  const std::string keys_dir = dir.Join("keys");
+  ASSERT_TRUE(GenerateKeyring(sample, keys_dir).ok());
+  absl::StatusOr<std::map<std::string, std::string>> keys =
+      ReadPublicList(PublicListFile(keys_dir));
+  ASSERT_TRUE(keys.ok());
+  auto config_text = [&](std::string_view revoked) {
+    std::string text = StrCat(config::DefaultConfigText(), "\n[keys]\ndir = \"", keys_dir,
+                              "\"\n\n[keys.public]\n");
+    for (const auto& [id, key] : *keys) {
+      text += StrCat("\"", id, "\" = \"", id == revoked ? "revoked" : key, "\"\n");
+    }
+    return text;
+  };
+  const std::string file = dir.Join("city.toml");
+  ASSERT_TRUE(test::WriteFile(file, config_text("")).ok());
+  setenv("LOTSE_CONFIG", file.c_str(), 1);  // what the service was started with
+  absl::StatusOr<config::Config> config = config::Load({});
+  ASSERT_TRUE(config.ok()) << config.status();
+  absl::StatusOr<std::unique_ptr<service::Security>> security =
+      service::Security::Load(*config, Service::kIntake);
+  ASSERT_TRUE(security.ok()) << security.status();
+  EXPECT_EQ((*security)->directory().ById("bb-mitte")->public_key, keys->at("bb-mitte"));
+
+  ASSERT_TRUE(test::WriteFile(file, config_text("bb-mitte")).ok());
+  (*security)->Reload();
+  EXPECT_TRUE((*security)->directory().ById("bb-mitte")->public_key.empty())
+      << "the revocation in the config file was not read";
+  EXPECT_EQ((*security)->directory().ById("bb-nord")->public_key, keys->at("bb-nord"));
+
+  // A config that no longer parses leaves the list in force.
+  ASSERT_TRUE(test::WriteFile(file, "this is [not toml").ok());
+  (*security)->Reload();
+  EXPECT_TRUE((*security)->directory().ById("bb-mitte")->public_key.empty());
+  EXPECT_EQ((*security)->directory().ById("bb-nord")->public_key, keys->at("bb-nord"));
+  unsetenv("LOTSE_CONFIG");
 }
 
 TEST(KeyringCurveKeysTest, KeysAreZ85AndThePublicHalfFollowsFromTheSecret) {

@@ -202,12 +202,15 @@ ServiceSet::ServiceSet() {
 
 bool ServiceSet::TryCreate(int port_base) {
   config_.network.port_base = port_base;
-  context_ = std::make_unique<bus::Context>();
+  for (auto& context : contexts_) {
+    context = std::make_unique<bus::Context>();
+  }
   auto make_clock = [] { return std::make_unique<clock::ManualClock>(FixedNow()); };
-  auto intake = intake::IntakeService::Create(config_, *context_, make_clock());
-  auto routing = routing::RoutingService::Create(config_, *context_, make_clock());
-  auto notification = notification::NotificationService::Create(config_, *context_, make_clock());
-  auto audit = audit::AuditService::Create(config_, *context_, make_clock());
+  auto intake = intake::IntakeService::Create(config_, *contexts_[0], make_clock());
+  auto routing = routing::RoutingService::Create(config_, *contexts_[1], make_clock());
+  auto notification =
+      notification::NotificationService::Create(config_, *contexts_[2], make_clock());
+  auto audit = audit::AuditService::Create(config_, *contexts_[3], make_clock());
   if (!intake.ok() || !routing.ok() || !notification.ok() || !audit.ok()) {
     // Most likely a port of the block is taken; the caller tries another block.
     for (const absl::Status& s :
@@ -230,7 +233,9 @@ void ServiceSet::Destroy() {
   notification_.reset();
   routing_.reset();
   intake_.reset();
-  context_.reset();  // after every socket
+  for (auto& context : contexts_) {
+    context.reset();  // after every socket
+  }
 }
 
 ServiceSet::~ServiceSet() {

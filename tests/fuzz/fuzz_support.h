@@ -83,7 +83,9 @@ class ServiceSet {
   std::string last_error_;  // why the last TryCreate failed
   config::Config config_;
   std::shared_ptr<const auth::Directory> directory_;  // the keyring made in data/keys
-  std::unique_ptr<bus::Context> context_;  // outlives the services' sockets
+  // One per service, as each runs in its own process: each binds its own ZAP handler at the
+  // one inproc address ZeroMQ asks. They outlive the services' sockets.
+  std::unique_ptr<bus::Context> contexts_[config::kServiceCount];
   std::unique_ptr<intake::IntakeService> intake_;
   std::unique_ptr<routing::RoutingService> routing_;
   std::unique_ptr<notification::NotificationService> notification_;
