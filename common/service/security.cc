@@ -135,26 +135,29 @@ void Security::Reload() {
   spdlog::info("SIGHUP: the key list was read again ({} principals)", directory_->size());
 }
 
-bus::CurveOptions Security::Door(auth::Door door) const {
+bus::CurveOptions Security::Own() const {
   bus::CurveOptions curve;
-  if (ActiveUnsafeFault() == UnsafeFault::kNoCurve) {
-    return curve;
+  if (ActiveUnsafeFault() != UnsafeFault::kNoCurve) {  // else plain: lotse-bench curve only
+    curve.public_key = identity_.keys.public_key;
+    curve.secret_key = identity_.keys.secret_key;
   }
-  curve.public_key = identity_.keys.public_key;
-  curve.secret_key = identity_.keys.secret_key;
-  curve.zap_domain = std::string(auth::DoorName(door));
+  return curve;
+}
+
+bus::CurveOptions Security::Door(auth::Door door) const {
+  bus::CurveOptions curve = Own();
+  if (curve.enabled()) {
+    curve.zap_domain = std::string(auth::DoorName(door));
+  }
   return curve;
 }
 
 bus::CurveOptions Security::ClientOf(config::Service producer) const {
-  bus::CurveOptions curve;
-  if (ActiveUnsafeFault() == UnsafeFault::kNoCurve) {
-    return curve;
+  bus::CurveOptions curve = Own();
+  if (curve.enabled()) {
+    const auth::Principal* p = directory_->ById(config::ServiceName(producer));
+    curve.server_key = p != nullptr ? p->public_key : "";
   }
-  curve.public_key = identity_.keys.public_key;
-  curve.secret_key = identity_.keys.secret_key;
-  const auth::Principal* p = directory_->ById(config::ServiceName(producer));
-  curve.server_key = p != nullptr ? p->public_key : "";
   return curve;
 }
 

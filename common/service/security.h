@@ -40,6 +40,7 @@ class Security {
  private:
   Security(config::Config config, config::Service self, auth::Identity identity,
            std::shared_ptr<const auth::Directory> directory);
+  bus::CurveOptions Own() const;  // our keys, on a socket of either side
   bus::ZapHandler::Policy PolicyFor(std::shared_ptr<const auth::Directory> directory) const;
 
   config::Config config_;  // its keys and gateways as of the last reload

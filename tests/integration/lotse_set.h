@@ -70,6 +70,7 @@ class LotseSet {
   absl::StatusOr<lotse::v1::IntakeReply> Feedback(const std::string& office,
                                                   const std::string& ref, int rating,
                                                   bool resolved);
+  // The whole worklist: every page, merged into one reply.
   absl::StatusOr<lotse::v1::RoutingReply> Worklist(const std::string& department);
   // A changing routing command as `department`/`user`; fill exactly one command in `request`.
   absl::StatusOr<lotse::v1::RoutingReply> Act(const std::string& department,
