@@ -76,7 +76,7 @@ class Runner {
   absl::Status Start();
   // Runs until `stop` fires; returns OK after a clean stop.
   absl::Status Run(StopSignal& stop);
-  // Sends a reply to a request that was parked by Handler::HandleOrPark.
+  // Sends the reply to a request a handler parked (CommandContext::parked).
   void Reply(const bus::Frames& route, const std::string& body) { commands_->Reply(route, body); }
   // Who holds which key now (changes on SIGHUP).
   const auth::Directory& directory() const { return options_.security->directory(); }
