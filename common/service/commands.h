@@ -13,6 +13,7 @@
 #include "common/format.h"
 #include "common/service/errors.h"
 #include "common/service/limits.h"
+#include "common/service/runner.h"
 #include "common/store/store.h"
 #include "lotse/v1/common.pb.h"
 
@@ -188,6 +189,37 @@ class CommandTable {
 
 // "offices, departments and key account managers, admin"
 std::string DescribeAllowed(unsigned allow);
+
+// The base of every service's handler: the command endpoint's part of the Runner's Handler,
+// answered by the service's CommandTable. A service derives from it, declares its commands once
+// in its constructor (Serve) and implements only the rest of Handler (ApplyEvent, Tick, ...).
+// Not thread-safe: the service thread calls it.
+template <typename Request, typename Reply>
+class CommandHandler : public Handler {
+ public:
+  using Commands = CommandTable<Request, Reply>;
+  using Command = typename Commands::Command;
+
+  std::optional<std::string> HandleCommand(const bus::Request& request,
+                                           const auth::Directory& directory, store::Batch& batch,
+                                           absl::Time now) final {
+    return commands_.Handle(request.body, request.caller, directory, batch, now, request.route);
+  }
+  std::string ErrorReply(std::string_view body, const absl::Status& status) final {
+    return commands_.ErrorReply(body, status);
+  }
+  const google::protobuf::Descriptor* RequestDescriptor() const final {
+    return Request::descriptor();
+  }
+
+ protected:
+  // Declares the service's commands; called once, from the derived constructor (the handlers
+  // may capture `this`).
+  void Serve(std::vector<Command> commands) { commands_ = Commands(std::move(commands)); }
+
+ private:
+  Commands commands_{{}};
+};
 
 template <typename Request, typename Reply>
 std::string CommandTable<Request, Reply>::AllowedText(unsigned allow) {

@@ -161,7 +161,7 @@ absl::Status Runner::Serve(bool commands_readable,
             ? handler_.ErrorReply("", absl::InvalidArgumentError(
                                           "a request is one frame holding a serialized request "
                                           "message (optionally after an empty delimiter)"))
-            : handler_.HandleCommand(*request, batch, now);
+            : handler_.HandleCommand(*request, directory(), batch, now);
     pending.push_back(Pending{std::move(*request), std::move(reply), absl::Now(),
                               saw_committed_state_only && batch.empty()});
   }

@@ -26,10 +26,12 @@ class Handler {
  public:
   virtual ~Handler() = default;
   // Handles one request read off the command socket (its body and the caller its connection
-  // proved) and returns the reply, or nullopt if the request is parked: the handler answers it
-  // later through Runner::Reply (from AfterCommit or Tick). Errors are replies too (a structured
-  // error), never exceptions. Services build this on a CommandTable (commands.h).
+  // proved, to be looked up in `directory`) and returns the reply, or nullopt if the request is
+  // parked: the handler answers it later through Runner::Reply (from AfterCommit or Tick).
+  // Errors are replies too (a structured error), never exceptions. Services derive from
+  // CommandHandler (commands.h), which implements this and the two below.
   virtual std::optional<std::string> HandleCommand(const bus::Request& request,
+                                                   const auth::Directory& directory,
                                                    store::Batch& batch, absl::Time now) = 0;
   // Called after every commit and every tick: a handler with parked requests answers what it
   // can now.

@@ -91,18 +91,12 @@ absl::StatusOr<std::unique_ptr<AuditService>> AuditService::Create(
   return service;
 }
 
-std::optional<std::string> AuditService::HandleCommand(const bus::Request& request,
-                                                       store::Batch& batch, absl::Time now) {
-  return commands_.Handle(request.body, request.caller, runner_->directory(), batch, now,
-                          request.route);
-}
-
-AuditService::Commands AuditService::MakeCommands() {
+std::vector<AuditService::Command> AuditService::MakeCommands() {
   using service::kAdmin;
   using service::kDepartments;
   using service::kOffices;
   using service::kOps;
-  return Commands({
+  return {
       {AuditRequest::kHistory, kOffices | kDepartments | kOps | kAdmin,
        [this](const AuditRequest& r, service::CommandContext&) { return History(r); }},
       {AuditRequest::kVerify, kOps | kAdmin,
@@ -111,7 +105,7 @@ AuditService::Commands AuditService::MakeCommands() {
       // admin's; an office or department reads its own.
       {AuditRequest::kEvaluation, kOffices | kDepartments | kAdmin,
        [this](const AuditRequest& r, service::CommandContext&) { return Evaluation(r); }},
-  });
+  };
 }
 
 absl::StatusOr<AuditReply> AuditService::Verify() {

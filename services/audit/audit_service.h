@@ -19,29 +19,23 @@ namespace lotse::audit {
 // hash-chained log indexed by referral, keeps the evaluation's facts per referral in the same
 // commit, answers a referral's history and the joint evaluation, and verifies the chain.
 // Owns its store and runner; runs on one thread.
-class AuditService final : public service::Handler {
+class AuditService final
+    : public service::CommandHandler<lotse::v1::AuditRequest, lotse::v1::AuditReply> {
  public:
   static absl::StatusOr<std::unique_ptr<AuditService>> Create(const config::Config& config,
                                                               bus::Context& context,
                                                               std::unique_ptr<clock::Clock> clock);
   absl::Status Run(service::StopSignal& stop) { return runner_->Run(stop); }
 
-  std::optional<std::string> HandleCommand(const bus::Request& request, store::Batch& batch,
-                                           absl::Time now) override;
-  std::string ErrorReply(std::string_view body, const absl::Status& status) override {
-    return commands_.ErrorReply(body, status);
-  }
-  const google::protobuf::Descriptor* RequestDescriptor() const override {
-    return lotse::v1::AuditRequest::descriptor();
-  }
   absl::Status ApplyEvent(const lotse::v1::Envelope& event, std::string_view raw,
                           store::Batch& batch, absl::Time now) override;
 
  private:
-  using Commands = service::CommandTable<lotse::v1::AuditRequest, lotse::v1::AuditReply>;
   AuditService(std::unique_ptr<clock::Clock> clock, Evaluator evaluator)
-      : clock_(std::move(clock)), evaluator_(std::move(evaluator)), commands_(MakeCommands()) {}
-  Commands MakeCommands();
+      : clock_(std::move(clock)), evaluator_(std::move(evaluator)) {
+    Serve(MakeCommands());
+  }
+  std::vector<Command> MakeCommands();
   absl::StatusOr<lotse::v1::AuditReply> Verify();
   absl::StatusOr<lotse::v1::AuditReply> History(const lotse::v1::AuditRequest& request);
   absl::StatusOr<lotse::v1::AuditReply> Evaluation(const lotse::v1::AuditRequest& request);
@@ -51,7 +45,6 @@ class AuditService final : public service::Handler {
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<service::Runner> runner_;
   size_t reply_room_ = 512 << 10;  // bytes of entries in one history reply
-  const Commands commands_;
 };
 
 // Whether `actor` may read this history: the originating office, a department or key account

@@ -26,15 +26,15 @@ IntakeService::IntakeService(const config::Config& config, std::unique_ptr<clock
                              absl::TimeZone tz)
     : config_(config),
       clock_(std::move(clock)),
-      tz_(tz),
-      commands_({
-          {IntakeRequest::kSubmit, service::kOffices,
-           [this](const IntakeRequest& r, service::CommandContext& c) { return Submit(r, c); }},
-          {IntakeRequest::kGet, service::kOffices | service::kAdmin,
-           [this](const IntakeRequest& r, service::CommandContext& c) { return Get(r, c); }},
-          {IntakeRequest::kFeedback, service::kOffices,
-           [this](const IntakeRequest& r, service::CommandContext& c) { return Feedback(r, c); }},
-      }) {
+      tz_(tz) {
+  Serve({
+      {IntakeRequest::kSubmit, service::kOffices,
+       [this](const IntakeRequest& r, service::CommandContext& c) { return Submit(r, c); }},
+      {IntakeRequest::kGet, service::kOffices | service::kAdmin,
+       [this](const IntakeRequest& r, service::CommandContext& c) { return Get(r, c); }},
+      {IntakeRequest::kFeedback, service::kOffices,
+       [this](const IntakeRequest& r, service::CommandContext& c) { return Feedback(r, c); }},
+  });
   // The whole state of the generator from the OS, not one 32-bit seed.
   std::random_device device;
   std::array<std::uint32_t, 16> words{};
@@ -67,12 +67,6 @@ absl::StatusOr<std::unique_ptr<IntakeService>> IntakeService::Create(
                config.network.LogEndpoint(config::Service::kIntake), store_options.path,
                service->store_->epoch(), service->store_->last_seq());
   return service;
-}
-
-std::optional<std::string> IntakeService::HandleCommand(const bus::Request& request,
-                                                        store::Batch& batch, absl::Time now) {
-  return commands_.Handle(request.body, request.caller, runner_->directory(), batch, now,
-                          request.route);
 }
 
 absl::StatusOr<std::string> IntakeService::NextCaseNumber(store::Batch& batch, absl::Time now) {

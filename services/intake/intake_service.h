@@ -20,7 +20,8 @@ namespace lotse::intake {
 // The intake service: accepts referrals and feedback from citizen offices, answers an office's
 // status queries, and mirrors routing's events into the office's view of each referral.
 // Owns its store and runner; runs on one thread.
-class IntakeService final : public service::Handler {
+class IntakeService final
+    : public service::CommandHandler<lotse::v1::IntakeRequest, lotse::v1::IntakeReply> {
  public:
   static constexpr store::Cf kReferrals = store::kFirstStateFamily;
   static constexpr store::Cf kCaseNumbers = store::kFirstStateFamily + 1;
@@ -31,21 +32,12 @@ class IntakeService final : public service::Handler {
       std::unique_ptr<clock::Clock> clock);
   absl::Status Run(service::StopSignal& stop) { return runner_->Run(stop); }
 
-  std::optional<std::string> HandleCommand(const bus::Request& request, store::Batch& batch,
-                                           absl::Time now) override;
-  std::string ErrorReply(std::string_view body, const absl::Status& status) override {
-    return commands_.ErrorReply(body, status);
-  }
-  const google::protobuf::Descriptor* RequestDescriptor() const override {
-    return lotse::v1::IntakeRequest::descriptor();
-  }
   absl::Status ApplyEvent(const lotse::v1::Envelope& event, std::string_view raw,
                           store::Batch& batch, absl::Time now) override;
 
  private:
   IntakeService(const config::Config& config, std::unique_ptr<clock::Clock> clock,
                 absl::TimeZone tz);
-  using Commands = service::CommandTable<lotse::v1::IntakeRequest, lotse::v1::IntakeReply>;
   using Reply = absl::StatusOr<lotse::v1::IntakeReply>;
   Reply Submit(const lotse::v1::IntakeRequest& request, service::CommandContext& context);
   Reply Get(const lotse::v1::IntakeRequest& request, service::CommandContext& context);
@@ -63,7 +55,6 @@ class IntakeService final : public service::Handler {
   std::unique_ptr<service::Runner> runner_;
   service::ReferralTable referrals_{kReferrals, kCaseNumbers};
   std::mt19937_64 random_;
-  const Commands commands_;
 };
 
 }  // namespace lotse::intake

@@ -40,11 +40,12 @@ NotificationService::NotificationService(const config::Config& config,
                                          absl::TimeZone zone)
     : config_(config),
       clock_(std::move(clock)),
-      zone_(zone),
-      commands_({{NotificationRequest::kInbox, service::kOffices | service::kDepartments,
-                  [this](const NotificationRequest& r, service::CommandContext& c) {
-                    return Inbox(r, c);
-                  }}}) {}
+      zone_(zone) {
+  Serve({{NotificationRequest::kInbox, service::kOffices | service::kDepartments,
+          [this](const NotificationRequest& r, service::CommandContext& c) {
+            return Inbox(r, c);
+          }}});
+}
 
 absl::StatusOr<std::unique_ptr<NotificationService>> NotificationService::Create(
     const config::Config& config, bus::Context& context, std::unique_ptr<clock::Clock> clock) {
@@ -82,13 +83,6 @@ absl::StatusOr<std::unique_ptr<NotificationService>> NotificationService::Create
                config.network.CommandEndpoint(config::Service::kNotification),
                store_options.path);
   return service;
-}
-
-std::optional<std::string> NotificationService::HandleCommand(const bus::Request& request,
-                                                              store::Batch& batch,
-                                                              absl::Time now) {
-  return commands_.Handle(request.body, request.caller, runner_->directory(), batch, now,
-                          request.route);
 }
 
 absl::StatusOr<std::string> NotificationService::Recipient(const lotse::v1::Actor& actor) const {

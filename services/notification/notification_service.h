@@ -27,7 +27,8 @@ namespace lotse::notification {
 // queued as a mail (state_mail, in the same commit) and sent by a MailSender worker; results
 // come back on Tick and are recorded as Delivered / DeliveryFailed on notification's own log.
 // Owns its store, runner and mail sender; runs on one thread (the sender has its own).
-class NotificationService final : public service::Handler {
+class NotificationService final
+    : public service::CommandHandler<lotse::v1::NotificationRequest, lotse::v1::NotificationReply> {
  public:
   static constexpr store::Cf kInbox = store::kFirstStateFamily;          // recipient \0 seq
   static constexpr store::Cf kPositions = store::kFirstStateFamily + 1;  // head/ and ack/
@@ -38,14 +39,6 @@ class NotificationService final : public service::Handler {
       const config::Config& config, bus::Context& context, std::unique_ptr<clock::Clock> clock);
   absl::Status Run(service::StopSignal& stop) { return runner_->Run(stop); }
 
-  std::optional<std::string> HandleCommand(const bus::Request& request, store::Batch& batch,
-                                           absl::Time now) override;
-  std::string ErrorReply(std::string_view body, const absl::Status& status) override {
-    return commands_.ErrorReply(body, status);
-  }
-  const google::protobuf::Descriptor* RequestDescriptor() const override {
-    return lotse::v1::NotificationRequest::descriptor();
-  }
   absl::Status ApplyEvent(const lotse::v1::Envelope& event, std::string_view raw,
                           store::Batch& batch, absl::Time now) override;
   void AfterCommit() override;
@@ -63,8 +56,6 @@ class NotificationService final : public service::Handler {
   };
   NotificationService(const config::Config& config, std::unique_ptr<clock::Clock> clock,
                       absl::TimeZone zone);
-  using Commands =
-      service::CommandTable<lotse::v1::NotificationRequest, lotse::v1::NotificationReply>;
   // Reads (and acknowledges) the caller's inbox, or parks the read until a message arrives.
   absl::StatusOr<lotse::v1::NotificationReply> Inbox(const lotse::v1::NotificationRequest& request,
                                                      service::CommandContext& context);
@@ -88,7 +79,6 @@ class NotificationService final : public service::Handler {
   std::vector<Parked> parked_;
   std::set<std::string> in_flight_;  // state_mail keys handed to the sender
   std::mt19937 jitter_{std::random_device{}()};
-  const Commands commands_;
   std::unique_ptr<MailSender> mail_;  // null: e-mail off. Last: stopped first
 };
 

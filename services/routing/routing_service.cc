@@ -95,16 +95,17 @@ RoutingService::RoutingService(const config::Config& config, Rules rules,
                                std::unique_ptr<clock::Clock> clock)
     : config_(config),
       rules_(std::move(rules)),
-      clock_(std::move(clock)),
-      commands_(MakeCommands()) {}
+      clock_(std::move(clock)) {
+  Serve(MakeCommands());
+}
 
-RoutingService::Commands RoutingService::MakeCommands() {
+std::vector<RoutingService::Command> RoutingService::MakeCommands() {
   using service::kAdmin;
   using service::kDepartments;
   using service::kOffices;
   using service::kOps;
   auto act = [this](const RoutingRequest& r, service::CommandContext& c) { return Act(r, c); };
-  return Commands({
+  return {
       {RoutingRequest::kWorklist, kDepartments | kOps | kAdmin,
        [this](const RoutingRequest& r, service::CommandContext& c) { return Worklist(r, c); }},
       {RoutingRequest::kGet, kOffices | kDepartments | kOps | kAdmin,
@@ -117,7 +118,7 @@ RoutingService::Commands RoutingService::MakeCommands() {
       {RoutingRequest::kConsult, kDepartments, act},
       {RoutingRequest::kContribute, kDepartments, act},
       {RoutingRequest::kAnswer, kDepartments, act},
-  });
+  };
 }
 
 absl::StatusOr<std::unique_ptr<RoutingService>> RoutingService::Create(
@@ -192,12 +193,6 @@ void RoutingService::Save(store::Batch& batch, const ReferralState* before,
   event.set_referral_id(after.referral_id());
   event.set_case_number(after.case_number());
   service::Emit(batch, *store_, "routing", now, event);
-}
-
-std::optional<std::string> RoutingService::HandleCommand(const bus::Request& request,
-                                                         store::Batch& batch, absl::Time now) {
-  return commands_.Handle(request.body, request.caller, runner_->directory(), batch, now,
-                          request.route);
 }
 
 RoutingService::Reply RoutingService::Act(const RoutingRequest& request,

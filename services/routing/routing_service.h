@@ -28,7 +28,8 @@ using IndexEntries = std::map<std::pair<store::Cf, std::string>, std::string>;
 // department worklists and SLA timers, takes the departments' commands (claim, forward,
 // consult, contribute, answer), escalates overdue referrals, and closes referrals on feedback.
 // Every change is an event on routing's log. Owns its store and runner; runs on one thread.
-class RoutingService final : public service::Handler {
+class RoutingService final
+    : public service::CommandHandler<lotse::v1::RoutingRequest, lotse::v1::RoutingReply> {
  public:
   static constexpr store::Cf kReferrals = store::kFirstStateFamily;
   static constexpr store::Cf kCaseNumbers = store::kFirstStateFamily + 1;
@@ -39,14 +40,6 @@ class RoutingService final : public service::Handler {
       const config::Config& config, bus::Context& context, std::unique_ptr<clock::Clock> clock);
   absl::Status Run(service::StopSignal& stop) { return runner_->Run(stop); }
 
-  std::optional<std::string> HandleCommand(const bus::Request& request, store::Batch& batch,
-                                           absl::Time now) override;
-  std::string ErrorReply(std::string_view body, const absl::Status& status) override {
-    return commands_.ErrorReply(body, status);
-  }
-  const google::protobuf::Descriptor* RequestDescriptor() const override {
-    return lotse::v1::RoutingRequest::descriptor();
-  }
   absl::Status ApplyEvent(const lotse::v1::Envelope& event, std::string_view raw,
                           store::Batch& batch, absl::Time now) override;
   void Tick(store::Batch& batch, absl::Time now) override;
@@ -61,8 +54,7 @@ class RoutingService final : public service::Handler {
   RoutingService(const config::Config& config, Rules rules, std::unique_ptr<clock::Clock> clock);
 
   using Reply = absl::StatusOr<lotse::v1::RoutingReply>;
-  using Commands = service::CommandTable<lotse::v1::RoutingRequest, lotse::v1::RoutingReply>;
-  Commands MakeCommands();
+  std::vector<Command> MakeCommands();
   Reply Worklist(const lotse::v1::RoutingRequest& request, service::CommandContext& context);
   Reply Get(const lotse::v1::RoutingRequest& request, service::CommandContext& context);
   // The changing commands: claim, unclaim, forward, consult, contribute, answer.
@@ -86,7 +78,6 @@ class RoutingService final : public service::Handler {
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<service::Runner> runner_;
   service::ReferralTable referrals_{kReferrals, kCaseNumbers};
-  const Commands commands_;
 };
 
 }  // namespace lotse::routing

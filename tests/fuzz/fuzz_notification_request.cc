@@ -36,7 +36,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   NotificationRequest request;
   (void)request.ParseFromArray(body.data(), static_cast<int>(body.size()));
   const std::optional<std::string> reply = set.notification().HandleCommand(
-      set.Arriving(body, request.actor(), {"fuzz-client"}), batch, lotse::fuzz::FixedNow());
+      set.Arriving(body, request.actor(), {"fuzz-client"}), set.directory(), batch,
+      lotse::fuzz::FixedNow());
   if (reply.has_value()) {
     lotse::fuzz::CheckReply<NotificationRequest, NotificationReply>(body, *reply, batch);
   }

@@ -1,16 +1,10 @@
 #include "tests/fuzz/fuzz_support.h"
 
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <sys/file.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <random>
 #include <vector>
 
 #include "absl/time/civil_time.h"
@@ -23,6 +17,7 @@
 #include "lotse/v1/routing.pb.h"
 #include "spdlog/spdlog.h"
 #include "tests/fuzz/service_access.h"
+#include "tests/support/wait.h"
 
 namespace lotse::fuzz {
 namespace {
@@ -54,55 +49,6 @@ std::string MakeTempDir() {
     Fail("cannot create a temp dir", pattern);
   }
   return pattern;
-}
-
-// Takes the same per-block lock file as the integration tests' ReservePortBlock, so a fuzz run
-// and a test run on the same machine never share ports. Returns the lock's fd or -1.
-int LockPortBlock(int base) {
-  const std::string path = StrCat("/tmp/lotse-ports-", base, ".lock");
-  const int fd = open(path.c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0666);
-  if (fd < 0) {
-    return -1;
-  }
-  if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-    close(fd);
-    return -1;
-  }
-  return fd;
-}
-
-// True if every port of the block can be bound right now. Checked before the services bind:
-// a service whose Create() fails half-way can hang in its destructor (see README, findings).
-bool PortsFree(int base) {
-  for (int port = base; port < base + config::kPortsPerSet; ++port) {
-    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-      return false;
-    }
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(static_cast<uint16_t>(port));
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    const bool bound = ::bind(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) == 0;
-    ::close(fd);
-    if (!bound) {
-      return false;
-    }
-  }
-  return true;
-}
-
-// The lowest port of the kernel's ephemeral range: outgoing connections (the services' own
-// consumers among them) take ports from there, so a block above it may be taken at any moment.
-int EphemeralLow() {
-  int low = 32768;
-  if (FILE* f = std::fopen("/proc/sys/net/ipv4/ip_local_port_range", "r"); f != nullptr) {
-    if (std::fscanf(f, "%d", &low) != 1) {
-      low = 32768;
-    }
-    std::fclose(f);
-  }
-  return low;
 }
 
 lotse::v1::Actor MakeActor(lotse::v1::ActorKind kind, std::string id, std::string user = "") {
@@ -178,19 +124,14 @@ ServiceSet::ServiceSet() {
   }
   directory_ = *std::move(directory);
   config_.limits.min_free_disk_mb = 0;  // a full /tmp must not turn every seed commit into an error
-  // Ports: a random aligned block below the ephemeral range that no other Lotse test or fuzz
-  // run holds and whose ports are free, retried otherwise.
-  std::mt19937 random{std::random_device{}()};
-  const int high = std::max(EphemeralLow(), 20000 + 2 * config::kPortsPerSet);
-  std::uniform_int_distribution<int> block(20000 / config::kPortsPerSet,
-                                           high / config::kPortsPerSet - 2);
-  for (int attempt = 0; attempt < 200; ++attempt) {
-    const int base = block(random) * config::kPortsPerSet;
-    port_lock_fd_ = LockPortBlock(base);
-    if (port_lock_fd_ < 0) {
+  // Ports: a block no other Lotse test or fuzz run holds (the integration tests' lock files),
+  // free now; retried when a port is taken before the services bind it.
+  for (int attempt = 0; attempt < 50; ++attempt) {
+    const int base = test::ReservePortBlock(config::kPortsPerSet, &port_lock_fd_);
+    if (base < 0) {
       continue;
     }
-    if (PortsFree(base) && TryCreate(base)) {
+    if (TryCreate(base)) {
       Seed();
       return;
     }
@@ -306,7 +247,8 @@ Reply ServiceSet::Call(Service service, const google::protobuf::Message& request
       dynamic_cast<const lotse::v1::Actor&>(request.GetReflection()->GetMessage(request, field));
   const std::string bytes =
       handler(service)
-          .HandleCommand(Arriving(request.SerializeAsString(), actor), batch, FixedNow())
+          .HandleCommand(Arriving(request.SerializeAsString(), actor), *directory_, batch,
+                          FixedNow())
           .value_or("");
   Reply reply;
   if (!reply.ParseFromString(bytes) || reply.has_error()) {

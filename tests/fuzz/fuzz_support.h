@@ -64,6 +64,8 @@ class ServiceSet {
   // inputs reach the handlers' checks behind the caller's identity.
   bus::Request Arriving(std::string_view body, const lotse::v1::Actor& actor,
                         bus::Frames route = {}) const;
+  // The keyring the services check callers against.
+  const auth::Directory& directory() const { return *directory_; }
 
  private:
   ServiceSet();
@@ -152,7 +154,8 @@ void FuzzCommand(config::Service service, std::string_view body) {
   Request request;
   (void)request.ParseFromArray(body.data(), static_cast<int>(body.size()));
   const std::optional<std::string> reply =
-      handler.HandleCommand(set.Arriving(body, request.actor()), batch, FixedNow());
+      handler.HandleCommand(set.Arriving(body, request.actor()), set.directory(), batch,
+                            FixedNow());
   if (!reply.has_value()) {
     Fail("a request without a route to answer it later was parked");
   }
