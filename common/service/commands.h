@@ -13,7 +13,6 @@
 #include "common/format.h"
 #include "common/service/errors.h"
 #include "common/service/limits.h"
-#include "common/service/runner.h"
 #include "common/store/store.h"
 #include "lotse/v1/common.pb.h"
 
@@ -64,6 +63,9 @@ absl::Status NotYours(const lotse::v1::Actor& actor, std::string_view ref);
 // and Reply are a service's protobuf request (with request_id, actor and a `command` oneof) and
 // reply (with request_id and an `error`). Immutable after construction; used by the service
 // thread.
+// "offices, departments and key account managers, admin"
+std::string DescribeAllowed(unsigned allow);
+
 template <typename Request, typename Reply>
 class CommandTable {
  public:
@@ -180,50 +182,10 @@ class CommandTable {
     }
     return FieldError(absl::StatusCode::kPermissionDenied, "actor",
                       StrCat(Name(command.command), " is not for ", actor.id(), ": it is for ",
-                             AllowedText(command.allow)));
+                             DescribeAllowed(command.allow)));
   }
-  static std::string AllowedText(unsigned allow);
 
   std::vector<Command> commands_;
 };
-
-// "offices, departments and key account managers, admin"
-std::string DescribeAllowed(unsigned allow);
-
-// The base of every service's handler: the command endpoint's part of the Runner's Handler,
-// answered by the service's CommandTable. A service derives from it, declares its commands once
-// in its constructor (Serve) and implements only the rest of Handler (ApplyEvent, Tick, ...).
-// Not thread-safe: the service thread calls it.
-template <typename Request, typename Reply>
-class CommandHandler : public Handler {
- public:
-  using Commands = CommandTable<Request, Reply>;
-  using Command = typename Commands::Command;
-
-  std::optional<std::string> HandleCommand(const bus::Request& request,
-                                           const auth::Directory& directory, store::Batch& batch,
-                                           absl::Time now) final {
-    return commands_.Handle(request.body, request.caller, directory, batch, now, request.route);
-  }
-  std::string ErrorReply(std::string_view body, const absl::Status& status) final {
-    return commands_.ErrorReply(body, status);
-  }
-  const google::protobuf::Descriptor* RequestDescriptor() const final {
-    return Request::descriptor();
-  }
-
- protected:
-  // Declares the service's commands; called once, from the derived constructor (the handlers
-  // may capture `this`).
-  void Serve(std::vector<Command> commands) { commands_ = Commands(std::move(commands)); }
-
- private:
-  Commands commands_{{}};
-};
-
-template <typename Request, typename Reply>
-std::string CommandTable<Request, Reply>::AllowedText(unsigned allow) {
-  return DescribeAllowed(allow);
-}
 
 }  // namespace lotse::service

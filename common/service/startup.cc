@@ -133,9 +133,9 @@ absl::StatusOr<RunnerOptions> MakeRunnerOptions(const config::Config& config,
   return options;
 }
 
-absl::StatusOr<store::Options> MakeStoreOptions(const config::Config& config,
-                                                config::Service service,
-                                                std::vector<std::string> state_families) {
+absl::StatusOr<std::unique_ptr<store::Store>> OpenServiceStore(
+    const config::Config& config, config::Service service, std::vector<std::string> families,
+    std::vector<std::string> churning) {
   store::Options options;
   options.path = config.ServiceDataDir(service);
   std::error_code ec;
@@ -150,9 +150,23 @@ absl::StatusOr<store::Options> MakeStoreOptions(const config::Config& config,
                                          " (mode 0700): ", ec.message(),
                                          "; choose another with --data-dir"));
   }
-  options.state_families = std::move(state_families);
+  options.state_families = std::move(families);
+  options.churning_families = std::move(churning);
   options.min_free_bytes = static_cast<uint64_t>(config.limits.min_free_disk_mb) << 20;
-  return options;
+  return store::Store::Open(options);
+}
+
+void LogReady(const config::Config& config, config::Service service,
+              const RunnerOptions& options, const store::Store& store) {
+  const std::string_view name = config::ServiceName(service);
+  if (options.log_endpoint.empty()) {
+    spdlog::info("{} ready: commands on {}, store {}", name, options.command_endpoint,
+                 config.ServiceDataDir(service));
+    return;
+  }
+  spdlog::info("{} ready: commands on {}, events on {}, store {} (epoch {:016x}, {} events)",
+               name, options.command_endpoint, options.log_endpoint,
+               config.ServiceDataDir(service), store.epoch(), store.last_seq());
 }
 
 int ExitCode(const absl::Status& status, std::string_view service) {

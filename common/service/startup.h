@@ -29,10 +29,16 @@ const config::Overrides& StartUpFlags();
 absl::StatusOr<RunnerOptions> MakeRunnerOptions(const config::Config& config,
                                                 config::Service service);
 
-// Store options for `service`: data_dir/<service>, created if missing.
-absl::StatusOr<store::Options> MakeStoreOptions(const config::Config& config,
-                                                config::Service service,
-                                                std::vector<std::string> state_families);
+// Opens `service`'s store under data_dir/<service> (created if missing, mode 0700) with its
+// state families; `churning` names those whose keys are written and deleted all the time
+// (store::Options::churning_families).
+absl::StatusOr<std::unique_ptr<store::Store>> OpenServiceStore(
+    const config::Config& config, config::Service service, std::vector<std::string> families,
+    std::vector<std::string> churning);
+
+// Logs that `service` is ready, naming its endpoints and its store.
+void LogReady(const config::Config& config, config::Service service,
+              const RunnerOptions& options, const store::Store& store);
 
 // Maps a failed Run() or Create() to an exit code after logging it at critical.
 int ExitCode(const absl::Status& status, std::string_view service);

@@ -73,21 +73,16 @@ absl::StatusOr<std::unique_ptr<AuditService>> AuditService::Create(
     const config::Config& config, bus::Context& context, std::unique_ptr<clock::Clock> clock) {
   LOTSE_ASSIGN_OR_RETURN(Evaluator evaluator, Evaluator::Create(config));
   std::unique_ptr<AuditService> service(new AuditService(std::move(clock), std::move(evaluator)));
-  LOTSE_ASSIGN_OR_RETURN(
-      store::Options store_options,
-      service::MakeStoreOptions(config, config::Service::kAudit, StateFamilies()));
-  LOTSE_ASSIGN_OR_RETURN(service->store_, store::Store::Open(store_options));
+  LOTSE_RETURN_IF_ERROR(
+      service->OpenStore(config, config::Service::kAudit, StateFamilies()));
   // A store from before the evaluation existed gets its facts from the chain once.
   LOTSE_RETURN_IF_ERROR(BackfillFacts(*service->store_));
   service->reply_room_ = static_cast<size_t>(config.limits.max_message_bytes) / 2;
   LOTSE_ASSIGN_OR_RETURN(service::RunnerOptions options,
                          service::MakeRunnerOptions(config, config::Service::kAudit));
   options.log_endpoint.clear();  // audit produces no events
-  service->runner_ = std::make_unique<service::Runner>(context, *service->store_,
-                                                       *service->clock_, *service, std::move(options));
-  LOTSE_RETURN_IF_ERROR(service->runner_->Start());
-  spdlog::info("audit ready: commands on {}, store {}",
-               config.network.CommandEndpoint(config::Service::kAudit), store_options.path);
+  LOTSE_RETURN_IF_ERROR(
+      service->StartRunner(config, config::Service::kAudit, context, std::move(options)));
   return service;
 }
 

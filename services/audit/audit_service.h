@@ -7,8 +7,7 @@
 #include "common/bus/socket.h"
 #include "common/clock/clock.h"
 #include "common/config/config.h"
-#include "common/service/commands.h"
-#include "common/service/runner.h"
+#include "common/service/service_base.h"
 #include "common/store/store.h"
 #include "lotse/v1/audit.pb.h"
 #include "services/audit/evaluation.h"
@@ -20,19 +19,18 @@ namespace lotse::audit {
 // commit, answers a referral's history and the joint evaluation, and verifies the chain.
 // Owns its store and runner; runs on one thread.
 class AuditService final
-    : public service::CommandHandler<lotse::v1::AuditRequest, lotse::v1::AuditReply> {
+    : public service::ServiceBase<lotse::v1::AuditRequest, lotse::v1::AuditReply> {
  public:
   static absl::StatusOr<std::unique_ptr<AuditService>> Create(const config::Config& config,
                                                               bus::Context& context,
                                                               std::unique_ptr<clock::Clock> clock);
-  absl::Status Run(service::StopSignal& stop) { return runner_->Run(stop); }
 
   absl::Status ApplyEvent(const lotse::v1::Envelope& event, std::string_view raw,
                           store::Batch& batch, absl::Time now) override;
 
  private:
   AuditService(std::unique_ptr<clock::Clock> clock, Evaluator evaluator)
-      : clock_(std::move(clock)), evaluator_(std::move(evaluator)) {
+      : ServiceBase(std::move(clock)), evaluator_(std::move(evaluator)) {
     Serve(MakeCommands());
   }
   std::vector<Command> MakeCommands();
@@ -40,10 +38,7 @@ class AuditService final
   absl::StatusOr<lotse::v1::AuditReply> History(const lotse::v1::AuditRequest& request);
   absl::StatusOr<lotse::v1::AuditReply> Evaluation(const lotse::v1::AuditRequest& request);
 
-  std::unique_ptr<clock::Clock> clock_;
   const Evaluator evaluator_;
-  std::unique_ptr<store::Store> store_;
-  std::unique_ptr<service::Runner> runner_;
   size_t reply_room_ = 512 << 10;  // bytes of entries in one history reply
 };
 

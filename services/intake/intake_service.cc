@@ -24,9 +24,7 @@ using lotse::v1::ReferralState;
 
 IntakeService::IntakeService(const config::Config& config, std::unique_ptr<clock::Clock> clock,
                              absl::TimeZone tz)
-    : config_(config),
-      clock_(std::move(clock)),
-      tz_(tz) {
+    : ServiceBase(std::move(clock)), config_(config), tz_(tz) {
   Serve({
       {IntakeRequest::kSubmit, service::kOffices,
        [this](const IntakeRequest& r, service::CommandContext& c) { return Submit(r, c); }},
@@ -53,19 +51,12 @@ absl::StatusOr<std::unique_ptr<IntakeService>> IntakeService::Create(
                                              "' is unknown: install tzdata or fix city.timezone"));
   }
   std::unique_ptr<IntakeService> service(new IntakeService(config, std::move(clock), tz));
-  LOTSE_ASSIGN_OR_RETURN(service::RunnerOptions runner_options,
+  LOTSE_RETURN_IF_ERROR(service->OpenStore(config, config::Service::kIntake,
+                                           {"state_referrals", "state_case_numbers"}));
+  LOTSE_ASSIGN_OR_RETURN(service::RunnerOptions options,
                          service::MakeRunnerOptions(config, config::Service::kIntake));
-  LOTSE_ASSIGN_OR_RETURN(store::Options store_options,
-                         service::MakeStoreOptions(config, config::Service::kIntake,
-                                                   {"state_referrals", "state_case_numbers"}));
-  LOTSE_ASSIGN_OR_RETURN(service->store_, store::Store::Open(store_options));
-  service->runner_ = std::make_unique<service::Runner>(
-      context, *service->store_, *service->clock_, *service, std::move(runner_options));
-  LOTSE_RETURN_IF_ERROR(service->runner_->Start());
-  spdlog::info("intake ready: commands on {}, events on {}, store {} (epoch {:016x}, {} events)",
-               config.network.CommandEndpoint(config::Service::kIntake),
-               config.network.LogEndpoint(config::Service::kIntake), store_options.path,
-               service->store_->epoch(), service->store_->last_seq());
+  LOTSE_RETURN_IF_ERROR(
+      service->StartRunner(config, config::Service::kIntake, context, std::move(options)));
   return service;
 }
 

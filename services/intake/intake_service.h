@@ -9,9 +9,8 @@
 #include "common/bus/socket.h"
 #include "common/clock/clock.h"
 #include "common/config/config.h"
-#include "common/service/commands.h"
+#include "common/service/service_base.h"
 #include "common/service/referral_table.h"
-#include "common/service/runner.h"
 #include "common/store/store.h"
 #include "lotse/v1/intake.pb.h"
 
@@ -21,7 +20,7 @@ namespace lotse::intake {
 // status queries, and mirrors routing's events into the office's view of each referral.
 // Owns its store and runner; runs on one thread.
 class IntakeService final
-    : public service::CommandHandler<lotse::v1::IntakeRequest, lotse::v1::IntakeReply> {
+    : public service::ServiceBase<lotse::v1::IntakeRequest, lotse::v1::IntakeReply> {
  public:
   static constexpr store::Cf kReferrals = store::kFirstStateFamily;
   static constexpr store::Cf kCaseNumbers = store::kFirstStateFamily + 1;
@@ -30,7 +29,6 @@ class IntakeService final
   static absl::StatusOr<std::unique_ptr<IntakeService>> Create(
       const config::Config& config, bus::Context& context,
       std::unique_ptr<clock::Clock> clock);
-  absl::Status Run(service::StopSignal& stop) { return runner_->Run(stop); }
 
   absl::Status ApplyEvent(const lotse::v1::Envelope& event, std::string_view raw,
                           store::Batch& batch, absl::Time now) override;
@@ -49,10 +47,7 @@ class IntakeService final
   absl::StatusOr<std::string> NextCaseNumber(store::Batch& batch, absl::Time now);
 
   const config::Config config_;
-  std::unique_ptr<clock::Clock> clock_;
   absl::TimeZone tz_;
-  std::unique_ptr<store::Store> store_;
-  std::unique_ptr<service::Runner> runner_;
   service::ReferralTable referrals_{kReferrals, kCaseNumbers};
   std::mt19937_64 random_;
 };

@@ -38,9 +38,7 @@ std::string JobName(std::string_view key) {
 NotificationService::NotificationService(const config::Config& config,
                                          std::unique_ptr<clock::Clock> clock,
                                          absl::TimeZone zone)
-    : config_(config),
-      clock_(std::move(clock)),
-      zone_(zone) {
+    : ServiceBase(std::move(clock)), config_(config), zone_(zone) {
   Serve({{NotificationRequest::kInbox, service::kOffices | service::kDepartments,
           [this](const NotificationRequest& r, service::CommandContext& c) {
             return Inbox(r, c);
@@ -55,21 +53,18 @@ absl::StatusOr<std::unique_ptr<NotificationService>> NotificationService::Create
   }
   std::unique_ptr<NotificationService> service(
       new NotificationService(config, std::move(clock), zone));
-  LOTSE_ASSIGN_OR_RETURN(store::Options store_options,
-                         service::MakeStoreOptions(config, config::Service::kNotification,
-                                                   {"state_inbox", "state_positions",
-                                                    "state_notes", "state_mail"}));
-  LOTSE_ASSIGN_OR_RETURN(service->store_, store::Store::Open(store_options));
-  LOTSE_ASSIGN_OR_RETURN(service::RunnerOptions runner_options,
-                         service::MakeRunnerOptions(config, config::Service::kNotification));
-  service->runner_ = std::make_unique<service::Runner>(
-      context, *service->store_, *service->clock_, *service, std::move(runner_options));
+  LOTSE_RETURN_IF_ERROR(service->OpenStore(
+      config, config::Service::kNotification,
+      {"state_inbox", "state_positions", "state_notes", "state_mail"}));
   if (!config.notification.smtp_url.empty()) {
     LOTSE_ASSIGN_OR_RETURN(service->mail_, MailSender::Start(config.notification.smtp_url,
                                                              config.notification.mail_from,
                                                              config.notification.smtp_tls != "off"));
   }
-  LOTSE_RETURN_IF_ERROR(service->runner_->Start());
+  LOTSE_ASSIGN_OR_RETURN(service::RunnerOptions options,
+                         service::MakeRunnerOptions(config, config::Service::kNotification));
+  LOTSE_RETURN_IF_ERROR(
+      service->StartRunner(config, config::Service::kNotification, context, std::move(options)));
   if (service->mail_ != nullptr) {
     spdlog::info("e-mail channel on: mail from {} via {} ({}), retry {}..{} ms, {} attempts",
                  config.notification.mail_from, config::RedactedUrl(config.notification.smtp_url),
@@ -79,9 +74,6 @@ absl::StatusOr<std::unique_ptr<NotificationService>> NotificationService::Create
   } else {
     spdlog::info("e-mail channel off (notification.smtp_url is empty)");
   }
-  spdlog::info("notification ready: inboxes on {}, store {}",
-               config.network.CommandEndpoint(config::Service::kNotification),
-               store_options.path);
   return service;
 }
 

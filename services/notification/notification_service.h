@@ -11,8 +11,7 @@
 #include "common/bus/socket.h"
 #include "common/clock/clock.h"
 #include "common/config/config.h"
-#include "common/service/commands.h"
-#include "common/service/runner.h"
+#include "common/service/service_base.h"
 #include "common/store/store.h"
 #include "lotse/v1/notification.pb.h"
 #include "services/notification/mail_sender.h"
@@ -28,7 +27,7 @@ namespace lotse::notification {
 // come back on Tick and are recorded as Delivered / DeliveryFailed on notification's own log.
 // Owns its store, runner and mail sender; runs on one thread (the sender has its own).
 class NotificationService final
-    : public service::CommandHandler<lotse::v1::NotificationRequest, lotse::v1::NotificationReply> {
+    : public service::ServiceBase<lotse::v1::NotificationRequest, lotse::v1::NotificationReply> {
  public:
   static constexpr store::Cf kInbox = store::kFirstStateFamily;          // recipient \0 seq
   static constexpr store::Cf kPositions = store::kFirstStateFamily + 1;  // head/ and ack/
@@ -37,7 +36,6 @@ class NotificationService final
 
   static absl::StatusOr<std::unique_ptr<NotificationService>> Create(
       const config::Config& config, bus::Context& context, std::unique_ptr<clock::Clock> clock);
-  absl::Status Run(service::StopSignal& stop) { return runner_->Run(stop); }
 
   absl::Status ApplyEvent(const lotse::v1::Envelope& event, std::string_view raw,
                           store::Batch& batch, absl::Time now) override;
@@ -72,10 +70,7 @@ class NotificationService final
   void SendDueMail(const std::set<std::string>& touched);
 
   const config::Config config_;
-  std::unique_ptr<clock::Clock> clock_;
   absl::TimeZone zone_;
-  std::unique_ptr<store::Store> store_;
-  std::unique_ptr<service::Runner> runner_;
   std::vector<Parked> parked_;
   std::set<std::string> in_flight_;  // state_mail keys handed to the sender
   std::mt19937 jitter_{std::random_device{}()};

@@ -93,9 +93,7 @@ absl::Status RequireOpen(const ReferralState& s) {
 
 RoutingService::RoutingService(const config::Config& config, Rules rules,
                                std::unique_ptr<clock::Clock> clock)
-    : config_(config),
-      rules_(std::move(rules)),
-      clock_(std::move(clock)) {
+    : ServiceBase(std::move(clock)), config_(config), rules_(std::move(rules)) {
   Serve(MakeCommands());
 }
 
@@ -126,22 +124,14 @@ absl::StatusOr<std::unique_ptr<RoutingService>> RoutingService::Create(
   LOTSE_ASSIGN_OR_RETURN(Rules rules, Rules::Create(config));
   std::unique_ptr<RoutingService> service(
       new RoutingService(config, std::move(rules), std::move(clock)));
-  LOTSE_ASSIGN_OR_RETURN(service::RunnerOptions runner_options,
+  LOTSE_RETURN_IF_ERROR(service->OpenStore(
+      config, config::Service::kRouting,
+      {"state_referrals", "state_case_numbers", "state_worklist", "state_timers"},
+      {"state_worklist", "state_timers"}));
+  LOTSE_ASSIGN_OR_RETURN(service::RunnerOptions options,
                          service::MakeRunnerOptions(config, config::Service::kRouting));
-  LOTSE_ASSIGN_OR_RETURN(
-      store::Options store_options,
-      service::MakeStoreOptions(config, config::Service::kRouting,
-                                {"state_referrals", "state_case_numbers", "state_worklist",
-                                 "state_timers"}));
-  store_options.churning_families = {"state_worklist", "state_timers"};
-  LOTSE_ASSIGN_OR_RETURN(service->store_, store::Store::Open(store_options));
-  service->runner_ = std::make_unique<service::Runner>(
-      context, *service->store_, *service->clock_, *service, std::move(runner_options));
-  LOTSE_RETURN_IF_ERROR(service->runner_->Start());
-  spdlog::info("routing ready: commands on {}, events on {}, store {} (epoch {:016x}, {} events)",
-               config.network.CommandEndpoint(config::Service::kRouting),
-               config.network.LogEndpoint(config::Service::kRouting), store_options.path,
-               service->store_->epoch(), service->store_->last_seq());
+  LOTSE_RETURN_IF_ERROR(
+      service->StartRunner(config, config::Service::kRouting, context, std::move(options)));
   return service;
 }
 

@@ -10,9 +10,8 @@
 #include "common/bus/socket.h"
 #include "common/clock/clock.h"
 #include "common/config/config.h"
-#include "common/service/commands.h"
+#include "common/service/service_base.h"
 #include "common/service/referral_table.h"
-#include "common/service/runner.h"
 #include "common/store/store.h"
 #include "lotse/v1/routing.pb.h"
 #include "services/routing/rules.h"
@@ -29,7 +28,7 @@ using IndexEntries = std::map<std::pair<store::Cf, std::string>, std::string>;
 // consult, contribute, answer), escalates overdue referrals, and closes referrals on feedback.
 // Every change is an event on routing's log. Owns its store and runner; runs on one thread.
 class RoutingService final
-    : public service::CommandHandler<lotse::v1::RoutingRequest, lotse::v1::RoutingReply> {
+    : public service::ServiceBase<lotse::v1::RoutingRequest, lotse::v1::RoutingReply> {
  public:
   static constexpr store::Cf kReferrals = store::kFirstStateFamily;
   static constexpr store::Cf kCaseNumbers = store::kFirstStateFamily + 1;
@@ -38,7 +37,6 @@ class RoutingService final
 
   static absl::StatusOr<std::unique_ptr<RoutingService>> Create(
       const config::Config& config, bus::Context& context, std::unique_ptr<clock::Clock> clock);
-  absl::Status Run(service::StopSignal& stop) { return runner_->Run(stop); }
 
   absl::Status ApplyEvent(const lotse::v1::Envelope& event, std::string_view raw,
                           store::Batch& batch, absl::Time now) override;
@@ -74,9 +72,6 @@ class RoutingService final
 
   const config::Config config_;
   const Rules rules_;
-  std::unique_ptr<clock::Clock> clock_;
-  std::unique_ptr<store::Store> store_;
-  std::unique_ptr<service::Runner> runner_;
   service::ReferralTable referrals_{kReferrals, kCaseNumbers};
 };
 

@@ -16,7 +16,6 @@
 #include "lotse/v1/intake.pb.h"
 #include "lotse/v1/routing.pb.h"
 #include "spdlog/spdlog.h"
-#include "tests/fuzz/service_access.h"
 #include "tests/support/wait.h"
 
 namespace lotse::fuzz {
@@ -191,13 +190,13 @@ ServiceSet::~ServiceSet() {
 store::Store& ServiceSet::store(Service service) {
   switch (service) {
     case Service::kIntake:
-      return StoreOf(*intake_);
+      return intake_->StoreForTest();
     case Service::kRouting:
-      return StoreOf(*routing_);
+      return routing_->StoreForTest();
     case Service::kNotification:
-      return StoreOf(*notification_);
+      return notification_->StoreForTest();
     case Service::kAudit:
-      return StoreOf(*audit_);
+      return audit_->StoreForTest();
   }
   Fail("unknown service");
 }

@@ -1,0 +1,93 @@
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "common/bus/socket.h"
+#include "common/clock/clock.h"
+#include "common/config/config.h"
+#include "common/service/commands.h"
+#include "common/service/runner.h"
+#include "common/service/startup.h"
+#include "common/service/stop_signal.h"
+#include "common/store/store.h"
+
+namespace lotse::service {
+
+// The base of every service: owns its clock, store and runner, and answers the command
+// endpoint from the service's CommandTable. A service derives from it, declares its commands
+// once in its constructor (Serve), opens its store and starts its runner in Create(), and
+// implements only the rest of Handler (ApplyEvent, Tick, ...). The runner is destroyed before
+// the store, the store before the clock. Not thread-safe: Run() and every call from the runner
+// happen on the service thread.
+template <typename Request, typename Reply>
+class ServiceBase : public Handler {
+ public:
+  using Commands = CommandTable<Request, Reply>;
+  using Command = typename Commands::Command;
+
+  // Runs the service until `stop` fires; OK after a clean stop.
+  absl::Status Run(StopSignal& stop) { return runner_->Run(stop); }
+
+  std::optional<std::string> HandleCommand(const bus::Request& request,
+                                           const auth::Directory& directory, store::Batch& batch,
+                                           absl::Time now) final {
+    return commands_.Handle(request.body, request.caller, directory, batch, now, request.route);
+  }
+  std::string ErrorReply(std::string_view body, const absl::Status& status) final {
+    return commands_.ErrorReply(body, status);
+  }
+  const google::protobuf::Descriptor* RequestDescriptor() const final {
+    return Request::descriptor();
+  }
+
+  // The service's own store, for harnesses that call the handler directly (the fuzzers): a
+  // Batch must be opened on it.
+  store::Store& StoreForTest() { return *store_; }
+
+ protected:
+  explicit ServiceBase(std::unique_ptr<clock::Clock> clock) : clock_(std::move(clock)) {}
+
+  // Declares the service's commands; called once, from the derived constructor (the handlers
+  // may capture `this`).
+  void Serve(std::vector<Command> commands) { commands_ = Commands(std::move(commands)); }
+
+  // Opens the store (OpenServiceStore). Called first in Create().
+  absl::Status OpenStore(const config::Config& config, config::Service which,
+                         std::vector<std::string> families,
+                         std::vector<std::string> churning = {}) {
+    absl::StatusOr<std::unique_ptr<store::Store>> store =
+        OpenServiceStore(config, which, std::move(families), std::move(churning));
+    if (!store.ok()) {
+      return store.status();
+    }
+    store_ = *std::move(store);
+    return absl::OkStatus();
+  }
+
+  // Binds the endpoints of `options` (MakeRunnerOptions, adjusted by the service), starts the
+  // consumers and logs that the service is ready. Called last in Create(), after OpenStore.
+  absl::Status StartRunner(const config::Config& config, config::Service which,
+                           bus::Context& context, RunnerOptions options) {
+    runner_ = std::make_unique<Runner>(context, *store_, *clock_, *this, options);
+    if (absl::Status started = runner_->Start(); !started.ok()) {
+      return started;
+    }
+    LogReady(config, which, options, *store_);
+    return absl::OkStatus();
+  }
+
+  const std::unique_ptr<clock::Clock> clock_;
+  std::unique_ptr<store::Store> store_;
+  std::unique_ptr<Runner> runner_;
+
+ private:
+  Commands commands_{{}};
+};
+
+}  // namespace lotse::service
