@@ -3,7 +3,6 @@
 #include <cstdio>
 #include <filesystem>
 #include <functional>
-#include <iostream>
 #include <iterator>
 #include <memory>
 #include <optional>
@@ -17,9 +16,11 @@
 #include "common/config/config.h"
 #include "common/format.h"
 #include "services/cli/client.h"
+#include "services/cli/input.h"
 #include "services/cli/ops_commands.h"
 #include "services/cli/output.h"
 #include "services/cli/supervisor.h"
+#include "services/cli/table.h"
 
 namespace lotse::cli {
 namespace {
@@ -240,18 +241,6 @@ struct UpFlags {
   double clock_speedup = 0;
 };
 
-// `--text -` reads the text from stdin, for long questions and answers.
-std::string TextOrStdin(const std::string& text) {
-  if (text != "-") {
-    return text;
-  }
-  std::string in((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
-  while (!in.empty() && (in.back() == '\n' || in.back() == '\r')) {
-    in.pop_back();
-  }
-  return in;
-}
-
 std::string KeyOrRandom(const std::string& key) { return key.empty() ? RandomHex(32) : key; }
 
 // A validator for words: accepts what `parse` accepts, says what is expected otherwise.
@@ -266,13 +255,6 @@ CLI::Validator Words(Parse parse, const std::string& expected, std::string choic
         return StrCat("must be ", expected, ", got '", value, "'");
       },
       std::move(choices), "");
-}
-
-std::optional<int> ParseRating(std::string_view text) {
-  if (text.size() == 1 && text[0] >= '1' && text[0] <= '5') {
-    return text[0] - '0';
-  }
-  return std::nullopt;
 }
 
 // ------------------------------------------------------------------------------------------
