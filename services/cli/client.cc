@@ -68,8 +68,8 @@ absl::StatusOr<bus::CurveOptions> Credentials::For(std::string_view principal,
                : auth::ReadIdentity(auth::SecretKeyFile(options_.keys_dir, principal), principal));
   const auth::Principal* server = directory_->ById(config::ServiceName(service));
   if (server == nullptr || server->public_key.empty()) {
-    return absl::FailedPreconditionError(StrCat("the key list names no key for ",
-                                                config::ServiceName(service)));
+    return absl::FailedPreconditionError(
+        StrCat("the key list names no key for ", config::ServiceName(service)));
   }
   bus::CurveOptions curve;
   curve.public_key = identity.keys.public_key;
@@ -106,39 +106,30 @@ absl::StatusOr<std::string> Client::Send(config::Service service, const lotse::v
   return client.Call(bytes);
 }
 
-absl::StatusOr<lotse::v1::IntakeReply> Client::Call(lotse::v1::IntakeRequest request) {
+template <typename Reply, typename Request>
+absl::StatusOr<Reply> Client::Exchange(config::Service service, Request& request,
+                                       absl::Duration extra_wait) {
   request.set_request_id(RandomHex(16));
   LOTSE_ASSIGN_OR_RETURN(std::string bytes,
-                         Send(config::Service::kIntake, request.actor(), request.SerializeAsString()));
-  return ParseReply<lotse::v1::IntakeReply>(bytes, request.request_id(),
-                                            network_.CommandEndpoint(config::Service::kIntake));
+                         Send(service, request.actor(), request.SerializeAsString(), extra_wait));
+  return ParseReply<Reply>(bytes, request.request_id(), network_.CommandEndpoint(service));
+}
+
+absl::StatusOr<lotse::v1::IntakeReply> Client::Call(lotse::v1::IntakeRequest request) {
+  return Exchange<lotse::v1::IntakeReply>(config::Service::kIntake, request);
 }
 
 absl::StatusOr<lotse::v1::RoutingReply> Client::Call(lotse::v1::RoutingRequest request) {
-  request.set_request_id(RandomHex(16));
-  LOTSE_ASSIGN_OR_RETURN(std::string bytes,
-                         Send(config::Service::kRouting, request.actor(), request.SerializeAsString()));
-  return ParseReply<lotse::v1::RoutingReply>(bytes, request.request_id(),
-                                             network_.CommandEndpoint(config::Service::kRouting));
+  return Exchange<lotse::v1::RoutingReply>(config::Service::kRouting, request);
 }
 
 absl::StatusOr<lotse::v1::AuditReply> Client::Call(lotse::v1::AuditRequest request) {
-  request.set_request_id(RandomHex(16));
-  LOTSE_ASSIGN_OR_RETURN(std::string bytes,
-                         Send(config::Service::kAudit, request.actor(), request.SerializeAsString()));
-  return ParseReply<lotse::v1::AuditReply>(bytes, request.request_id(),
-                                           network_.CommandEndpoint(config::Service::kAudit));
+  return Exchange<lotse::v1::AuditReply>(config::Service::kAudit, request);
 }
 
-absl::StatusOr<lotse::v1::NotificationReply> Client::Call(
-    lotse::v1::NotificationRequest request) {
-  request.set_request_id(RandomHex(16));
-  LOTSE_ASSIGN_OR_RETURN(std::string bytes,
-                         Send(config::Service::kNotification, request.actor(),
-                              request.SerializeAsString(),
-                              absl::Milliseconds(request.inbox().wait_ms())));
-  return ParseReply<lotse::v1::NotificationReply>(
-      bytes, request.request_id(), network_.CommandEndpoint(config::Service::kNotification));
+absl::StatusOr<lotse::v1::NotificationReply> Client::Call(lotse::v1::NotificationRequest request) {
+  return Exchange<lotse::v1::NotificationReply>(config::Service::kNotification, request,
+                                                absl::Milliseconds(request.inbox().wait_ms()));
 }
 
 }  // namespace lotse::cli

@@ -8,8 +8,8 @@
 #include "common/auth/keyring.h"
 #include "common/bus/socket.h"
 #include "common/config/config.h"
-#include "lotse/v1/intake.pb.h"
 #include "lotse/v1/audit.pb.h"
+#include "lotse/v1/intake.pb.h"
 #include "lotse/v1/notification.pb.h"
 #include "lotse/v1/routing.pb.h"
 
@@ -40,8 +40,7 @@ class Credentials {
  public:
   static absl::StatusOr<Credentials> Load(const config::Config& config, IdentityOptions options);
   // Curve options to talk to `service` as `principal` ("bb-mitte", "ops", "admin").
-  absl::StatusOr<bus::CurveOptions> For(std::string_view principal,
-                                        config::Service service) const;
+  absl::StatusOr<bus::CurveOptions> For(std::string_view principal, config::Service service) const;
 
  private:
   IdentityOptions options_;
@@ -78,6 +77,10 @@ class Client {
   absl::StatusOr<std::string> Send(config::Service service, const lotse::v1::Actor& actor,
                                    const std::string& bytes,
                                    absl::Duration extra_wait = absl::ZeroDuration());
+  // Gives `request` a fresh request id, sends it to `service` and parses the reply.
+  template <typename Reply, typename Request>
+  absl::StatusOr<Reply> Exchange(config::Service service, Request& request,
+                                 absl::Duration extra_wait = absl::ZeroDuration());
 
   bus::Context context_;  // before every socket
   config::Network network_;

@@ -12,6 +12,7 @@
 #include "common/service/telemetry.h"
 #include "google/protobuf/util/json_util.h"
 #include "lotse/v1/ops.pb.h"
+#include "services/cli/command_line.h"
 #include "services/cli/commands.h"
 #include "services/cli/output.h"
 
@@ -277,6 +278,33 @@ int Tap(const config::Config& config, const absl::TimeZone& zone,
     std::fflush(stdout);
   }
   return kExitOk;
+}
+
+namespace {
+
+// lotse tap, with --json from the global options.
+int RunTap(Session& s, const TapOptions& flags) {
+  TapOptions options = flags;
+  options.json = s.json();
+  return Tap(s.config(), s.zone(), s.credentials(), options);
+}
+
+}  // namespace
+
+void AddLagCommand(CommandLine& cli) {
+  cli.Add("lag", "show every consumer of every stream: head, offset, lag, rate",
+          [](Session& s) { return ShowLag(s.config(), s.json()); });
+}
+
+void AddTapCommand(CommandLine& cli) {
+  auto [sub, options] =
+      cli.Add("tap", "watch the live event flow across all services, one line per event", RunTap);
+  sub->add_option("--referral", options->referral, "follow one referral (id or case number)");
+  sub->add_option("--stream", options->stream,
+                  "only events of this stream (intake, routing, notification)");
+  sub->add_option("--count", options->count, "stop after this many events (default: until Ctrl-C)");
+  sub->add_option("--seconds", options->seconds,
+                  "stop after this many seconds (default: until Ctrl-C)");
 }
 
 }  // namespace lotse::cli

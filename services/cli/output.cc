@@ -1,70 +1,53 @@
 #include "services/cli/output.h"
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <utility>
 
+#include "common/enum_word.h"
 #include "common/format.h"
+#include "google/protobuf/descriptor.h"
 #include "google/protobuf/util/json_util.h"
+#include "services/cli/table.h"
 
 namespace lotse::cli {
 namespace {
-
-// An enum value's name without its prefix ("OUTCOME_RESOLVED" -> "RESOLVED"), or its number
-// when this build does not know the value (a newer producer): never throw on outside data.
-std::string EnumWord(const std::string& name, size_t prefix, int value) {
-  return name.size() > prefix ? name.substr(prefix) : std::to_string(value);
-}
-
 
 using lotse::v1::ReferralState;
 
 constexpr size_t kLabelWidth = 14;
 
-std::string Lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
+// The words people read for enum values, by the values' proto names. A value without a word
+// here (an unspecified one, or one this build does not know) reads "unknown (<number>)".
+constexpr auto kEnumWords = std::to_array<std::pair<std::string_view, std::string_view>>({
+    {"REFERRAL_STATUS_SUBMITTED", "submitted (not routed yet)"},
+    {"REFERRAL_STATUS_ROUTED", "routed (waiting to be claimed)"},
+    {"REFERRAL_STATUS_CLAIMED", "claimed (in progress)"},
+    {"REFERRAL_STATUS_ANSWERED", "answered"},
+    {"REFERRAL_STATUS_CLOSED", "closed (feedback given)"},
+    {"PRIORITY_UNSPECIFIED", "normal"},
+    {"PRIORITY_LOW", "low"},
+    {"PRIORITY_NORMAL", "normal"},
+    {"PRIORITY_HIGH", "high"},
+    {"PRIORITY_URGENT", "urgent"},
+    {"OUTCOME_RESOLVED", "resolved"},
+    {"OUTCOME_PARTLY", "partly resolved"},
+    {"OUTCOME_NOT_RESPONSIBLE", "not responsible"},
+    {"WORK_ITEM_KIND_ASSIGNED", "assigned"},
+    {"WORK_ITEM_KIND_CONSULTATION", "consultation"},
+});
 
-bool IsContinuation(unsigned char c) { return (c & 0xC0) == 0x80; }
-
-// Length in bytes of the UTF-8 sequence starting at text[i] (1 for a stray byte).
-size_t SequenceLength(std::string_view text, size_t i) {
-  const auto c = static_cast<unsigned char>(text[i]);
-  size_t length = 1;
-  if (c >= 0xF0) {
-    length = 4;
-  } else if (c >= 0xE0) {
-    length = 3;
-  } else if (c >= 0xC0) {
-    length = 2;
-  }
-  if (i + length > text.size()) {
-    return 1;
-  }
-  for (size_t k = 1; k < length; ++k) {
-    if (!IsContinuation(static_cast<unsigned char>(text[i + k]))) {
-      return 1;
+template <typename Enum>
+std::string WordFor(Enum value) {
+  const google::protobuf::EnumValueDescriptor* known =
+      google::protobuf::GetEnumDescriptor<Enum>()->FindValueByNumber(value);
+  for (const auto& [name, word] : kEnumWords) {
+    if (known != nullptr && known->name() == name) {
+      return std::string(word);
     }
   }
-  return length;
-}
-
-std::string Pad(std::string_view text, size_t width) {
-  std::string out(text);
-  const size_t have = DisplayWidth(text);
-  if (have < width) {
-    out.append(width - have, ' ');
-  }
-  return out;
-}
-
-void RightTrim(std::string& line) {
-  while (!line.empty() && line.back() == ' ') {
-    line.pop_back();
-  }
+  return StrCat("unknown (", static_cast<int>(value), ")");
 }
 
 // "  Label         value\n"; further lines of a multi-line value are indented to the value.
@@ -109,186 +92,187 @@ std::string JoinAnd(const std::vector<std::string>& items) {
   return out;
 }
 
+// `items` joined by ", ". Empty items before the first non-empty one add nothing.
+template <typename Strings>
+std::string CommaList(const Strings& items) {
+  std::string out;
+  for (const std::string& item : items) {
+    out += out.empty() ? item : StrCat(", ", item);
+  }
+  return out;
+}
+
 std::string Number(double value) { return fmt::format("{:g}", value); }
+
+// A directory table and the line under it: "<n> <things> in <city><tail>".
+std::string CountedTable(const Table& table, std::string_view one, std::string_view many,
+                         const lotse::v1::DirectoryReply& directory, std::string_view tail) {
+  return StrCat(table.Render(), Plural(table.rows(), one, many), " in ", directory.city(), tail);
+}
+
+// "Muster GmbH (HRB 123), 12 employees".
+std::string CompanyLine(const lotse::v1::Referral& r) {
+  std::string company = r.company_name();
+  if (!r.company_id().empty()) {
+    company += StrCat(" (", r.company_id(), ")");
+  }
+  if (r.employees() > 0) {
+    company += StrCat(", ", Plural(r.employees(), "employee", "employees"));
+  }
+  return company;
+}
+
+// Where a referral is: with whom and why, when it is due, who claimed it, how often forwarded.
+void AddRoutingFields(std::string& out, const ReferralState& s, const absl::TimeZone& zone) {
+  if (!s.assignee().empty()) {
+    std::string with = s.assignee();
+    if (!s.key_account().empty() && s.key_account() == s.assignee()) {
+      with += " (the company's key account manager";
+      if (!s.responsible_department().empty()) {
+        with += StrCat("; responsible by topic: ", s.responsible_department());
+      }
+      with += ")";
+    } else if (!s.responsible_department().empty() && s.responsible_department() != s.assignee()) {
+      with += StrCat(" (responsible by topic: ", s.responsible_department(), ")");
+    }
+    Field(out, "With", with);
+  } else if (s.status() == lotse::v1::REFERRAL_STATUS_SUBMITTED) {
+    Field(out, "With", "not routed yet; ask again in a moment");
+  }
+  if (!s.key_account().empty() && s.key_account() != s.assignee()) {
+    Field(out, "Key account", s.key_account());
+  }
+  Field(out, "Why there", s.route_reason());
+  const bool open = s.status() == lotse::v1::REFERRAL_STATUS_ROUTED ||
+                    s.status() == lotse::v1::REFERRAL_STATUS_CLAIMED;
+  if (s.due_at_us() != 0) {
+    std::string due = LocalTime(s.due_at_us(), zone);
+    if (open && s.escalated()) {
+      due += " (overdue, escalated)";
+    } else if (open && s.warned()) {
+      due += " (due soon)";
+    }
+    Field(out, "Due", due);
+  }
+  Field(out, "Claimed by", s.claimed_by());
+  if (s.forward_count() > 0) {
+    Field(out, "Forwarded", Plural(static_cast<size_t>(s.forward_count()), "time", "times"));
+  }
+}
+
+// What came of a referral: consultations and contributions, the answer, the feedback.
+void AddResultFields(std::string& out, const ReferralState& s, const absl::TimeZone& zone) {
+  for (const lotse::v1::Consultation& c : s.consultations()) {
+    std::string line = StrCat(c.department(), ": \"", c.question(), "\"");
+    if (c.contributed_at_us() != 0) {
+      line += StrCat("\n", LocalTime(c.contributed_at_us(), zone), ": ", c.contribution());
+    } else {
+      line += " (no contribution yet)";
+    }
+    Field(out, "Consulted", line);
+  }
+  if (s.answer().answered_at_us() != 0) {
+    const lotse::v1::Answer& a = s.answer();
+    Field(out, "Answered",
+          StrCat(LocalTime(a.answered_at_us(), zone), " by ", a.department(),
+                 a.user().empty() ? "" : StrCat(" (", a.user(), ")")));
+    Field(out, "Outcome", OutcomeWord(a.outcome()));
+    Field(out, "Answer", a.text());
+  }
+  if (s.feedback().submitted_at_us() != 0) {
+    const lotse::v1::Feedback& f = s.feedback();
+    Field(out, "Feedback",
+          StrCat(f.rating(), " of 5, ", f.resolved() ? "resolved" : "not resolved", " (",
+                 LocalTime(f.submitted_at_us(), zone), ")"));
+    Field(out, "Comment", f.comment());
+  }
+}
+
+std::string Hours(int64_t us) { return fmt::format("{:.1f}", static_cast<double>(us) / 3.6e9); }
+std::string Percent(double share) { return fmt::format("{:.0f}%", share * 100); }
+
+std::vector<std::string> FigureCells(const lotse::v1::EvaluationFigures& f) {
+  return {std::to_string(f.received()),
+          std::to_string(f.answered()),
+          std::to_string(f.open()),
+          Hours(f.time_to_first_action_median_us()),
+          Hours(f.time_to_first_action_p90_us()),
+          Hours(f.time_to_answer_median_us()),
+          Hours(f.time_to_answer_p90_us()),
+          f.answered() > 0 ? Percent(f.sla_share()) : "-",
+          std::to_string(f.warnings()),
+          std::to_string(f.escalations()),
+          fmt::format("{:.2f}", f.forwards_per_referral()),
+          fmt::format("{:.2f}", f.consultations_per_referral()),
+          std::to_string(f.feedback()),
+          f.feedback() > 0 ? fmt::format("{:.2f}", f.average_rating()) : "-",
+          f.feedback() > 0 ? Percent(f.resolved_share()) : "-"};
+}
+
+// The evaluation's header row, then one row per department/KAM, per office, and the total.
+std::vector<std::vector<std::string>> EvaluationRows(const lotse::v1::EvaluationReply& reply) {
+  std::vector<std::vector<std::string>> rows = {
+      {"kind", "id", "received", "answered", "open", "1st action h (median)", "1st action h (p90)",
+       "answer h (median)", "answer h (p90)", "within SLA", "warnings", "escalations",
+       "forwards/ref", "consultations/ref", "feedback", "rating", "resolved"}};
+  auto add = [&](std::string kind, const std::string& id, const lotse::v1::EvaluationFigures& f) {
+    std::vector<std::string> row = {std::move(kind), id};
+    for (std::string& cell : FigureCells(f)) {
+      row.push_back(std::move(cell));
+    }
+    rows.push_back(std::move(row));
+  };
+  for (const lotse::v1::EvaluationGroup& g : reply.departments()) {
+    add(g.home_department().empty() ? "department" : "key account", g.id(), g.figures());
+  }
+  for (const lotse::v1::EvaluationGroup& g : reply.offices()) {
+    add("office", g.id(), g.figures());
+  }
+  add("total", "", reply.total());
+  return rows;
+}
+
+// One CSV line: cells with a comma or a quote are quoted, quotes doubled.
+std::string CsvLine(const std::vector<std::string>& cells) {
+  std::string line;
+  for (const std::string& c : cells) {
+    std::string cell = c;
+    if (cell.find_first_of(",\"") != std::string::npos) {
+      std::string quoted = "\"";
+      for (char ch : cell) {
+        quoted += ch == '"' ? std::string("\"\"") : std::string(1, ch);
+      }
+      cell = quoted + "\"";
+    }
+    line += line.empty() ? cell : StrCat(",", cell);
+  }
+  return line + "\n";
+}
+
+// One line of the evaluation table: kind and id left-aligned, the figures right-aligned.
+std::string EvaluationLine(const std::vector<std::string>& cells,
+                           const std::vector<size_t>& widths) {
+  std::string line;
+  for (size_t i = 0; i < cells.size(); ++i) {
+    line += i < 2 ? fmt::format("{:<{}}  ", cells[i], widths[i])
+                  : fmt::format("{:>{}}  ", cells[i], widths[i]);
+  }
+  RightTrim(line);
+  return line + "\n";
+}
 
 }  // namespace
 
-std::string StatusWord(lotse::v1::ReferralStatus status) {
-  switch (status) {
-    case lotse::v1::REFERRAL_STATUS_SUBMITTED:
-      return "submitted (not routed yet)";
-    case lotse::v1::REFERRAL_STATUS_ROUTED:
-      return "routed (waiting to be claimed)";
-    case lotse::v1::REFERRAL_STATUS_CLAIMED:
-      return "claimed (in progress)";
-    case lotse::v1::REFERRAL_STATUS_ANSWERED:
-      return "answered";
-    case lotse::v1::REFERRAL_STATUS_CLOSED:
-      return "closed (feedback given)";
-    default:
-      return StrCat("unknown (", static_cast<int>(status), ")");
-  }
-}
-
-std::string PriorityWord(lotse::v1::Priority priority) {
-  switch (priority) {
-    case lotse::v1::PRIORITY_LOW:
-      return "low";
-    case lotse::v1::PRIORITY_UNSPECIFIED:
-    case lotse::v1::PRIORITY_NORMAL:
-      return "normal";
-    case lotse::v1::PRIORITY_HIGH:
-      return "high";
-    case lotse::v1::PRIORITY_URGENT:
-      return "urgent";
-    default:
-      return StrCat("unknown (", static_cast<int>(priority), ")");
-  }
-}
-
-std::string OutcomeWord(lotse::v1::Outcome outcome) {
-  switch (outcome) {
-    case lotse::v1::OUTCOME_RESOLVED:
-      return "resolved";
-    case lotse::v1::OUTCOME_PARTLY:
-      return "partly resolved";
-    case lotse::v1::OUTCOME_NOT_RESPONSIBLE:
-      return "not responsible";
-    default:
-      return StrCat("unknown (", static_cast<int>(outcome), ")");
-  }
-}
-
-std::string KindWord(lotse::v1::WorkItemKind kind) {
-  switch (kind) {
-    case lotse::v1::WORK_ITEM_KIND_ASSIGNED:
-      return "assigned";
-    case lotse::v1::WORK_ITEM_KIND_CONSULTATION:
-      return "consultation";
-    default:
-      return StrCat("unknown (", static_cast<int>(kind), ")");
-  }
-}
-
-std::optional<lotse::v1::Priority> ParsePriority(std::string_view text) {
-  const std::string word = Lower(text);
-  if (word == "low") {
-    return lotse::v1::PRIORITY_LOW;
-  }
-  if (word == "normal") {
-    return lotse::v1::PRIORITY_NORMAL;
-  }
-  if (word == "high") {
-    return lotse::v1::PRIORITY_HIGH;
-  }
-  if (word == "urgent") {
-    return lotse::v1::PRIORITY_URGENT;
-  }
-  return std::nullopt;
-}
-
-std::optional<lotse::v1::Outcome> ParseOutcome(std::string_view text) {
-  const std::string word = Lower(text);
-  if (word == "resolved") {
-    return lotse::v1::OUTCOME_RESOLVED;
-  }
-  if (word == "partly") {
-    return lotse::v1::OUTCOME_PARTLY;
-  }
-  if (word == "not-responsible") {
-    return lotse::v1::OUTCOME_NOT_RESPONSIBLE;
-  }
-  return std::nullopt;
-}
-
-std::optional<bool> ParseYesNo(std::string_view text) {
-  const std::string word = Lower(text);
-  if (word == "yes" || word == "ja" || word == "y" || word == "true") {
-    return true;
-  }
-  if (word == "no" || word == "nein" || word == "n" || word == "false") {
-    return false;
-  }
-  return std::nullopt;
-}
+std::string StatusWord(lotse::v1::ReferralStatus status) { return WordFor(status); }
+std::string PriorityWord(lotse::v1::Priority priority) { return WordFor(priority); }
+std::string OutcomeWord(lotse::v1::Outcome outcome) { return WordFor(outcome); }
+std::string KindWord(lotse::v1::WorkItemKind kind) { return WordFor(kind); }
 
 std::string LocalTime(int64_t micros, const absl::TimeZone& zone) {
   if (micros == 0) {
     return "-";
   }
   return absl::FormatTime("%Y-%m-%d %H:%M", absl::FromUnixMicros(micros), zone);
-}
-
-size_t DisplayWidth(std::string_view text) {
-  size_t width = 0;
-  for (size_t i = 0; i < text.size(); i += SequenceLength(text, i)) {
-    ++width;
-  }
-  return width;
-}
-
-std::string Clip(std::string_view text, size_t max_width) {
-  std::string flat;
-  flat.reserve(text.size());
-  for (char c : text) {
-    flat += (c == '\n' || c == '\r' || c == '\t') ? ' ' : c;
-  }
-  if (DisplayWidth(flat) <= max_width) {
-    return flat;
-  }
-  if (max_width == 0) {
-    return "";
-  }
-  std::string out;
-  size_t width = 0;
-  for (size_t i = 0; i < flat.size() && width + 1 < max_width;) {
-    const size_t length = SequenceLength(flat, i);
-    out.append(flat, i, length);
-    i += length;
-    ++width;
-  }
-  RightTrim(out);
-  out += "…";
-  return out;
-}
-
-Table::Table(std::vector<Column> columns) : columns_(std::move(columns)) {}
-
-void Table::AddRow(std::vector<std::string> cells) {
-  cells.resize(columns_.size());
-  for (size_t i = 0; i < cells.size(); ++i) {
-    cells[i] = Clip(cells[i], columns_[i].max_width);
-  }
-  rows_.push_back(std::move(cells));
-}
-
-std::string Table::Render() const {
-  std::vector<size_t> widths;
-  for (const Column& column : columns_) {
-    widths.push_back(DisplayWidth(column.header));
-  }
-  for (const auto& row : rows_) {
-    for (size_t i = 0; i < row.size(); ++i) {
-      widths[i] = std::max(widths[i], DisplayWidth(row[i]));
-    }
-  }
-  auto line = [&](auto cell) {
-    std::string out;
-    for (size_t i = 0; i < columns_.size(); ++i) {
-      if (i > 0) {
-        out += "  ";
-      }
-      out += Pad(cell(i), widths[i]);
-    }
-    RightTrim(out);
-    return out + "\n";
-  };
-  std::string out = line([&](size_t i) -> std::string { return columns_[i].header; });
-  out += line([&](size_t i) { return std::string(widths[i], '-'); });
-  for (const auto& row : rows_) {
-    out += line([&](size_t i) { return row[i]; });
-  }
-  return out;
 }
 
 absl::StatusOr<std::string> ToJson(const google::protobuf::Message& message) {
@@ -325,14 +309,7 @@ std::string RenderReferral(const ReferralState& s, const absl::TimeZone& zone) {
   const lotse::v1::Referral& r = s.referral();
   std::string out = StrCat("Referral ", s.case_number(), " (id ", s.referral_id(), ")\n");
   Field(out, "Status", StatusWord(s.status()));
-  std::string company = r.company_name();
-  if (!r.company_id().empty()) {
-    company += StrCat(" (", r.company_id(), ")");
-  }
-  if (r.employees() > 0) {
-    company += StrCat(", ", Plural(r.employees(), "employee", "employees"));
-  }
-  Field(out, "Company", company);
+  Field(out, "Company", CompanyLine(r));
   std::vector<std::string> contact;
   for (const std::string* part :
        {&r.contact().name(), &r.contact().email(), &r.contact().phone()}) {
@@ -340,74 +317,14 @@ std::string RenderReferral(const ReferralState& s, const absl::TimeZone& zone) {
       contact.push_back(*part);
     }
   }
-  std::string contact_line;
-  for (const std::string& part : contact) {
-    contact_line += contact_line.empty() ? part : StrCat(", ", part);
-  }
-  Field(out, "Contact", contact_line);
+  Field(out, "Contact", CommaList(contact));
   Field(out, "Topic", r.topic());
   Field(out, "Priority", PriorityWord(r.priority()));
   Field(out, "Subject", r.subject());
   Field(out, "Question", r.text());
   Field(out, "Submitted", StrCat(LocalTime(s.submitted_at_us(), zone), " at ", r.office()));
-  if (!s.assignee().empty()) {
-    std::string with = s.assignee();
-    if (!s.key_account().empty() && s.key_account() == s.assignee()) {
-      with += " (the company's key account manager";
-      if (!s.responsible_department().empty()) {
-        with += StrCat("; responsible by topic: ", s.responsible_department());
-      }
-      with += ")";
-    } else if (!s.responsible_department().empty() && s.responsible_department() != s.assignee()) {
-      with += StrCat(" (responsible by topic: ", s.responsible_department(), ")");
-    }
-    Field(out, "With", with);
-  } else if (s.status() == lotse::v1::REFERRAL_STATUS_SUBMITTED) {
-    Field(out, "With", "not routed yet; ask again in a moment");
-  }
-  if (!s.key_account().empty() && s.key_account() != s.assignee()) {
-    Field(out, "Key account", s.key_account());
-  }
-  Field(out, "Why there", s.route_reason());
-  const bool open = s.status() == lotse::v1::REFERRAL_STATUS_ROUTED ||
-                    s.status() == lotse::v1::REFERRAL_STATUS_CLAIMED;
-  if (s.due_at_us() != 0) {
-    std::string due = LocalTime(s.due_at_us(), zone);
-    if (open && s.escalated()) {
-      due += " (overdue, escalated)";
-    } else if (open && s.warned()) {
-      due += " (due soon)";
-    }
-    Field(out, "Due", due);
-  }
-  Field(out, "Claimed by", s.claimed_by());
-  if (s.forward_count() > 0) {
-    Field(out, "Forwarded", Plural(static_cast<size_t>(s.forward_count()), "time", "times"));
-  }
-  for (const lotse::v1::Consultation& c : s.consultations()) {
-    std::string line = StrCat(c.department(), ": \"", c.question(), "\"");
-    if (c.contributed_at_us() != 0) {
-      line += StrCat("\n", LocalTime(c.contributed_at_us(), zone), ": ", c.contribution());
-    } else {
-      line += " (no contribution yet)";
-    }
-    Field(out, "Consulted", line);
-  }
-  if (s.answer().answered_at_us() != 0) {
-    const lotse::v1::Answer& a = s.answer();
-    Field(out, "Answered",
-          StrCat(LocalTime(a.answered_at_us(), zone), " by ", a.department(),
-                 a.user().empty() ? "" : StrCat(" (", a.user(), ")")));
-    Field(out, "Outcome", OutcomeWord(a.outcome()));
-    Field(out, "Answer", a.text());
-  }
-  if (s.feedback().submitted_at_us() != 0) {
-    const lotse::v1::Feedback& f = s.feedback();
-    Field(out, "Feedback",
-          StrCat(f.rating(), " of 5, ", f.resolved() ? "resolved" : "not resolved", " (",
-                 LocalTime(f.submitted_at_us(), zone), ")"));
-    Field(out, "Comment", f.comment());
-  }
+  AddRoutingFields(out, s, zone);
+  AddResultFields(out, s, zone);
   return out;
 }
 
@@ -451,8 +368,7 @@ std::string RenderDepartments(const lotse::v1::DirectoryReply& d) {
   for (const auto& dep : d.departments()) {
     table.AddRow({dep.id(), dep.name(), StrCat(Number(dep.sla_hours()), " h"), dep.office_hours()});
   }
-  return StrCat(table.Render(), Plural(table.rows(), "department", "departments"), " in ", d.city(),
-                " (SLA in business hours).\n");
+  return CountedTable(table, "department", "departments", d, " (SLA in business hours).\n");
 }
 
 std::string RenderTopics(const lotse::v1::DirectoryReply& d) {
@@ -460,8 +376,7 @@ std::string RenderTopics(const lotse::v1::DirectoryReply& d) {
   for (const auto& topic : d.topics()) {
     table.AddRow({topic.id(), topic.name(), topic.department()});
   }
-  return StrCat(table.Render(), Plural(table.rows(), "topic", "topics"), " in ", d.city(),
-                "; pass the id to 'lotse submit --topic'.\n");
+  return CountedTable(table, "topic", "topics", d, "; pass the id to 'lotse submit --topic'.\n");
 }
 
 std::string RenderOffices(const lotse::v1::DirectoryReply& d) {
@@ -469,8 +384,7 @@ std::string RenderOffices(const lotse::v1::DirectoryReply& d) {
   for (const auto& office : d.offices()) {
     table.AddRow({office.id(), office.name()});
   }
-  return StrCat(table.Render(), Plural(table.rows(), "office", "offices"), " in ", d.city(),
-                "; pass the id as --office.\n");
+  return CountedTable(table, "office", "offices", d, "; pass the id as --office.\n");
 }
 
 std::string RenderKeyAccounts(const lotse::v1::DirectoryReply& d) {
@@ -479,14 +393,10 @@ std::string RenderKeyAccounts(const lotse::v1::DirectoryReply& d) {
   }
   Table table({{"id", 24}, {"name", 32}, {"department", 24}, {"companies", 60}});
   for (const auto& kam : d.key_accounts()) {
-    std::string companies;
-    for (const std::string& c : kam.companies()) {
-      companies += companies.empty() ? c : StrCat(", ", c);
-    }
-    table.AddRow({kam.id(), kam.name(), kam.department(), companies});
+    table.AddRow({kam.id(), kam.name(), kam.department(), CommaList(kam.companies())});
   }
-  return StrCat(table.Render(), Plural(table.rows(), "key account manager", "key account managers"),
-                " in ", d.city(), "; their companies' referrals go to them first.\n");
+  return CountedTable(table, "key account manager", "key account managers", d,
+                      "; their companies' referrals go to them first.\n");
 }
 
 std::string RenderClaimed(const ReferralState& s, const absl::TimeZone& zone) {
@@ -549,13 +459,9 @@ std::string DescribeEvent(const lotse::v1::Envelope& e) {
     case Envelope::kForwarded:
       return StrCat("forwarded from ", e.forwarded().from(), " to ", e.forwarded().to(), ": ",
                     e.forwarded().reason());
-    case Envelope::kConsultationOpened: {
-      std::string with;
-      for (const std::string& d : e.consultation_opened().departments()) {
-        with += with.empty() ? d : StrCat(", ", d);
-      }
-      return StrCat(e.consultation_opened().assignee(), " consulted ", with);
-    }
+    case Envelope::kConsultationOpened:
+      return StrCat(e.consultation_opened().assignee(), " consulted ",
+                    CommaList(e.consultation_opened().departments()));
     case Envelope::kContributionAdded:
       return StrCat(e.contribution_added().department(), " contributed");
     case Envelope::kAnswered:
@@ -586,9 +492,8 @@ std::string RenderHistory(const lotse::v1::HistoryReply& history, const absl::Ti
                            history.referral_id(), "), ", history.entries_size(), " events:\n");
   for (const lotse::v1::HistoryEntry& h : history.entries()) {
     const lotse::v1::Envelope& e = h.event();
-    const std::string who = e.actor().user().empty()
-                                ? e.actor().id()
-                                : StrCat(e.actor().id(), "/", e.actor().user());
+    const std::string who =
+        e.actor().user().empty() ? e.actor().id() : StrCat(e.actor().id(), "/", e.actor().user());
     out += fmt::format("  {}  {:<8} {:<24} {}\n", LocalTime(e.occurred_at_us(), zone), e.stream(),
                        who, DescribeEvent(e));
   }
@@ -597,11 +502,13 @@ std::string RenderHistory(const lotse::v1::HistoryReply& history, const absl::Ti
 
 std::string RenderVerify(const lotse::v1::VerifyReply& verify) {
   if (verify.ok()) {
-    return StrCat("The audit chain verifies: ", verify.entries(), " entries, each linked to the "
+    return StrCat("The audit chain verifies: ", verify.entries(),
+                  " entries, each linked to the "
                   "one before.\n");
   }
   return StrCat("The audit chain does NOT verify at entry ", verify.first_bad_index(), ": ",
-                verify.problem(), ". Keep the data directory as it is and inform the "
+                verify.problem(),
+                ". Keep the data directory as it is and inform the "
                 "data-protection officer.\n");
 }
 
@@ -626,100 +533,26 @@ std::string RenderInboxMessages(const lotse::v1::InboxReply& inbox, const absl::
   return out;
 }
 
-namespace {
-
-std::string Hours(int64_t us) { return fmt::format("{:.1f}", static_cast<double>(us) / 3.6e9); }
-std::string Percent(double share) { return fmt::format("{:.0f}%", share * 100); }
-
-std::vector<std::string> FigureCells(const lotse::v1::EvaluationFigures& f) {
-  return {std::to_string(f.received()),
-          std::to_string(f.answered()),
-          std::to_string(f.open()),
-          Hours(f.time_to_first_action_median_us()),
-          Hours(f.time_to_first_action_p90_us()),
-          Hours(f.time_to_answer_median_us()),
-          Hours(f.time_to_answer_p90_us()),
-          f.answered() > 0 ? Percent(f.sla_share()) : "-",
-          std::to_string(f.warnings()),
-          std::to_string(f.escalations()),
-          fmt::format("{:.2f}", f.forwards_per_referral()),
-          fmt::format("{:.2f}", f.consultations_per_referral()),
-          std::to_string(f.feedback()),
-          f.feedback() > 0 ? fmt::format("{:.2f}", f.average_rating()) : "-",
-          f.feedback() > 0 ? Percent(f.resolved_share()) : "-"};
-}
-
-}  // namespace
-
 std::string RenderEvaluation(const lotse::v1::EvaluationReply& reply, std::string_view format) {
-  const std::vector<std::string> header = {
-      "received", "answered", "open", "1st action h (median)", "1st action h (p90)",
-      "answer h (median)", "answer h (p90)", "within SLA", "warnings", "escalations",
-      "forwards/ref", "consultations/ref", "feedback", "rating", "resolved"};
-  std::vector<std::vector<std::string>> rows;
-  auto add = [&](std::string kind, const std::string& id, const lotse::v1::EvaluationFigures& f) {
-    std::vector<std::string> row = {std::move(kind), id};
-    for (std::string& cell : FigureCells(f)) {
-      row.push_back(std::move(cell));
-    }
-    rows.push_back(std::move(row));
-  };
-  for (const lotse::v1::EvaluationGroup& g : reply.departments()) {
-    add(g.home_department().empty() ? "department" : "key account", g.id(), g.figures());
-  }
-  for (const lotse::v1::EvaluationGroup& g : reply.offices()) {
-    add("office", g.id(), g.figures());
-  }
-  add("total", "", reply.total());
-  std::vector<std::string> full_header = {"kind", "id"};
-  full_header.insert(full_header.end(), header.begin(), header.end());
+  const std::vector<std::vector<std::string>> rows = EvaluationRows(reply);
   std::string out;
   if (format == "csv") {
-    auto line = [&](const std::vector<std::string>& cells) {
-      std::string l;
-      for (const std::string& c : cells) {
-        std::string cell = c;
-        if (cell.find_first_of(",\"") != std::string::npos) {
-          std::string quoted = "\"";
-          for (char ch : cell) {
-            quoted += ch == '"' ? std::string("\"\"") : std::string(1, ch);
-          }
-          cell = quoted + "\"";
-        }
-        l += l.empty() ? cell : StrCat(",", cell);
-      }
-      return l + "\n";
-    };
-    out += line(full_header);
     for (const auto& row : rows) {
-      out += line(row);
+      out += CsvLine(row);
     }
     return out;
   }
   out += StrCat("Joint evaluation ", reply.from(), " to ", reply.to(), " (exclusive, ",
                 reply.time_zone(), ")", reply.rebuilt() ? ", rebuilt from the audit log" : "",
                 "; durations in business hours\n\n");
-  std::vector<size_t> width(full_header.size(), 0);
-  for (size_t i = 0; i < full_header.size(); ++i) {
-    width[i] = full_header[i].size();
-    for (const auto& row : rows) {
-      width[i] = std::max(width[i], row[i].size());
+  std::vector<size_t> widths(rows.front().size(), 0);
+  for (const auto& row : rows) {
+    for (size_t i = 0; i < row.size(); ++i) {
+      widths[i] = std::max(widths[i], row[i].size());
     }
   }
-  auto line = [&](const std::vector<std::string>& cells) {
-    std::string l;
-    for (size_t i = 0; i < cells.size(); ++i) {
-      l += i < 2 ? fmt::format("{:<{}}  ", cells[i], width[i])
-                 : fmt::format("{:>{}}  ", cells[i], width[i]);
-    }
-    while (!l.empty() && l.back() == ' ') {
-      l.pop_back();
-    }
-    return l + "\n";
-  };
-  out += line(full_header);
   for (const auto& row : rows) {
-    out += line(row);
+    out += EvaluationLine(row, widths);
   }
   return out;
 }

@@ -1,12 +1,12 @@
 #pragma once
 
-// Pure formatting for the `lotse` command-line client: names for enum values, parsing of the
-// words people type (--priority, --outcome, --resolved), local times, aligned tables, and the
-// readable renderings of replies. Nothing here talks to a service or prints; every function
-// returns a string, so all of it is unit-tested (output_test.cc).
+// Replies as people read them: words for enum values, local times, the readable renderings of
+// the services' replies (sentences, labelled fields, tables) and the same replies as proto JSON.
+// Nothing here talks to a service, parses input or prints; every function returns a string
+// (output_test.cc). Layout helpers (tables, UTF-8 widths) are in table.h, input parsing in
+// input.h.
 
 #include <cstdint>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -14,8 +14,8 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "google/protobuf/message.h"
-#include "lotse/v1/common.pb.h"
 #include "lotse/v1/audit.pb.h"
+#include "lotse/v1/common.pb.h"
 #include "lotse/v1/intake.pb.h"
 #include "lotse/v1/notification.pb.h"
 #include "lotse/v1/routing.pb.h"
@@ -29,42 +29,8 @@ std::string PriorityWord(lotse::v1::Priority priority);
 std::string OutcomeWord(lotse::v1::Outcome outcome);
 std::string KindWord(lotse::v1::WorkItemKind kind);
 
-// The words a person may type, case-insensitive. nullopt for anything else.
-std::optional<lotse::v1::Priority> ParsePriority(std::string_view text);  // low|normal|high|urgent
-std::optional<lotse::v1::Outcome> ParseOutcome(std::string_view text);    // resolved|partly|
-                                                                          // not-responsible
-std::optional<bool> ParseYesNo(std::string_view text);                    // yes|no (also ja|nein)
-
 // "2026-03-04 14:00" in `zone`; "-" for 0 (not set).
 std::string LocalTime(int64_t micros, const absl::TimeZone& zone);
-
-// Columns a terminal needs for `text`: one per UTF-8 code point (no East Asian wide forms in a
-// German administration's data). Invalid bytes count one each.
-size_t DisplayWidth(std::string_view text);
-// `text` on one line (newlines and tabs become spaces) and at most `max_width` columns; a cut is
-// marked with "…". Never splits a UTF-8 sequence.
-std::string Clip(std::string_view text, size_t max_width);
-
-// A text table with a header row, columns aligned by display width, two spaces between columns.
-// Cells are clipped to their column's maximum width. Not thread-safe.
-class Table {
- public:
-  struct Column {
-    std::string header;
-    size_t max_width = 40;
-  };
-  explicit Table(std::vector<Column> columns);
-  // Adds a row; missing cells are empty, extra cells are ignored.
-  void AddRow(std::vector<std::string> cells);
-  size_t rows() const { return rows_.size(); }
-  // The header, a rule of '-', and every row, each line ending in '\n'. Trailing spaces are
-  // trimmed.
-  std::string Render() const;
-
- private:
-  std::vector<Column> columns_;
-  std::vector<std::vector<std::string>> rows_;
-};
 
 // One JSON document on one line: proto field names, every field even when default, enums as
 // names (int64 fields become strings, as proto JSON has them).

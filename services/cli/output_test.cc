@@ -1,5 +1,6 @@
 #include "services/cli/output.h"
 
+#include "google/protobuf/descriptor.h"
 #include "gtest/gtest.h"
 
 namespace lotse::cli {
@@ -18,41 +19,10 @@ int64_t Micros(const char* rfc3339) {
   return absl::ToUnixMicros(t);
 }
 
-TEST(ParseWordsTest, AcceptsTheDocumentedWordsInAnyCase) {
-  EXPECT_EQ(ParsePriority("URGENT"), lotse::v1::PRIORITY_URGENT);
-  EXPECT_EQ(ParsePriority("low"), lotse::v1::PRIORITY_LOW);
-  EXPECT_FALSE(ParsePriority("asap").has_value());
-  EXPECT_EQ(ParseOutcome("not-responsible"), lotse::v1::OUTCOME_NOT_RESPONSIBLE);
-  EXPECT_EQ(ParseOutcome("partly"), lotse::v1::OUTCOME_PARTLY);
-  EXPECT_FALSE(ParseOutcome("done").has_value());
-  EXPECT_EQ(ParseYesNo("yes"), true);
-  EXPECT_EQ(ParseYesNo("Nein"), false);
-  EXPECT_FALSE(ParseYesNo("maybe").has_value());
-}
-
 TEST(LocalTimeTest, ShowsBerlinTimeAcrossDaylightSaving) {
   EXPECT_EQ(LocalTime(Micros("2026-03-04T13:00:00Z"), Berlin()), "2026-03-04 14:00");
   EXPECT_EQ(LocalTime(Micros("2026-07-01T06:30:00Z"), Berlin()), "2026-07-01 08:30");
   EXPECT_EQ(LocalTime(0, Berlin()), "-");
-}
-
-TEST(ClipTest, CountsCodePointsAndNeverSplitsThem) {
-  EXPECT_EQ(DisplayWidth("Straßen – Süd"), 13u);
-  EXPECT_EQ(Clip("Bürgerbüro Mitte", 40), "Bürgerbüro Mitte");
-  EXPECT_EQ(Clip("Bürgerbüro Mitte", 6), "Bürge…");
-  EXPECT_EQ(DisplayWidth(Clip("ääääääää", 5)), 5u);
-  EXPECT_EQ(Clip("two\nlines", 20), "two lines");
-}
-
-TEST(TableTest, AlignsColumnsByDisplayWidth) {
-  Table table({{"id", 10}, {"name", 20}});
-  table.AddRow({"bb-sued", "Bürgerbüro Süd"});
-  table.AddRow({"bb-mitte", "Mitte"});
-  EXPECT_EQ(table.Render(),
-            "id        name\n"
-            "--------  --------------\n"
-            "bb-sued   Bürgerbüro Süd\n"
-            "bb-mitte  Mitte\n");
 }
 
 TEST(ToJsonTest, KeepsFieldNamesAndPrintsDefaults) {
@@ -114,6 +84,102 @@ TEST(RenderWorklistTest, ListsItemsAndTheTotal) {
   reply.clear_items();
   reply.set_total(0);
   EXPECT_EQ(RenderWorklist(reply, Berlin()), "No open referrals for umwelt.\n");
+}
+
+TEST(WordsTest, NameKnownValuesAndNumberUnknownOnes) {
+  EXPECT_EQ(StatusWord(lotse::v1::REFERRAL_STATUS_CLAIMED), "claimed (in progress)");
+  EXPECT_EQ(PriorityWord(lotse::v1::PRIORITY_UNSPECIFIED), "normal");
+  EXPECT_EQ(OutcomeWord(lotse::v1::OUTCOME_NOT_RESPONSIBLE), "not responsible");
+  EXPECT_EQ(KindWord(lotse::v1::WORK_ITEM_KIND_CONSULTATION), "consultation");
+  EXPECT_EQ(StatusWord(static_cast<lotse::v1::ReferralStatus>(99)), "unknown (99)");
+  EXPECT_EQ(OutcomeWord(lotse::v1::OUTCOME_UNSPECIFIED), "unknown (0)");
+}
+
+// Every value of `Enum` from the `first`th on reads as a word, not as "unknown (<number>)".
+template <typename Enum>
+void ExpectWordsFrom(int first, std::string (*word)(Enum)) {
+  const google::protobuf::EnumDescriptor* values = google::protobuf::GetEnumDescriptor<Enum>();
+  for (int i = first; i < values->value_count(); ++i) {
+    EXPECT_EQ(word(static_cast<Enum>(values->value(i)->number())).find("unknown"),
+              std::string::npos)
+        << values->value(i)->name();
+  }
+}
+
+TEST(WordsTest, GiveEveryValueButTheUnspecifiedOnesAWord) {
+  ExpectWordsFrom(1, StatusWord);
+  ExpectWordsFrom(0, PriorityWord);  // unspecified is normal
+  ExpectWordsFrom(1, OutcomeWord);
+  ExpectWordsFrom(1, KindWord);
+}
+
+TEST(DescribeEventTest, NamesTheOutcomeAndTheConsultedDepartments) {
+  lotse::v1::Envelope answered;
+  answered.mutable_answered()->mutable_answer()->set_user("meier");
+  answered.mutable_answered()->mutable_answer()->set_department("bauordnung");
+  answered.mutable_answered()->mutable_answer()->set_outcome(lotse::v1::OUTCOME_PARTLY);
+  EXPECT_EQ(DescribeEvent(answered), "answered by meier at bauordnung (PARTLY)");
+  answered.mutable_answered()->mutable_answer()->set_outcome(static_cast<lotse::v1::Outcome>(42));
+  EXPECT_EQ(DescribeEvent(answered), "answered by meier at bauordnung (42)");
+  lotse::v1::Envelope consulted;
+  consulted.mutable_consultation_opened()->set_assignee("bauordnung");
+  consulted.mutable_consultation_opened()->add_departments("umwelt");
+  consulted.mutable_consultation_opened()->add_departments("verkehr");
+  EXPECT_EQ(DescribeEvent(consulted), "bauordnung consulted umwelt, verkehr");
+}
+
+TEST(RenderDirectoryTest, CountsTheRowsAndJoinsTheCompanies) {
+  lotse::v1::DirectoryReply d;
+  d.set_city("Musterstadt");
+  auto* office = d.add_offices();
+  office->set_id("bb-mitte");
+  office->set_name("Bürgerbüro Mitte");
+  EXPECT_EQ(RenderOffices(d),
+            "id        name\n"
+            "--------  ----------------\n"
+            "bb-mitte  Bürgerbüro Mitte\n"
+            "1 office in Musterstadt; pass the id as --office.\n");
+  EXPECT_EQ(RenderKeyAccounts(d), "No key account managers are configured in Musterstadt.\n");
+  auto* kam = d.add_key_accounts();
+  kam->set_id("kam-1");
+  kam->set_name("Schulz");
+  kam->set_department("wirtschaft");
+  kam->add_companies("Muster GmbH");
+  kam->add_companies("Beispiel AG");
+  const std::string text = RenderKeyAccounts(d);
+  EXPECT_NE(text.find("kam-1  Schulz  wirtschaft  Muster GmbH, Beispiel AG\n"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("1 key account manager in Musterstadt; their companies' referrals go to "
+                      "them first.\n"),
+            std::string::npos)
+      << text;
+}
+
+TEST(RenderEvaluationTest, WritesCsvWithQuotesAndAnAlignedTable) {
+  lotse::v1::EvaluationReply reply;
+  reply.set_from("2026-03-01");
+  reply.set_to("2026-04-01");
+  reply.set_time_zone("Europe/Berlin");
+  auto* group = reply.add_departments();
+  group->set_id("a,\"b\"");
+  group->mutable_figures()->set_received(12);
+  const std::string csv = RenderEvaluation(reply, "csv");
+  EXPECT_EQ(csv.substr(0, csv.find('\n') + 1),
+            "kind,id,received,answered,open,1st action h (median),1st action h (p90),"
+            "answer h (median),answer h (p90),within SLA,warnings,escalations,forwards/ref,"
+            "consultations/ref,feedback,rating,resolved\n");
+  EXPECT_NE(csv.find("\ndepartment,\"a,\"\"b\"\"\",12,0,0,0.0,0.0,0.0,0.0,-,0,0,0.00,0.00,0,-,-\n"),
+            std::string::npos)
+      << csv;
+  EXPECT_NE(csv.find("\ntotal,,0,"), std::string::npos) << csv;
+  const std::string table = RenderEvaluation(reply, "table");
+  EXPECT_EQ(table.find("Joint evaluation 2026-03-01 to 2026-04-01 (exclusive, Europe/Berlin); "
+                       "durations in business hours\n\nkind        id     received  answered"),
+            0u)
+      << table;
+  EXPECT_NE(table.find("\ndepartment  a,\"b\"        12         0"), std::string::npos) << table;
+  EXPECT_NE(table.find("\ntotal                     0         0"), std::string::npos) << table;
+  EXPECT_EQ(table.find(" \n"), std::string::npos) << table;
 }
 
 }  // namespace

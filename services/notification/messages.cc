@@ -1,16 +1,10 @@
 #include "services/notification/messages.h"
 
+#include "common/enum_word.h"
 #include "common/format.h"
 
 namespace lotse::notification {
 namespace {
-
-// An enum value's name without its prefix ("OUTCOME_RESOLVED" -> "RESOLVED"), or its number
-// when this build does not know the value (a newer producer): never throw on outside data.
-std::string EnumWord(const std::string& name, size_t prefix, int value) {
-  return name.size() > prefix ? name.substr(prefix) : std::to_string(value);
-}
-
 
 using lotse::v1::Envelope;
 

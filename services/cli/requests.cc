@@ -1,0 +1,176 @@
+#include "services/cli/requests.h"
+
+#include "services/cli/client.h"
+#include "services/cli/input.h"
+
+namespace lotse::cli {
+namespace {
+
+using lotse::v1::ActorKind;
+
+lotse::v1::Actor MakeActor(ActorKind kind, const std::string& id = "",
+                           const std::string& user = "") {
+  lotse::v1::Actor actor;
+  actor.set_kind(kind);
+  actor.set_id(id);
+  actor.set_user(user);
+  return actor;
+}
+
+// The office if there is one, else the department if there is one, else `otherwise`.
+lotse::v1::Actor OfficeOrDepartment(const std::string& office, const std::string& department,
+                                    ActorKind otherwise) {
+  if (!office.empty()) {
+    return MakeActor(lotse::v1::ACTOR_KIND_OFFICE, office);
+  }
+  if (!department.empty()) {
+    return MakeActor(lotse::v1::ACTOR_KIND_DEPARTMENT, department);
+  }
+  return MakeActor(otherwise);
+}
+
+}  // namespace
+
+std::string KeyOrRandom(const std::string& key) { return key.empty() ? RandomHex(32) : key; }
+
+lotse::v1::RoutingRequest DirectoryRequest() {
+  lotse::v1::RoutingRequest request;
+  *request.mutable_actor() = MakeActor(lotse::v1::ACTOR_KIND_OPS);
+  request.mutable_directory();
+  return request;
+}
+
+lotse::v1::IntakeRequest SubmitRequest(const SubmitArgs& args) {
+  lotse::v1::IntakeRequest request;
+  *request.mutable_actor() = MakeActor(lotse::v1::ACTOR_KIND_OFFICE, args.office);
+  lotse::v1::SubmitReferralRequest* submit = request.mutable_submit();
+  submit->set_idempotency_key(KeyOrRandom(args.key));
+  lotse::v1::Referral* r = submit->mutable_referral();
+  r->set_office(args.office);
+  r->set_company_id(args.company_id);
+  r->set_company_name(args.company_name);
+  r->set_employees(args.employees);
+  r->mutable_contact()->set_name(args.contact_name);
+  r->mutable_contact()->set_email(args.contact_email);
+  r->mutable_contact()->set_phone(args.contact_phone);
+  r->set_topic(args.topic);
+  r->set_subject(args.subject);
+  r->set_text(args.text);
+  r->set_priority(ParsePriority(args.priority).value_or(lotse::v1::PRIORITY_NORMAL));
+  return request;
+}
+
+lotse::v1::IntakeRequest OfficeReferralRequest(const std::string& ref, const std::string& office) {
+  lotse::v1::IntakeRequest request;
+  *request.mutable_actor() = MakeActor(lotse::v1::ACTOR_KIND_OFFICE, office);
+  request.mutable_get()->set_ref(ref);
+  return request;
+}
+
+lotse::v1::RoutingRequest DepartmentReferralRequest(const std::string& ref,
+                                                    const std::string& department) {
+  lotse::v1::RoutingRequest request;
+  *request.mutable_actor() = MakeActor(lotse::v1::ACTOR_KIND_DEPARTMENT, department);
+  request.mutable_get()->set_ref(ref);
+  return request;
+}
+
+lotse::v1::IntakeRequest FeedbackRequest(const FeedbackArgs& args) {
+  lotse::v1::IntakeRequest request;
+  *request.mutable_actor() = MakeActor(lotse::v1::ACTOR_KIND_OFFICE, args.office);
+  lotse::v1::SubmitFeedbackRequest* feedback = request.mutable_feedback();
+  feedback->set_idempotency_key(KeyOrRandom(args.key));
+  feedback->set_ref(args.ref);
+  feedback->set_rating(args.rating);
+  feedback->set_resolved(ParseYesNo(args.resolved).value_or(false));
+  feedback->set_comment(args.comment);
+  return request;
+}
+
+lotse::v1::RoutingRequest WorklistRequest(const WorklistArgs& args) {
+  lotse::v1::RoutingRequest request;
+  *request.mutable_actor() =
+      MakeActor(lotse::v1::ACTOR_KIND_DEPARTMENT, args.department, args.user);
+  request.mutable_worklist()->set_assignee(args.department);
+  request.mutable_worklist()->set_limit(args.limit);
+  request.mutable_worklist()->set_after(args.after);
+  return request;
+}
+
+lotse::v1::RoutingRequest ChangeRequest(Change change, const ChangeArgs& args) {
+  lotse::v1::RoutingRequest request;
+  *request.mutable_actor() =
+      MakeActor(lotse::v1::ACTOR_KIND_DEPARTMENT, args.department, args.user);
+  request.set_idempotency_key(KeyOrRandom(args.key));
+  switch (change) {
+    case Change::kClaim:
+      request.mutable_claim()->set_ref(args.ref);
+      break;
+    case Change::kUnclaim:
+      request.mutable_unclaim()->set_ref(args.ref);
+      break;
+    case Change::kForward:
+      request.mutable_forward()->set_ref(args.ref);
+      request.mutable_forward()->set_to(args.to);
+      request.mutable_forward()->set_reason(args.reason);
+      break;
+    case Change::kConsult:
+      request.mutable_consult()->set_ref(args.ref);
+      for (const std::string& d : args.with) {
+        request.mutable_consult()->add_departments(d);
+      }
+      request.mutable_consult()->set_question(args.question);
+      break;
+    case Change::kContribute:
+      request.mutable_contribute()->set_ref(args.ref);
+      request.mutable_contribute()->set_text(args.text);
+      break;
+    case Change::kAnswer:
+      request.mutable_answer()->set_ref(args.ref);
+      request.mutable_answer()->set_text(args.text);
+      request.mutable_answer()->set_outcome(
+          ParseOutcome(args.outcome).value_or(lotse::v1::OUTCOME_UNSPECIFIED));
+      break;
+  }
+  return request;
+}
+
+lotse::v1::NotificationRequest InboxRequest(const InboxArgs& args) {
+  lotse::v1::NotificationRequest request;
+  *request.mutable_actor() =
+      OfficeOrDepartment(args.office, args.department, lotse::v1::ACTOR_KIND_DEPARTMENT);
+  request.mutable_inbox()->set_wait_ms(args.follow ? 20000 : 0);
+  return request;
+}
+
+lotse::v1::AuditRequest EvaluationRequest(const EvaluationArgs& args) {
+  lotse::v1::AuditRequest request;
+  lotse::v1::EvaluationRequest* e = request.mutable_evaluation();
+  e->set_from(args.from);
+  e->set_to(args.to);
+  e->set_rebuild(args.rebuild);
+  e->set_office(args.office);
+  e->set_department(args.department);
+  // Every unit, or a rebuild: admin's.
+  *request.mutable_actor() =
+      args.rebuild ? MakeActor(lotse::v1::ACTOR_KIND_ADMIN)
+                   : OfficeOrDepartment(args.office, args.department, lotse::v1::ACTOR_KIND_ADMIN);
+  return request;
+}
+
+lotse::v1::AuditRequest HistoryRequest(const HistoryArgs& args) {
+  lotse::v1::AuditRequest request;
+  *request.mutable_actor() =
+      OfficeOrDepartment(args.office, args.department, lotse::v1::ACTOR_KIND_OPS);
+  request.mutable_history()->set_ref(args.ref);
+  return request;
+}
+
+lotse::v1::AuditRequest VerifyRequest() {
+  lotse::v1::AuditRequest request;
+  *request.mutable_actor() = MakeActor(lotse::v1::ACTOR_KIND_OPS);
+  request.mutable_verify();
+  return request;
+}
+
+}  // namespace lotse::cli

@@ -1,0 +1,101 @@
+#pragma once
+
+// The requests `lotse` sends, built from what a person asked for: plain values in, one request
+// message out. Nothing here parses argv, talks to a service or prints (requests_test.cc), so
+// anything that asks on a person's behalf (the CLI now, a web gateway later) builds the same
+// requests. The `*Args` structs are what the CLI's flags fill in (command_line.h and the
+// *_commands.cc files declare the flags).
+//
+// Who acts is part of each request: an office as OFFICE <office>; a department or key account
+// as DEPARTMENT <department> with its staff member as `user`; the directory, histories without
+// an office or department, and the audit check as OPS; the evaluation of every unit as ADMIN.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "lotse/v1/audit.pb.h"
+#include "lotse/v1/intake.pb.h"
+#include "lotse/v1/notification.pb.h"
+#include "lotse/v1/routing.pb.h"
+
+namespace lotse::cli {
+
+// `key`, or a new random idempotency key (32 hex digits) when it is empty.
+std::string KeyOrRandom(const std::string& key);
+
+// lotse departments | topics | offices | key-accounts: the directory, as ops.
+lotse::v1::RoutingRequest DirectoryRequest();
+
+// lotse submit: a company's question, from a citizen office.
+struct SubmitArgs {
+  std::string office, company_id, company_name, topic, subject, text;
+  uint32_t employees = 0;
+  std::string contact_name, contact_email, contact_phone;
+  std::string priority = "normal";  // input.h ParsePriority; anything else is "normal"
+  std::string key;                  // idempotency key; empty: a random one
+};
+lotse::v1::IntakeRequest SubmitRequest(const SubmitArgs& args);
+
+// lotse status REF --office O: intake's view of a referral, as the office.
+lotse::v1::IntakeRequest OfficeReferralRequest(const std::string& ref, const std::string& office);
+// lotse status REF --department D: routing's full record, as the department.
+lotse::v1::RoutingRequest DepartmentReferralRequest(const std::string& ref,
+                                                    const std::string& department);
+
+// lotse feedback: the office rates the answer; this closes the referral.
+struct FeedbackArgs {
+  std::string ref, office;
+  std::string resolved;  // input.h ParseYesNo; anything else is "no"
+  std::string comment, key;
+  int rating = 0;
+};
+lotse::v1::IntakeRequest FeedbackRequest(const FeedbackArgs& args);
+
+// lotse worklist: a department's open referrals, one page.
+struct WorklistArgs {
+  std::string department, user;
+  uint32_t limit = 0;
+  std::string after;  // a page's `next`
+};
+lotse::v1::RoutingRequest WorklistRequest(const WorklistArgs& args);
+
+// The changing commands of a department: claim, unclaim, forward, consult, contribute, answer.
+enum class Change { kClaim, kUnclaim, kForward, kConsult, kContribute, kAnswer };
+struct ChangeArgs {
+  std::string ref, department, user, key;
+  std::string to, reason;         // forward
+  std::vector<std::string> with;  // consult
+  std::string question;           // consult
+  std::string text;               // contribute, answer
+  std::string outcome;            // answer: input.h ParseOutcome
+};
+lotse::v1::RoutingRequest ChangeRequest(Change change, const ChangeArgs& args);
+
+// lotse inbox: an office's (or, without office, a department's) inbox. The first page; the
+// caller acknowledges what it has shown in the next request (`inbox.ack`).
+struct InboxArgs {
+  std::string office, department;
+  bool follow = false;  // park each request at the service for up to 20 s
+};
+lotse::v1::NotificationRequest InboxRequest(const InboxArgs& args);
+
+// lotse evaluation: the joint evaluation of [from, to). An office or department asks for its
+// own figures; without either, or with `rebuild`, the request is made as admin.
+struct EvaluationArgs {
+  std::string from, to, department, office;
+  bool rebuild = false;
+};
+lotse::v1::AuditRequest EvaluationRequest(const EvaluationArgs& args);
+
+// lotse history: a referral's events, as the office, else the department, else ops. The first
+// page; the caller asks for the next ones with `history.after_index`.
+struct HistoryArgs {
+  std::string ref, office, department;
+};
+lotse::v1::AuditRequest HistoryRequest(const HistoryArgs& args);
+
+// lotse audit verify: walk the audit log's hash chain, as ops.
+lotse::v1::AuditRequest VerifyRequest();
+
+}  // namespace lotse::cli

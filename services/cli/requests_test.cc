@@ -1,0 +1,91 @@
+#include "services/cli/requests.h"
+
+#include "gtest/gtest.h"
+
+namespace lotse::cli {
+namespace {
+
+TEST(SubmitRequestTest, ActsAsTheOfficeWithTheGivenKeyAndPriority) {
+  SubmitArgs args;
+  args.office = "bb-mitte";
+  args.text = "Darf ich hier bauen?";
+  args.priority = "Urgent";
+  args.key = "k1";
+  const lotse::v1::IntakeRequest request = SubmitRequest(args);
+  EXPECT_EQ(request.actor().kind(), lotse::v1::ACTOR_KIND_OFFICE);
+  EXPECT_EQ(request.actor().id(), "bb-mitte");
+  EXPECT_EQ(request.submit().idempotency_key(), "k1");
+  EXPECT_EQ(request.submit().referral().office(), "bb-mitte");
+  EXPECT_EQ(request.submit().referral().text(), "Darf ich hier bauen?");
+  EXPECT_EQ(request.submit().referral().priority(), lotse::v1::PRIORITY_URGENT);
+}
+
+TEST(SubmitRequestTest, MakesARandomKeyPerRequestWhenNoneIsGiven) {
+  SubmitArgs args;
+  const std::string first = SubmitRequest(args).submit().idempotency_key();
+  EXPECT_EQ(first.size(), 32u);
+  EXPECT_NE(SubmitRequest(args).submit().idempotency_key(), first);
+}
+
+TEST(ChangeRequestTest, ActsAsTheDepartmentAndItsStaffMember) {
+  ChangeArgs args;
+  args.ref = "2026-000007";
+  args.department = "bauordnung";
+  args.user = "meier";
+  const lotse::v1::RoutingRequest claim = ChangeRequest(Change::kClaim, args);
+  EXPECT_EQ(claim.actor().kind(), lotse::v1::ACTOR_KIND_DEPARTMENT);
+  EXPECT_EQ(claim.actor().id(), "bauordnung");
+  EXPECT_EQ(claim.actor().user(), "meier");
+  EXPECT_EQ(claim.idempotency_key().size(), 32u);
+  EXPECT_EQ(claim.claim().ref(), "2026-000007");
+  args.text = "Ja, mit Auflagen.";
+  args.outcome = "partly";
+  const lotse::v1::RoutingRequest answer = ChangeRequest(Change::kAnswer, args);
+  EXPECT_EQ(answer.answer().text(), "Ja, mit Auflagen.");
+  EXPECT_EQ(answer.answer().outcome(), lotse::v1::OUTCOME_PARTLY);
+  args.with = {"umwelt", "verkehr"};
+  args.question = "Lärmschutz?";
+  const lotse::v1::RoutingRequest consult = ChangeRequest(Change::kConsult, args);
+  ASSERT_EQ(consult.consult().departments_size(), 2);
+  EXPECT_EQ(consult.consult().departments(1), "verkehr");
+  EXPECT_EQ(ChangeRequest(Change::kUnclaim, args).command_case(),
+            lotse::v1::RoutingRequest::kUnclaim);
+}
+
+TEST(EvaluationRequestTest, AsksAsTheUnitAndAsAdminForEveryUnitOrARebuild) {
+  EvaluationArgs args;
+  args.from = "2026-03-01";
+  args.to = "2026-04-01";
+  EXPECT_EQ(EvaluationRequest(args).actor().kind(), lotse::v1::ACTOR_KIND_ADMIN);
+  args.department = "umwelt";
+  EXPECT_EQ(EvaluationRequest(args).actor().kind(), lotse::v1::ACTOR_KIND_DEPARTMENT);
+  EXPECT_EQ(EvaluationRequest(args).actor().id(), "umwelt");
+  args.rebuild = true;
+  const lotse::v1::AuditRequest rebuild = EvaluationRequest(args);
+  EXPECT_EQ(rebuild.actor().kind(), lotse::v1::ACTOR_KIND_ADMIN);
+  EXPECT_EQ(rebuild.actor().id(), "");
+  EXPECT_EQ(rebuild.evaluation().department(), "umwelt");
+}
+
+TEST(HistoryRequestTest, AsksAsTheOfficeElseTheDepartmentElseOps) {
+  HistoryArgs args;
+  args.ref = "2026-000007";
+  EXPECT_EQ(HistoryRequest(args).actor().kind(), lotse::v1::ACTOR_KIND_OPS);
+  args.department = "umwelt";
+  EXPECT_EQ(HistoryRequest(args).actor().kind(), lotse::v1::ACTOR_KIND_DEPARTMENT);
+  args.office = "bb-mitte";
+  EXPECT_EQ(HistoryRequest(args).actor().kind(), lotse::v1::ACTOR_KIND_OFFICE);
+  EXPECT_EQ(HistoryRequest(args).history().ref(), "2026-000007");
+}
+
+TEST(InboxRequestTest, ParksTheRequestOnlyWhenFollowing) {
+  InboxArgs args;
+  args.department = "umwelt";
+  EXPECT_EQ(InboxRequest(args).inbox().wait_ms(), 0u);
+  EXPECT_EQ(InboxRequest(args).actor().kind(), lotse::v1::ACTOR_KIND_DEPARTMENT);
+  args.follow = true;
+  EXPECT_EQ(InboxRequest(args).inbox().wait_ms(), 20000u);
+}
+
+}  // namespace
+}  // namespace lotse::cli
