@@ -221,10 +221,8 @@ struct Overrides {
 };
 
 // Builds the effective config: defaults < file (flags' config_file, else $LOTSE_CONFIG, else the
-// embedded default) < environment (LOTSE_DATA_DIR, LOTSE_PORT_BASE, LOTSE_HOST, LOTSE_LOG_LEVEL,
-// LOTSE_LOG_FORMAT, LOTSE_CLOCK_SPEEDUP, LOTSE_CLOCK_START, LOTSE_SMTP_URL, LOTSE_SMTP_RETRY_MS)
-// < flags. Validates the result and
-// reports every problem at once (see ParseConfig).
+// embedded default) < environment (the LOTSE_* variables of the table in overrides.cc, listed in
+// README.md) < flags. Validates the result and reports every problem at once (see ParseConfig).
 absl::StatusOr<Config> Load(const Overrides& flags);
 
 // One line per setting that matters to operators (no secrets), for the start-up log.
