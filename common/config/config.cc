@@ -19,6 +19,15 @@ namespace lotse::config {
 namespace internal {
 // Defined in the generated default_config.cc (from default_config.cc.in and default_config.toml).
 extern const std::string_view kDefaultConfigToml;
+
+absl::TimeZone DefaultCityZone() {
+  static const absl::TimeZone zone = [] {
+    absl::TimeZone berlin = absl::UTCTimeZone();
+    absl::LoadTimeZone("Europe/Berlin", &berlin);
+    return berlin;
+  }();
+  return zone;
+}
 }  // namespace internal
 
 namespace {

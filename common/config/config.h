@@ -56,11 +56,20 @@ struct Override {
   std::string department;
 };
 
+namespace internal {
+// The zone of a City made in code: Europe/Berlin (UTC if tzdata is missing). Loaded once.
+absl::TimeZone DefaultCityZone();
+}  // namespace internal
+
 struct City {
   std::string name = "Musterstadt";
-  std::string state = "NW";                    // calendar::ParseState code
-  std::string timezone = "Europe/Berlin";
-  std::vector<std::string> closing_days;       // "YYYY-MM-DD", extra closed days
+  std::string state = "NW";                // calendar::ParseState code
+  std::string timezone = "Europe/Berlin";  // IANA name, as the file says it
+  // `timezone`, loaded once: use it instead of loading the name again. In every Config that
+  // ParseConfig or Load returns it is the zone `timezone` names. A City made in code starts
+  // with Europe/Berlin, like `timezone`; whoever changes one changes both.
+  absl::TimeZone zone = internal::DefaultCityZone();
+  std::vector<std::string> closing_days;  // "YYYY-MM-DD", extra closed days
 };
 
 // Each kind of door has its own listen address, so that a firewall or a second interface can

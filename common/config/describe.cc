@@ -47,13 +47,12 @@ std::string Describe(const Config& config) {
   }
   absl::StrAppend(&out, "log: level ", config.log.level, ", format ", config.log.format, "\n");
   if (config.clock.start.has_value() || config.clock.speedup != 1.0) {
-    absl::TimeZone zone = absl::UTCTimeZone();
-    absl::LoadTimeZone(config.city.timezone, &zone);
-    absl::StrAppend(&out, "clock: speedup ", FormatNumber(config.clock.speedup), "x, start ",
-                    config.clock.start.has_value()
-                        ? absl::FormatTime(absl::RFC3339_full, *config.clock.start, zone)
-                        : std::string("now"),
-                    "\n");
+    absl::StrAppend(
+        &out, "clock: speedup ", FormatNumber(config.clock.speedup), "x, start ",
+        config.clock.start.has_value()
+            ? absl::FormatTime(absl::RFC3339_full, *config.clock.start, config.city.zone)
+            : std::string("now"),
+        "\n");
   } else {
     absl::StrAppend(&out, "clock: real time\n");
   }

@@ -151,23 +151,25 @@ void CheckOneOf(absl::string_view value, std::span<const absl::string_view> allo
                                    Quote(value), DidYouMean(value, allowed)));
 }
 
-void ValidateCity(const City& city, Problems* problems) {
-  CheckNotEmpty(city.name, "city.name", problems);
-  if (const auto state = calendar::ParseState(city.state); !state.ok()) {
+// Also resolves the time zone: city->zone is the zone city->timezone names.
+void ValidateCity(City* city, Problems* problems) {
+  CheckNotEmpty(city->name, "city.name", problems);
+  if (const auto state = calendar::ParseState(city->state); !state.ok()) {
     problems->Add("city.state", state.status().message());
   }
-  absl::TimeZone zone;
-  if (city.timezone.empty() || !absl::LoadTimeZone(city.timezone, &zone)) {
+  if (absl::TimeZone zone; !city->timezone.empty() && absl::LoadTimeZone(city->timezone, &zone)) {
+    city->zone = zone;
+  } else {
     problems->Add("city.timezone",
-                  absl::StrCat("unknown time zone ", Quote(city.timezone),
+                  absl::StrCat("unknown time zone ", Quote(city->timezone),
                                "; expected an IANA name such as \"Europe/Berlin\" (is tzdata "
                                "installed?)"));
   }
-  for (size_t i = 0; i < city.closing_days.size(); ++i) {
-    if (!IsIsoDate(city.closing_days[i])) {
+  for (size_t i = 0; i < city->closing_days.size(); ++i) {
+    if (!IsIsoDate(city->closing_days[i])) {
       problems->Add(
           IndexPath("city.closing_days", i),
-          absl::StrCat("expected a date \"YYYY-MM-DD\", got ", Quote(city.closing_days[i])));
+          absl::StrCat("expected a date \"YYYY-MM-DD\", got ", Quote(city->closing_days[i])));
     }
   }
 }
@@ -491,7 +493,7 @@ void ValidatePrincipals(const Config& config, Problems* problems) {
 }  // namespace
 
 void Validate(Config* config, Problems* problems) {
-  ValidateCity(config->city, problems);
+  ValidateCity(&config->city, problems);
   ValidateNetwork(config->network, problems);
   CheckNotEmpty(config->data_dir, "data_dir", problems);
   CheckOneOf(config->log.level, kLogLevels, "log.level", problems);

@@ -12,7 +12,8 @@
 namespace lotse::config::internal {
 
 // Checks every value of `config` and reports each problem in `problems`, at the key path of the
-// value.
+// value. Resolves what the model keeps in resolved form: `config->city.zone` is loaded from
+// `city.timezone` (left as it was if that is not a known zone, which is reported).
 void Validate(Config* config, Problems* problems);
 
 // A company id as compared: without surrounding white space, ASCII lower case.
