@@ -8,10 +8,7 @@ namespace lotse::config {
 absl::StatusOr<Calendars> BuildCalendars(const Config& config) {
   LOTSE_ASSIGN_OR_RETURN(calendar::State state, calendar::ParseState(config.city.state));
   Calendars out;
-  if (!absl::LoadTimeZone(config.city.timezone, &out.zone)) {
-    return absl::InvalidArgumentError(StrCat("time zone '", config.city.timezone,
-                                             "' is unknown: install tzdata or fix city.timezone"));
-  }
+  out.zone = config.city.zone;
   std::vector<absl::CivilDay> closed;
   for (const std::string& day : config.city.closing_days) {
     absl::CivilDay parsed;

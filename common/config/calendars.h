@@ -14,7 +14,7 @@ namespace lotse::config {
 // The business calendars of the configured city: one per department (its office hours, the
 // state's public holidays, the city's closing days), all in the city's time zone.
 struct Calendars {
-  absl::TimeZone zone;
+  absl::TimeZone zone;  // config.city.zone
   std::map<std::string, calendar::BusinessCalendar, std::less<>> by_department;
 };
 

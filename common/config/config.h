@@ -56,11 +56,20 @@ struct Override {
   std::string department;
 };
 
+namespace internal {
+// The zone of a City made in code: Europe/Berlin (UTC if tzdata is missing). Loaded once.
+absl::TimeZone DefaultCityZone();
+}  // namespace internal
+
 struct City {
   std::string name = "Musterstadt";
-  std::string state = "NW";                    // calendar::ParseState code
-  std::string timezone = "Europe/Berlin";
-  std::vector<std::string> closing_days;       // "YYYY-MM-DD", extra closed days
+  std::string state = "NW";                // calendar::ParseState code
+  std::string timezone = "Europe/Berlin";  // IANA name, as the file says it
+  // `timezone`, loaded once: use it instead of loading the name again. In every Config that
+  // ParseConfig or Load returns it is the zone `timezone` names. A City made in code starts
+  // with Europe/Berlin, like `timezone`; whoever changes one changes both.
+  absl::TimeZone zone = internal::DefaultCityZone();
+  std::vector<std::string> closing_days;  // "YYYY-MM-DD", extra closed days
 };
 
 // Each kind of door has its own listen address, so that a firewall or a second interface can
@@ -221,10 +230,8 @@ struct Overrides {
 };
 
 // Builds the effective config: defaults < file (flags' config_file, else $LOTSE_CONFIG, else the
-// embedded default) < environment (LOTSE_DATA_DIR, LOTSE_PORT_BASE, LOTSE_HOST, LOTSE_LOG_LEVEL,
-// LOTSE_LOG_FORMAT, LOTSE_CLOCK_SPEEDUP, LOTSE_CLOCK_START, LOTSE_SMTP_URL, LOTSE_SMTP_RETRY_MS)
-// < flags. Validates the result and
-// reports every problem at once (see ParseConfig).
+// embedded default) < environment (the LOTSE_* variables of the table in overrides.cc, listed in
+// README.md) < flags. Validates the result and reports every problem at once (see ParseConfig).
 absl::StatusOr<Config> Load(const Overrides& flags);
 
 // One line per setting that matters to operators (no secrets), for the start-up log.

@@ -12,6 +12,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
+#include "common/config/calendars.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -331,6 +332,26 @@ TEST(ParseConfigTest, ReadsClockStartAndLineNumbers) {
 }
 
 // --- Endpoints and lookups --------------------------------------------------------------------
+
+TEST(ParseConfigTest, ResolvesTheTimeZoneOnceForEveryone) {
+  absl::StatusOr<Config> config = ParseConfig(kMinimal, "lotse.toml");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->city.zone.name(), "Europe/Berlin");
+
+  config = ParseConfig(std::string(kMinimal) + "[city]\ntimezone = \"America/New_York\"\n",
+                       "lotse.toml");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->city.zone.name(), "America/New_York");
+  const absl::StatusOr<Calendars> calendars = BuildCalendars(*config);
+  ASSERT_TRUE(calendars.ok()) << calendars.status();
+  EXPECT_EQ(calendars->zone, config->city.zone);
+}
+
+TEST(ConfigTest, ACityMadeInCodeHasTheDefaultZone) {
+  const Config config;
+  EXPECT_EQ(config.city.timezone, "Europe/Berlin");
+  EXPECT_EQ(config.city.zone.name(), "Europe/Berlin");
+}
 
 TEST(NetworkTest, EndpointsFollowPortBase) {
   Network network;
