@@ -59,9 +59,7 @@ int Session::Init() {
                                              OneLine(ToStd(loaded.status().message())))));
   }
   config_ = *std::move(loaded);
-  if (!absl::LoadTimeZone(config_.city.timezone, &zone_)) {
-    zone_ = absl::UTCTimeZone();  // readable still; tzdata is missing
-  }
+  zone_ = config_.city.zone;
   ClientOptions options;
   options.timeout = absl::Milliseconds(globals_.timeout_ms > 0 ? globals_.timeout_ms
                                                                : config_.limits.request_timeout_ms);

@@ -153,11 +153,9 @@ int Up(const Globals& g, const UpFlags& f) {
   fmt::print("{}", table.Render());
   fmt::print("Data directory: {}\n", error ? config->data_dir : data_dir.string());
   if (config->clock.speedup != 1.0 || config->clock.start.has_value()) {
-    absl::TimeZone zone = absl::UTCTimeZone();
-    absl::LoadTimeZone(config->city.timezone, &zone);
     fmt::print("Service clock: {}x real time, starting at {}\n", config->clock.speedup,
                config->clock.start.has_value()
-                   ? absl::FormatTime("%Y-%m-%d %H:%M %Z", *config->clock.start, zone)
+                   ? absl::FormatTime("%Y-%m-%d %H:%M %Z", *config->clock.start, config->city.zone)
                    : std::string("now"));
   }
   fmt::print("Ctrl-C stops all.\n");

@@ -45,12 +45,8 @@ IntakeService::IntakeService(const config::Config& config, std::unique_ptr<clock
 
 absl::StatusOr<std::unique_ptr<IntakeService>> IntakeService::Create(
     const config::Config& config, bus::Context& context, std::unique_ptr<clock::Clock> clock) {
-  absl::TimeZone tz;
-  if (!absl::LoadTimeZone(config.city.timezone, &tz)) {
-    return absl::InvalidArgumentError(StrCat("time zone '", config.city.timezone,
-                                             "' is unknown: install tzdata or fix city.timezone"));
-  }
-  std::unique_ptr<IntakeService> service(new IntakeService(config, std::move(clock), tz));
+  std::unique_ptr<IntakeService> service(
+      new IntakeService(config, std::move(clock), config.city.zone));
   LOTSE_RETURN_IF_ERROR(service->OpenStore(config, config::Service::kIntake,
                                            {"state_referrals", "state_case_numbers"}));
   LOTSE_ASSIGN_OR_RETURN(service::RunnerOptions options,
@@ -85,10 +81,9 @@ IntakeService::Reply IntakeService::Submit(const IntakeRequest& request,
   IntakeReply reply;
   ReferralState state;
   // Milliseconds first, then 64 random bits: ids stay unique across restarts and stores, and
-  // the referrals of one moment sit side by side in every store keyed by id, so a commit writes into one
-  // neighbourhood of the key space instead of all over it.
-  state.set_referral_id(
-      absl::StrFormat("r%011x%016x", absl::ToUnixMillis(now), random_()));
+  // the referrals of one moment sit side by side in every store keyed by id, so a commit writes
+  // into one neighbourhood of the key space instead of all over it.
+  state.set_referral_id(absl::StrFormat("r%011x%016x", absl::ToUnixMillis(now), random_()));
   LOTSE_ASSIGN_OR_RETURN(std::string case_number, NextCaseNumber(batch, now));
   state.set_case_number(case_number);
   *state.mutable_referral() = submit.referral();
@@ -113,7 +108,8 @@ IntakeService::Reply IntakeService::Submit(const IntakeRequest& request,
   submitted->set_case_number(state.case_number());
   submitted->set_submitted_at_us(state.submitted_at_us());
   service::StoreReply(batch, key, fingerprint, reply.SerializeAsString(), now);
-  const log::ScopedContext log_context({state.referral_id(), state.case_number(), "referral_submitted"});
+  const log::ScopedContext log_context(
+      {state.referral_id(), state.case_number(), "referral_submitted"});
   spdlog::info("referral {} ({}) submitted by office {} on topic {}", state.case_number(),
                state.referral_id(), state.referral().office(), state.referral().topic());
   return reply;
@@ -123,9 +119,10 @@ absl::StatusOr<ReferralState> IntakeService::FindFor(const store::Batch& batch,
                                                      std::string_view ref,
                                                      const lotse::v1::Actor& actor) {
   LOTSE_ASSIGN_OR_RETURN(std::optional<ReferralState> state, referrals_.Find(batch, ref));
-  const bool mine = state.has_value() && (actor.kind() == lotse::v1::ACTOR_KIND_ADMIN ||
-                                          (actor.kind() == lotse::v1::ACTOR_KIND_OFFICE &&
-                                           state->referral().office() == actor.id()));
+  const bool mine =
+      state.has_value() &&
+      (actor.kind() == lotse::v1::ACTOR_KIND_ADMIN ||
+       (actor.kind() == lotse::v1::ACTOR_KIND_OFFICE && state->referral().office() == actor.id()));
   if (!mine) {
     return service::NotYours(actor, ref);
   }
@@ -165,10 +162,10 @@ IntakeService::Reply IntakeService::Feedback(const IntakeRequest& request,
                                       " already has feedback; it cannot be given twice"));
   }
   if (state.status() != lotse::v1::REFERRAL_STATUS_ANSWERED) {
-    return service::FieldError(
-        absl::StatusCode::kFailedPrecondition, "ref",
-        StrCat("referral ", state.case_number(), " has not been answered yet; give feedback "
-                                                 "after the answer arrives ('lotse status')"));
+    return service::FieldError(absl::StatusCode::kFailedPrecondition, "ref",
+                               StrCat("referral ", state.case_number(),
+                                      " has not been answered yet; give feedback "
+                                      "after the answer arrives ('lotse status')"));
   }
   lotse::v1::Feedback* given = state.mutable_feedback();
   given->set_rating(feedback.rating());
@@ -191,15 +188,15 @@ IntakeService::Reply IntakeService::Feedback(const IntakeRequest& request,
 
   *reply.mutable_referral() = state;
   service::StoreReply(batch, key, fingerprint, reply.SerializeAsString(), now);
-  const log::ScopedContext log_context({state.referral_id(), state.case_number(), "feedback_submitted"});
+  const log::ScopedContext log_context(
+      {state.referral_id(), state.case_number(), "feedback_submitted"});
   spdlog::info("feedback for referral {} from office {}: rating {}, resolved {}",
                state.case_number(), request.actor().id(), feedback.rating(), feedback.resolved());
   return reply;
 }
 
-absl::Status IntakeService::ApplyEvent(const lotse::v1::Envelope& event,
-                                       std::string_view /*raw*/, store::Batch& batch,
-                                       absl::Time /*now*/) {
+absl::Status IntakeService::ApplyEvent(const lotse::v1::Envelope& event, std::string_view /*raw*/,
+                                       store::Batch& batch, absl::Time /*now*/) {
   LOTSE_ASSIGN_OR_RETURN(std::optional<ReferralState> found,
                          referrals_.Find(batch, event.referral_id()));
   if (!found.has_value()) {

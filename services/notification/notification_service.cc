@@ -36,30 +36,25 @@ std::string JobName(std::string_view key) {
 }  // namespace
 
 NotificationService::NotificationService(const config::Config& config,
-                                         std::unique_ptr<clock::Clock> clock,
-                                         absl::TimeZone zone)
+                                         std::unique_ptr<clock::Clock> clock, absl::TimeZone zone)
     : ServiceBase(std::move(clock)), config_(config), zone_(zone) {
-  Serve({{NotificationRequest::kInbox, service::kOffices | service::kDepartments,
-          [this](const NotificationRequest& r, service::CommandContext& c) {
-            return Inbox(r, c);
-          }}});
+  Serve(
+      {{NotificationRequest::kInbox, service::kOffices | service::kDepartments,
+        [this](const NotificationRequest& r, service::CommandContext& c) { return Inbox(r, c); }}});
 }
 
 absl::StatusOr<std::unique_ptr<NotificationService>> NotificationService::Create(
     const config::Config& config, bus::Context& context, std::unique_ptr<clock::Clock> clock) {
-  absl::TimeZone zone;
-  if (!absl::LoadTimeZone(config.city.timezone, &zone)) {
-    return absl::InvalidArgumentError(StrCat("time zone '", config.city.timezone, "' is unknown"));
-  }
   std::unique_ptr<NotificationService> service(
-      new NotificationService(config, std::move(clock), zone));
-  LOTSE_RETURN_IF_ERROR(service->OpenStore(
-      config, config::Service::kNotification,
-      {"state_inbox", "state_positions", "state_notes", "state_mail"}));
+      new NotificationService(config, std::move(clock), config.city.zone));
+  LOTSE_RETURN_IF_ERROR(
+      service->OpenStore(config, config::Service::kNotification,
+                         {"state_inbox", "state_positions", "state_notes", "state_mail"}));
   if (!config.notification.smtp_url.empty()) {
-    LOTSE_ASSIGN_OR_RETURN(service->mail_, MailSender::Start(config.notification.smtp_url,
-                                                             config.notification.mail_from,
-                                                             config.notification.smtp_tls != "off"));
+    LOTSE_ASSIGN_OR_RETURN(
+        service->mail_,
+        MailSender::Start(config.notification.smtp_url, config.notification.mail_from,
+                          config.notification.smtp_tls != "off"));
   }
   LOTSE_ASSIGN_OR_RETURN(service::RunnerOptions options,
                          service::MakeRunnerOptions(config, config::Service::kNotification));
@@ -138,21 +133,22 @@ absl::StatusOr<NotificationReply> NotificationService::Inbox(const NotificationR
   LOTSE_ASSIGN_OR_RETURN(uint64_t acked, Position(batch, StrCat("ack/", recipient)));
   if (inbox.ack() > head) {
     return service::InvalidField(
-        "ack", StrCat("ack ", inbox.ack(), " is beyond the newest message ", head, " of ",
-                      recipient));
+        "ack",
+        StrCat("ack ", inbox.ack(), " is beyond the newest message ", head, " of ", recipient));
   }
   const uint64_t after = std::max(acked, inbox.ack());
   if (after > acked) {
     batch.Put(kPositions, StrCat("ack/", recipient), store::EncodeU64(after));
   }
-  const uint32_t max = inbox.max_messages() == 0 ? kDefaultMax
-                                                 : std::min(inbox.max_messages(), kMaxMessages);
+  const uint32_t max =
+      inbox.max_messages() == 0 ? kDefaultMax : std::min(inbox.max_messages(), kMaxMessages);
   if (head > after || inbox.wait_ms() == 0 || context.route.empty()) {
     return Read(recipient, after, max);
   }
   std::erase_if(parked_, [&](const Parked& p) { return p.route == context.route; });
-  parked_.push_back(Parked{context.route, request.request_id(), recipient, after, max,
-                           absl::Now() + absl::Milliseconds(std::min(inbox.wait_ms(), kMaxWaitMs))});
+  parked_.push_back(
+      Parked{context.route, request.request_id(), recipient, after, max,
+             absl::Now() + absl::Milliseconds(std::min(inbox.wait_ms(), kMaxWaitMs))});
   context.parked = true;
   return NotificationReply();
 }
@@ -183,12 +179,10 @@ absl::Status NotificationService::ApplyEvent(const lotse::v1::Envelope& event,
   if (event.referral_id().empty()) {
     return absl::OkStatus();
   }
-  LOTSE_ASSIGN_OR_RETURN(std::optional<std::string> stored,
-                         batch.Get(kNotes, event.referral_id()));
+  LOTSE_ASSIGN_OR_RETURN(std::optional<std::string> stored, batch.Get(kNotes, event.referral_id()));
   lotse::v1::ReferralNote note;
   if (stored.has_value() && !note.ParseFromString(*stored)) {
-    return absl::DataLossError(StrCat("the note of referral ", event.referral_id(),
-                                      " is damaged"));
+    return absl::DataLossError(StrCat("the note of referral ", event.referral_id(), " is damaged"));
   }
   const std::vector<Outgoing> messages = MessagesFor(event, note, zone_);
   // Read every head first, so a failure writes nothing.
@@ -233,8 +227,7 @@ void NotificationService::Tick(store::Batch& batch, absl::Time now) {
   SendDueMail(RecordMailResults(batch, now));
 }
 
-std::set<std::string> NotificationService::RecordMailResults(store::Batch& batch,
-                                                             absl::Time now) {
+std::set<std::string> NotificationService::RecordMailResults(store::Batch& batch, absl::Time now) {
   std::set<std::string> touched;
   const config::Notification& settings = config_.notification;
   for (MailResult& result : mail_->TakeResults()) {
@@ -242,10 +235,10 @@ std::set<std::string> NotificationService::RecordMailResults(store::Batch& batch
     absl::StatusOr<std::optional<std::string>> stored = batch.Get(kMail, result.key);
     lotse::v1::MailJob job;
     if (!stored.ok() || !stored->has_value() || !job.ParseFromString(**stored)) {
-      spdlog::error("the mail job {} cannot be read back after sending ({}); it is left as is",
-                    JobName(result.key),
-                    stored.ok() ? std::string("missing or damaged")
-                                : std::string(stored.status().message()));
+      spdlog::error(
+          "the mail job {} cannot be read back after sending ({}); it is left as is",
+          JobName(result.key),
+          stored.ok() ? std::string("missing or damaged") : std::string(stored.status().message()));
       continue;
     }
     touched.insert(result.key);
@@ -266,8 +259,8 @@ std::set<std::string> NotificationService::RecordMailResults(store::Batch& batch
       batch.Delete(kMail, result.key);
       service::Emit(batch, *store_, "notification", now, event);
       // Logs name the recipient, never its address (a key account manager's is a person's).
-      spdlog::debug("mail {}#{} for referral {} accepted by the SMTP server",
-                    message.recipient(), message.seq(), message.case_number());
+      spdlog::debug("mail {}#{} for referral {} accepted by the SMTP server", message.recipient(),
+                    message.seq(), message.case_number());
       continue;
     }
     const bool final = job.attempts() >= settings.max_attempts;
@@ -281,12 +274,12 @@ std::set<std::string> NotificationService::RecordMailResults(store::Batch& batch
     failed->set_final(final);
     if (final) {
       batch.Delete(kMail, result.key);
-      spdlog::error("mail about referral {} ({}) to {} failed {} times and is given up: {}. "
-                    "The message stays in the inbox; check the SMTP server ({}) and the "
-                    "recipient's address in the config, and tell the recipient by other means",
-                    message.case_number(), message.referral_id(), message.recipient(),
-                    job.attempts(), result.error,
-                    config::RedactedUrl(config_.notification.smtp_url));
+      spdlog::error(
+          "mail about referral {} ({}) to {} failed {} times and is given up: {}. "
+          "The message stays in the inbox; check the SMTP server ({}) and the "
+          "recipient's address in the config, and tell the recipient by other means",
+          message.case_number(), message.referral_id(), message.recipient(), job.attempts(),
+          result.error, config::RedactedUrl(config_.notification.smtp_url));
     } else {
       std::uniform_real_distribution<double> jitter(0.0, 1.0);
       const absl::Duration delay = RetryDelay(job.attempts(), settings.retry_initial_ms,
@@ -295,10 +288,11 @@ std::set<std::string> NotificationService::RecordMailResults(store::Batch& batch
       job.set_next_attempt_at_us(absl::ToUnixMicros(absl::Now() + delay));
       job.set_last_error(result.error);
       batch.Put(kMail, result.key, job.SerializeAsString());
-      spdlog::warn("mail about referral {} to {} failed (attempt {} of {}), next try in {} "
-                   "ms: {}",
-                   message.case_number(), message.recipient(), job.attempts(),
-                   settings.max_attempts, absl::ToInt64Milliseconds(delay), result.error);
+      spdlog::warn(
+          "mail about referral {} to {} failed (attempt {} of {}), next try in {} "
+          "ms: {}",
+          message.case_number(), message.recipient(), job.attempts(), settings.max_attempts,
+          absl::ToInt64Milliseconds(delay), result.error);
     }
     service::Emit(batch, *store_, "notification", now, event);
   }
@@ -310,29 +304,29 @@ void NotificationService::SendDueMail(const std::set<std::string>& touched) {
   std::string current;  // the recipient whose oldest job was just looked at
   std::vector<MailTask> due;
   absl::Status parse = absl::OkStatus();
-  absl::Status scanned = store_->Scan(kMail, "", "", [&](std::string_view key,
-                                                         std::string_view value) {
-    const std::string_view recipient = key.substr(0, key.find('\0'));
-    if (recipient == current) {
-      return true;  // not the oldest of its recipient: waits for the ones before it
-    }
-    current = std::string(recipient);
-    const std::string k(key);
-    if (touched.contains(k) || in_flight_.contains(k)) {
-      return true;
-    }
-    lotse::v1::MailJob job;
-    if (!job.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
-      parse = absl::DataLossError(StrCat("the mail job of ", recipient, " is damaged"));
-      return true;
-    }
-    if (job.next_attempt_at_us() <= now_us) {
-      due.push_back(MailTask{k, job.address(),
-                             FormatMail(job.message(), config_.notification.mail_from,
-                                        job.address(), absl::Now())});
-    }
-    return true;
-  });
+  absl::Status scanned =
+      store_->Scan(kMail, "", "", [&](std::string_view key, std::string_view value) {
+        const std::string_view recipient = key.substr(0, key.find('\0'));
+        if (recipient == current) {
+          return true;  // not the oldest of its recipient: waits for the ones before it
+        }
+        current = std::string(recipient);
+        const std::string k(key);
+        if (touched.contains(k) || in_flight_.contains(k)) {
+          return true;
+        }
+        lotse::v1::MailJob job;
+        if (!job.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+          parse = absl::DataLossError(StrCat("the mail job of ", recipient, " is damaged"));
+          return true;
+        }
+        if (job.next_attempt_at_us() <= now_us) {
+          due.push_back(MailTask{k, job.address(),
+                                 FormatMail(job.message(), config_.notification.mail_from,
+                                            job.address(), absl::Now())});
+        }
+        return true;
+      });
   if (!scanned.ok() || !parse.ok()) {
     spdlog::error("mail jobs could not be read: {}", scanned.ok() ? parse : scanned);
   }
