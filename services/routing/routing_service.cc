@@ -8,8 +8,10 @@
 
 #include "common/format.h"
 #include "common/log/log.h"
+#include "common/ops/metrics.h"
 #include "common/service/errors.h"
 #include "common/service/startup.h"
+#include "common/service/telemetry.h"
 #include "common/status_macros.h"
 #include "spdlog/spdlog.h"
 
@@ -62,6 +64,41 @@ lotse::v1::WorkItem MakeItem(const ReferralState& s, lotse::v1::WorkItemKind kin
   return item;
 }
 
+ops::Labels EscalationLabels(std::string_view assignee, lotse::v1::EscalationLevel level) {
+  std::string name = "unknown";
+  if (level == lotse::v1::ESCALATION_LEVEL_WARNING) {
+    name = "warning";
+  } else if (level == lotse::v1::ESCALATION_LEVEL_BREACH) {
+    name = "breach";
+  }
+  return {{"department", std::string(assignee)}, {"level", name}};
+}
+
+// lotse_escalations_total{department, level}: the Escalated events routing logged, per
+// department or key account manager and level; every configured one starts at 0.
+service::EventCounter EscalationMetric(const config::Config& config) {
+  service::EventCounter metric;
+  metric.name = "lotse_escalations_total";
+  metric.help = "SLA escalations per department or key account manager and level.";
+  metric.payload_case = Envelope::kEscalated;
+  metric.labels = [](const Envelope& event) {
+    return EscalationLabels(event.escalated().assignee(), event.escalated().level());
+  };
+  std::vector<std::string> assignees;
+  for (const config::Department& d : config.departments) {
+    assignees.push_back(d.id);
+  }
+  for (const config::KeyAccount& k : config.key_accounts) {
+    assignees.push_back(k.id);
+  }
+  for (const std::string& assignee : assignees) {
+    for (auto level : {lotse::v1::ESCALATION_LEVEL_WARNING, lotse::v1::ESCALATION_LEVEL_BREACH}) {
+      metric.initial.push_back(EscalationLabels(assignee, level));
+    }
+  }
+  return metric;
+}
+
 }  // namespace
 
 RoutingService::RoutingService(const config::Config& config, Rules rules,
@@ -100,6 +137,7 @@ absl::StatusOr<std::unique_ptr<RoutingService>> RoutingService::Create(
       new RoutingService(config, std::move(rules), std::move(clock)));
   LOTSE_ASSIGN_OR_RETURN(service::RunnerOptions runner_options,
                          service::MakeRunnerOptions(config, config::Service::kRouting));
+  runner_options.telemetry.event_counters.push_back(EscalationMetric(config));
   LOTSE_ASSIGN_OR_RETURN(
       store::Options store_options,
       service::MakeStoreOptions(config, config::Service::kRouting,
