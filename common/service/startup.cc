@@ -109,14 +109,6 @@ absl::StatusOr<RunnerOptions> MakeRunnerOptions(const config::Config& config,
   options.telemetry.tap_endpoint = config.network.TapEndpoint(service);
   options.telemetry.ready_max_lag = static_cast<uint64_t>(config.limits.ready_max_lag);
   options.telemetry.ready_max_silence = absl::Milliseconds(config.limits.ready_max_silence_ms);
-  if (service == config::Service::kRouting) {
-    for (const config::Department& d : config.departments) {
-      options.telemetry.escalation_assignees.push_back(d.id);
-    }
-    for (const config::KeyAccount& k : config.key_accounts) {
-      options.telemetry.escalation_assignees.push_back(k.id);
-    }
-  }
   for (config::Service producer : auth::ProducersFor(service)) {
     bus::ConsumerOptions consumer;
     consumer.endpoint = config.network.LogEndpoint(producer);

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "absl/time/clock.h"
@@ -48,17 +49,6 @@ uint64_t DirectoryBytes(const std::string& path) {
     }
   }
   return total;
-}
-
-std::string LevelName(lotse::v1::EscalationLevel level) {
-  switch (level) {
-    case lotse::v1::ESCALATION_LEVEL_WARNING:
-      return "warning";
-    case lotse::v1::ESCALATION_LEVEL_BREACH:
-      return "breach";
-    default:
-      return "unknown";
-  }
 }
 
 ops::Registry& ServiceRegistry(const std::string& service) {
@@ -128,9 +118,9 @@ Telemetry::Telemetry(bus::Context& context, const store::Store& store, Telemetry
       .Set(1);
   // Counters start at 0, so that rate() and increase() see their first increment.
   PrepareErrorMetrics();
-  for (const std::string& assignee : options_.escalation_assignees) {
-    for (auto level : {lotse::v1::ESCALATION_LEVEL_WARNING, lotse::v1::ESCALATION_LEVEL_BREACH}) {
-      EscalationCounter(assignee, level);
+  for (const EventCounter& counter : options_.event_counters) {
+    for (const ops::Labels& labels : counter.initial) {
+      registry_.GetCounter(counter.name, counter.help, labels);
     }
   }
   collector_id_ = registry_.AddCollector([this](ops::Sample& sample) { Collect(sample); });
@@ -289,13 +279,6 @@ ops::Counter& Telemetry::ProducedCounter(int payload_case) {
   return *counter;
 }
 
-ops::Counter& Telemetry::EscalationCounter(const std::string& assignee,
-                                           lotse::v1::EscalationLevel level) {
-  return registry_.GetCounter("lotse_escalations_total",
-                              "SLA escalations per department or key account manager and level.",
-                              {{"department", assignee}, {"level", LevelName(level)}});
-}
-
 void Telemetry::Produced(const std::vector<std::string>& events,
                          const std::vector<int>& payload_cases) {
   lotse::v1::Envelope envelope;
@@ -303,14 +286,19 @@ void Telemetry::Produced(const std::vector<std::string>& events,
     const int payload_case = payload_cases[i];
     ProducedCounter(payload_case).Add();
     // Parsed again only where more than its type is needed.
-    if (payload_case != lotse::v1::Envelope::kEscalated && !tap_wanted_) {
+    const bool counted = std::any_of(
+        options_.event_counters.begin(), options_.event_counters.end(),
+        [payload_case](const EventCounter& c) { return c.payload_case == payload_case; });
+    if (!counted && !tap_wanted_) {
       continue;
     }
     if (!envelope.ParseFromString(events[i])) {
       continue;  // we serialized it ourselves; cannot happen
     }
-    if (envelope.has_escalated()) {
-      EscalationCounter(envelope.escalated().assignee(), envelope.escalated().level()).Add();
+    for (const EventCounter& counter : options_.event_counters) {
+      if (counter.payload_case == payload_case) {
+        registry_.GetCounter(counter.name, counter.help, counter.labels(envelope)).Add();
+      }
     }
     if (tap_wanted_) {
       Tap(lotse::v1::TAP_DIRECTION_PRODUCED, envelope.stream(), envelope.seq(),

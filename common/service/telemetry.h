@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -26,6 +27,17 @@ class Server;
 
 namespace lotse::service {
 
+// A counter of the events a service produces, in series labelled from each event (e.g.
+// routing's SLA escalations per department and level). Counted after the commit that logs the
+// event, as lotse_events_produced_total is.
+struct EventCounter {
+  std::string name;
+  std::string help;
+  int payload_case = 0;  // the events it counts: lotse.v1.Envelope's payload case
+  std::function<ops::Labels(const lotse::v1::Envelope&)> labels;
+  std::vector<ops::Labels> initial;  // series that start at 0, before their first event
+};
+
 struct TelemetryOptions {
   std::string service;
   std::string ops_host;       // the ops HTTP server binds here
@@ -34,8 +46,7 @@ struct TelemetryOptions {
   bus::CurveOptions tap_curve;  // the tap's door (ops and admin only)
   uint64_t ready_max_lag = 10000;
   absl::Duration ready_max_silence = absl::Seconds(5);
-  // Departments and key account managers whose escalation counters start at 0 (routing).
-  std::vector<std::string> escalation_assignees;
+  std::vector<EventCounter> event_counters;  // the service's own counts of what it produces
 };
 
 // What the service thread last published about its loop, for scrapes on other threads.
@@ -95,7 +106,6 @@ class Telemetry {
   void Tap(lotse::v1::TapDirection direction, std::string_view stream, uint64_t seq,
            const std::string& referral_id, const std::string& raw);
   ops::Counter& ProducedCounter(int payload_case);
-  ops::Counter& EscalationCounter(const std::string& assignee, lotse::v1::EscalationLevel level);
 
   bus::Context& context_;
   const store::Store& store_;

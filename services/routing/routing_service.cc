@@ -1,17 +1,17 @@
 #include "services/routing/routing_service.h"
 
 #include <algorithm>
-#include <set>
 #include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
-
 #include "common/format.h"
 #include "common/log/log.h"
+#include "common/ops/metrics.h"
 #include "common/service/errors.h"
 #include "common/service/personal_data.h"
 #include "common/service/startup.h"
+#include "common/service/telemetry.h"
 #include "common/status_macros.h"
 #include "spdlog/spdlog.h"
 
@@ -23,7 +23,6 @@ using lotse::v1::ReferralState;
 using lotse::v1::RoutingReply;
 using lotse::v1::RoutingRequest;
 using service::FieldError;
-using service::InvalidField;
 
 constexpr char kAssigned = 'A';
 constexpr char kConsultation = 'C';
@@ -31,12 +30,9 @@ constexpr char kWarn = 'W';
 constexpr char kBreach = 'B';
 constexpr size_t kMaxTimersPerTick = 1000;
 
-bool IsOpen(const ReferralState& s) {
-  return s.status() == lotse::v1::REFERRAL_STATUS_ROUTED ||
-         s.status() == lotse::v1::REFERRAL_STATUS_CLAIMED;
+std::string WorklistPrefix(std::string_view assignee) {
+  return StrCat(assignee, std::string(1, '\0'));
 }
-
-std::string WorklistPrefix(std::string_view assignee) { return StrCat(assignee, std::string(1, '\0')); }
 
 std::string WorklistKey(std::string_view assignee, int64_t due_us, lotse::v1::Priority priority,
                         std::string_view id, char kind) {
@@ -51,8 +47,7 @@ std::string TimerKey(int64_t at_us, char level, std::string_view id) {
   return StrCat(store::EncodeU64(static_cast<uint64_t>(at_us)), std::string(1, level), id);
 }
 
-lotse::v1::WorkItem MakeItem(const ReferralState& s, lotse::v1::WorkItemKind kind,
-                             int64_t due_us) {
+lotse::v1::WorkItem MakeItem(const ReferralState& s, lotse::v1::WorkItemKind kind, int64_t due_us) {
   lotse::v1::WorkItem item;
   item.set_referral_id(s.referral_id());
   item.set_case_number(s.case_number());
@@ -70,23 +65,39 @@ lotse::v1::WorkItem MakeItem(const ReferralState& s, lotse::v1::WorkItemKind kin
   return item;
 }
 
-bool IsConsulted(const ReferralState& s, std::string_view department) {
-  for (const lotse::v1::Consultation& c : s.consultations()) {
-    if (c.department() == department) {
-      return true;
-    }
+ops::Labels EscalationLabels(std::string_view assignee, lotse::v1::EscalationLevel level) {
+  std::string name = "unknown";
+  if (level == lotse::v1::ESCALATION_LEVEL_WARNING) {
+    name = "warning";
+  } else if (level == lotse::v1::ESCALATION_LEVEL_BREACH) {
+    name = "breach";
   }
-  return false;
+  return {{"department", std::string(assignee)}, {"level", name}};
 }
 
-absl::Status RequireOpen(const ReferralState& s) {
-  if (!IsOpen(s)) {
-    return FieldError(absl::StatusCode::kFailedPrecondition, "ref",
-                      StrCat("referral ", s.case_number(), " is ",
-                             lotse::v1::ReferralStatus_Name(s.status()),
-                             " and can no longer be worked on"));
+// lotse_escalations_total{department, level}: the Escalated events routing logged, per
+// department or key account manager and level; every configured one starts at 0.
+service::EventCounter EscalationMetric(const config::Config& config) {
+  service::EventCounter metric;
+  metric.name = "lotse_escalations_total";
+  metric.help = "SLA escalations per department or key account manager and level.";
+  metric.payload_case = Envelope::kEscalated;
+  metric.labels = [](const Envelope& event) {
+    return EscalationLabels(event.escalated().assignee(), event.escalated().level());
+  };
+  std::vector<std::string> assignees;
+  for (const config::Department& d : config.departments) {
+    assignees.push_back(d.id);
   }
-  return absl::OkStatus();
+  for (const config::KeyAccount& k : config.key_accounts) {
+    assignees.push_back(k.id);
+  }
+  for (const std::string& assignee : assignees) {
+    for (auto level : {lotse::v1::ESCALATION_LEVEL_WARNING, lotse::v1::ESCALATION_LEVEL_BREACH}) {
+      metric.initial.push_back(EscalationLabels(assignee, level));
+    }
+  }
+  return metric;
 }
 
 }  // namespace
@@ -102,7 +113,6 @@ std::vector<RoutingService::Command> RoutingService::MakeCommands() {
   using service::kDepartments;
   using service::kOffices;
   using service::kOps;
-  auto act = [this](const RoutingRequest& r, service::CommandContext& c) { return Act(r, c); };
   return {
       {RoutingRequest::kWorklist, kDepartments | kOps | kAdmin,
        [this](const RoutingRequest& r, service::CommandContext& c) { return Worklist(r, c); }},
@@ -110,12 +120,13 @@ std::vector<RoutingService::Command> RoutingService::MakeCommands() {
        [this](const RoutingRequest& r, service::CommandContext& c) { return Get(r, c); }},
       {RoutingRequest::kDirectory, kOffices | kDepartments | kOps | kAdmin,
        [this](const RoutingRequest&, service::CommandContext&) { return Directory(); }},
-      {RoutingRequest::kClaim, kDepartments, act},
-      {RoutingRequest::kUnclaim, kDepartments, act},
-      {RoutingRequest::kForward, kDepartments, act},
-      {RoutingRequest::kConsult, kDepartments, act},
-      {RoutingRequest::kContribute, kDepartments, act},
-      {RoutingRequest::kAnswer, kDepartments, act},
+      {RoutingRequest::kClaim, kDepartments, Changing(&RoutingRequest::claim, &Claim)},
+      {RoutingRequest::kUnclaim, kDepartments, Changing(&RoutingRequest::unclaim, &Unclaim)},
+      {RoutingRequest::kForward, kDepartments, Changing(&RoutingRequest::forward, &Forward)},
+      {RoutingRequest::kConsult, kDepartments, Changing(&RoutingRequest::consult, &Consult)},
+      {RoutingRequest::kContribute, kDepartments,
+       Changing(&RoutingRequest::contribute, &Contribute)},
+      {RoutingRequest::kAnswer, kDepartments, Changing(&RoutingRequest::answer, &Answer)},
   };
 }
 
@@ -130,6 +141,7 @@ absl::StatusOr<std::unique_ptr<RoutingService>> RoutingService::Create(
       {"state_worklist", "state_timers"}));
   LOTSE_ASSIGN_OR_RETURN(service::RunnerOptions options,
                          service::MakeRunnerOptions(config, config::Service::kRouting));
+  options.telemetry.event_counters.push_back(EscalationMetric(config));
   LOTSE_RETURN_IF_ERROR(
       service->StartRunner(config, config::Service::kRouting, context, std::move(options)));
   return service;
@@ -141,8 +153,8 @@ IndexEntries RoutingService::IndexFor(const ReferralState& s) {
     return entries;
   }
   const lotse::v1::Priority priority = s.referral().priority();
-  entries[{kWorklist, WorklistKey(s.assignee(), s.due_at_us(), priority, s.referral_id(),
-                                  kAssigned)}] =
+  entries[{kWorklist,
+           WorklistKey(s.assignee(), s.due_at_us(), priority, s.referral_id(), kAssigned)}] =
       MakeItem(s, lotse::v1::WORK_ITEM_KIND_ASSIGNED, s.due_at_us()).SerializeAsString();
   for (const lotse::v1::Consultation& c : s.consultations()) {
     if (c.contributed_at_us() == 0) {
@@ -160,8 +172,12 @@ IndexEntries RoutingService::IndexFor(const ReferralState& s) {
   return entries;
 }
 
-void RoutingService::Save(store::Batch& batch, const ReferralState* before,
-                          const ReferralState& after, Envelope& event, absl::Time now) {
+void RoutingService::Save(store::Batch& batch, const ReferralState* before, Outcome& outcome,
+                          absl::Time now) {
+  if (outcome.events.empty()) {
+    return;
+  }
+  const ReferralState& after = outcome.state;
   const IndexEntries old_entries = before != nullptr ? IndexFor(*before) : IndexEntries{};
   const IndexEntries new_entries = IndexFor(after);
   for (const auto& [key, value] : old_entries) {
@@ -180,197 +196,27 @@ void RoutingService::Save(store::Batch& batch, const ReferralState* before,
   } else {
     referrals_.Update(batch, after);
   }
-  event.set_referral_id(after.referral_id());
-  event.set_case_number(after.case_number());
-  service::Emit(batch, *store_, "routing", now, event);
-}
-
-RoutingService::Reply RoutingService::Act(const RoutingRequest& request,
-                                          service::CommandContext& context) {
-  store::Batch& batch = context.batch;
-  const absl::Time now = context.now;
-  const lotse::v1::Actor& actor = request.actor();
-  const std::string& user = actor.user();
-  Reply reply;
-  switch (request.command_case()) {
-    case RoutingRequest::kClaim:
-      reply = Change(request, request.claim().ref(), batch, now,
-                     [&](ReferralState& s, Envelope& e) -> absl::Status {
-                       LOTSE_RETURN_IF_ERROR(service::CheckId("user", user));
-                       if (s.status() == lotse::v1::REFERRAL_STATUS_CLAIMED) {
-                         return FieldError(absl::StatusCode::kFailedPrecondition, "ref",
-                                           StrCat("referral ", s.case_number(),
-                                                  " is already claimed by ", s.claimed_by(),
-                                                  ": ask them, or unclaim it first"));
-                       }
-                       s.set_status(lotse::v1::REFERRAL_STATUS_CLAIMED);
-                       s.set_claimed_by(user);
-                       e.mutable_claimed()->set_assignee(s.assignee());
-                       e.mutable_claimed()->set_user(user);
-                       return absl::OkStatus();
-                     });
-      break;
-    case RoutingRequest::kUnclaim:
-      reply = Change(request, request.unclaim().ref(), batch, now,
-                     [&](ReferralState& s, Envelope& e) -> absl::Status {
-                       if (s.status() != lotse::v1::REFERRAL_STATUS_CLAIMED) {
-                         return FieldError(absl::StatusCode::kFailedPrecondition, "ref",
-                                           StrCat("referral ", s.case_number(),
-                                                  " is not claimed"));
-                       }
-                       e.mutable_unclaimed()->set_assignee(s.assignee());
-                       e.mutable_unclaimed()->set_user(s.claimed_by());
-                       s.set_status(lotse::v1::REFERRAL_STATUS_ROUTED);
-                       s.clear_claimed_by();
-                       return absl::OkStatus();
-                     });
-      break;
-    case RoutingRequest::kForward: {
-      const lotse::v1::ForwardRequest& f = request.forward();
-      reply = Change(request, f.ref(), batch, now,
-                     [&](ReferralState& s, Envelope& e) -> absl::Status {
-                       if (!rules_.IsAssignee(f.to())) {
-                         return FieldError(absl::StatusCode::kNotFound, "to",
-                                           StrCat("department '", f.to(), "' is unknown: see "
-                                                  "'lotse departments'"));
-                       }
-                       if (f.to() == s.assignee()) {
-                         return InvalidField("to", "a referral cannot be forwarded to the "
-                                                   "department that has it");
-                       }
-                       LOTSE_RETURN_IF_ERROR(service::CheckText("reason", f.reason(), 2000, true));
-                       if (s.forward_count() >= config_.routing.forward_limit) {
-                         return FieldError(
-                             absl::StatusCode::kFailedPrecondition, "to",
-                             StrCat("referral ", s.case_number(), " was already forwarded ",
-                                    s.forward_count(), " times (the limit): answer it, or ask "
-                                    "the responsible department by consultation"));
-                       }
-                       const Deadlines deadlines = rules_.Schedule(f.to(), now);
-                       lotse::v1::Forwarded* fw = e.mutable_forwarded();
-                       fw->set_from(s.assignee());
-                       fw->set_to(f.to());
-                       fw->set_reason(f.reason());
-                       s.set_assignee(f.to());
-                       s.set_status(lotse::v1::REFERRAL_STATUS_ROUTED);
-                       s.clear_claimed_by();
-                       s.set_forward_count(s.forward_count() + 1);
-                       s.set_due_at_us(clock::ToMicros(deadlines.due));
-                       s.set_warn_at_us(clock::ToMicros(deadlines.warn));
-                       s.set_warned(false);
-                       s.set_escalated(false);
-                       fw->set_due_at_us(s.due_at_us());
-                       fw->set_warn_at_us(s.warn_at_us());
-                       fw->set_forward_count(s.forward_count());
-                       return absl::OkStatus();
-                     });
-      break;
-    }
-    case RoutingRequest::kConsult: {
-      const lotse::v1::ConsultRequest& c = request.consult();
-      reply = Change(request, c.ref(), batch, now,
-                     [&](ReferralState& s, Envelope& e) -> absl::Status {
-                       if (c.departments().empty() || c.departments_size() > 10) {
-                         return InvalidField("departments", "name 1 to 10 departments to consult");
-                       }
-                       LOTSE_RETURN_IF_ERROR(
-                           service::CheckText("question", c.question(), 4000, true));
-                       std::set<std::string> asked;
-                       for (const std::string& d : c.departments()) {
-                         if (!rules_.IsAssignee(d)) {
-                           return FieldError(absl::StatusCode::kNotFound, "departments",
-                                             StrCat("department '", d, "' is unknown: see "
-                                                    "'lotse departments'"));
-                         }
-                         if (d == s.assignee() || !asked.insert(d).second) {
-                           return InvalidField("departments",
-                                               StrCat("department '", d, "' is named twice or "
-                                                      "has the referral itself"));
-                         }
-                         for (const lotse::v1::Consultation& open : s.consultations()) {
-                           if (open.department() == d && open.contributed_at_us() == 0) {
-                             return FieldError(absl::StatusCode::kAlreadyExists, "departments",
-                                               StrCat("department '", d, "' is already "
-                                                      "consulted on this referral"));
-                           }
-                         }
-                       }
-                       lotse::v1::ConsultationOpened* opened = e.mutable_consultation_opened();
-                       opened->set_assignee(s.assignee());
-                       opened->set_question(c.question());
-                       for (const std::string& d : c.departments()) {
-                         lotse::v1::Consultation* added = s.add_consultations();
-                         added->set_department(d);
-                         added->set_question(c.question());
-                         added->set_asked_by(s.assignee());
-                         added->set_opened_at_us(clock::ToMicros(now));
-                         added->set_due_at_us(s.due_at_us());
-                         opened->add_departments(d);
-                       }
-                       return absl::OkStatus();
-                     });
-      break;
-    }
-    case RoutingRequest::kContribute: {
-      const lotse::v1::ContributeRequest& c = request.contribute();
-      reply = Change(request, c.ref(), batch, now,
-                     [&](ReferralState& s, Envelope& e) -> absl::Status {
-                       LOTSE_RETURN_IF_ERROR(service::CheckText("text", c.text(),
-                                                                config_.limits.max_text_bytes,
-                                                                true));
-                       for (lotse::v1::Consultation& open : *s.mutable_consultations()) {
-                         if (open.department() == actor.id() && open.contributed_at_us() == 0) {
-                           open.set_contribution(c.text());
-                           open.set_contributed_at_us(clock::ToMicros(now));
-                           e.mutable_contribution_added()->set_department(actor.id());
-                           e.mutable_contribution_added()->set_text(c.text());
-                           return absl::OkStatus();
-                         }
-                       }
-                       return FieldError(absl::StatusCode::kFailedPrecondition, "ref",
-                                         StrCat(actor.id(), " has no open consultation on "
-                                                "referral ", s.case_number()));
-                     });
-      break;
-    }
-    case RoutingRequest::kAnswer: {
-      const lotse::v1::AnswerRequest& a = request.answer();
-      reply = Change(request, a.ref(), batch, now,
-                     [&](ReferralState& s, Envelope& e) -> absl::Status {
-                       LOTSE_RETURN_IF_ERROR(service::CheckId("user", user));
-                       LOTSE_RETURN_IF_ERROR(service::CheckText("text", a.text(),
-                                                                config_.limits.max_text_bytes,
-                                                                true));
-                       if (!lotse::v1::Outcome_IsValid(a.outcome()) ||
-                           a.outcome() == lotse::v1::OUTCOME_UNSPECIFIED) {
-                         return InvalidField("outcome",
-                                             "outcome must be resolved, partly or "
-                                             "not-responsible");
-                       }
-                       lotse::v1::Answer* answer = s.mutable_answer();
-                       answer->set_department(s.assignee());
-                       answer->set_user(user);
-                       answer->set_text(a.text());
-                       answer->set_outcome(a.outcome());
-                       answer->set_answered_at_us(clock::ToMicros(now));
-                       s.set_status(lotse::v1::REFERRAL_STATUS_ANSWERED);
-                       *e.mutable_answered()->mutable_answer() = *answer;
-                       e.mutable_answered()->set_office(s.referral().office());
-                       return absl::OkStatus();
-                     });
-      break;
-    }
-    default:
-      reply = absl::InvalidArgumentError("the request names no command");
+  for (Envelope& event : outcome.events) {
+    service::Emit(batch, *store_, "routing", now, event);
   }
-  return reply;
 }
 
-RoutingService::Reply RoutingService::Change(
-    const RoutingRequest& request, std::string_view ref, store::Batch& batch, absl::Time now,
-    const std::function<absl::Status(ReferralState&, Envelope&)>& change) {
+template <typename Part>
+RoutingService::Commands::Handler RoutingService::Changing(const Part& (RoutingRequest::*part)()
+                                                               const,
+                                                           CommandTransition<Part> transition) {
+  return [this, part, transition](const RoutingRequest& request, service::CommandContext& context) {
+    return Change(request, (request.*part)(), context, transition);
+  };
+}
+
+template <typename Part>
+RoutingService::Reply RoutingService::Change(const RoutingRequest& request, const Part& command,
+                                             service::CommandContext& context,
+                                             CommandTransition<Part> transition) {
+  store::Batch& batch = context.batch;
   LOTSE_RETURN_IF_ERROR(service::CheckId("idempotency_key", request.idempotency_key()));
-  LOTSE_RETURN_IF_ERROR(service::CheckText("ref", ref, 64, true));
+  LOTSE_RETURN_IF_ERROR(service::CheckText("ref", command.ref(), 64, true));
   const std::string key = StrCat("cmd/", request.actor().id(), "/", request.idempotency_key());
   RoutingRequest without_id = request;
   without_id.clear_request_id();
@@ -380,32 +226,20 @@ RoutingService::Reply RoutingService::Change(
   if (stored.has_value()) {
     return *std::move(stored);
   }
+  LOTSE_ASSIGN_OR_RETURN(std::optional<ReferralState> found, referrals_.Find(batch, command.ref()));
+  if (!found.has_value()) {
+    return service::NotYours(request.actor(), command.ref());
+  }
+  LOTSE_ASSIGN_OR_RETURN(
+      Outcome outcome,
+      transition(OnReferral{*found, request.actor(), policy_, context.now}, command));
+  Save(batch, &*found, outcome, context.now);
   RoutingReply reply;
-  LOTSE_ASSIGN_OR_RETURN(std::optional<ReferralState> found, referrals_.Find(batch, ref));
-  // Only the assignee works on a referral, and only a consulted department contributes: for
-  // everyone else it does not exist (the same answer as for an unknown one).
-  const bool contribute = request.command_case() == RoutingRequest::kContribute;
-  if (!found.has_value() || !(contribute ? IsConsulted(*found, request.actor().id())
-                                         : found->assignee() == request.actor().id())) {
-    return service::NotYours(request.actor(), ref);
-  }
-  const ReferralState before = *found;
-  ReferralState after = before;
-  if (!contribute) {
-    LOTSE_RETURN_IF_ERROR(RequireOpen(before));
-  } else if (!IsOpen(before)) {
-    return FieldError(absl::StatusCode::kFailedPrecondition, "ref",
-                      StrCat("referral ", before.case_number(), " is already answered"));
-  }
-  Envelope event;
-  *event.mutable_actor() = request.actor();
-  LOTSE_RETURN_IF_ERROR(change(after, event));
-  after.set_updated_at_us(clock::ToMicros(now));
-  Save(batch, &before, after, event, now);
-  *reply.mutable_referral() = after;
-  service::StoreReply(batch, key, fingerprint, reply.SerializeAsString(), now);
-  const log::ScopedContext log_context({after.referral_id(), after.case_number(), ""});
-  spdlog::info("referral {}: {} by {} ({})", after.case_number(),
+  *reply.mutable_referral() = outcome.state;
+  service::StoreReply(batch, key, fingerprint, reply.SerializeAsString(), context.now);
+  const log::ScopedContext log_context(
+      {outcome.state.referral_id(), outcome.state.case_number(), ""});
+  spdlog::info("referral {}: {} by {} ({})", outcome.state.case_number(),
                RoutingRequest::descriptor()->FindFieldByNumber(request.command_case())->name(),
                request.actor().id(), request.actor().user());
   return reply;
@@ -433,8 +267,9 @@ RoutingService::Reply RoutingService::Worklist(const RoutingRequest& request,
     const bool hex = w.after().size() % 2 == 0 &&
                      std::all_of(w.after().begin(), w.after().end(), absl::ascii_isxdigit);
     if (!hex) {
-      return service::InvalidField("after", "after is not a worklist reply's 'next': pass it "
-                                            "unchanged, or leave it empty for the first page");
+      return service::InvalidField("after",
+                                   "after is not a worklist reply's 'next': pass it "
+                                   "unchanged, or leave it empty for the first page");
     }
     first = StrCat(prefix, absl::HexStringToBytes(w.after()), std::string(1, '\0'));
   }
@@ -448,13 +283,14 @@ RoutingService::Reply RoutingService::Worklist(const RoutingRequest& request,
   std::string last;  // the key of the last item on this page
   bool full = false;
   absl::Status parse_error;
-  LOTSE_RETURN_IF_ERROR(store_->Scan(
-      kWorklist, prefix, "", [&](std::string_view key, std::string_view value) {
+  LOTSE_RETURN_IF_ERROR(
+      store_->Scan(kWorklist, prefix, "", [&](std::string_view key, std::string_view value) {
         ++total;  // the whole worklist is counted, every page shows the same total
         if (key < first || full) {
           return true;
         }
-        const bool count_left = w.limit() == 0 || static_cast<uint32_t>(list->items_size()) < w.limit();
+        const bool count_left =
+            w.limit() == 0 || static_cast<uint32_t>(list->items_size()) < w.limit();
         if (!count_left || (list->items_size() > 0 && bytes + value.size() > room)) {
           full = true;
           list->set_next(absl::BytesToHexString(last.substr(prefix.size())));
@@ -468,7 +304,7 @@ RoutingService::Reply RoutingService::Worklist(const RoutingRequest& request,
           return false;
         }
         if (actor.kind() == lotse::v1::ACTOR_KIND_OPS) {
-          item->clear_subject();  // flow metadata only
+          service::KeepFlowMetadataOnly(*item);
         }
         return true;
       }));
@@ -479,37 +315,14 @@ RoutingService::Reply RoutingService::Worklist(const RoutingRequest& request,
 
 RoutingService::Reply RoutingService::Get(const RoutingRequest& request,
                                           service::CommandContext& context) {
-  store::Batch& batch = context.batch;
-  LOTSE_RETURN_IF_ERROR(service::CheckText("ref", request.get().ref(), 64, true));
-  LOTSE_ASSIGN_OR_RETURN(std::optional<ReferralState> found,
-                         referrals_.Find(batch, request.get().ref()));
-  const lotse::v1::Actor& actor = request.actor();
-  bool allowed = false;
-  if (found.has_value()) {
-    switch (actor.kind()) {
-      case lotse::v1::ACTOR_KIND_OFFICE:
-        allowed = found->referral().office() == actor.id();
-        break;
-      case lotse::v1::ACTOR_KIND_DEPARTMENT:
-        allowed = found->assignee() == actor.id() || found->key_account() == actor.id() ||
-                  IsConsulted(*found, actor.id());
-        break;
-      case lotse::v1::ACTOR_KIND_OPS:
-        allowed = true;
-        service::KeepFlowMetadataOnly(*found);
-        break;
-      case lotse::v1::ACTOR_KIND_ADMIN:
-        allowed = true;
-        break;
-      default:
-        break;
-    }
-  }
-  if (!allowed) {
-    return service::NotYours(actor, request.get().ref());
+  const std::string& ref = request.get().ref();
+  LOTSE_RETURN_IF_ERROR(service::CheckText("ref", ref, 64, true));
+  LOTSE_ASSIGN_OR_RETURN(std::optional<ReferralState> found, referrals_.Find(context.batch, ref));
+  if (!found.has_value()) {
+    return service::NotYours(request.actor(), ref);
   }
   RoutingReply reply;
-  *reply.mutable_referral() = *std::move(found);
+  LOTSE_ASSIGN_OR_RETURN(*reply.mutable_referral(), View(*std::move(found), request.actor(), ref));
   return reply;
 }
 
@@ -549,89 +362,28 @@ RoutingService::Reply RoutingService::Directory() const {
 
 absl::Status RoutingService::ApplyEvent(const Envelope& event, std::string_view /*raw*/,
                                         store::Batch& batch, absl::Time now) {
-  switch (event.payload_case()) {
-    case Envelope::kReferralSubmitted:
-      return Route(event, batch, now);
-    case Envelope::kFeedbackSubmitted:
-      return Close(event, batch, now);
-    default:
-      return absl::OkStatus();
+  const bool submitted = event.payload_case() == Envelope::kReferralSubmitted;
+  if (!submitted && event.payload_case() != Envelope::kFeedbackSubmitted) {
+    return absl::OkStatus();  // routing acts on submissions and feedback only
   }
-}
-
-absl::Status RoutingService::Route(const Envelope& event, store::Batch& batch, absl::Time now) {
-  LOTSE_ASSIGN_OR_RETURN(std::optional<ReferralState> existing,
-                         referrals_.Find(batch, event.referral_id()));
-  if (existing.has_value()) {
-    return absl::OkStatus();  // already routed
-  }
-  const lotse::v1::Referral& r = event.referral_submitted().referral();
-  LOTSE_ASSIGN_OR_RETURN(Decision decision, rules_.Route(r.office(), r.topic(), r.company_id()));
-  const Deadlines deadlines = rules_.Schedule(decision.assignee, now);
-  ReferralState s;
-  s.set_referral_id(event.referral_id());
-  s.set_case_number(event.case_number());
-  *s.mutable_referral() = r;
-  s.set_submitted_at_us(event.referral_submitted().submitted_at_us());
-  s.set_status(lotse::v1::REFERRAL_STATUS_ROUTED);
-  s.set_assignee(decision.assignee);
-  s.set_responsible_department(decision.responsible_department);
-  s.set_key_account(decision.key_account);
-  s.set_due_at_us(clock::ToMicros(deadlines.due));
-  s.set_warn_at_us(clock::ToMicros(deadlines.warn));
-  s.set_routed_at_us(clock::ToMicros(now));
-  s.set_updated_at_us(clock::ToMicros(now));
-  s.set_route_reason(decision.reason);
-
-  Envelope routed;
-  routed.mutable_actor()->set_kind(lotse::v1::ACTOR_KIND_SERVICE);
-  routed.mutable_actor()->set_id("routing");
-  lotse::v1::ReferralRouted* out = routed.mutable_referral_routed();
-  out->set_assignee(s.assignee());
-  out->set_responsible_department(s.responsible_department());
-  out->set_key_account(s.key_account());
-  out->set_due_at_us(s.due_at_us());
-  out->set_warn_at_us(s.warn_at_us());
-  out->set_reason(decision.reason);
-  out->set_office(r.office());
-  out->set_topic(r.topic());
-  out->set_priority(r.priority());
-  out->set_subject(r.subject());
-  out->set_company_name(r.company_name());
-  Save(batch, nullptr, s, routed, now);
-  spdlog::info("referral {} routed to {}: {}", s.case_number(), s.assignee(), decision.reason);
-  return absl::OkStatus();
-}
-
-absl::Status RoutingService::Close(const Envelope& event, store::Batch& batch, absl::Time now) {
   LOTSE_ASSIGN_OR_RETURN(std::optional<ReferralState> found,
                          referrals_.Find(batch, event.referral_id()));
+  if (submitted) {
+    if (found.has_value()) {
+      return absl::OkStatus();  // already routed
+    }
+    LOTSE_ASSIGN_OR_RETURN(Outcome routed, Route(event, policy_, now));
+    Save(batch, nullptr, routed, now);
+    spdlog::info("referral {} routed to {}: {}", routed.state.case_number(),
+                 routed.state.assignee(), routed.state.route_reason());
+    return absl::OkStatus();
+  }
   if (!found.has_value()) {
     return absl::NotFoundError(
         StrCat("feedback for referral ", event.referral_id(), " which routing does not know"));
   }
-  if (found->status() == lotse::v1::REFERRAL_STATUS_CLOSED) {
-    return absl::OkStatus();
-  }
-  if (found->status() != lotse::v1::REFERRAL_STATUS_ANSWERED) {
-    return absl::FailedPreconditionError(
-        StrCat("feedback for referral ", found->case_number(), " which is not answered"));
-  }
-  const ReferralState before = *found;
-  ReferralState& s = *found;
-  const lotse::v1::FeedbackSubmitted& f = event.feedback_submitted();
-  lotse::v1::Feedback* feedback = s.mutable_feedback();
-  feedback->set_rating(f.rating());
-  feedback->set_resolved(f.resolved());
-  feedback->set_comment(f.comment());
-  feedback->set_submitted_at_us(event.occurred_at_us());
-  s.set_status(lotse::v1::REFERRAL_STATUS_CLOSED);
-  s.set_updated_at_us(clock::ToMicros(now));
-  Envelope closed;
-  *closed.mutable_actor() = event.actor();
-  *closed.mutable_closed()->mutable_feedback() = *feedback;
-  closed.mutable_closed()->set_office(f.office());
-  Save(batch, &before, s, closed, now);
+  LOTSE_ASSIGN_OR_RETURN(Outcome closed, Close(*found, event, now));
+  Save(batch, &*found, closed, now);
   return absl::OkStatus();
 }
 
@@ -653,41 +405,27 @@ void RoutingService::Tick(store::Batch& batch, absl::Time now) {
     return;
   }
   for (const std::string& key : due) {
-    const char level = key[8];
-    const std::string id = key.substr(9);
-    absl::StatusOr<std::optional<ReferralState>> found = referrals_.Find(batch, id);
-    if (!found.ok() || !found->has_value()) {
-      batch.Delete(kTimers, key);  // a timer without its referral is stale
-      continue;
+    const lotse::v1::EscalationLevel level =
+        key[8] == kWarn ? lotse::v1::ESCALATION_LEVEL_WARNING : lotse::v1::ESCALATION_LEVEL_BREACH;
+    absl::StatusOr<std::optional<ReferralState>> found = referrals_.Find(batch, key.substr(9));
+    // A timer without its referral, or one its referral's state no longer implies, is stale.
+    absl::StatusOr<Outcome> escalated = absl::NotFoundError("stale timer");
+    if (found.ok() && found->has_value() && IndexFor(**found).contains({kTimers, key})) {
+      escalated = Escalate(**found, level, now);
     }
-    const ReferralState before = **found;
-    ReferralState after = before;
-    if (!IndexFor(before).contains({kTimers, key})) {
+    if (!escalated.ok()) {
       batch.Delete(kTimers, key);
       continue;
     }
-    Envelope event;
-    event.mutable_actor()->set_kind(lotse::v1::ACTOR_KIND_SERVICE);
-    event.mutable_actor()->set_id("routing");
-    lotse::v1::Escalated* esc = event.mutable_escalated();
-    esc->set_assignee(after.assignee());
-    esc->set_due_at_us(after.due_at_us());
-    esc->set_key_account(after.key_account());
-    const log::ScopedContext log_context({after.referral_id(), after.case_number(), "escalated"});
-    if (level == kWarn) {
-      after.set_warned(true);
-      esc->set_level(lotse::v1::ESCALATION_LEVEL_WARNING);
-      spdlog::warn("referral {} at {} is close to its due time; answer it soon",
-                   after.case_number(), after.assignee());
+    const ReferralState& s = escalated->state;
+    const log::ScopedContext log_context({s.referral_id(), s.case_number(), "escalated"});
+    if (level == lotse::v1::ESCALATION_LEVEL_WARNING) {
+      spdlog::warn("referral {} at {} is close to its due time; answer it soon", s.case_number(),
+                   s.assignee());
     } else {
-      after.set_warned(true);
-      after.set_escalated(true);
-      esc->set_level(lotse::v1::ESCALATION_LEVEL_BREACH);
-      spdlog::warn("referral {} at {} is overdue: escalated", after.case_number(),
-                   after.assignee());
+      spdlog::warn("referral {} at {} is overdue: escalated", s.case_number(), s.assignee());
     }
-    after.set_updated_at_us(clock::ToMicros(now));
-    Save(batch, &before, after, event, now);
+    Save(batch, &**found, *escalated, now);
   }
 }
 

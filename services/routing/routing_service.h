@@ -10,11 +10,12 @@
 #include "common/bus/socket.h"
 #include "common/clock/clock.h"
 #include "common/config/config.h"
-#include "common/service/service_base.h"
 #include "common/service/referral_table.h"
+#include "common/service/service_base.h"
 #include "common/store/store.h"
 #include "lotse/v1/routing.pb.h"
 #include "services/routing/rules.h"
+#include "services/routing/transitions.h"
 
 namespace lotse::routing {
 
@@ -26,7 +27,9 @@ using IndexEntries = std::map<std::pair<store::Cf, std::string>, std::string>;
 // The routing service: routes submitted referrals by the configured rules, keeps the
 // department worklists and SLA timers, takes the departments' commands (claim, forward,
 // consult, contribute, answer), escalates overdue referrals, and closes referrals on feedback.
-// Every change is an event on routing's log. Owns its store and runner; runs on one thread.
+// Every change is an event on routing's log. This is the wiring: the decisions are the pure
+// functions of transitions.h; the service loads a referral, asks them, and writes what they
+// decided. Owns its store and runner; runs on one thread.
 class RoutingService final
     : public service::ServiceBase<lotse::v1::RoutingRequest, lotse::v1::RoutingReply> {
  public:
@@ -55,23 +58,27 @@ class RoutingService final
   std::vector<Command> MakeCommands();
   Reply Worklist(const lotse::v1::RoutingRequest& request, service::CommandContext& context);
   Reply Get(const lotse::v1::RoutingRequest& request, service::CommandContext& context);
-  // The changing commands: claim, unclaim, forward, consult, contribute, answer.
-  Reply Act(const lotse::v1::RoutingRequest& request, service::CommandContext& context);
   Reply Directory() const;
-  // Runs a changing command: idempotency, load, permission, `change` (which validates and edits
-  // the state and fills the event), then the state, indexes, event and reply in the batch.
-  Reply Change(const lotse::v1::RoutingRequest& request, std::string_view ref,
-               store::Batch& batch, absl::Time now,
-               const std::function<absl::Status(lotse::v1::ReferralState&,
-                                                lotse::v1::Envelope&)>& change);
-  absl::Status Route(const lotse::v1::Envelope& event, store::Batch& batch, absl::Time now);
-  absl::Status Close(const lotse::v1::Envelope& event, store::Batch& batch, absl::Time now);
-  // Writes the new state, the index difference and the event.
-  void Save(store::Batch& batch, const lotse::v1::ReferralState* before,
-            const lotse::v1::ReferralState& after, lotse::v1::Envelope& event, absl::Time now);
+  // The handler of a changing command (claim, unclaim, forward, consult, contribute, answer):
+  // `part` picks the command out of the request, `transition` decides; see Change().
+  template <typename Part>
+  Commands::Handler Changing(const Part& (lotse::v1::RoutingRequest::*part)() const,
+                             CommandTransition<Part> transition);
+  // Runs a changing command (`command`: the request's claim, forward, ...): the stored reply
+  // for a retry; else loads the referral it names, decides by `transition`, and puts the new
+  // state, indexes, events, reply and idempotency record in the batch.
+  template <typename Part>
+  Reply Change(const lotse::v1::RoutingRequest& request, const Part& command,
+               service::CommandContext& context, CommandTransition<Part> transition);
+  // Writes an outcome: the new state (`before`: the stored one, nullptr for a new referral),
+  // the index difference and the events, stamped. An outcome without events writes nothing.
+  void Save(store::Batch& batch, const lotse::v1::ReferralState* before, Outcome& outcome,
+            absl::Time now);
 
   const config::Config config_;
   const Rules rules_;
+  const Policy policy_{rules_, config_.routing.forward_limit,
+                       static_cast<size_t>(config_.limits.max_text_bytes)};
   service::ReferralTable referrals_{kReferrals, kCaseNumbers};
 };
 
