@@ -30,6 +30,11 @@ class ServiceBase : public Handler {
  public:
   using Commands = CommandTable<Request, Reply>;
   using Command = typename Commands::Command;
+  // Who may use a command, as the derived service's command table names it.
+  static constexpr unsigned kOffices = service::kOffices;
+  static constexpr unsigned kDepartments = service::kDepartments;
+  static constexpr unsigned kOps = service::kOps;
+  static constexpr unsigned kAdmin = service::kAdmin;
 
   // Runs the service until `stop` fires; OK after a clean stop.
   absl::Status Run(StopSignal& stop) { return runner_->Run(stop); }

@@ -73,8 +73,7 @@ absl::StatusOr<std::unique_ptr<AuditService>> AuditService::Create(
     const config::Config& config, bus::Context& context, std::unique_ptr<clock::Clock> clock) {
   LOTSE_ASSIGN_OR_RETURN(Evaluator evaluator, Evaluator::Create(config));
   std::unique_ptr<AuditService> service(new AuditService(std::move(clock), std::move(evaluator)));
-  LOTSE_RETURN_IF_ERROR(
-      service->OpenStore(config, config::Service::kAudit, StateFamilies()));
+  LOTSE_RETURN_IF_ERROR(service->OpenStore(config, config::Service::kAudit, StateFamilies()));
   // A store from before the evaluation existed gets its facts from the chain once.
   LOTSE_RETURN_IF_ERROR(BackfillFacts(*service->store_));
   service->reply_room_ = static_cast<size_t>(config.limits.max_message_bytes) / 2;
@@ -87,10 +86,6 @@ absl::StatusOr<std::unique_ptr<AuditService>> AuditService::Create(
 }
 
 std::vector<AuditService::Command> AuditService::MakeCommands() {
-  using service::kAdmin;
-  using service::kDepartments;
-  using service::kOffices;
-  using service::kOps;
   return {
       {AuditRequest::kHistory, kOffices | kDepartments | kOps | kAdmin,
        [this](const AuditRequest& r, service::CommandContext&) { return History(r); }},

@@ -26,11 +26,11 @@ IntakeService::IntakeService(const config::Config& config, std::unique_ptr<clock
                              absl::TimeZone tz)
     : ServiceBase(std::move(clock)), config_(config), tz_(tz) {
   Serve({
-      {IntakeRequest::kSubmit, service::kOffices,
+      {IntakeRequest::kSubmit, kOffices,
        [this](const IntakeRequest& r, service::CommandContext& c) { return Submit(r, c); }},
-      {IntakeRequest::kGet, service::kOffices | service::kAdmin,
+      {IntakeRequest::kGet, kOffices | kAdmin,
        [this](const IntakeRequest& r, service::CommandContext& c) { return Get(r, c); }},
-      {IntakeRequest::kFeedback, service::kOffices,
+      {IntakeRequest::kFeedback, kOffices,
        [this](const IntakeRequest& r, service::CommandContext& c) { return Feedback(r, c); }},
   });
   // The whole state of the generator from the OS, not one 32-bit seed.

@@ -39,7 +39,7 @@ NotificationService::NotificationService(const config::Config& config,
                                          std::unique_ptr<clock::Clock> clock, absl::TimeZone zone)
     : ServiceBase(std::move(clock)), config_(config), zone_(zone) {
   Serve(
-      {{NotificationRequest::kInbox, service::kOffices | service::kDepartments,
+      {{NotificationRequest::kInbox, kOffices | kDepartments,
         [this](const NotificationRequest& r, service::CommandContext& c) { return Inbox(r, c); }}});
 }
 

@@ -109,10 +109,6 @@ RoutingService::RoutingService(const config::Config& config, Rules rules,
 }
 
 std::vector<RoutingService::Command> RoutingService::MakeCommands() {
-  using service::kAdmin;
-  using service::kDepartments;
-  using service::kOffices;
-  using service::kOps;
   return {
       {RoutingRequest::kWorklist, kDepartments | kOps | kAdmin,
        [this](const RoutingRequest& r, service::CommandContext& c) { return Worklist(r, c); }},
