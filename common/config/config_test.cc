@@ -1,5 +1,7 @@
 #include "common/config/config.h"
 
+#include <unistd.h>
+
 #include <array>
 #include <cstdlib>
 #include <fstream>
@@ -474,30 +476,33 @@ TEST(DescribeTest, HidesSmtpCredentials) {
 
 // --- Load: file, environment, flags -----------------------------------------------------------
 
-constexpr auto kLotseVariables = std::to_array<const char*>(
-    {"LOTSE_CONFIG", "LOTSE_DATA_DIR", "LOTSE_PORT_BASE", "LOTSE_HOST", "LOTSE_LOG_LEVEL",
-     "LOTSE_LOG_FORMAT", "LOTSE_CLOCK_SPEEDUP", "LOTSE_CLOCK_START", "LOTSE_SMTP_URL",
-     "LOTSE_SMTP_RETRY_MS"});
+// The names of every LOTSE_* variable set in this process's environment now.
+std::vector<std::string> LotseVariables() {
+  std::vector<std::string> names;
+  for (char** entry = environ; *entry != nullptr; ++entry) {
+    const std::string_view variable(*entry);
+    if (variable.starts_with("LOTSE_")) {
+      names.emplace_back(variable.substr(0, variable.find('=')));
+    }
+  }
+  return names;
+}
 
 // Clears every LOTSE_* variable for the test and restores the previous values afterwards.
 class LoadTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    for (const char* name : kLotseVariables) {
-      if (const char* value = std::getenv(name)) {
-        saved_[name] = value;
-      }
-      unsetenv(name);
+    for (const std::string& name : LotseVariables()) {
+      saved_[name] = std::getenv(name.c_str());
+      unsetenv(name.c_str());
     }
   }
   void TearDown() override {
-    for (const char* name : kLotseVariables) {
-      const auto it = saved_.find(name);
-      if (it == saved_.end()) {
-        unsetenv(name);
-      } else {
-        setenv(name, it->second.c_str(), /*overwrite=*/1);
-      }
+    for (const std::string& name : LotseVariables()) {
+      unsetenv(name.c_str());
+    }
+    for (const auto& [name, value] : saved_) {
+      setenv(name.c_str(), value.c_str(), /*overwrite=*/1);
     }
   }
 
