@@ -15,6 +15,7 @@
 #include "common/service/runner.h"
 #include "common/service/startup.h"
 #include "common/service/stop_signal.h"
+#include "common/status_macros.h"
 #include "common/store/store.h"
 
 namespace lotse::service {
@@ -66,12 +67,8 @@ class ServiceBase : public Handler {
   absl::Status OpenStore(const config::Config& config, config::Service which,
                          std::vector<std::string> families,
                          std::vector<std::string> churning = {}) {
-    absl::StatusOr<std::unique_ptr<store::Store>> store =
-        OpenServiceStore(config, which, std::move(families), std::move(churning));
-    if (!store.ok()) {
-      return store.status();
-    }
-    store_ = *std::move(store);
+    LOTSE_ASSIGN_OR_RETURN(
+        store_, OpenServiceStore(config, which, std::move(families), std::move(churning)));
     return absl::OkStatus();
   }
 
@@ -80,9 +77,7 @@ class ServiceBase : public Handler {
   absl::Status StartRunner(const config::Config& config, config::Service which,
                            bus::Context& context, RunnerOptions options) {
     runner_ = std::make_unique<Runner>(context, *store_, *clock_, *this, options);
-    if (absl::Status started = runner_->Start(); !started.ok()) {
-      return started;
-    }
+    LOTSE_RETURN_IF_ERROR(runner_->Start());
     LogReady(config, which, options, *store_);
     return absl::OkStatus();
   }
