@@ -146,6 +146,19 @@ const T* FindById(const std::vector<T>& items, std::string_view id) {
 const Department* Config::FindDepartment(std::string_view id) const {
   return FindById(departments, id);
 }
+const StaffMember* Department::FindStaff(std::string_view id) const {
+  return FindById(staff, id);
+}
+
+std::pair<const Department*, const StaffMember*> Config::FindStaff(std::string_view id) const {
+  for (const Department& department : departments) {
+    if (const StaffMember* member = department.FindStaff(id); member != nullptr) {
+      return {&department, member};
+    }
+  }
+  return {nullptr, nullptr};
+}
+
 const Topic* Config::FindTopic(std::string_view id) const { return FindById(topics, id); }
 const Office* Config::FindOffice(std::string_view id) const { return FindById(offices, id); }
 const KeyAccount* Config::FindKeyAccount(std::string_view id) const {

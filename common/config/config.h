@@ -19,12 +19,33 @@ enum class Service { kIntake = 0, kRouting = 1, kNotification = 2, kAudit = 3 };
 inline constexpr int kServiceCount = 4;
 std::string_view ServiceName(Service service);  // "intake", "routing", ...
 
+// A named contact person of a department ([[departments.staff]]): routing gives a referral on
+// one of `topics` to the matching person (a keyword in subject or question makes the match
+// closer); several match: the one with the fewest open items.
+struct StaffMember {
+  std::string id;     // e.g. "bo-mueller"; [a-z0-9-]+, unique across all departments
+  std::string name;   // e.g. "Jana Müller"
+  std::string email;  // optional: items also reach the person by e-mail
+  std::string phone;  // shown to the office and on the receipt
+  std::vector<std::string> topics;    // topic ids of the department the person answers
+  std::vector<std::string> keywords;  // optional, lower case: "lagerhalle", "gaststätte"
+};
+
 struct Department {
   std::string id;            // e.g. "bauordnung"; [a-z0-9-]+
   std::string name;          // e.g. "Bauordnungsamt"
   double sla_hours = 0;      // business hours until the answer is due, > 0
   std::string office_hours;  // calendar syntax, "Mon-Thu 08:00-16:00; Fri 08:00-12:30"
   std::string email;         // optional
+  // Business hours until someone reacts (claims or acts), > 0 and at most sla_hours. 0 in the
+  // file: a quarter of sla_hours.
+  double first_reaction_hours = 0;
+  std::string lead;  // staff id of the department's lead: hears of every breach; "" = none
+  std::vector<StaffMember> staff;
+  const StaffMember* FindStaff(std::string_view id) const;  // nullptr if absent
+  double FirstReactionHours() const {
+    return first_reaction_hours > 0 ? first_reaction_hours : sla_hours / 4;
+  }
 };
 
 struct Topic {
@@ -117,6 +138,11 @@ struct Routing {
   int forward_limit = 3;           // forwards per referral
   double warning_share = 0.75;     // share of the SLA after which a warning is emitted, (0,1)
   int escalation_scan_ms = 1000;   // how often overdue items are looked for
+  // The escalation ladder's second level: this many business hours after the due time a
+  // referral still not answered reaches the head of the economic development office. 0 = off.
+  double second_breach_hours = 8;
+  std::string head_name;   // the head of the economic development office
+  std::string head_email;  // where the second level goes by e-mail; "" = inbox "head" only
   std::vector<Override> overrides;
 };
 
@@ -188,6 +214,8 @@ struct Config {
   const Office* FindOffice(std::string_view id) const;
   const KeyAccount* FindKeyAccount(std::string_view id) const;
   const KeyAccount* KeyAccountForCompany(std::string_view company_id) const;
+  // The staff member `id` of any department, with that department; {nullptr, nullptr} if none.
+  std::pair<const Department*, const StaffMember*> FindStaff(std::string_view id) const;
   // The data directory of one service: data_dir + "/" + ServiceName(service).
   std::string ServiceDataDir(Service service) const;
 };

@@ -70,6 +70,9 @@ Keys RoutingKeys(Routing* routing) {
       Int("forward_limit", &routing->forward_limit),
       Number("warning_share", &routing->warning_share),
       Int("escalation_scan_ms", &routing->escalation_scan_ms),
+      Number("second_breach_hours", &routing->second_breach_hours),
+      String("head_name", &routing->head_name),
+      String("head_email", &routing->head_email),
       Blocks("overrides", &routing->overrides, OverrideKeys),
   };
 }
@@ -99,6 +102,17 @@ Keys GatewayKeys(Gateway* gateway) {
   };
 }
 
+Keys StaffKeys(StaffMember* staff) {
+  return {
+      String("id", &staff->id, "id = \"bo-mueller\""),
+      String("name", &staff->name, "name = \"Jana Müller\""),
+      String("email", &staff->email),
+      String("phone", &staff->phone),
+      StringList("topics", &staff->topics, "topics = [\"baugenehmigung\"]"),
+      StringList("keywords", &staff->keywords),
+  };
+}
+
 Keys DepartmentKeys(Department* department) {
   return {
       String("id", &department->id, "id = \"bauordnung\""),
@@ -107,6 +121,9 @@ Keys DepartmentKeys(Department* department) {
       String("office_hours", &department->office_hours,
              "office_hours = \"Mon-Thu 08:00-16:00; Fri 08:00-12:30\""),
       String("email", &department->email),
+      Number("first_reaction_hours", &department->first_reaction_hours),
+      String("lead", &department->lead),
+      Blocks("staff", &department->staff, StaffKeys),
   };
 }
 

@@ -294,6 +294,68 @@ void CheckDepartment(const Department& department, const std::string& path, Prob
                                            Quote(department.office_hours)));
   }
   CheckEmail(department.email, JoinPath(path, "email"), problems);
+  const std::string first_path = JoinPath(path, "first_reaction_hours");
+  const double first = department.first_reaction_hours;
+  if (!std::isfinite(first) || first < 0) {
+    problems->Add(first_path, absl::StrCat("must be >= 0 (0: a quarter of sla_hours), got ",
+                                           FormatNumber(first)));
+  } else if (first > department.sla_hours && department.sla_hours > 0) {
+    problems->Add(first_path, absl::StrCat("must be at most sla_hours (",
+                                           FormatNumber(department.sla_hours), "), got ",
+                                           FormatNumber(first)));
+  }
+}
+
+// The staff of every department: ids valid and unique across all departments (a staff id names
+// one person in the whole city), names given, topics that exist, the lead one of the
+// department's own staff.
+void ValidateStaff(const Config& config, Problems* problems) {
+  std::map<std::string, std::string, std::less<>> path_of;  // staff id -> where it was first
+  for (size_t d = 0; d < config.departments.size(); ++d) {
+    const Department& department = config.departments[d];
+    const std::string dep_path = IndexPath("departments", d);
+    for (size_t i = 0; i < department.staff.size(); ++i) {
+      const StaffMember& member = department.staff[i];
+      const std::string path = IndexPath(JoinPath(dep_path, "staff"), i);
+      CheckId(member.id, JoinPath(path, "id"), problems);
+      CheckNotEmpty(member.name, JoinPath(path, "name"), problems);
+      CheckEmail(member.email, JoinPath(path, "email"), problems);
+      if (!member.id.empty()) {
+        const auto [it, inserted] = path_of.emplace(member.id, path);
+        if (!inserted) {
+          problems->Add(JoinPath(path, "id"),
+                        absl::StrCat(Quote(member.id), " is already used by ", it->second,
+                                     "; staff ids must be unique across all departments"));
+        }
+        if (config.FindDepartment(member.id) != nullptr ||
+            config.FindKeyAccount(member.id) != nullptr || config.FindOffice(member.id) != nullptr) {
+          problems->Add(JoinPath(path, "id"),
+                        absl::StrCat(Quote(member.id), " is already the id of an office, department "
+                                                       "or key account; choose another staff id"));
+        }
+      }
+      for (size_t t = 0; t < member.topics.size(); ++t) {
+        const Topic* topic = config.FindTopic(member.topics[t]);
+        const std::string topic_path = absl::StrCat(JoinPath(path, "topics"), "[", t, "]");
+        if (topic == nullptr) {
+          problems->Add(topic_path, absl::StrCat(Quote(member.topics[t]),
+                                                 " is not a topic id; see [[topics]]"));
+        }
+      }
+      for (size_t k = 0; k < member.keywords.size(); ++k) {
+        if (member.keywords[k].empty()) {
+          problems->Add(absl::StrCat(JoinPath(path, "keywords"), "[", k, "]"),
+                        "must not be empty");
+        }
+      }
+    }
+    if (!department.lead.empty() && department.FindStaff(department.lead) == nullptr) {
+      problems->Add(JoinPath(dep_path, "lead"),
+                    absl::StrCat(Quote(department.lead), " is not one of the department's staff; "
+                                                         "add it to [[departments.staff]] or "
+                                                         "leave lead empty"));
+    }
+  }
 }
 
 void ValidateRouting(const Config& config, const IdIndex& departments, const IdIndex& topics,
@@ -317,6 +379,13 @@ void ValidateRouting(const Config& config, const IdIndex& departments, const IdI
     problems->Add("routing.escalation_scan_ms",
                   absl::StrCat("must be > 0, got ", routing.escalation_scan_ms));
   }
+  if (!std::isfinite(routing.second_breach_hours) || routing.second_breach_hours < 0 ||
+      routing.second_breach_hours > 2000) {
+    problems->Add("routing.second_breach_hours",
+                  absl::StrCat("must be 0 (off) .. 2000 business hours after the due time, got ",
+                               FormatNumber(routing.second_breach_hours)));
+  }
+  CheckEmail(routing.head_email, "routing.head_email", problems);
   std::map<std::pair<std::string, std::string>, size_t> rules;
   for (size_t i = 0; i < routing.overrides.size(); ++i) {
     const Override& rule = routing.overrides[i];
@@ -527,6 +596,7 @@ void Validate(Config* config, Problems* problems) {
   ValidateRouting(*config, departments, topics, offices, problems);
   ValidateNotification(config->notification, problems);
   ValidateKeyAccounts(*config, departments, problems);
+  ValidateStaff(*config, problems);
   ValidatePrincipals(*config, problems);
 }
 

@@ -31,7 +31,8 @@ TEST(ToJsonTest, KeepsFieldNamesAndPrintsDefaults) {
   reply.set_case_number("2026-000001");
   auto json = ToJson(reply);
   ASSERT_TRUE(json.ok());
-  EXPECT_EQ(*json, R"({"referral_id":"r1","case_number":"2026-000001","submitted_at_us":"0"})");
+  EXPECT_EQ(*json, R"({"referral_id":"r1","case_number":"2026-000001","submitted_at_us":"0",)"
+                   R"("possible_duplicates":[],"feedback_code":""})");
 }
 
 TEST(ErrorJsonTest, WrapsTheErrorWithEnumNames) {
