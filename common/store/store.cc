@@ -134,6 +134,19 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const Options& options) {
                                     name) != options.churning_families.end();
     descriptors.emplace_back(name, churning ? churning_options : cf_options);
   }
+  if (options.open_other_families) {
+    std::vector<std::string> existing;
+    // A database that does not exist yet has no further families: the error is ignored.
+    if (rocksdb::DB::ListColumnFamilies(db_options, options.path, &existing).ok()) {
+      for (const std::string& name : existing) {
+        const bool known = std::any_of(descriptors.begin(), descriptors.end(),
+                                       [&](const auto& d) { return d.name == name; });
+        if (!known) {
+          descriptors.emplace_back(name, cf_options);
+        }
+      }
+    }
+  }
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;
   const rocksdb::Status s = rocksdb::DB::Open(db_options, options.path, descriptors, &handles, &raw);

@@ -46,6 +46,10 @@ struct Options {
   // timers). They get a small memtable, so a scan walks few deleted keys before they are
   // flushed and compacted away.
   std::vector<std::string> churning_families;
+  // Also open every further family the database has, after `state_families` (for tools that
+  // read another service's store, such as lotse-load's checker: RocksDB refuses to open a
+  // database without all of its families, and a service may have added one).
+  bool open_other_families = false;
 };
 
 // Big-endian fixed-width encoding, so byte order is numeric order.

@@ -35,6 +35,8 @@ struct RefInfo {
   int routed = 0;          // ReferralRouted in routing's log
   int answered = 0;        // Answered in routing's log
   int closed = 0;          // Closed in routing's log
+  int reopened = 0;        // Reopened in routing's log ("resolved: no" or a follow-up)
+  bool unresolved = false;  // its FeedbackSubmitted said "resolved: no"
   int office_answers = 0;  // ANSWER messages in its office's inbox (notification's store)
   bool after_close = false;
 };
@@ -50,6 +52,7 @@ absl::StatusOr<std::unique_ptr<store::Store>> OpenStore(const std::string& path,
   store::Options options;
   options.path = path;
   options.state_families = std::move(families);
+  options.open_other_families = true;  // the services may keep more families than are read here
   absl::StatusOr<std::unique_ptr<store::Store>> s = store::Store::Open(options);
   if (!s.ok()) {
     return absl::Status(s.status().code(),
@@ -229,6 +232,7 @@ absl::StatusOr<CheckResult> Check(const std::string& data_dir, const Ledger& led
                                       e.seq(), ") before its submission"));
             }
             ++r.feedback;
+            r.unresolved = !e.feedback_submitted().resolved();
           }
         }));
     CountDeadLetters(*s, "intake", result);
@@ -272,6 +276,9 @@ absl::StatusOr<CheckResult> Check(const std::string& data_dir, const Ledger& led
           }
           if (e.has_closed()) {
             ++r.closed;
+          }
+          if (e.has_reopened()) {
+            ++r.reopened;
           }
           if (const Cmd cmd = CmdOf(e); cmd != Cmd::kCount) {
             ++change_events[ChangeHash(e.referral_id(), cmd, e.occurred_at_us(), DetailOf(e))];
@@ -439,13 +446,24 @@ absl::StatusOr<CheckResult> Check(const std::string& data_dir, const Ledger& led
                           StrCat("intake logged ", r.case_number, " ", r.submitted, " times"));
     result.duplicated.Add("routed_event_twice", r.routed > 1 ? r.routed - 1 : 0,
                           StrCat("routing routed ", id, " ", r.routed, " times"));
-    result.duplicated.Add("answered_event_twice", r.answered > 1 ? r.answered - 1 : 0,
-                          StrCat("routing logged ", r.answered, " answers to ", id));
+    // A reopened referral is answered once more per reopening.
+    const int answers_allowed = 1 + r.reopened;
+    result.duplicated.Add("answered_event_twice",
+                          r.answered > answers_allowed ? r.answered - answers_allowed : 0,
+                          StrCat("routing logged ", r.answered, " answers to ", id, " (reopened ",
+                                 r.reopened, " times)"));
+    result.duplicated.Add("reopened_without_unresolved_feedback",
+                          r.reopened > (r.unresolved ? 1 : 0) ? 1 : 0,
+                          StrCat("routing reopened ", id, " ", r.reopened,
+                                 " times; the office said resolved: ",
+                                 r.unresolved ? "no once" : "yes or nothing"));
     result.duplicated.Add("closed_event_twice", r.closed > 1 ? r.closed - 1 : 0,
                           StrCat("routing closed ", id, " ", r.closed, " times"));
     result.duplicated.Add("feedback_event_twice", r.feedback > 1 ? r.feedback - 1 : 0,
                           StrCat("intake logged ", r.feedback, " feedbacks on ", id));
-    result.duplicated.Add("answer_in_inbox_twice", r.office_answers > 1 ? r.office_answers - 1 : 0,
+    result.duplicated.Add("answer_in_inbox_twice",
+                          r.office_answers > answers_allowed ? r.office_answers - answers_allowed
+                                                             : 0,
                           StrCat("office inbox holds ", r.office_answers, " answers to ", id));
     if (r.in_routing) {
       ++by_status[lotse::v1::ReferralStatus_Name(r.routing_status)];
@@ -483,7 +501,8 @@ absl::StatusOr<CheckResult> Check(const std::string& data_dir, const Ledger& led
     result.lost.Add("inbox_acknowledgement_lost", f.ack_went_back,
                     f.examples.empty() ? "" : f.examples.front());
     for (const auto& [ref, n] : f.answers) {
-      result.duplicated.Add("answer_seen_twice_by_office", n > 1 ? n - 1 : 0,
+      const int allowed = 1 + (refs.count(ref) ? refs.at(ref).reopened : 0);
+      result.duplicated.Add("answer_seen_twice_by_office", n > allowed ? n - allowed : 0,
                             StrCat("office ", f.office, " received ", n, " answers to ", ref));
     }
   }
@@ -501,8 +520,15 @@ absl::StatusOr<CheckResult> Check(const std::string& data_dir, const Ledger& led
     const RefInfo* r = refs.count(ref) ? &refs.at(ref) : nullptr;
     result.lost.Add("feedback_not_logged", r == nullptr || r->feedback == 0 ? 1 : 0,
                     StrCat("acknowledged feedback on ", ref, " has no FeedbackSubmitted"));
-    result.lost.Add("feedback_not_closed", r == nullptr || r->closed == 0 ? 1 : 0,
-                    StrCat("acknowledged feedback on ", ref, " did not close the referral"));
+    // "Resolved: yes" closes the referral; "resolved: no" opens it again instead.
+    if (r != nullptr && r->unresolved) {
+      result.lost.Add("unresolved_feedback_not_reopened", r->reopened == 0 ? 1 : 0,
+                      StrCat("acknowledged feedback 'resolved: no' on ", ref,
+                             " did not reopen the referral"));
+    } else {
+      result.lost.Add("feedback_not_closed", r == nullptr || r->closed == 0 ? 1 : 0,
+                      StrCat("acknowledged feedback on ", ref, " did not close the referral"));
+    }
   }
   const Ledger::Figures figures = ledger.figures();
   for (int i = 0; i < kCmdCount; ++i) {
