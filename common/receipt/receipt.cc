@@ -1,17 +1,18 @@
 #include "common/receipt/receipt.h"
 
+#include <algorithm>
 #include <array>
 #include <utility>
 #include <vector>
 
-#include "absl/strings/str_format.h"
+#include "absl/time/civil_time.h"
 #include "common/format.h"
 
 namespace lotse::receipt {
 namespace {
 
 constexpr size_t kTextWidth = 76;
-constexpr size_t kLabelWidth = 26;
+constexpr size_t kLabelWidth = 29;  // "Antwort voraussichtlich bis:" and a space
 
 // Columns `text` takes: UTF-8 code points (every receipt text is German or ASCII).
 size_t Columns(std::string_view text) {
@@ -111,8 +112,8 @@ std::string GermanDateTime(int64_t micros, const absl::TimeZone& zone) {
                                                             "Fr", "Sa", "So"};
   const absl::CivilSecond t = absl::ToCivilSecond(absl::FromUnixMicros(micros), zone);
   const absl::Weekday day = absl::GetWeekday(t);  // kMonday == 0
-  return absl::StrFormat("%s, %02d.%02d.%04d, %02d:%02d Uhr", ToStd(kDays[static_cast<int>(day)]),
-                         t.day(), t.month(), t.year(), t.hour(), t.minute());
+  return fmt::format("{}, {:02}.{:02}.{:04}, {:02}:{:02} Uhr", kDays[static_cast<int>(day)],
+                     t.day(), t.month(), t.year(), t.hour(), t.minute());
 }
 
 std::string EscapeHtml(std::string_view text) {
@@ -147,7 +148,7 @@ std::string RenderText(const lotse::v1::Receipt& r, const absl::TimeZone& zone) 
   for (const Row& row : Rows(r, zone)) {
     const std::vector<std::string> lines = Wrap(row.value, kTextWidth - kLabelWidth - 1);
     std::string label = StrCat(row.label, ":");
-    label.append(kLabelWidth + 1 - Columns(label), ' ');
+    label.append(kLabelWidth + 1 - std::min(Columns(label), kLabelWidth), ' ');
     for (size_t i = 0; i < lines.size() || i == 0; ++i) {
       out += StrCat(i == 0 ? label : std::string(kLabelWidth + 1, ' '),
                     i < lines.size() ? lines[i] : std::string(), "\n");

@@ -88,7 +88,7 @@ TEST(RenderTextTest, SaysWhatIsNotKnownYetBeforeRouting) {
   r.set_expected_by_us(0);
   const std::string text = RenderText(r, Berlin());
   EXPECT_NE(text.find("wird gerade ermittelt"), std::string::npos) << text;
-  EXPECT_NE(text.find("sobald das Fachamt übernommen hat"), std::string::npos) << text;
+  EXPECT_NE(text.find("wird mitgeteilt, sobald das Fachamt"), std::string::npos) << text;
   EXPECT_EQ(text.find("Ansprechperson"), std::string::npos) << text;
 }
 

@@ -171,7 +171,7 @@ TEST_F(ReceiptBuilderTest, BeforeRoutingNamesTheTopicsDepartmentAndNoDueTime) {
   lotse::v1::ReferralState state = Referral("r1", "2026-000001", "HRB 1", "baugenehmigung");
   const lotse::v1::Receipt receipt = BuildReceipt(config_, state, "K7QM-3XRT-9PAB-WD4E");
   EXPECT_EQ(receipt.case_number(), "2026-000001");
-  EXPECT_EQ(receipt.office_name(), "Bürgerbüro Mitte");
+  EXPECT_EQ(receipt.office_name(), "Bürgerbüro Mitte (Rathaus)");
   EXPECT_EQ(receipt.topic_name(), "Baugenehmigung und Bauvoranfrage");
   EXPECT_EQ(receipt.department(), "bauordnung");
   EXPECT_EQ(receipt.department_name(), "Bauordnungsamt");
@@ -195,7 +195,7 @@ TEST_F(ReceiptBuilderTest, OnceRoutedNamesContactAndDueTimeInGerman) {
   EXPECT_EQ(receipt.next_steps(),
             "Ihre Anfrage liegt bei: Bauordnungsamt. Ansprechperson: Jana Müller, Tel. 0391 "
             "540-4411. Sie erhalten die Antwort voraussichtlich bis Do, 12.03.2026, 16:00 Uhr "
-            "über das Bürgerbüro Mitte.");
+            "über das Bürgerbüro Mitte (Rathaus).");
 }
 
 }  // namespace

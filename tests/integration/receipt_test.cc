@@ -137,7 +137,7 @@ TEST(ReceiptTest, NamesCaseDepartmentDueTimeAndCodeAndOnlyForItsOffice) {
   const IntakeReply reply = Must(Receipt(set, "bb-mitte", case_number));
   const lotse::v1::Receipt& receipt = reply.receipt();
   EXPECT_EQ(receipt.case_number(), case_number);
-  EXPECT_EQ(receipt.office_name(), "Bürgerbüro Mitte");
+  EXPECT_EQ(receipt.office_name(), "Bürgerbüro Mitte (Rathaus)");
   EXPECT_EQ(receipt.topic_name(), "Baugenehmigung und Bauvoranfrage");
   EXPECT_EQ(receipt.department(), "bauordnung");
   EXPECT_EQ(receipt.department_name(), "Bauordnungsamt");
