@@ -131,6 +131,9 @@ struct Limits {
   int min_free_disk_mb = 256;            // refuse new work below this
   int ready_max_lag = 10000;             // /readyz: a consumer further behind is not ready
   int ready_max_silence_ms = 5000;       // /readyz: a producer silent this long is not ready
+  // Days after the submit that the company's feedback code (on the receipt) stays valid. Issue
+  // 17 ties it to the referral's retention.
+  int feedback_code_days = 365;
 };
 
 struct Routing {

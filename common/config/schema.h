@@ -34,6 +34,7 @@ inline constexpr auto kLimitFields = std::to_array<LimitField>({
     {"min_free_disk_mb", &Limits::min_free_disk_mb, 1},
     {"ready_max_lag", &Limits::ready_max_lag, 1},
     {"ready_max_silence_ms", &Limits::ready_max_silence_ms, 1},
+    {"feedback_code_days", &Limits::feedback_code_days, 1},
 });
 
 // The [scheduling] keys, by Service.

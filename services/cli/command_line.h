@@ -106,6 +106,11 @@ void AddChangeCommands(CommandLine& cli);   // lotse claim | unclaim | forward |
 // referral_commands.cc
 void AddFeedbackCommand(CommandLine& cli);  // lotse feedback
 void AddInboxCommand(CommandLine& cli);     // lotse inbox
+// receipt_commands.cc: the receipt, the company's feedback code, follow-up questions.
+void AddReceiptCommands(CommandLine& cli);  // lotse receipt | follow-up
+// lotse feedback --code: the company's own rating (the feedback command's other half).
+struct FeedbackArgs;
+int CompanyFeedback(Session& s, const FeedbackArgs& args);
 // audit_commands.cc: what the audit log knows.
 void AddEvaluationCommand(CommandLine& cli);  // lotse evaluation
 void AddHistoryCommand(CommandLine& cli);     // lotse history

@@ -142,6 +142,21 @@ void AddRoutingFields(std::string& out, const ReferralState& s, const absl::Time
   if (!s.key_account().empty() && s.key_account() != s.assignee()) {
     Field(out, "Key account", s.key_account());
   }
+  if (!s.contact_person().name().empty()) {
+    std::string contact = s.contact_person().name();
+    if (!s.contact_person().phone().empty()) {
+      contact += StrCat(", Tel. ", s.contact_person().phone());
+    }
+    if (!s.stand_in_for().empty()) {
+      contact += StrCat(" (standing in for ", s.stand_in_for(), ")");
+    }
+    Field(out, "Contact person", contact);
+  }
+  if (s.waiting_since_us() != 0) {
+    Field(out, "Waiting",
+          StrCat("on the company's reply to a question back since ",
+                 LocalTime(s.waiting_since_us(), zone), " (the answer clock stands still)"));
+  }
   Field(out, "Why there", s.route_reason());
   const bool open = s.status() == lotse::v1::REFERRAL_STATUS_ROUTED ||
                     s.status() == lotse::v1::REFERRAL_STATUS_CLAIMED;
@@ -300,9 +315,19 @@ std::string ErrorJson(const lotse::v1::Error& error) {
 }
 
 std::string RenderSubmitted(const lotse::v1::SubmitReferralReply& reply, std::string_view office) {
-  return StrCat("Referral ", reply.case_number(), " submitted (id ", reply.referral_id(),
-                "); it is routed to the responsible department now.\n",
-                "Follow it with: lotse status ", reply.case_number(), " --office ", office, "\n");
+  std::string out = StrCat("Referral ", reply.case_number(), " submitted (id ", reply.referral_id(),
+                           "); it is routed to the responsible department now.\n");
+  if (!reply.possible_duplicates().empty()) {
+    out += StrCat("Note: this company has an open referral on the same topic: ",
+                  CommaList(reply.possible_duplicates()),
+                  ". If it is the same question, tell the company that number.\n");
+  }
+  if (!reply.feedback_code().empty()) {
+    out += StrCat("Feedback code for the company: ", reply.feedback_code(), "\n");
+  }
+  return StrCat(out, "Print the receipt for the company: lotse receipt ", reply.case_number(),
+                " --office ", office, " [--format html]\n", "Follow it with: lotse status ",
+                reply.case_number(), " --office ", office, "\n");
 }
 
 std::string RenderReferral(const ReferralState& s, const absl::TimeZone& zone) {

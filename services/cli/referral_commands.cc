@@ -3,6 +3,7 @@
 
 #include <cstdio>
 #include <string>
+#include <tuple>
 
 #include "common/format.h"
 #include "services/cli/command_line.h"
@@ -63,6 +64,20 @@ int Status(Session& s, const StatusFlags& f) {
 }
 
 int Feedback(Session& s, const FeedbackArgs& args) {
+  if (!args.code.empty()) {
+    return CompanyFeedback(s, args);  // receipt_commands.cc
+  }
+  for (const auto& [value, what, field] :
+       {std::tuple{&args.ref, "name the referral: lotse feedback REF --office O", "ref"},
+        std::tuple{&args.office, "say which office rates: --office O", "office"},
+        std::tuple{&args.resolved, "say whether it was resolved: --resolved yes|no",
+                   "resolved"}}) {
+    if (value->empty()) {
+      return s.Fail(kExitUsage, MakeError(lotse::v1::ERROR_CODE_INVALID_ARGUMENT,
+                                          StrCat(what, " (or give the company's --code)"),
+                                          field));
+    }
+  }
   return s.CallThen(FeedbackRequest(args), IntakeReply::kReferral, [&](const IntakeReply& r) {
     return s.Print(r.referral(), RenderFeedback(r.referral()));
   });
@@ -135,6 +150,8 @@ void AddSubmitCommand(CommandLine& cli) {
   sub->add_option("--contact-name", f->contact_name, "contact person");
   sub->add_option("--contact-email", f->contact_email, "contact person's e-mail");
   sub->add_option("--contact-phone", f->contact_phone, "contact person's phone");
+  sub->add_flag("--consent-email", f->consent_email,
+                "the contact person agreed to get the answer by e-mail (needs --contact-email)");
   sub->add_option("--priority", f->priority, "low|normal|high|urgent (default normal)")
       ->check(Words(ParsePriority, "low, normal, high or urgent", "low|normal|high|urgent"));
   AddKey(sub, f->key);
@@ -150,14 +167,18 @@ void AddStatusCommand(CommandLine& cli) {
 }
 
 void AddFeedbackCommand(CommandLine& cli) {
-  auto [sub, f] = cli.Add("feedback", "rate the answer to a referral; this closes it", Feedback);
-  AddRef(sub, f->ref);
-  sub->add_option("--office", f->office, "office id")->required();
+  auto [sub, f] = cli.Add("feedback",
+                          "rate the answer to a referral (REF --office O; this closes it), or "
+                          "pass on the company's own rating (--code C from its receipt)",
+                          Feedback);
+  sub->add_option("REF", f->ref, "referral id or case number, e.g. 2026-000123");
+  sub->add_option("--office", f->office,
+                  "office id (with --code: the terminal's office; without it, as admin)");
+  sub->add_option("--code", f->code, "the company's feedback code from its receipt");
   sub->add_option("--rating", f->rating, "1 (poor) to 5 (excellent)")
       ->required()
       ->check(Words(ParseRating, "a whole number from 1 to 5", "1..5"));
   sub->add_option("--resolved", f->resolved, "yes|no: was the question resolved?")
-      ->required()
       ->check(Words(ParseYesNo, "yes or no", "yes|no"));
   sub->add_option("--comment", f->comment, "what went well or not");
   AddKey(sub, f->key);

@@ -53,6 +53,7 @@ lotse::v1::IntakeRequest SubmitRequest(const SubmitArgs& args) {
   r->mutable_contact()->set_name(args.contact_name);
   r->mutable_contact()->set_email(args.contact_email);
   r->mutable_contact()->set_phone(args.contact_phone);
+  r->mutable_contact()->set_consent_email(args.consent_email);
   r->set_topic(args.topic);
   r->set_subject(args.subject);
   r->set_text(args.text);
@@ -170,6 +171,41 @@ lotse::v1::AuditRequest VerifyRequest() {
   lotse::v1::AuditRequest request;
   *request.mutable_actor() = MakeActor(lotse::v1::ACTOR_KIND_OPS);
   request.mutable_verify();
+  return request;
+}
+
+lotse::v1::IntakeRequest ReceiptRequest(const std::string& ref, const std::string& office) {
+  lotse::v1::IntakeRequest request;
+  *request.mutable_actor() = office.empty() ? MakeActor(lotse::v1::ACTOR_KIND_ADMIN)
+                                            : MakeActor(lotse::v1::ACTOR_KIND_OFFICE, office);
+  request.mutable_receipt()->set_ref(ref);
+  return request;
+}
+
+lotse::v1::IntakeRequest CompanyFeedbackRequest(const FeedbackArgs& args) {
+  lotse::v1::IntakeRequest request;
+  *request.mutable_actor() = args.office.empty()
+                                 ? MakeActor(lotse::v1::ACTOR_KIND_ADMIN)
+                                 : MakeActor(lotse::v1::ACTOR_KIND_OFFICE, args.office);
+  lotse::v1::CompanyFeedbackRequest* feedback = request.mutable_company_feedback();
+  feedback->set_idempotency_key(KeyOrRandom(args.key));
+  feedback->set_code(args.code);
+  feedback->set_rating(args.rating);
+  if (std::optional<bool> resolved = ParseYesNo(args.resolved); resolved.has_value()) {
+    feedback->set_resolved(*resolved);
+  }
+  feedback->set_comment(args.comment);
+  return request;
+}
+
+lotse::v1::IntakeRequest FollowUpRequest(const std::string& ref, const std::string& office,
+                                         const std::string& text, const std::string& key) {
+  lotse::v1::IntakeRequest request;
+  *request.mutable_actor() = MakeActor(lotse::v1::ACTOR_KIND_OFFICE, office);
+  lotse::v1::FollowUpRequest* follow_up = request.mutable_follow_up();
+  follow_up->set_idempotency_key(KeyOrRandom(key));
+  follow_up->set_ref(ref);
+  follow_up->set_text(text);
   return request;
 }
 

@@ -34,6 +34,7 @@ struct SubmitArgs {
   std::string contact_name, contact_email, contact_phone;
   std::string priority = "normal";  // input.h ParsePriority; anything else is "normal"
   std::string key;                  // idempotency key; empty: a random one
+  bool consent_email = false;       // the contact agreed to get the answer by e-mail
 };
 lotse::v1::IntakeRequest SubmitRequest(const SubmitArgs& args);
 
@@ -49,6 +50,7 @@ struct FeedbackArgs {
   std::string resolved;  // input.h ParseYesNo; anything else is "no"
   std::string comment, key;
   int rating = 0;
+  std::string code;  // the company's feedback code: CompanyFeedbackRequest instead
 };
 lotse::v1::IntakeRequest FeedbackRequest(const FeedbackArgs& args);
 
@@ -97,5 +99,15 @@ lotse::v1::AuditRequest HistoryRequest(const HistoryArgs& args);
 
 // lotse audit verify: walk the audit log's hash chain, as ops.
 lotse::v1::AuditRequest VerifyRequest();
+
+// Case work, intake's side (receipt_commands.cc).
+// lotse receipt REF: the receipt, as the office (as admin without one).
+lotse::v1::IntakeRequest ReceiptRequest(const std::string& ref, const std::string& office);
+// lotse feedback --code C: the company's own rating, passed on by an office terminal (as admin
+// without --office); `resolved` is left out unless yes or no was given.
+lotse::v1::IntakeRequest CompanyFeedbackRequest(const FeedbackArgs& args);
+// lotse follow-up REF --text X: the office's follow-up question on an answered referral.
+lotse::v1::IntakeRequest FollowUpRequest(const std::string& ref, const std::string& office,
+                                         const std::string& text, const std::string& key);
 
 }  // namespace lotse::cli

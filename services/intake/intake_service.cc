@@ -10,6 +10,7 @@
 #include "common/service/errors.h"
 #include "common/service/startup.h"
 #include "common/status_macros.h"
+#include "services/intake/mirror.h"
 #include "services/intake/validate.h"
 #include "spdlog/spdlog.h"
 
@@ -32,6 +33,16 @@ IntakeService::IntakeService(const config::Config& config, std::unique_ptr<clock
        [this](const IntakeRequest& r, service::CommandContext& c) { return Get(r, c); }},
       {IntakeRequest::kFeedback, kOffices,
        [this](const IntakeRequest& r, service::CommandContext& c) { return Feedback(r, c); }},
+      {IntakeRequest::kReceipt, kOffices | kAdmin,
+       [this](const IntakeRequest& r, service::CommandContext& c) { return GetReceipt(r, c); }},
+      // The code is the authority, so any office's terminal (and later the web gateway) may
+      // pass on a company's feedback.
+      {IntakeRequest::kCompanyFeedback, kOffices | kAdmin,
+       [this](const IntakeRequest& r, service::CommandContext& c) {
+         return CompanyFeedback(r, c);
+       }},
+      {IntakeRequest::kFollowUp, kOffices,
+       [this](const IntakeRequest& r, service::CommandContext& c) { return FollowUp(r, c); }},
   });
   // The whole state of the generator from the OS, not one 32-bit seed.
   std::random_device device;
@@ -48,7 +59,8 @@ absl::StatusOr<std::unique_ptr<IntakeService>> IntakeService::Create(
   std::unique_ptr<IntakeService> service(
       new IntakeService(config, std::move(clock), config.city.zone));
   LOTSE_RETURN_IF_ERROR(service->OpenStore(config, config::Service::kIntake,
-                                           {"state_referrals", "state_case_numbers"}));
+                                           {"state_referrals", "state_case_numbers",
+                                            "state_feedback_codes", "state_open_cases"}));
   LOTSE_ASSIGN_OR_RETURN(service::RunnerOptions options,
                          service::MakeRunnerOptions(config, config::Service::kIntake));
   LOTSE_RETURN_IF_ERROR(
@@ -78,6 +90,7 @@ IntakeService::Reply IntakeService::Submit(const IntakeRequest& request,
   if (stored.has_value()) {
     return *std::move(stored);
   }
+  LOTSE_ASSIGN_OR_RETURN(std::string feedback_code, NewFeedbackCode());
   IntakeReply reply;
   ReferralState state;
   // Milliseconds first, then 64 random bits: ids stay unique across restarts and stores, and
@@ -107,6 +120,7 @@ IntakeService::Reply IntakeService::Submit(const IntakeRequest& request,
   submitted->set_referral_id(state.referral_id());
   submitted->set_case_number(state.case_number());
   submitted->set_submitted_at_us(state.submitted_at_us());
+  LOTSE_RETURN_IF_ERROR(AddCaseWorkToSubmit(batch, state, feedback_code, now, *submitted));
   service::StoreReply(batch, key, fingerprint, reply.SerializeAsString(), now);
   const log::ScopedContext log_context(
       {state.referral_id(), state.case_number(), "referral_submitted"});
@@ -204,6 +218,7 @@ absl::Status IntakeService::ApplyEvent(const lotse::v1::Envelope& event, std::st
                                       " which intake does not know"));
   }
   ReferralState& state = *found;
+  const bool case_work = MirrorCaseWork(event, state);
   switch (event.payload_case()) {
     case lotse::v1::Envelope::kReferralRouted: {
       const lotse::v1::ReferralRouted& routed = event.referral_routed();
@@ -239,17 +254,21 @@ absl::Status IntakeService::ApplyEvent(const lotse::v1::Envelope& event, std::st
       *state.mutable_answer() = event.answered().answer();
       break;
     case lotse::v1::Envelope::kEscalated:
-      if (event.escalated().level() == lotse::v1::ESCALATION_LEVEL_BREACH) {
-        state.set_escalated(true);
-      } else {
-        state.set_warned(true);
-      }
+      MirrorEscalation(event.escalated(), state);
       break;
     case lotse::v1::Envelope::kClosed:
       state.set_status(lotse::v1::REFERRAL_STATUS_CLOSED);
       break;
     default:
-      return absl::OkStatus();  // consultations are the departments' business
+      if (!case_work) {
+        return absl::OkStatus();  // consultations are the departments' business
+      }
+  }
+  // The duplicate warning counts open referrals only.
+  if (event.has_answered() || event.has_closed()) {
+    LOTSE_RETURN_IF_ERROR(open_cases_.Remove(batch, state));
+  } else if (event.has_reopened()) {
+    LOTSE_RETURN_IF_ERROR(open_cases_.Add(batch, state));
   }
   state.set_updated_at_us(event.occurred_at_us());
   referrals_.Update(batch, state);

@@ -13,6 +13,8 @@
 #include "common/service/referral_table.h"
 #include "common/store/store.h"
 #include "lotse/v1/intake.pb.h"
+#include "services/intake/feedback_code.h"
+#include "services/intake/open_cases.h"
 
 namespace lotse::intake {
 
@@ -24,6 +26,11 @@ class IntakeService final
  public:
   static constexpr store::Cf kReferrals = store::kFirstStateFamily;
   static constexpr store::Cf kCaseNumbers = store::kFirstStateFamily + 1;
+  static constexpr store::Cf kFeedbackCodes = store::kFirstStateFamily + 2;  // feedback_code.h
+  static constexpr store::Cf kOpenCases = store::kFirstStateFamily + 3;      // open_cases.h
+  // A caller's wrong feedback codes: more than kMaxWrongCodes within kGuessWindow are refused.
+  static constexpr int kMaxWrongCodes = 5;
+  static constexpr absl::Duration kGuessWindow = absl::Minutes(10);
 
   // Opens the store under config.data_dir/intake and binds the endpoints.
   static absl::StatusOr<std::unique_ptr<IntakeService>> Create(
@@ -46,10 +53,24 @@ class IntakeService final
                                                    const lotse::v1::Actor& actor);
   absl::StatusOr<std::string> NextCaseNumber(store::Batch& batch, absl::Time now);
 
+  // Case work (case_commands.cc): the receipt, the company's feedback with its code, the
+  // office's follow-up question, and what a submit adds to its reply (feedback code, possible
+  // duplicates) and its batch.
+  Reply GetReceipt(const lotse::v1::IntakeRequest& request, service::CommandContext& context);
+  Reply CompanyFeedback(const lotse::v1::IntakeRequest& request,
+                        service::CommandContext& context);
+  Reply FollowUp(const lotse::v1::IntakeRequest& request, service::CommandContext& context);
+  absl::Status AddCaseWorkToSubmit(store::Batch& batch, const lotse::v1::ReferralState& state,
+                                   const std::string& code, absl::Time now,
+                                   lotse::v1::SubmitReferralReply& submitted);
+
   const config::Config config_;
   absl::TimeZone tz_;
   service::ReferralTable referrals_{kReferrals, kCaseNumbers};
   std::mt19937_64 random_;
+  FeedbackCodes feedback_codes_{kFeedbackCodes};
+  OpenCases open_cases_{kOpenCases};
+  GuessLimiter guesses_{kMaxWrongCodes, kGuessWindow};
 };
 
 }  // namespace lotse::intake

@@ -49,6 +49,12 @@ absl::Status ValidateSubmit(const config::Config& config, const lotse::v1::Actor
   if (!r.contact().email().empty() && r.contact().email().find('@') == std::string::npos) {
     return InvalidField("contact.email", "contact.email is not an e-mail address");
   }
+  if (r.contact().consent_email() && r.contact().email().empty()) {
+    return InvalidField("contact.email",
+                        "the contact person agreed to get the answer by e-mail, but no e-mail "
+                        "address is given: add the contact's e-mail (--contact-email) or leave "
+                        "out the consent");
+  }
   if (!lotse::v1::Priority_IsValid(r.priority())) {
     return InvalidField("priority",
                         StrCat("priority ", r.priority(), " is unknown: use low, normal, high "
