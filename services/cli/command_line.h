@@ -106,6 +106,8 @@ void AddChangeCommands(CommandLine& cli);   // lotse claim | unclaim | forward |
 // referral_commands.cc
 void AddFeedbackCommand(CommandLine& cli);  // lotse feedback
 void AddInboxCommand(CommandLine& cli);     // lotse inbox
+// attachment_commands.cc: documents attached to a referral.
+void AddAttachmentCommands(CommandLine& cli);  // lotse attach | attachment | attachments
 // audit_commands.cc: what the audit log knows.
 void AddEvaluationCommand(CommandLine& cli);  // lotse evaluation
 void AddHistoryCommand(CommandLine& cli);     // lotse history

@@ -18,6 +18,7 @@ int RunCommandLine(int argc, char** argv) {
   AddChangeCommands(cli);
   AddFeedbackCommand(cli);
   AddInboxCommand(cli);
+  AddAttachmentCommands(cli);
   AddEvaluationCommand(cli);
   AddHistoryCommand(cli);
   AddAuditCommand(cli);

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 
@@ -13,6 +14,7 @@
 #include "common/service/referral_table.h"
 #include "common/store/store.h"
 #include "lotse/v1/intake.pb.h"
+#include "services/intake/attachments.h"
 
 namespace lotse::intake {
 
@@ -32,6 +34,8 @@ class IntakeService final
 
   absl::Status ApplyEvent(const lotse::v1::Envelope& event, std::string_view raw,
                           store::Batch& batch, absl::Time now) override;
+  void Tick(store::Batch& batch, absl::Time now) override;
+  absl::Duration tick_interval() const override { return absl::Minutes(1); }
 
  private:
   IntakeService(const config::Config& config, std::unique_ptr<clock::Clock> clock,
@@ -50,6 +54,8 @@ class IntakeService final
   absl::TimeZone tz_;
   service::ReferralTable referrals_{kReferrals, kCaseNumbers};
   std::mt19937_64 random_;
+  // Attachments (attachments.h): set in Create(), once the store names its families.
+  std::optional<Attachments> attachments_;
 };
 
 }  // namespace lotse::intake
