@@ -93,6 +93,11 @@ uint64_t DecodeU64(std::string_view bytes) {
   return v;
 }
 
+bool IsBlobFamily(std::string_view name) {
+  constexpr std::string_view kSuffix = "_blobs";
+  return name.size() >= kSuffix.size() && name.substr(name.size() - kSuffix.size()) == kSuffix;
+}
+
 absl::StatusOr<std::unique_ptr<Store>> Store::Open(const Options& options) {
   // RocksDB counts every comparison and block read in a thread-local context unless told
   // not to; nothing here reads those counts. The store is used from the thread that opens it.
@@ -128,11 +133,20 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const Options& options) {
   }
   rocksdb::ColumnFamilyOptions churning_options = cf_options;
   churning_options.write_buffer_size = 1 << 20;
+  // Attachments: big values go to blob files, written once and never rewritten by compaction;
+  // blobs whose keys are deleted are collected when their files age.
+  rocksdb::ColumnFamilyOptions blob_options = cf_options;
+  blob_options.enable_blob_files = true;
+  blob_options.min_blob_size = 4 << 10;
+  blob_options.blob_compression_type = rocksdb::kNoCompression;  // plans and letters: PDF, JPEG
+  blob_options.enable_blob_garbage_collection = true;
   for (const std::string& name : options.state_families) {
     const bool churning = std::find(options.churning_families.begin(),
                                     options.churning_families.end(),
                                     name) != options.churning_families.end();
-    descriptors.emplace_back(name, churning ? churning_options : cf_options);
+    descriptors.emplace_back(name, IsBlobFamily(name) ? blob_options
+                                   : churning         ? churning_options
+                                                      : cf_options);
   }
   if (options.open_other_families) {
     std::vector<std::string> existing;

@@ -50,7 +50,15 @@ struct Options {
   // read another service's store, such as lotse-load's checker: RocksDB refuses to open a
   // database without all of its families, and a service may have added one).
   bool open_other_families = false;
+  // State families whose name ends in "_blobs" (e.g. intake's "state_blobs") hold large values
+  // (attachments): RocksDB keeps values of 4 KiB and more in blob files beside the tables, so
+  // compaction does not rewrite them again and again (IsBlobFamily).
 };
+
+// Whether the state family `name` keeps its values in RocksDB blob files (its name ends in
+// "_blobs"): a naming convention, so every caller of OpenStore can ask for one without a new
+// parameter.
+bool IsBlobFamily(std::string_view name);
 
 // Big-endian fixed-width encoding, so byte order is numeric order.
 std::string EncodeU64(uint64_t v);

@@ -293,5 +293,36 @@ TEST_F(StoreTest, KillDuringCommitsLeavesWholeBatchesOnly) {
   }
 }
 
+TEST(BlobFamilyTest, OnlyFamiliesNamedBlobsKeepBlobFiles) {
+  EXPECT_TRUE(IsBlobFamily("state_blobs"));
+  EXPECT_TRUE(IsBlobFamily("state_attachment_blobs"));
+  EXPECT_FALSE(IsBlobFamily("state_referrals"));
+  EXPECT_FALSE(IsBlobFamily("state_blobs_index"));
+  EXPECT_FALSE(IsBlobFamily("_blob"));
+}
+
+TEST_F(StoreTest, BlobFamilyKeepsLargeValuesAcrossReopen) {
+  const std::string big(3 << 20, 'x');
+  {
+    Options options;
+    options.path = dir_;
+    options.state_families = {"state_test", "state_blobs"};
+    absl::StatusOr<std::unique_ptr<Store>> store = Store::Open(options);
+    ASSERT_TRUE(store.ok()) << store.status();
+    Batch batch(store->get());
+    batch.Put(kState + 1, "k", big);
+    ASSERT_TRUE((*store)->Commit(batch).ok());
+  }
+  Options options;
+  options.path = dir_;
+  options.state_families = {"state_test", "state_blobs"};
+  absl::StatusOr<std::unique_ptr<Store>> store = Store::Open(options);
+  ASSERT_TRUE(store.ok()) << store.status();
+  absl::StatusOr<std::optional<std::string>> value = (*store)->Get(kState + 1, "k");
+  ASSERT_TRUE(value.ok()) << value.status();
+  ASSERT_TRUE(value->has_value());
+  EXPECT_EQ(**value, big);
+}
+
 }  // namespace
 }  // namespace lotse::store

@@ -111,6 +111,8 @@ void AddReceiptCommands(CommandLine& cli);  // lotse receipt | follow-up
 // lotse feedback --code: the company's own rating (the feedback command's other half).
 struct FeedbackArgs;
 int CompanyFeedback(Session& s, const FeedbackArgs& args);
+// attachment_commands.cc: documents attached to a referral.
+void AddAttachmentCommands(CommandLine& cli);  // lotse attach | attachment | attachments
 // audit_commands.cc: what the audit log knows.
 void AddEvaluationCommand(CommandLine& cli);  // lotse evaluation
 void AddHistoryCommand(CommandLine& cli);     // lotse history

@@ -19,6 +19,7 @@ int RunCommandLine(int argc, char** argv) {
   AddFeedbackCommand(cli);
   AddInboxCommand(cli);
   AddReceiptCommands(cli);
+  AddAttachmentCommands(cli);
   AddEvaluationCommand(cli);
   AddHistoryCommand(cli);
   AddAuditCommand(cli);

@@ -1,8 +1,11 @@
 #include "services/intake/intake_service.h"
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <random>
+#include <string_view>
+#include <vector>
 
 #include "absl/strings/str_format.h"
 #include "common/format.h"
@@ -20,6 +23,12 @@ namespace {
 using lotse::v1::IntakeReply;
 using lotse::v1::IntakeRequest;
 using lotse::v1::ReferralState;
+
+// The Cf of the state family `name` (which the store was opened with).
+store::Cf FamilyIndex(const store::Store& store, std::string_view name) {
+  const std::vector<std::string> names = store.FamilyNames();
+  return static_cast<store::Cf>(std::find(names.begin(), names.end(), name) - names.begin());
+}
 
 }  // namespace
 
@@ -43,6 +52,15 @@ IntakeService::IntakeService(const config::Config& config, std::unique_ptr<clock
        }},
       {IntakeRequest::kFollowUp, kOffices,
        [this](const IntakeRequest& r, service::CommandContext& c) { return FollowUp(r, c); }},
+      // Attachments are personal data: ops never reaches them.
+      {IntakeRequest::kAttach, kOffices | kDepartments | kAdmin,
+       [this](const IntakeRequest& r, service::CommandContext& c) {
+         return attachments_->Attach(r.attach(), r.actor(), c.batch, *store_, c.now);
+       }},
+      {IntakeRequest::kAttachment, kOffices | kDepartments | kAdmin,
+       [this](const IntakeRequest& r, service::CommandContext& c) {
+         return attachments_->Read(r.attachment(), r.actor(), c.batch);
+       }},
   });
   // The whole state of the generator from the OS, not one 32-bit seed.
   std::random_device device;
@@ -58,9 +76,13 @@ absl::StatusOr<std::unique_ptr<IntakeService>> IntakeService::Create(
     const config::Config& config, bus::Context& context, std::unique_ptr<clock::Clock> clock) {
   std::unique_ptr<IntakeService> service(
       new IntakeService(config, std::move(clock), config.city.zone));
-  LOTSE_RETURN_IF_ERROR(service->OpenStore(config, config::Service::kIntake,
-                                           {"state_referrals", "state_case_numbers",
-                                            "state_feedback_codes", "state_open_cases"}));
+  LOTSE_RETURN_IF_ERROR(service->OpenStore(
+      config, config::Service::kIntake,
+      {"state_referrals", "state_case_numbers", "state_feedback_codes", "state_open_cases",
+       "state_attachment_uploads", "state_blobs"}));
+  service->attachments_.emplace(service->referrals_,
+                                FamilyIndex(*service->store_, "state_attachment_uploads"),
+                                FamilyIndex(*service->store_, "state_blobs"));
   LOTSE_ASSIGN_OR_RETURN(service::RunnerOptions options,
                          service::MakeRunnerOptions(config, config::Service::kIntake));
   LOTSE_RETURN_IF_ERROR(
@@ -259,6 +281,9 @@ absl::Status IntakeService::ApplyEvent(const lotse::v1::Envelope& event, std::st
     case lotse::v1::Envelope::kClosed:
       state.set_status(lotse::v1::REFERRAL_STATUS_CLOSED);
       break;
+    case lotse::v1::Envelope::kConsultationOpened:
+      MirrorConsultation(event, state);  // who may read the attachments
+      break;
     default:
       if (!case_work) {
         return absl::OkStatus();  // consultations are the departments' business
@@ -273,6 +298,12 @@ absl::Status IntakeService::ApplyEvent(const lotse::v1::Envelope& event, std::st
   state.set_updated_at_us(event.occurred_at_us());
   referrals_.Update(batch, state);
   return absl::OkStatus();
+}
+
+void IntakeService::Tick(store::Batch& batch, absl::Time now) {
+  if (absl::StatusOr<int> dropped = attachments_->DropStale(batch, *store_, now); !dropped.ok()) {
+    spdlog::warn("cannot drop stale attachment uploads: {}", dropped.status());
+  }
 }
 
 }  // namespace lotse::intake

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 
@@ -15,6 +16,7 @@
 #include "lotse/v1/intake.pb.h"
 #include "services/intake/feedback_code.h"
 #include "services/intake/open_cases.h"
+#include "services/intake/attachments.h"
 
 namespace lotse::intake {
 
@@ -39,6 +41,8 @@ class IntakeService final
 
   absl::Status ApplyEvent(const lotse::v1::Envelope& event, std::string_view raw,
                           store::Batch& batch, absl::Time now) override;
+  void Tick(store::Batch& batch, absl::Time now) override;
+  absl::Duration tick_interval() const override { return absl::Minutes(1); }
 
  private:
   IntakeService(const config::Config& config, std::unique_ptr<clock::Clock> clock,
@@ -71,6 +75,8 @@ class IntakeService final
   FeedbackCodes feedback_codes_{kFeedbackCodes};
   OpenCases open_cases_{kOpenCases};
   GuessLimiter guesses_{kMaxWrongCodes, kGuessWindow};
+  // Attachments (attachments.h): set in Create(), once the store names its families.
+  std::optional<Attachments> attachments_;
 };
 
 }  // namespace lotse::intake
