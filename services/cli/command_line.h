@@ -103,6 +103,8 @@ void AddTapCommand(CommandLine& cli);  // lotse tap
 void AddWorklistCommand(CommandLine& cli);  // lotse worklist
 void AddChangeCommands(CommandLine& cli);   // lotse claim | unclaim | forward | consult |
                                             //       contribute | answer
+// similar_commands.cc: earlier answers like a referral.
+void AddSimilarCommand(CommandLine& cli);  // lotse similar
 // referral_commands.cc
 void AddFeedbackCommand(CommandLine& cli);  // lotse feedback
 void AddInboxCommand(CommandLine& cli);     // lotse inbox

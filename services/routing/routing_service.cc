@@ -123,6 +123,8 @@ std::vector<RoutingService::Command> RoutingService::MakeCommands() {
       {RoutingRequest::kContribute, kDepartments,
        Changing(&RoutingRequest::contribute, &Contribute)},
       {RoutingRequest::kAnswer, kDepartments, Changing(&RoutingRequest::answer, &Answer)},
+      {RoutingRequest::kSimilar, kDepartments | kAdmin,
+       [this](const RoutingRequest& r, service::CommandContext& c) { return Similar(r, c); }},
   };
 }
 
@@ -133,7 +135,8 @@ absl::StatusOr<std::unique_ptr<RoutingService>> RoutingService::Create(
       new RoutingService(config, std::move(rules), std::move(clock)));
   LOTSE_RETURN_IF_ERROR(service->OpenStore(
       config, config::Service::kRouting,
-      {"state_referrals", "state_case_numbers", "state_worklist", "state_timers"},
+      {"state_referrals", "state_case_numbers", "state_worklist", "state_timers",
+       "state_similar_postings", "state_similar_docs"},
       {"state_worklist", "state_timers"}));
   LOTSE_ASSIGN_OR_RETURN(service::RunnerOptions options,
                          service::MakeRunnerOptions(config, config::Service::kRouting));
@@ -186,6 +189,12 @@ void RoutingService::Save(store::Batch& batch, const ReferralState* before, Outc
     if (old == old_entries.end() || old->second != value) {
       batch.Put(key.first, key.second, value);
     }
+  }
+  // An answer given becomes an earlier answer for its department, in this same batch. A
+  // referral reopened later keeps its entry: the answer was given.
+  const bool answered = after.status() == lotse::v1::REFERRAL_STATUS_ANSWERED;
+  if (answered && (before == nullptr || before->status() != after.status())) {
+    similar_.Add(batch, after);
   }
   if (before == nullptr) {
     referrals_.Insert(batch, after);

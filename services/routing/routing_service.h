@@ -15,6 +15,7 @@
 #include "common/store/store.h"
 #include "lotse/v1/routing.pb.h"
 #include "services/routing/rules.h"
+#include "services/routing/similar.h"
 #include "services/routing/transitions.h"
 
 namespace lotse::routing {
@@ -37,6 +38,9 @@ class RoutingService final
   static constexpr store::Cf kCaseNumbers = store::kFirstStateFamily + 1;
   static constexpr store::Cf kWorklist = store::kFirstStateFamily + 2;
   static constexpr store::Cf kTimers = store::kFirstStateFamily + 3;
+  // The earlier answers' index (similar.h): postings and documents per department.
+  static constexpr store::Cf kSimilarPostings = store::kFirstStateFamily + 4;
+  static constexpr store::Cf kSimilarDocs = store::kFirstStateFamily + 5;
 
   static absl::StatusOr<std::unique_ptr<RoutingService>> Create(
       const config::Config& config, bus::Context& context, std::unique_ptr<clock::Clock> clock);
@@ -59,6 +63,9 @@ class RoutingService final
   Reply Worklist(const lotse::v1::RoutingRequest& request, service::CommandContext& context);
   Reply Get(const lotse::v1::RoutingRequest& request, service::CommandContext& context);
   Reply Directory() const;
+  // `similar`: earlier answered referrals of the caller's department like the one asked about
+  // (similar_command.cc).
+  Reply Similar(const lotse::v1::RoutingRequest& request, service::CommandContext& context);
   // The handler of a changing command (claim, unclaim, forward, consult, contribute, answer):
   // `part` picks the command out of the request, `transition` decides; see Change().
   template <typename Part>
@@ -80,6 +87,7 @@ class RoutingService final
   const Policy policy_{rules_, config_.routing.forward_limit,
                        static_cast<size_t>(config_.limits.max_text_bytes)};
   service::ReferralTable referrals_{kReferrals, kCaseNumbers};
+  const similar::Index similar_{kSimilarPostings, kSimilarDocs};
 };
 
 }  // namespace lotse::routing
