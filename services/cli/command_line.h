@@ -103,6 +103,8 @@ void AddTapCommand(CommandLine& cli);  // lotse tap
 void AddWorklistCommand(CommandLine& cli);  // lotse worklist
 void AddChangeCommands(CommandLine& cli);   // lotse claim | unclaim | forward | consult |
                                             //       contribute | answer
+// contacts_commands.cc: named contact persons, stand-ins, the company file.
+void AddContactsCommands(CommandLine& cli);  // lotse contacts | absence | company
 // referral_commands.cc
 void AddFeedbackCommand(CommandLine& cli);  // lotse feedback
 void AddInboxCommand(CommandLine& cli);     // lotse inbox

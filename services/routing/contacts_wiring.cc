@@ -6,6 +6,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
+#include "common/clock/clock.h"
 #include "common/format.h"
 #include "common/service/errors.h"
 #include "common/service/runner.h"
@@ -138,11 +139,15 @@ void RoutingService::AssignContact(store::Batch& batch, Outcome& outcome, absl::
     // A new assignee: the previous contact person is no longer the one.
     s.clear_contact_person();
     s.clear_stand_in_for();
+    absl::StatusOr<Absences> absences = LoadAbsences(batch);
+    if (config_.FindKeyAccount(s.assignee()) != nullptr && absences.ok()) {
+      StandInForKeyAccount(s, e, *absences, now);
+      continue;  // a KAM is the person itself: no contact person
+    }
     const config::Department* department = config_.FindDepartment(s.assignee());
     if (department == nullptr || department->staff.empty()) {
-      continue;  // a KAM is the person itself; a department without staff: its worklist
+      continue;  // a department without staff: its worklist as a whole
     }
-    absl::StatusOr<Absences> absences = LoadAbsences(batch);
     OpenCounts open;
     absl::Status read = absences.status();
     for (const config::StaffMember& m : department->staff) {
@@ -174,6 +179,37 @@ void RoutingService::AssignContact(store::Batch& batch, Outcome& outcome, absl::
       *e.mutable_forwarded()->mutable_contact_person() = choice->contact;
       e.mutable_forwarded()->set_stand_in_for(choice->stand_in_for);
     }
+  }
+}
+
+void RoutingService::StandInForKeyAccount(ReferralState& s, Envelope& e, const Absences& absences,
+                                          absl::Time now) {
+  const std::string absent = s.assignee();
+  const std::string substitute = SubstituteOn(absences, absent, Today(now));
+  if (substitute.empty() || config_.FindKeyAccount(substitute) == nullptr ||
+      (e.has_forwarded() && e.forwarded().from() == substitute)) {
+    return;
+  }
+  // The substitute KAM works it, on its own clock; key_account stays the company's own KAM, who
+  // still sees the referral.
+  const Deadlines deadlines = rules_.Schedule(substitute, now);
+  s.set_assignee(substitute);
+  s.set_stand_in_for(absent);
+  s.set_due_at_us(clock::ToMicros(deadlines.due));
+  s.set_warn_at_us(clock::ToMicros(deadlines.warn));
+  AddInvolved(s, substitute);
+  if (e.has_referral_routed()) {
+    lotse::v1::ReferralRouted* routed = e.mutable_referral_routed();
+    routed->set_assignee(substitute);
+    routed->set_stand_in_for(absent);
+    routed->set_due_at_us(s.due_at_us());
+    routed->set_warn_at_us(s.warn_at_us());
+  } else {
+    lotse::v1::Forwarded* forwarded = e.mutable_forwarded();
+    forwarded->set_to(substitute);
+    forwarded->set_stand_in_for(absent);
+    forwarded->set_due_at_us(s.due_at_us());
+    forwarded->set_warn_at_us(s.warn_at_us());
   }
 }
 

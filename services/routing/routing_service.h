@@ -74,6 +74,9 @@ class RoutingService final
   // Gives a routed or forwarded referral its contact person (or, for an absent KAM, the
   // substitute KAM) and notes who was involved; called by Save before the indexes are written.
   void AssignContact(store::Batch& batch, Outcome& outcome, absl::Time now);
+  // A referral routed or forwarded to a KAM who is away goes to the substitute KAM.
+  void StandInForKeyAccount(lotse::v1::ReferralState& state, lotse::v1::Envelope& event,
+                            const Absences& absences, absl::Time now);
   // The worklist filter of `lotse worklist --user`: true if `item` is `user`'s or of someone
   // `user` stands in for on `today`.
   static bool IsUsersItem(const lotse::v1::WorkItem& item, std::string_view user,
