@@ -105,6 +105,8 @@ void AddChangeCommands(CommandLine& cli);   // lotse claim | unclaim | forward |
                                             //       contribute | answer
 // similar_commands.cc: earlier answers like a referral.
 void AddSimilarCommand(CommandLine& cli);  // lotse similar
+// contacts_commands.cc: named contact persons, stand-ins, the company file.
+void AddContactsCommands(CommandLine& cli);  // lotse contacts | absence | company
 // referral_commands.cc
 void AddFeedbackCommand(CommandLine& cli);  // lotse feedback
 void AddInboxCommand(CommandLine& cli);     // lotse inbox

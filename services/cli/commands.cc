@@ -17,6 +17,7 @@ int RunCommandLine(int argc, char** argv) {
   AddWorklistCommand(cli);
   AddChangeCommands(cli);
   AddSimilarCommand(cli);
+  AddContactsCommands(cli);
   AddFeedbackCommand(cli);
   AddInboxCommand(cli);
   AddReceiptCommands(cli);

@@ -353,6 +353,13 @@ std::string RenderReferral(const ReferralState& s, const absl::TimeZone& zone) {
   return out;
 }
 
+std::string ContactCell(const lotse::v1::StaffContact& contact, const std::string& stand_in_for) {
+  if (contact.id().empty()) {
+    return "";
+  }
+  return stand_in_for.empty() ? contact.id() : StrCat(contact.id(), " (for ", stand_in_for, ")");
+}
+
 std::string RenderWorklist(const lotse::v1::WorklistReply& reply, const absl::TimeZone& zone) {
   if (reply.items().empty()) {
     return reply.total() == 0 ? StrCat("No open referrals for ", reply.assignee(), ".\n")
@@ -366,7 +373,8 @@ std::string RenderWorklist(const lotse::v1::WorklistReply& reply, const absl::Ti
                {"topic", 24},
                {"subject", 40},
                {"company", 30},
-               {"claimed by", 16}});
+               {"claimed by", 16},
+               {"contact", 24}});
   for (const lotse::v1::WorkItem& item : reply.items()) {
     std::string due = LocalTime(item.due_at_us(), zone);
     if (item.escalated()) {
@@ -375,7 +383,8 @@ std::string RenderWorklist(const lotse::v1::WorklistReply& reply, const absl::Ti
       due += " soon";
     }
     table.AddRow({due, PriorityWord(item.priority()), item.case_number(), KindWord(item.kind()),
-                  item.topic(), item.subject(), item.company_name(), item.claimed_by()});
+                  item.topic(), item.subject(), item.company_name(), item.claimed_by(),
+                  ContactCell(item.contact_person(), item.stand_in_for())});
   }
   std::string out = table.Render();
   const auto shown = static_cast<uint32_t>(reply.items_size());

@@ -38,14 +38,17 @@ absl::StatusOr<std::string> ToJson(const google::protobuf::Message& message);
 // {"error": <error as JSON>} on one line.
 std::string ErrorJson(const lotse::v1::Error& error);
 
+// The worklist's contact column: whose item it is, "bo-kaya (for bo-mueller)" for a stand-in.
+std::string ContactCell(const lotse::v1::StaffContact& contact, const std::string& stand_in_for);
+
 // Readable renderings of replies, for people at an office terminal. Each ends in '\n'.
 // `office` is the submitting office, for the follow-up hint.
 std::string RenderSubmitted(const lotse::v1::SubmitReferralReply& reply, std::string_view office);
 // A referral's state: case number, company, topic, status, who has it, due time, claimed by,
 // consultations, answer and feedback when there are any.
 std::string RenderReferral(const lotse::v1::ReferralState& state, const absl::TimeZone& zone);
-// A worklist as a table (due, priority, case number, kind, topic, subject, company, claimed by)
-// with a total line. Overdue and warned items are marked in the due column.
+// A worklist as a table (due, priority, case number, kind, topic, subject, company, claimed by,
+// contact) with a total line. Overdue and warned items are marked in the due column.
 std::string RenderWorklist(const lotse::v1::WorklistReply& reply, const absl::TimeZone& zone);
 std::string RenderDepartments(const lotse::v1::DirectoryReply& directory);
 std::string RenderTopics(const lotse::v1::DirectoryReply& directory);

@@ -87,6 +87,20 @@ TEST(RenderWorklistTest, ListsItemsAndTheTotal) {
   EXPECT_EQ(RenderWorklist(reply, Berlin()), "No open referrals for umwelt.\n");
 }
 
+TEST(RenderWorklistTest, SaysWhoseItemItIsAndForWhom) {
+  lotse::v1::WorklistReply reply;
+  reply.set_assignee("bauordnung");
+  reply.set_total(1);
+  auto* item = reply.add_items();
+  item->set_case_number("2026-000007");
+  item->mutable_contact_person()->set_id("bo-kaya");
+  item->set_stand_in_for("bo-mueller");
+  const std::string text = RenderWorklist(reply, Berlin());
+  EXPECT_NE(text.find("contact"), std::string::npos) << text;
+  EXPECT_NE(text.find("bo-kaya (for bo-mueller)"), std::string::npos) << text;
+  EXPECT_EQ(ContactCell(lotse::v1::StaffContact(), ""), "");
+}
+
 TEST(WordsTest, NameKnownValuesAndNumberUnknownOnes) {
   EXPECT_EQ(StatusWord(lotse::v1::REFERRAL_STATUS_CLAIMED), "claimed (in progress)");
   EXPECT_EQ(PriorityWord(lotse::v1::PRIORITY_UNSPECIFIED), "normal");

@@ -95,6 +95,7 @@ lotse::v1::RoutingRequest WorklistRequest(const WorklistArgs& args) {
   request.mutable_worklist()->set_assignee(args.department);
   request.mutable_worklist()->set_limit(args.limit);
   request.mutable_worklist()->set_after(args.after);
+  request.mutable_worklist()->set_user(args.user);  // only that person's items
   return request;
 }
 

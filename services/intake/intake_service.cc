@@ -233,6 +233,9 @@ IntakeService::Reply IntakeService::Feedback(const IntakeRequest& request,
 
 absl::Status IntakeService::ApplyEvent(const lotse::v1::Envelope& event, std::string_view /*raw*/,
                                        store::Batch& batch, absl::Time /*now*/) {
+  if (event.referral_id().empty()) {
+    return absl::OkStatus();  // about a person (routing's AbsenceSet), not a referral
+  }
   LOTSE_ASSIGN_OR_RETURN(std::optional<ReferralState> found,
                          referrals_.Find(batch, event.referral_id()));
   if (!found.has_value()) {

@@ -62,6 +62,10 @@ lotse::v1::WorkItem MakeItem(const ReferralState& s, lotse::v1::WorkItemKind kin
   item.set_status(s.status());
   item.set_warned(s.warned());
   item.set_escalated(s.escalated());
+  if (kind == lotse::v1::WORK_ITEM_KIND_ASSIGNED) {
+    *item.mutable_contact_person() = s.contact_person();  // whose item it is
+    item.set_stand_in_for(s.stand_in_for());
+  }
   return item;
 }
 
@@ -125,6 +129,12 @@ std::vector<RoutingService::Command> RoutingService::MakeCommands() {
       {RoutingRequest::kAnswer, kDepartments, Changing(&RoutingRequest::answer, &Answer)},
       {RoutingRequest::kSimilar, kDepartments | kAdmin,
        [this](const RoutingRequest& r, service::CommandContext& c) { return Similar(r, c); }},
+      {RoutingRequest::kContacts, kOffices | kDepartments | kOps | kAdmin,
+       [this](const RoutingRequest& r, service::CommandContext& c) { return Contacts(r, c); }},
+      {RoutingRequest::kAbsence, kDepartments | kAdmin,
+       [this](const RoutingRequest& r, service::CommandContext& c) { return Absence(r, c); }},
+      {RoutingRequest::kCompany, kOffices | kDepartments | kAdmin,
+       [this](const RoutingRequest& r, service::CommandContext& c) { return Company(r, c); }},
   };
 }
 
@@ -136,8 +146,9 @@ absl::StatusOr<std::unique_ptr<RoutingService>> RoutingService::Create(
   LOTSE_RETURN_IF_ERROR(service->OpenStore(
       config, config::Service::kRouting,
       {"state_referrals", "state_case_numbers", "state_worklist", "state_timers",
-       "state_similar_postings", "state_similar_docs"},
-      {"state_worklist", "state_timers"}));
+       "state_similar_postings", "state_similar_docs", "state_contacts", "state_absences",
+       "state_companies"},
+      {"state_worklist", "state_timers", "state_contacts"}));
   LOTSE_ASSIGN_OR_RETURN(service::RunnerOptions options,
                          service::MakeRunnerOptions(config, config::Service::kRouting));
   options.telemetry.event_counters.push_back(EscalationMetric(config));
@@ -148,8 +159,15 @@ absl::StatusOr<std::unique_ptr<RoutingService>> RoutingService::Create(
 
 IndexEntries RoutingService::IndexFor(const ReferralState& s) {
   IndexEntries entries;
+  if (const std::string company = CompanyKey(s); !company.empty()) {
+    entries[{kCompanies, company}] = "";  // the company file keeps closed referrals too
+  }
   if (!IsOpen(s)) {
     return entries;
+  }
+  if (!s.contact_person().id().empty()) {
+    entries[{kContacts, StrCat(s.contact_person().id(), std::string(1, '\0'), s.referral_id())}] =
+        "";
   }
   const lotse::v1::Priority priority = s.referral().priority();
   entries[{kWorklist,
@@ -176,6 +194,7 @@ void RoutingService::Save(store::Batch& batch, const ReferralState* before, Outc
   if (outcome.events.empty()) {
     return;
   }
+  AssignContact(batch, outcome, now);
   const ReferralState& after = outcome.state;
   const IndexEntries old_entries = before != nullptr ? IndexFor(*before) : IndexEntries{};
   const IndexEntries new_entries = IndexFor(after);
@@ -188,6 +207,9 @@ void RoutingService::Save(store::Batch& batch, const ReferralState* before, Outc
     auto old = old_entries.find(key);
     if (old == old_entries.end() || old->second != value) {
       batch.Put(key.first, key.second, value);
+      if (key.first == kContacts) {
+        pending_contacts_.insert(key.second);  // counted before the batch commits
+      }
     }
   }
   // An answer given becomes an earlier answer for its department, in this same batch. A
@@ -251,7 +273,7 @@ RoutingService::Reply RoutingService::Change(const RoutingRequest& request, cons
 }
 
 RoutingService::Reply RoutingService::Worklist(const RoutingRequest& request,
-                                               service::CommandContext& /*context*/) {
+                                               service::CommandContext& context) {
   const lotse::v1::WorklistRequest& w = request.worklist();
   const lotse::v1::Actor& actor = request.actor();
   const std::string& assignee = w.assignee().empty() ? actor.id() : w.assignee();
@@ -265,6 +287,14 @@ RoutingService::Reply RoutingService::Worklist(const RoutingRequest& request,
     return FieldError(absl::StatusCode::kPermissionDenied, "department",
                       StrCat("only ", assignee, " may read its worklist"));
   }
+  Absences absences;
+  // One person's items; a KAM is the person itself: its whole worklist is its own.
+  const bool by_user = !w.user().empty() && w.user() != assignee;
+  if (by_user) {
+    LOTSE_RETURN_IF_ERROR(CheckWorklistUser(assignee, w.user()));
+    LOTSE_ASSIGN_OR_RETURN(absences, LoadAbsences(context.batch));
+  }
+  const std::string today = Today(context.now);
   const std::string prefix = WorklistPrefix(assignee);
   // The page starts after the item `after` names: the hex of its key within the worklist.
   std::string first = prefix;
@@ -290,6 +320,13 @@ RoutingService::Reply RoutingService::Worklist(const RoutingRequest& request,
   absl::Status parse_error;
   LOTSE_RETURN_IF_ERROR(
       store_->Scan(kWorklist, prefix, "", [&](std::string_view key, std::string_view value) {
+        if (by_user) {  // one person's items: the others are not counted either
+          lotse::v1::WorkItem item;
+          if (!item.ParseFromArray(value.data(), static_cast<int>(value.size())) ||
+              !IsUsersItem(item, w.user(), absences, today)) {
+            return true;
+          }
+        }
         ++total;  // the whole worklist is counted, every page shows the same total
         if (key < first || full) {
           return true;
@@ -367,6 +404,9 @@ RoutingService::Reply RoutingService::Directory() const {
 
 absl::Status RoutingService::ApplyEvent(const Envelope& event, std::string_view /*raw*/,
                                         store::Batch& batch, absl::Time now) {
+  if (event.payload_case() == Envelope::kCompanyFeedbackSubmitted) {
+    return KeepCompanyFeedback(event, batch);
+  }
   const bool submitted = event.payload_case() == Envelope::kReferralSubmitted;
   if (!submitted && event.payload_case() != Envelope::kFeedbackSubmitted) {
     return absl::OkStatus();  // routing acts on submissions and feedback only
@@ -409,6 +449,8 @@ void RoutingService::Tick(store::Batch& batch, absl::Time now) {
     spdlog::error("the SLA timers could not be read: {}", scanned.message());
     return;
   }
+  const absl::StatusOr<Absences> absences =
+      due.empty() ? absl::StatusOr<Absences>(Absences{}) : LoadAbsences(batch);
   for (const std::string& key : due) {
     const lotse::v1::EscalationLevel level =
         key[8] == kWarn ? lotse::v1::ESCALATION_LEVEL_WARNING : lotse::v1::ESCALATION_LEVEL_BREACH;
@@ -429,6 +471,11 @@ void RoutingService::Tick(store::Batch& batch, absl::Time now) {
                    s.assignee());
     } else {
       spdlog::warn("referral {} at {} is overdue: escalated", s.case_number(), s.assignee());
+    }
+    for (Envelope& e : escalated->events) {  // escalations reach the stand-ins too
+      if (e.has_escalated() && absences.ok()) {
+        AddStandIns(*e.mutable_escalated(), *absences, Today(now));
+      }
     }
     Save(batch, &**found, *escalated, now);
   }

@@ -2,6 +2,7 @@
 
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <utility>
 
@@ -14,6 +15,7 @@
 #include "common/service/service_base.h"
 #include "common/store/store.h"
 #include "lotse/v1/routing.pb.h"
+#include "services/routing/contacts.h"
 #include "services/routing/rules.h"
 #include "services/routing/similar.h"
 #include "services/routing/transitions.h"
@@ -41,6 +43,12 @@ class RoutingService final
   // The earlier answers' index (similar.h): postings and documents per department.
   static constexpr store::Cf kSimilarPostings = store::kFirstStateFamily + 4;
   static constexpr store::Cf kSimilarDocs = store::kFirstStateFamily + 5;
+  // Case work (contacts_wiring.cc): open referrals per contact person (contact \0 referral id),
+  // recorded absences (user \0 from date), and every referral of a company (normalized company
+  // id \0 inverted submission time \0 referral id).
+  static constexpr store::Cf kContacts = store::kFirstStateFamily + 6;
+  static constexpr store::Cf kAbsences = store::kFirstStateFamily + 7;
+  static constexpr store::Cf kCompanies = store::kFirstStateFamily + 8;
 
   static absl::StatusOr<std::unique_ptr<RoutingService>> Create(
       const config::Config& config, bus::Context& context, std::unique_ptr<clock::Clock> clock);
@@ -66,6 +74,32 @@ class RoutingService final
   // `similar`: earlier answered referrals of the caller's department like the one asked about
   // (similar_command.cc).
   Reply Similar(const lotse::v1::RoutingRequest& request, service::CommandContext& context);
+  // Case work: named contacts, stand-ins and the company file (contacts_wiring.cc).
+  Reply Contacts(const lotse::v1::RoutingRequest& request, service::CommandContext& context);
+  Reply Absence(const lotse::v1::RoutingRequest& request, service::CommandContext& context);
+  Reply Company(const lotse::v1::RoutingRequest& request, service::CommandContext& context);
+  // Gives a routed or forwarded referral its contact person (or, for an absent KAM, the
+  // substitute KAM) and notes who was involved; called by Save before the indexes are written.
+  void AssignContact(store::Batch& batch, Outcome& outcome, absl::Time now);
+  // A referral routed or forwarded to a KAM who is away goes to the substitute KAM.
+  void StandInForKeyAccount(lotse::v1::ReferralState& state, lotse::v1::Envelope& event,
+                            const Absences& absences, absl::Time now);
+  // The worklist filter of `lotse worklist --user`: true if `item` is `user`'s or of someone
+  // `user` stands in for on `today`.
+  static bool IsUsersItem(const lotse::v1::WorkItem& item, std::string_view user,
+                          const Absences& absences, std::string_view today);
+  absl::Status CheckWorklistUser(std::string_view assignee, std::string_view user) const;
+  absl::StatusOr<Absences> LoadAbsences(const store::Batch& batch, std::string_view user = "");
+  absl::StatusOr<uint32_t> OpenItems(const store::Batch& batch, std::string_view staff_id);
+  // (key, value) of `cf` under `prefix` as the batch leaves them: what is committed and what
+  // this service put in the batch (`pending`, keys it wrote), each read through the batch.
+  absl::StatusOr<std::map<std::string, std::string>> ScanThrough(const store::Batch& batch,
+                                                                 store::Cf cf,
+                                                                 std::string_view prefix,
+                                                                 std::set<std::string>& pending);
+  // The company's rating (intake's CompanyFeedbackSubmitted): kept with the referral.
+  absl::Status KeepCompanyFeedback(const lotse::v1::Envelope& event, store::Batch& batch);
+  std::string Today(absl::Time now) const;
   // The handler of a changing command (claim, unclaim, forward, consult, contribute, answer):
   // `part` picks the command out of the request, `transition` decides; see Change().
   template <typename Part>
@@ -88,6 +122,10 @@ class RoutingService final
                        static_cast<size_t>(config_.limits.max_text_bytes)};
   service::ReferralTable referrals_{kReferrals, kCaseNumbers};
   const similar::Index similar_{kSimilarPostings, kSimilarDocs};
+  // Keys of kContacts and kAbsences put in a batch not yet committed: RocksDB's scan sees only
+  // committed keys, and several referrals may be routed in one batch.
+  std::set<std::string> pending_contacts_;
+  std::set<std::string> pending_absences_;
 };
 
 }  // namespace lotse::routing
