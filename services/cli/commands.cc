@@ -16,6 +16,7 @@ int RunCommandLine(int argc, char** argv) {
   AddTapCommand(cli);
   AddWorklistCommand(cli);
   AddChangeCommands(cli);
+  AddCompanyQuestionCommands(cli);
   AddFeedbackCommand(cli);
   AddInboxCommand(cli);
   AddEvaluationCommand(cli);

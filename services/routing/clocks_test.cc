@@ -99,7 +99,8 @@ TEST(PausedClockTest, AcrossGermanUnityDaySkipsTheHoliday) {
   // October 10:00 (2 h): 3 h. Due Monday 14:00 moves to Tuesday 09:00 (2 h Monday, 1 h Tuesday).
   ReferralState given = AtUmwelt(Berlin(2025, 10, 6, 14, 0));
   given.set_second_breach_at_us(Micros(Berlin(2025, 10, 7, 14, 0)));
-  const ReferralState s = AskAndReply(given, Berlin(2025, 10, 2, 15, 0), Berlin(2025, 10, 6, 10, 0));
+  const ReferralState s =
+      AskAndReply(given, Berlin(2025, 10, 2, 15, 0), Berlin(2025, 10, 6, 10, 0));
   EXPECT_EQ(s.paused_business_us(), 3LL * 3600 * 1000000);
   EXPECT_EQ(s.due_at_us(), Micros(Berlin(2025, 10, 7, 9, 0)));
   // The second level moves alike: Tuesday 14:00 + 3 h = Wednesday 09:00.

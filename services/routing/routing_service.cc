@@ -246,8 +246,7 @@ IndexEntries RoutingService::IndexFor(const ReferralState& s) {
     }
     if (!s.first_reaction_escalated()) {
       entries[{kTimers,
-               TimerKey(s.first_reaction_due_at_us(), kFirstReactionBreach, s.referral_id())}] =
-          "";
+               TimerKey(s.first_reaction_due_at_us(), kFirstReactionBreach, s.referral_id())}] = "";
     }
   }
   // A consultation with its own deadline (warn_at_us set since case work) runs its own clock.
@@ -260,8 +259,8 @@ IndexEntries RoutingService::IndexFor(const ReferralState& s) {
                                              c.department())}] = "";
     }
     if (!c.escalated()) {
-      entries[{kTimers, ConsultationTimerKey(c.due_at_us(), kConsultationBreach,
-                                             s.referral_id(), c.department())}] = "";
+      entries[{kTimers, ConsultationTimerKey(c.due_at_us(), kConsultationBreach, s.referral_id(),
+                                             c.department())}] = "";
     }
   }
   return entries;
@@ -542,14 +541,14 @@ void RoutingService::Tick(store::Batch& batch, absl::Time now) {
     const ReferralState& s = escalated->state;
     const log::ScopedContext log_context({s.referral_id(), s.case_number(), "escalated"});
     const lotse::v1::Escalated& e = escalated->events[0].escalated();
-    const std::string clock_name =
-        e.deadline() == lotse::v1::DEADLINE_FIRST_REACTION ? "first reaction"
-        : e.deadline() == lotse::v1::DEADLINE_CONSULTATION
-            ? StrCat("consultation of ", e.department())
-            : "answer";
+    const std::string clock_name = e.deadline() == lotse::v1::DEADLINE_FIRST_REACTION
+                                       ? "first reaction"
+                                   : e.deadline() == lotse::v1::DEADLINE_CONSULTATION
+                                       ? StrCat("consultation of ", e.department())
+                                       : "answer";
     if (e.level() == lotse::v1::ESCALATION_LEVEL_WARNING) {
-      spdlog::warn("referral {} at {}: the {} is close to its due time; act soon",
-                   s.case_number(), s.assignee(), clock_name);
+      spdlog::warn("referral {} at {}: the {} is close to its due time; act soon", s.case_number(),
+                   s.assignee(), clock_name);
     } else {
       spdlog::warn("referral {} at {}: the {} is overdue: escalated ({})", s.case_number(),
                    s.assignee(), clock_name, lotse::v1::EscalationLevel_Name(e.level()));

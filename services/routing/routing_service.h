@@ -75,8 +75,7 @@ class RoutingService final
   void Save(store::Batch& batch, const lotse::v1::ReferralState* before, Outcome& outcome,
             absl::Time now);
   // Intake's FollowUpAsked: reopens an answered or closed referral (Reopen).
-  absl::Status ApplyFollowUp(const lotse::v1::Envelope& event, store::Batch& batch,
-                             absl::Time now);
+  absl::Status ApplyFollowUp(const lotse::v1::Envelope& event, store::Batch& batch, absl::Time now);
 
   const config::Config config_;
   const Rules rules_;

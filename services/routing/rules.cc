@@ -92,7 +92,8 @@ std::optional<absl::Time> Rules::SecondBreach(std::string_view assignee, absl::T
   if (config_.routing.second_breach_hours <= 0) {
     return std::nullopt;
   }
-  return CalendarOf(assignee).AddBusinessTime(due, absl::Hours(config_.routing.second_breach_hours));
+  return CalendarOf(assignee).AddBusinessTime(due,
+                                              absl::Hours(config_.routing.second_breach_hours));
 }
 
 Deadlines Rules::Until(std::string_view assignee, absl::Time from, absl::Time due) const {

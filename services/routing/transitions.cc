@@ -5,13 +5,13 @@
 #include <set>
 #include <string>
 
+#include "absl/strings/str_join.h"
 #include "common/clock/clock.h"
 #include "common/format.h"
 #include "common/service/commands.h"
 #include "common/service/errors.h"
 #include "common/service/personal_data.h"
 #include "common/status_macros.h"
-#include "absl/strings/str_join.h"
 
 namespace lotse::routing {
 namespace {
@@ -135,8 +135,8 @@ Outcome Begin(const ReferralState& s, const Actor& actor, absl::Time now) {
 
 // Opens an answered or closed referral again with the same assignee and contact person: see
 // Reopen() in the header.
-Outcome OpenAgain(const ReferralState& s, const Actor& actor, const Policy& policy,
-                  absl::Time now, std::string_view reason) {
+Outcome OpenAgain(const ReferralState& s, const Actor& actor, const Policy& policy, absl::Time now,
+                  std::string_view reason) {
   Outcome out = Begin(s, actor, now);
   ReferralState& next = out.state;
   next.set_status(lotse::v1::REFERRAL_STATUS_ROUTED);
@@ -247,8 +247,9 @@ absl::StatusOr<Outcome> Consult(const OnReferral& on, const lotse::v1::ConsultRe
   // the referral's (or the consulted departments' own SLA, checked below).
   const absl::Time asked_due = clock::FromMicros(request.due_at_us());
   if (request.due_at_us() != 0 && asked_due <= on.now) {
-    return InvalidField("due", "the consultation's due time has passed: give a later one, or "
-                               "none for the consulted department's own SLA");
+    return InvalidField("due",
+                        "the consultation's due time has passed: give a later one, or "
+                        "none for the consulted department's own SLA");
   }
   if (request.due_at_us() != 0 && request.due_at_us() > s.due_at_us()) {
     return InvalidField("due", StrCat("the consultation would be due after the referral "
@@ -272,7 +273,8 @@ absl::StatusOr<Outcome> Consult(const OnReferral& on, const lotse::v1::ConsultRe
     if (request.due_at_us() != 0) {
       if (asked_due > own.due) {
         return InvalidField("due", StrCat("the consultation would be due after the own SLA of "
-                                          "department '", d, "': give an earlier time, or none"));
+                                          "department '",
+                                          d, "': give an earlier time, or none"));
       }
       own = on.policy.rules.Until(d, on.now, asked_due);
     }
@@ -449,9 +451,9 @@ absl::StatusOr<Outcome> Escalate(const ReferralState& s, const Timer& timer, con
             StrCat("referral ", s.case_number(), " was already reacted to"));
       }
       if (breach ? s.first_reaction_escalated() : s.first_reaction_warned()) {
-        return absl::FailedPreconditionError(
-            StrCat("referral ", s.case_number(), "'s first reaction was already ",
-                   breach ? "escalated" : "warned"));
+        return absl::FailedPreconditionError(StrCat("referral ", s.case_number(),
+                                                    "'s first reaction was already ",
+                                                    breach ? "escalated" : "warned"));
       }
       next.set_first_reaction_warned(true);
       if (breach) {
@@ -462,9 +464,8 @@ absl::StatusOr<Outcome> Escalate(const ReferralState& s, const Timer& timer, con
     case lotse::v1::DEADLINE_CONSULTATION: {
       const int open = OpenConsultation(s, timer.department);
       if (open < 0) {
-        return absl::FailedPreconditionError(StrCat(timer.department,
-                                                    " has no open consultation on referral ",
-                                                    s.case_number()));
+        return absl::FailedPreconditionError(
+            StrCat(timer.department, " has no open consultation on referral ", s.case_number()));
       }
       const lotse::v1::Consultation& c = s.consultations(open);
       if (breach ? c.escalated() : c.warned()) {
@@ -493,11 +494,10 @@ absl::StatusOr<Outcome> Escalate(const ReferralState& s, const Timer& timer, con
             StrCat("referral ", s.case_number(), " has no second escalation level"));
       }
       if (second ? s.second_escalated() : breach ? s.escalated() : s.warned()) {
-        return absl::FailedPreconditionError(
-            StrCat("referral ", s.case_number(), " was already ",
-                   second   ? "escalated to the second level"
-                   : breach ? "escalated"
-                            : "warned"));
+        return absl::FailedPreconditionError(StrCat("referral ", s.case_number(), " was already ",
+                                                    second   ? "escalated to the second level"
+                                                    : breach ? "escalated"
+                                                             : "warned"));
       }
       next.set_warned(true);
       if (breach || second) {

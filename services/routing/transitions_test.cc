@@ -113,7 +113,7 @@ struct Row {
   std::string event{};
   lotse::v1::EscalationLevel timer = lotse::v1::ESCALATION_LEVEL_UNSPECIFIED;
   lotse::v1::Deadline deadline = lotse::v1::DEADLINE_ANSWER;  // which clock's timer
-  std::string timer_department{};                            // DEADLINE_CONSULTATION
+  std::string timer_department{};                             // DEADLINE_CONSULTATION
 
   // Accepted: the new state is the given one, updated now (if anything happened), with
   // `changes`; the events are `events` (text-format Envelopes; "$due" and "$warn" stand for the
@@ -503,12 +503,11 @@ std::vector<Row> AcceptedRows() {
                                        })pb"}},
       {.name = "CompanyRepliedMovesTheTimesByThePausedBusinessTime",
        // Asked Monday 15:00, replied Tuesday 09:00: 1 hour Monday, 1 hour Tuesday.
-       .state = absl::StrCat("waiting_since_us: ", Micros(Berlin(2026, 3, 2, 15, 0)),
-                             " due_at_us: ", Micros(Berlin(2026, 3, 5, 12, 0)),
-                             " warn_at_us: ", Micros(Berlin(2026, 3, 4, 10, 0)),
-                             " second_breach_at_us: ", Micros(Berlin(2026, 3, 6, 10, 0)),
-                             " paused_business_us: 5",
-                             " company_questions { question: 'Welche Anlage?' asked_by: 'mia' }"),
+       .state = absl::StrCat(
+           "waiting_since_us: ", Micros(Berlin(2026, 3, 2, 15, 0)), " due_at_us: ",
+           Micros(Berlin(2026, 3, 5, 12, 0)), " warn_at_us: ", Micros(Berlin(2026, 3, 4, 10, 0)),
+           " second_breach_at_us: ", Micros(Berlin(2026, 3, 6, 10, 0)), " paused_business_us: 5",
+           " company_questions { question: 'Welche Anlage?' asked_by: 'mia' }"),
        .command = kOffice + R"pb(company_replied { ref: "2026-000001" text: "Filter B" })pb",
        .changes =
            [](ReferralState& s) {
@@ -554,8 +553,7 @@ std::vector<Row> AcceptedRows() {
       {.name = "ConsultWithAnEarlierDueTime",
        .state = absl::StrCat("due_at_us: ", Micros(Berlin(2026, 3, 6, 9, 0))),
        .command = absl::StrCat(kMia, "consult { ref: '2026-000001' departments: 'bauordnung' ",
-                               "question: 'q' due_at_us: ", Micros(Berlin(2026, 3, 4, 9, 0)),
-                               " }"),
+                               "question: 'q' due_at_us: ", Micros(Berlin(2026, 3, 4, 9, 0)), " }"),
        .changes =
            [](ReferralState& s) {
              lotse::v1::Consultation* c = s.add_consultations();
@@ -574,7 +572,8 @@ std::vector<Row> AcceptedRows() {
                                          due_at_us: $c0due
                                        })pb"}},
       {.name = "AnswerWithOpenConsultationsConfirmed",
-       .state = R"pb(consultations { department: "bauordnung" } waiting_since_us: 9)pb",
+       .state = R"pb(consultations { department: "bauordnung" }
+                     waiting_since_us: 9)pb",
        .command = kMia + R"pb(answer {
                                 ref: "2026-000001"
                                 text: "Keine nötig"
@@ -672,12 +671,9 @@ std::vector<Row> AcceptedRows() {
                      escalated: true
                      first_reacted_at_us: 30
                      reopen_count: 1)pb",
-       .event = kOffice + kAbout + R"pb(occurred_at_us: 555
-                                        feedback_submitted {
-                                          office: "bb-nord"
-                                          rating: 2
-                                          resolved: false
-                                        })pb",
+       .event = kOffice + kAbout +
+                R"pb(occurred_at_us: 555
+                     feedback_submitted { office: "bb-nord" rating: 2 resolved: false })pb",
        .changes =
            [](ReferralState& s) {
              s.set_status(lotse::v1::REFERRAL_STATUS_ROUTED);
@@ -706,7 +702,8 @@ std::vector<Row> AcceptedRows() {
                                             office: "bb-nord"
                                           })pb"}},
       {.name = "FollowUpReopensAClosedReferral",
-       .state = R"pb(status: REFERRAL_STATUS_CLOSED feedback { rating: 5 resolved: true })pb",
+       .state = R"pb(status: REFERRAL_STATUS_CLOSED
+                     feedback { rating: 5 resolved: true })pb",
        .event = kOffice + kAbout + R"pb(follow_up_asked { office: "bb-nord" text: "Und?" })pb",
        .changes =
            [](ReferralState& s) {
@@ -752,16 +749,15 @@ TEST_P(AcceptedTest, ChangesTheStateAndProducesTheEvents) {
     const int64_t c0due = want.consultations_size() > 0 ? want.consultations(0).due_at_us() : 0;
     const int64_t c1due = want.consultations_size() > 1 ? want.consultations(1).due_at_us() : 0;
     want_events.push_back(
-        Proto<Envelope>(
-            absl::StrReplaceAll(
-                text, {{"$due", std::to_string(want.due_at_us())},
-                       {"$warn", std::to_string(want.warn_at_us())},
-                       {"$frdue", std::to_string(want.first_reaction_due_at_us())},
-                       {"$frwarn", std::to_string(want.first_reaction_warn_at_us())},
-                       {"$second", std::to_string(want.second_breach_at_us())},
-                       {"$c0due", std::to_string(c0due)},
-                       {"$c1due", std::to_string(c1due)},
-                       {"$now", std::to_string(Micros(Now()))}}))
+        Proto<Envelope>(absl::StrReplaceAll(
+                            text, {{"$due", std::to_string(want.due_at_us())},
+                                   {"$warn", std::to_string(want.warn_at_us())},
+                                   {"$frdue", std::to_string(want.first_reaction_due_at_us())},
+                                   {"$frwarn", std::to_string(want.first_reaction_warn_at_us())},
+                                   {"$second", std::to_string(want.second_breach_at_us())},
+                                   {"$c0due", std::to_string(c0due)},
+                                   {"$c1due", std::to_string(c1due)},
+                                   {"$now", std::to_string(Micros(Now()))}}))
             .DebugString());
   }
   std::vector<std::string> got_events;
@@ -1053,7 +1049,8 @@ std::vector<Row> RefusedRows() {
        .field = "ref",
        .message = not_yours},
       {.name = "AskCompanyWhileWaiting",
-       .state = R"pb(waiting_since_us: 9 company_questions { question: "q0" })pb",
+       .state = R"pb(waiting_since_us: 9
+                     company_questions { question: "q0" })pb",
        .command = kMia + R"pb(ask_company { ref: "2026-000001" question: "q" })pb",
        .code = StatusCode::kFailedPrecondition,
        .field = "ref",
@@ -1072,7 +1069,8 @@ std::vector<Row> RefusedRows() {
        .message = not_open},
       // the company's reply
       {.name = "CompanyRepliedByAnotherOffice",
-       .state = R"pb(waiting_since_us: 9 company_questions { question: "q0" })pb",
+       .state = R"pb(waiting_since_us: 9
+                     company_questions { question: "q0" })pb",
        .command = R"pb(actor { kind: ACTOR_KIND_OFFICE id: "bb-mitte" }
                        company_replied { ref: "2026-000001" text: "t" })pb",
        .code = StatusCode::kNotFound,
@@ -1092,7 +1090,8 @@ std::vector<Row> RefusedRows() {
        .field = "ref",
        .message = "does not wait on the company: no question back is open"},
       {.name = "CompanyRepliedWithoutText",
-       .state = R"pb(waiting_since_us: 9 company_questions { question: "q0" })pb",
+       .state = R"pb(waiting_since_us: 9
+                     company_questions { question: "q0" })pb",
        .command = kOffice + R"pb(company_replied { ref: "2026-000001" })pb",
        .code = StatusCode::kInvalidArgument,
        .field = "text",
@@ -1106,17 +1105,17 @@ std::vector<Row> RefusedRows() {
        .message = "the consultation's due time has passed"},
       {.name = "ConsultDueAfterTheReferral",
        .state = absl::StrCat("due_at_us: ", Micros(Berlin(2026, 3, 4, 9, 0))),
-       .command = absl::StrCat(kMia, "consult { ref: '2026-000001' departments: 'bauordnung' ",
-                               "question: 'q' due_at_us: ", Micros(Berlin(2026, 3, 4, 10, 0)),
-                               " }"),
+       .command =
+           absl::StrCat(kMia, "consult { ref: '2026-000001' departments: 'bauordnung' ",
+                        "question: 'q' due_at_us: ", Micros(Berlin(2026, 3, 4, 10, 0)), " }"),
        .code = StatusCode::kInvalidArgument,
        .field = "due",
        .message = "would be due after the referral itself"},
       {.name = "ConsultDueAfterTheDepartmentsOwnSla",
        .state = absl::StrCat("due_at_us: ", Micros(Berlin(2026, 4, 30, 9, 0))),
-       .command = absl::StrCat(kMia, "consult { ref: '2026-000001' departments: 'bauordnung' ",
-                               "question: 'q' due_at_us: ", Micros(Berlin(2026, 4, 29, 9, 0)),
-                               " }"),
+       .command =
+           absl::StrCat(kMia, "consult { ref: '2026-000001' departments: 'bauordnung' ",
+                        "question: 'q' due_at_us: ", Micros(Berlin(2026, 4, 29, 9, 0)), " }"),
        .code = StatusCode::kInvalidArgument,
        .field = "due",
        .message = "would be due after the own SLA of department 'bauordnung'"},
