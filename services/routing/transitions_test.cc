@@ -701,6 +701,26 @@ std::vector<Row> AcceptedRows() {
                                             reopen_count: 2
                                             office: "bb-nord"
                                           })pb"}},
+      {.name = "CloseAfterTheReopenedReferralIsAnsweredAgain",
+       .state = R"pb(status: REFERRAL_STATUS_ANSWERED
+                     reopen_count: 1
+                     feedback { rating: 2 resolved: false submitted_at_us: 100 })pb",
+       .event = kOffice + kAbout +
+                R"pb(occurred_at_us: 555
+                     feedback_submitted { office: "bb-nord" rating: 5 resolved: true })pb",
+       .changes =
+           [](ReferralState& s) {
+             s.set_status(lotse::v1::REFERRAL_STATUS_CLOSED);
+             lotse::v1::Feedback* f = s.mutable_feedback();
+             f->set_rating(5);
+             f->set_resolved(true);
+             f->set_submitted_at_us(555);
+           },
+       .events = {kOffice + kAbout +
+                  R"pb(closed {
+                         feedback { rating: 5 resolved: true submitted_at_us: 555 }
+                         office: "bb-nord"
+                       })pb"}},
       {.name = "FollowUpReopensAClosedReferral",
        .state = R"pb(status: REFERRAL_STATUS_CLOSED
                      feedback { rating: 5 resolved: true })pb",
