@@ -9,11 +9,14 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
 #include "CLI/CLI.hpp"
+#include "absl/time/time.h"
 #include "common/format.h"
 #include "services/cli/session.h"
 
@@ -107,6 +110,14 @@ void AddChangeCommands(CommandLine& cli);   // lotse claim | unclaim | forward |
 void AddSimilarCommand(CommandLine& cli);  // lotse similar
 // contacts_commands.cc: named contact persons, stand-ins, the company file.
 void AddContactsCommands(CommandLine& cli);  // lotse contacts | absence | company
+// casework_commands.cc: waiting on the company, and deadlines typed by people.
+void AddCompanyQuestionCommands(CommandLine& cli);  // lotse ask-company | company-replied
+// A time as people type it: RFC 3339 ("2026-03-04T09:00:00+01:00") or "YYYY-MM-DD HH:MM" in
+// `zone` (the city's). nullopt for anything else.
+std::optional<absl::Time> ParseCityTime(std::string_view text, const absl::TimeZone& zone);
+// --due DATETIME (consult): checked by ParseCityTime when parsed.
+void AddDueOption(CLI::App* app, std::string& due);
+
 // referral_commands.cc
 void AddFeedbackCommand(CommandLine& cli);  // lotse feedback
 void AddInboxCommand(CommandLine& cli);     // lotse inbox

@@ -18,6 +18,7 @@ int RunCommandLine(int argc, char** argv) {
   AddChangeCommands(cli);
   AddSimilarCommand(cli);
   AddContactsCommands(cli);
+  AddCompanyQuestionCommands(cli);
   AddFeedbackCommand(cli);
   AddInboxCommand(cli);
   AddReceiptCommands(cli);

@@ -122,6 +122,7 @@ lotse::v1::RoutingRequest ChangeRequest(Change change, const ChangeArgs& args) {
         request.mutable_consult()->add_departments(d);
       }
       request.mutable_consult()->set_question(args.question);
+      request.mutable_consult()->set_due_at_us(args.due_at_us);
       break;
     case Change::kContribute:
       request.mutable_contribute()->set_ref(args.ref);
@@ -132,6 +133,7 @@ lotse::v1::RoutingRequest ChangeRequest(Change change, const ChangeArgs& args) {
       request.mutable_answer()->set_text(args.text);
       request.mutable_answer()->set_outcome(
           ParseOutcome(args.outcome).value_or(lotse::v1::OUTCOME_UNSPECIFIED));
+      request.mutable_answer()->set_confirm_open_consultations(args.confirm);
       break;
   }
   return request;

@@ -71,6 +71,9 @@ struct ChangeArgs {
   std::string question;           // consult
   std::string text;               // contribute, answer
   std::string outcome;            // answer: input.h ParseOutcome
+  int64_t due_at_us = 0;          // consult: --due, read in the city's time (ParseCityTime)
+  std::string due;                // consult: --due as typed
+  bool confirm = false;           // answer: although consultations are still open
 };
 lotse::v1::RoutingRequest ChangeRequest(Change change, const ChangeArgs& args);
 

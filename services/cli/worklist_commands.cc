@@ -49,6 +49,9 @@ std::string RenderChange(const Session& s, Change change, const ChangeArgs& args
 
 int RunChange(Session& s, Change change, ChangeArgs args) {
   args.text = TextOrStdin(args.text);  // contribute, answer: `--text -`
+  if (!args.due.empty()) {             // consult --due, in the city's time (checked when parsed)
+    args.due_at_us = absl::ToUnixMicros(ParseCityTime(args.due, s.zone()).value_or(absl::Time()));
+  }
   return s.CallThen(ChangeRequest(change, args), RoutingReply::kReferral,
                     [&](const RoutingReply& r) {
                       return s.Print(r.referral(), RenderChange(s, change, args, r.referral()));
@@ -97,6 +100,7 @@ void AddChangeCommands(CommandLine& cli) {
       ->delimiter(',');
   consult->add_option("--question", f->question, "what you need from them")->required();
   consult->add_option("--user", f->user, "staff member");
+  AddDueOption(consult, f->due);
   CLI::App* contribute = add("contribute", "give your department's contribution to a consultation",
                              Change::kContribute);
   contribute->add_option("--text", f->text, "the contribution ('-' reads it from stdin)")
@@ -110,6 +114,8 @@ void AddChangeCommands(CommandLine& cli) {
       ->required()
       ->check(Words(ParseOutcome, "resolved, partly or not-responsible",
                     "resolved|partly|not-responsible"));
+  answer->add_flag("--confirm", f->confirm,
+                   "answer although consulted departments have not contributed yet");
 }
 
 }  // namespace lotse::cli

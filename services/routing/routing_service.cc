@@ -1,6 +1,8 @@
 #include "services/routing/routing_service.h"
 
 #include <algorithm>
+#include <optional>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/ascii.h"
@@ -28,6 +30,13 @@ constexpr char kAssigned = 'A';
 constexpr char kConsultation = 'C';
 constexpr char kWarn = 'W';
 constexpr char kBreach = 'B';
+// Case work's timers (see TimerFor): the answer's second level, the first reaction's warning
+// and breach, and a consultation's warning and breach (their keys also name the department).
+constexpr char kSecondBreach = 'X';
+constexpr char kFirstReactionWarn = 'R';
+constexpr char kFirstReactionBreach = 'S';
+constexpr char kConsultationWarn = 'V';
+constexpr char kConsultationBreach = 'K';
 constexpr size_t kMaxTimersPerTick = 1000;
 
 std::string WorklistPrefix(std::string_view assignee) {
@@ -45,6 +54,55 @@ std::string WorklistKey(std::string_view assignee, int64_t due_us, lotse::v1::Pr
 
 std::string TimerKey(int64_t at_us, char level, std::string_view id) {
   return StrCat(store::EncodeU64(static_cast<uint64_t>(at_us)), std::string(1, level), id);
+}
+
+// A consultation's timer: the referral id, then the consulted department after a NUL.
+std::string ConsultationTimerKey(int64_t at_us, char level, std::string_view id,
+                                 std::string_view department) {
+  return StrCat(TimerKey(at_us, level, id), std::string(1, '\0'), department);
+}
+
+// What a timer key (TimerKey, ConsultationTimerKey) is about: the referral id and the clock.
+// nullopt for a key of no known kind.
+std::optional<std::pair<std::string, Timer>> TimerFor(std::string_view key) {
+  if (key.size() < 9) {
+    return std::nullopt;
+  }
+  std::string_view rest = key.substr(9);
+  Timer timer;
+  switch (key[8]) {
+    case kWarn:
+      timer.level = lotse::v1::ESCALATION_LEVEL_WARNING;
+      break;
+    case kBreach:
+      timer.level = lotse::v1::ESCALATION_LEVEL_BREACH;
+      break;
+    case kSecondBreach:
+      timer.level = lotse::v1::ESCALATION_LEVEL_SECOND_BREACH;
+      break;
+    case kFirstReactionWarn:
+    case kFirstReactionBreach:
+      timer.deadline = lotse::v1::DEADLINE_FIRST_REACTION;
+      timer.level = key[8] == kFirstReactionWarn ? lotse::v1::ESCALATION_LEVEL_WARNING
+                                                 : lotse::v1::ESCALATION_LEVEL_BREACH;
+      break;
+    case kConsultationWarn:
+    case kConsultationBreach: {
+      const size_t nul = rest.find('\0');
+      if (nul == std::string_view::npos) {
+        return std::nullopt;
+      }
+      timer.deadline = lotse::v1::DEADLINE_CONSULTATION;
+      timer.level = key[8] == kConsultationWarn ? lotse::v1::ESCALATION_LEVEL_WARNING
+                                                : lotse::v1::ESCALATION_LEVEL_BREACH;
+      timer.department = std::string(rest.substr(nul + 1));
+      rest = rest.substr(0, nul);
+      break;
+    }
+    default:
+      return std::nullopt;
+  }
+  return std::make_pair(std::string(rest), std::move(timer));
 }
 
 lotse::v1::WorkItem MakeItem(const ReferralState& s, lotse::v1::WorkItemKind kind, int64_t due_us) {
@@ -66,6 +124,10 @@ lotse::v1::WorkItem MakeItem(const ReferralState& s, lotse::v1::WorkItemKind kin
     *item.mutable_contact_person() = s.contact_person();  // whose item it is
     item.set_stand_in_for(s.stand_in_for());
   }
+  item.set_waiting(s.waiting_since_us() != 0);
+  if (s.first_reacted_at_us() == 0) {
+    item.set_first_reaction_due_at_us(s.first_reaction_due_at_us());
+  }
   return item;
 }
 
@@ -75,6 +137,8 @@ ops::Labels EscalationLabels(std::string_view assignee, lotse::v1::EscalationLev
     name = "warning";
   } else if (level == lotse::v1::ESCALATION_LEVEL_BREACH) {
     name = "breach";
+  } else if (level == lotse::v1::ESCALATION_LEVEL_SECOND_BREACH) {
+    name = "second_breach";
   }
   return {{"department", std::string(assignee)}, {"level", name}};
 }
@@ -135,6 +199,10 @@ std::vector<RoutingService::Command> RoutingService::MakeCommands() {
        [this](const RoutingRequest& r, service::CommandContext& c) { return Absence(r, c); }},
       {RoutingRequest::kCompany, kOffices | kDepartments | kAdmin,
        [this](const RoutingRequest& r, service::CommandContext& c) { return Company(r, c); }},
+      {RoutingRequest::kAskCompany, kDepartments,
+       Changing(&RoutingRequest::ask_company, &AskCompany)},
+      {RoutingRequest::kCompanyReplied, kOffices | kDepartments,
+       Changing(&RoutingRequest::company_replied, &CompanyReplied)},
   };
 }
 
@@ -180,11 +248,41 @@ IndexEntries RoutingService::IndexFor(const ReferralState& s) {
           MakeItem(s, lotse::v1::WORK_ITEM_KIND_CONSULTATION, c.due_at_us()).SerializeAsString();
     }
   }
-  if (!s.warned()) {
+  // While the referral waits on the company its answer clock stands still (the reply moves the
+  // times on), and asking was a reaction: no timers of the referral's own.
+  const bool waiting = s.waiting_since_us() != 0;
+  if (!s.warned() && !waiting) {
     entries[{kTimers, TimerKey(s.warn_at_us(), kWarn, s.referral_id())}] = "";
   }
-  if (!s.escalated()) {
+  if (!s.escalated() && !waiting) {
     entries[{kTimers, TimerKey(s.due_at_us(), kBreach, s.referral_id())}] = "";
+  }
+  if (s.second_breach_at_us() != 0 && !s.second_escalated() && !waiting) {
+    entries[{kTimers, TimerKey(s.second_breach_at_us(), kSecondBreach, s.referral_id())}] = "";
+  }
+  if (s.first_reaction_due_at_us() != 0 && s.first_reacted_at_us() == 0 && !waiting) {
+    if (!s.first_reaction_warned()) {
+      entries[{kTimers,
+               TimerKey(s.first_reaction_warn_at_us(), kFirstReactionWarn, s.referral_id())}] = "";
+    }
+    if (!s.first_reaction_escalated()) {
+      entries[{kTimers,
+               TimerKey(s.first_reaction_due_at_us(), kFirstReactionBreach, s.referral_id())}] = "";
+    }
+  }
+  // A consultation with its own deadline (warn_at_us set since case work) runs its own clock.
+  for (const lotse::v1::Consultation& c : s.consultations()) {
+    if (c.contributed_at_us() != 0 || c.warn_at_us() == 0) {
+      continue;
+    }
+    if (!c.warned()) {
+      entries[{kTimers, ConsultationTimerKey(c.warn_at_us(), kConsultationWarn, s.referral_id(),
+                                             c.department())}] = "";
+    }
+    if (!c.escalated()) {
+      entries[{kTimers, ConsultationTimerKey(c.due_at_us(), kConsultationBreach, s.referral_id(),
+                                             c.department())}] = "";
+    }
   }
   return entries;
 }
@@ -408,8 +506,11 @@ absl::Status RoutingService::ApplyEvent(const Envelope& event, std::string_view 
     return KeepCompanyFeedback(event, batch);
   }
   const bool submitted = event.payload_case() == Envelope::kReferralSubmitted;
+  if (event.payload_case() == Envelope::kFollowUpAsked) {
+    return ApplyFollowUp(event, batch, now);
+  }
   if (!submitted && event.payload_case() != Envelope::kFeedbackSubmitted) {
-    return absl::OkStatus();  // routing acts on submissions and feedback only
+    return absl::OkStatus();  // routing acts on submissions, feedback and follow-ups only
   }
   LOTSE_ASSIGN_OR_RETURN(std::optional<ReferralState> found,
                          referrals_.Find(batch, event.referral_id()));
@@ -427,8 +528,31 @@ absl::Status RoutingService::ApplyEvent(const Envelope& event, std::string_view 
     return absl::NotFoundError(
         StrCat("feedback for referral ", event.referral_id(), " which routing does not know"));
   }
-  LOTSE_ASSIGN_OR_RETURN(Outcome closed, Close(*found, event, now));
+  LOTSE_ASSIGN_OR_RETURN(Outcome closed, Close(*found, event, policy_, now));
   Save(batch, &*found, closed, now);
+  if (closed.state.reopen_count() != found->reopen_count()) {
+    spdlog::info("referral {} reopened: the office says it is not resolved",
+                 closed.state.case_number());
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RoutingService::ApplyFollowUp(const Envelope& event, store::Batch& batch,
+                                           absl::Time now) {
+  LOTSE_ASSIGN_OR_RETURN(std::optional<ReferralState> found,
+                         referrals_.Find(batch, event.referral_id()));
+  if (!found.has_value()) {
+    return absl::NotFoundError(StrCat("follow-up question for referral ", event.referral_id(),
+                                      " which routing does not know"));
+  }
+  LOTSE_ASSIGN_OR_RETURN(Outcome reopened, Reopen(*found, event, policy_, now));
+  if (reopened.events.empty()) {
+    // Still being worked on: the question reaches the department through intake's record.
+    spdlog::info("referral {}: follow-up question while it is still open", found->case_number());
+    return absl::OkStatus();
+  }
+  Save(batch, &*found, reopened, now);
+  spdlog::info("referral {} reopened by a follow-up question", reopened.state.case_number());
   return absl::OkStatus();
 }
 
@@ -452,13 +576,14 @@ void RoutingService::Tick(store::Batch& batch, absl::Time now) {
   const absl::StatusOr<Absences> absences =
       due.empty() ? absl::StatusOr<Absences>(Absences{}) : LoadAbsences(batch);
   for (const std::string& key : due) {
-    const lotse::v1::EscalationLevel level =
-        key[8] == kWarn ? lotse::v1::ESCALATION_LEVEL_WARNING : lotse::v1::ESCALATION_LEVEL_BREACH;
-    absl::StatusOr<std::optional<ReferralState>> found = referrals_.Find(batch, key.substr(9));
+    const std::optional<std::pair<std::string, Timer>> timer = TimerFor(key);
+    absl::StatusOr<std::optional<ReferralState>> found =
+        timer.has_value() ? referrals_.Find(batch, timer->first)
+                          : absl::StatusOr<std::optional<ReferralState>>(std::nullopt);
     // A timer without its referral, or one its referral's state no longer implies, is stale.
     absl::StatusOr<Outcome> escalated = absl::NotFoundError("stale timer");
     if (found.ok() && found->has_value() && IndexFor(**found).contains({kTimers, key})) {
-      escalated = Escalate(**found, level, now);
+      escalated = Escalate(**found, timer->second, policy_, now);
     }
     if (!escalated.ok()) {
       batch.Delete(kTimers, key);
@@ -466,15 +591,22 @@ void RoutingService::Tick(store::Batch& batch, absl::Time now) {
     }
     const ReferralState& s = escalated->state;
     const log::ScopedContext log_context({s.referral_id(), s.case_number(), "escalated"});
-    if (level == lotse::v1::ESCALATION_LEVEL_WARNING) {
-      spdlog::warn("referral {} at {} is close to its due time; answer it soon", s.case_number(),
-                   s.assignee());
+    const lotse::v1::Escalated& e = escalated->events[0].escalated();
+    const std::string clock_name = e.deadline() == lotse::v1::DEADLINE_FIRST_REACTION
+                                       ? "first reaction"
+                                   : e.deadline() == lotse::v1::DEADLINE_CONSULTATION
+                                       ? StrCat("consultation of ", e.department())
+                                       : "answer";
+    if (e.level() == lotse::v1::ESCALATION_LEVEL_WARNING) {
+      spdlog::warn("referral {} at {}: the {} is close to its due time; act soon", s.case_number(),
+                   s.assignee(), clock_name);
     } else {
-      spdlog::warn("referral {} at {} is overdue: escalated", s.case_number(), s.assignee());
+      spdlog::warn("referral {} at {}: the {} is overdue: escalated ({})", s.case_number(),
+                   s.assignee(), clock_name, lotse::v1::EscalationLevel_Name(e.level()));
     }
-    for (Envelope& e : escalated->events) {  // escalations reach the stand-ins too
-      if (e.has_escalated() && absences.ok()) {
-        AddStandIns(*e.mutable_escalated(), *absences, Today(now));
+    for (Envelope& event : escalated->events) {  // escalations reach the stand-ins too
+      if (event.has_escalated() && absences.ok()) {
+        AddStandIns(*event.mutable_escalated(), *absences, Today(now));
       }
     }
     Save(batch, &**found, *escalated, now);

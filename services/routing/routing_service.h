@@ -115,6 +115,8 @@ class RoutingService final
   // the index difference and the events, stamped. An outcome without events writes nothing.
   void Save(store::Batch& batch, const lotse::v1::ReferralState* before, Outcome& outcome,
             absl::Time now);
+  // Intake's FollowUpAsked: reopens an answered or closed referral (Reopen).
+  absl::Status ApplyFollowUp(const lotse::v1::Envelope& event, store::Batch& batch, absl::Time now);
 
   const config::Config config_;
   const Rules rules_;

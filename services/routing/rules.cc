@@ -13,11 +13,11 @@ absl::StatusOr<Rules> Rules::Create(const config::Config& config) {
   LOTSE_ASSIGN_OR_RETURN(config::Calendars calendars, config::BuildCalendars(config));
   rules.calendars_ = std::move(calendars.by_department);
   for (const config::Department& d : config.departments) {
-    rules.clocks_.emplace(d.id, Clock{d.sla_hours, d.id});
+    rules.clocks_.emplace(d.id, Clock{d.sla_hours, d.id, d.FirstReactionHours()});
   }
   for (const config::KeyAccount& k : config.key_accounts) {
     const config::Department* home = config.FindDepartment(k.department);  // checked above
-    rules.clocks_.emplace(k.id, Clock{home->sla_hours, home->id});
+    rules.clocks_.emplace(k.id, Clock{home->sla_hours, home->id, home->FirstReactionHours()});
   }
   return rules;
 }
@@ -67,6 +67,54 @@ Deadlines Rules::Schedule(std::string_view assignee, absl::Time from) const {
   const absl::Duration sla = absl::Hours(clock->second.sla_hours);
   return Deadlines{cal.AddBusinessTime(from, sla * config_.routing.warning_share),
                    cal.AddBusinessTime(from, sla)};
+}
+
+const Rules::Clock& Rules::ClockOf(std::string_view assignee) const {
+  auto clock = clocks_.find(assignee);
+  if (clock == clocks_.end()) {
+    clock = clocks_.find(config_.routing.default_department);
+  }
+  return clock->second;
+}
+
+const calendar::BusinessCalendar& Rules::CalendarOf(std::string_view assignee) const {
+  return calendars_.at(ClockOf(assignee).department);
+}
+
+Deadlines Rules::FirstReaction(std::string_view assignee, absl::Time from) const {
+  const calendar::BusinessCalendar& cal = CalendarOf(assignee);
+  const absl::Duration hours = absl::Hours(ClockOf(assignee).first_reaction_hours);
+  return Deadlines{cal.AddBusinessTime(from, hours * config_.routing.warning_share),
+                   cal.AddBusinessTime(from, hours)};
+}
+
+std::optional<absl::Time> Rules::SecondBreach(std::string_view assignee, absl::Time due) const {
+  if (config_.routing.second_breach_hours <= 0) {
+    return std::nullopt;
+  }
+  return CalendarOf(assignee).AddBusinessTime(due,
+                                              absl::Hours(config_.routing.second_breach_hours));
+}
+
+Deadlines Rules::Until(std::string_view assignee, absl::Time from, absl::Time due) const {
+  const calendar::BusinessCalendar& cal = CalendarOf(assignee);
+  const absl::Duration span = cal.BusinessTimeBetween(from, due);
+  return Deadlines{cal.AddBusinessTime(from, span * config_.routing.warning_share), due};
+}
+
+absl::Duration Rules::BusinessTimeBetween(std::string_view assignee, absl::Time from,
+                                          absl::Time to) const {
+  return CalendarOf(assignee).BusinessTimeBetween(from, to);
+}
+
+absl::Time Rules::AddBusinessTime(std::string_view assignee, absl::Time at,
+                                  absl::Duration d) const {
+  return CalendarOf(assignee).AddBusinessTime(at, d);
+}
+
+std::string Rules::Lead(std::string_view assignee) const {
+  const config::Department* d = config_.FindDepartment(ClockOf(assignee).department);
+  return d != nullptr ? d->lead : "";
 }
 
 }  // namespace lotse::routing

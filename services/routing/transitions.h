@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstddef>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -74,21 +75,68 @@ absl::StatusOr<Outcome> Contribute(const OnReferral& on,
 // The assignee answers with a text and an outcome: ANSWERED, Answered (for the office).
 absl::StatusOr<Outcome> Answer(const OnReferral& on, const lotse::v1::AnswerRequest& request);
 
+// The assignee (`actor.user` the staff member) asks the company a question back (Rückfrage):
+// the referral waits (waiting_since_us), its answer clock pauses, and asking counts as the
+// first reaction; CompanyAsked, for the office to relay. Refused while it already waits.
+absl::StatusOr<Outcome> AskCompany(const OnReferral& on,
+                                   const lotse::v1::AskCompanyRequest& request);
+// The company's reply, entered by the referral's office or the assignee: the clock runs again,
+// and the due, warning and second-level times move on by the business time it stood still (in
+// the assignee's calendar); CompanyReplied. FailedPrecondition if the referral is not waiting.
+absl::StatusOr<Outcome> CompanyReplied(const OnReferral& on,
+                                       const lotse::v1::CompanyRepliedRequest& request);
+
 // A submitted referral (`submitted`: intake's ReferralSubmitted envelope) goes where the rules
 // say, due by the assignee's SLA: ROUTED, ReferralRouted. NotFound if the rules know no
 // department for its topic.
 absl::StatusOr<Outcome> Route(const lotse::v1::Envelope& submitted, const Policy& policy,
                               absl::Time now);
-// One of the referral's SLA timers fired: WARNING marks it warned, BREACH warned and
-// escalated; Escalated. FailedPrecondition if the referral is no longer open or was already
-// escalated at `level` (the timer is stale); InvalidArgument for any other level.
+// Which of a referral's clocks ran out, and how far: the answer's (WARNING, BREACH,
+// SECOND_BREACH), the first reaction's (WARNING, BREACH) or the consultation of `department`
+// (WARNING, BREACH).
+struct Timer {
+  lotse::v1::Deadline deadline = lotse::v1::DEADLINE_ANSWER;
+  lotse::v1::EscalationLevel level = lotse::v1::ESCALATION_LEVEL_UNSPECIFIED;
+  std::string department;  // DEADLINE_CONSULTATION only
+};
+
+// Who must hear of an escalation at `level` (Escalated.notify_staff), by the ladder: a warning
+// reaches the contact person only (none: the department's worklist as a whole); a breach the
+// contact person and the department's lead; the second level also "head", the head of the
+// economic development office. `contact` and `lead` are staff ids, "" for none; no one twice.
+std::vector<std::string> Ladder(lotse::v1::EscalationLevel level, std::string_view contact,
+                                std::string_view lead);
+
+// One of the referral's timers fired: marks that clock warned (WARNING) or warned and escalated
+// (BREACH; SECOND_BREACH also second_escalated); Escalated with the clock, the due time it is
+// about and whom to notify (Ladder). FailedPrecondition if the referral is no longer open, waits
+// on the company (answer clock), reacted already (first reaction), has no such open consultation,
+// or the clock was already escalated at that level (the timer is stale); InvalidArgument for a
+// level the clock does not have.
+absl::StatusOr<Outcome> Escalate(const lotse::v1::ReferralState& state, const Timer& timer,
+                                 const Policy& policy, absl::Time now);
+// The answer clock's WARNING or BREACH (as before case work).
 absl::StatusOr<Outcome> Escalate(const lotse::v1::ReferralState& state,
-                                 lotse::v1::EscalationLevel level, absl::Time now);
-// The office's feedback (`feedback`: intake's FeedbackSubmitted envelope) closes an answered
-// referral: CLOSED with the feedback, Closed. Feedback for a closed referral changes nothing
-// (no events); FailedPrecondition for one that is not answered yet.
+                                 lotse::v1::EscalationLevel level, const Policy& policy,
+                                 absl::Time now);
+// The office's feedback (`feedback`: intake's FeedbackSubmitted envelope) on an answered
+// referral: "resolved" closes it (CLOSED with the feedback, Closed); "not resolved" reopens it
+// (see Reopen) with the feedback kept. Feedback for a closed referral changes nothing (no
+// events); FailedPrecondition for one that is not answered yet.
 absl::StatusOr<Outcome> Close(const lotse::v1::ReferralState& state,
-                              const lotse::v1::Envelope& feedback, absl::Time now);
+                              const lotse::v1::Envelope& feedback, const Policy& policy,
+                              absl::Time now);
+// The office's follow-up question (`follow_up`: intake's FollowUpAsked envelope) reopens an
+// answered or closed referral. A referral still open changes nothing (no events: it is being
+// worked on and the office's question reaches the department through intake).
+//
+// Reopening: ROUTED again with the same assignee and contact person (unclaimed: whoever takes it
+// claims it anew), reopen_count + 1, fresh answer, first-reaction and second-level clocks from
+// now, the answer cleared from the state (the Answered event keeps it); submitted_at_us is kept
+// so the company's whole wait still counts from the first submission. Reopened with `reason`.
+absl::StatusOr<Outcome> Reopen(const lotse::v1::ReferralState& state,
+                               const lotse::v1::Envelope& follow_up, const Policy& policy,
+                               absl::Time now);
 
 // What `actor` may see of a referral it asked for as `ref`: an office its own, a department or
 // KAM what is assigned, key-accounted or consulted to it, admin everything, ops the flow

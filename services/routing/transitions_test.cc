@@ -112,6 +112,8 @@ struct Row {
   std::string command{};
   std::string event{};
   lotse::v1::EscalationLevel timer = lotse::v1::ESCALATION_LEVEL_UNSPECIFIED;
+  lotse::v1::Deadline deadline = lotse::v1::DEADLINE_ANSWER;  // which clock's timer
+  std::string timer_department{};                             // DEADLINE_CONSULTATION
 
   // Accepted: the new state is the given one, updated now (if anything happened), with
   // `changes`; the events are `events` (text-format Envelopes; "$due" and "$warn" stand for the
@@ -158,6 +160,10 @@ absl::StatusOr<Outcome> Decide(const ReferralState& s, const Row& row) {
         return Contribute(on, r.contribute());
       case RoutingRequest::kAnswer:
         return Answer(on, r.answer());
+      case RoutingRequest::kAskCompany:
+        return AskCompany(on, r.ask_company());
+      case RoutingRequest::kCompanyReplied:
+        return CompanyReplied(on, r.company_replied());
       default:
         return absl::InternalError("the row's command is no changing command");
     }
@@ -166,9 +172,13 @@ absl::StatusOr<Outcome> Decide(const ReferralState& s, const Row& row) {
     return Route(Proto<Envelope>(row.event), policy, Now());
   }
   if (!row.event.empty()) {
-    return Close(s, Proto<Envelope>(row.event), Now());
+    const Envelope event = Proto<Envelope>(row.event);
+    if (event.has_follow_up_asked()) {
+      return Reopen(s, event, policy, Now());
+    }
+    return Close(s, event, policy, Now());
   }
-  return Escalate(s, row.timer, Now());
+  return Escalate(s, Timer{row.deadline, row.timer, row.timer_department}, policy, Now());
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -215,6 +225,12 @@ std::vector<Row> AcceptedRows() {
              s.set_warn_at_us(Micros(Berlin(2026, 3, 3, 15, 0)));
              s.set_warned(false);
              s.set_escalated(false);
+             // First reaction: a quarter of the SLA, 2 hours; the second level 8 business
+             // hours after the due time, Wednesday 16:00.
+             s.set_first_reaction_due_at_us(Micros(Berlin(2026, 3, 3, 11, 0)));
+             s.set_first_reaction_warn_at_us(Micros(Berlin(2026, 3, 3, 10, 30)));
+             s.set_second_breach_at_us(Micros(Berlin(2026, 3, 4, 16, 0)));
+             s.set_assignee_since_us(Micros(Now()));
            },
        .events = {kMia + kAbout + R"pb(forwarded {
                                          from: "umwelt"
@@ -223,8 +239,9 @@ std::vector<Row> AcceptedRows() {
                                          due_at_us: $due
                                          warn_at_us: $warn
                                          forward_count: 2
+                                         second_breach_at_us: $second
                                        })pb"}},
-      {.name = "ConsultAsksEachDepartmentByTheReferralsDueTime",
+      {.name = "ConsultAsksEachDepartmentByItsOwnSla",
        // A department whose consultation is answered may be asked again.
        .state = R"pb(consultations { department: "bauordnung" contributed_at_us: 5 })pb",
        .command = kMia + R"pb(consult {
@@ -241,14 +258,20 @@ std::vector<Row> AcceptedRows() {
                c->set_question("Baurecht?");
                c->set_asked_by("umwelt");
                c->set_opened_at_us(Micros(Now()));
-               c->set_due_at_us(2000000);
              }
+             // 40 business hours each: Bauordnung (Thu until 18:00) is due Tuesday 10:30,
+             // Stadtplanung Tuesday 12:30; warned after 30 hours, Monday.
+             s.mutable_consultations(1)->set_due_at_us(Micros(Berlin(2026, 3, 10, 10, 30)));
+             s.mutable_consultations(1)->set_warn_at_us(Micros(Berlin(2026, 3, 9, 8, 30)));
+             s.mutable_consultations(2)->set_due_at_us(Micros(Berlin(2026, 3, 10, 12, 30)));
+             s.mutable_consultations(2)->set_warn_at_us(Micros(Berlin(2026, 3, 9, 10, 30)));
            },
        .events = {kMia + kAbout + R"pb(consultation_opened {
                                          assignee: "umwelt"
                                          departments: "bauordnung"
                                          departments: "stadtplanung"
                                          question: "Baurecht?"
+                                         due_at_us: $c1due
                                        })pb"}},
       {.name = "ContributeAnswersTheDepartmentsOpenConsultation",
        .state = R"pb(consultations {
@@ -304,6 +327,12 @@ std::vector<Row> AcceptedRows() {
              // 24 business hours, Mon-Thu 08:00-16:00, Fri 08:00-12:30: due Friday 09:00.
              s.set_due_at_us(Micros(Berlin(2026, 3, 6, 9, 0)));
              s.set_warn_at_us(Micros(Berlin(2026, 3, 5, 11, 0)));
+             // First reaction: a quarter of 24 hours; the second level 8 business hours after
+             // the due time (Friday until 12:30, then Monday).
+             s.set_first_reaction_due_at_us(Micros(Berlin(2026, 3, 3, 15, 0)));
+             s.set_first_reaction_warn_at_us(Micros(Berlin(2026, 3, 3, 13, 30)));
+             s.set_second_breach_at_us(Micros(Berlin(2026, 3, 9, 12, 30)));
+             s.set_assignee_since_us(Micros(Now()));
              s.set_routed_at_us(Micros(Now()));
              s.set_updated_at_us(Micros(Now()));
            },
@@ -320,6 +349,9 @@ std::vector<Row> AcceptedRows() {
                                     priority: PRIORITY_HIGH
                                     subject: "Abluftfilter"
                                     company_name: "Gießerei Nord"
+                                    first_reaction_due_at_us: $frdue
+                                    first_reaction_warn_at_us: $frwarn
+                                    second_breach_at_us: $second
                                   })pb"}},
       {.name = "RouteSendsAKeyAccountCompanyToItsManagerFirst",
        .event = Submission("HRB-20417"),
@@ -337,6 +369,10 @@ std::vector<Row> AcceptedRows() {
              // The manager's home department's clock: 8 hours, Mon-Thu 08:00-17:00.
              s.set_due_at_us(Micros(Berlin(2026, 3, 3, 17, 0)));
              s.set_warn_at_us(Micros(Berlin(2026, 3, 3, 15, 0)));
+             s.set_first_reaction_due_at_us(Micros(Berlin(2026, 3, 3, 11, 0)));
+             s.set_first_reaction_warn_at_us(Micros(Berlin(2026, 3, 3, 10, 30)));
+             s.set_second_breach_at_us(Micros(Berlin(2026, 3, 4, 16, 0)));
+             s.set_assignee_since_us(Micros(Now()));
              s.set_routed_at_us(Micros(Now()));
              s.set_updated_at_us(Micros(Now()));
              s.set_route_reason(
@@ -359,6 +395,9 @@ std::vector<Row> AcceptedRows() {
                    priority: PRIORITY_HIGH
                    subject: "Abluftfilter"
                    company_name: "Gießerei Nord"
+                   first_reaction_due_at_us: $frdue
+                   first_reaction_warn_at_us: $frwarn
+                   second_breach_at_us: $second
                  })pb"}},
       {.name = "EscalateWarnsBeforeTheDueTime",
        .state =
@@ -370,6 +409,7 @@ std::vector<Row> AcceptedRows() {
                                              level: ESCALATION_LEVEL_WARNING
                                              due_at_us: 2000000
                                              key_account: "kam-schneider"
+                                             deadline: DEADLINE_ANSWER
                                            })pb"}},
       {.name = "EscalateAtTheBreachAfterTheWarning",
        .state = R"pb(warned: true)pb",
@@ -379,6 +419,8 @@ std::vector<Row> AcceptedRows() {
                                              assignee: "umwelt"
                                              level: ESCALATION_LEVEL_BREACH
                                              due_at_us: 2000000
+                                             deadline: DEADLINE_ANSWER
+                                             notify_staff: "um-wagner"
                                            })pb"}},
       {.name = "EscalateAtTheBreachAlsoCountsAsTheWarning",
        .timer = lotse::v1::ESCALATION_LEVEL_BREACH,
@@ -391,6 +433,8 @@ std::vector<Row> AcceptedRows() {
                                              assignee: "umwelt"
                                              level: ESCALATION_LEVEL_BREACH
                                              due_at_us: 2000000
+                                             deadline: DEADLINE_ANSWER
+                                             notify_staff: "um-wagner"
                                            })pb"}},
       {.name = "CloseKeepsTheOfficesFeedback",
        .state = R"pb(status: REFERRAL_STATUS_ANSWERED)pb",
@@ -418,6 +462,290 @@ std::vector<Row> AcceptedRows() {
       {.name = "CloseOfAClosedReferralChangesNothing",
        .state = R"pb(status: REFERRAL_STATUS_CLOSED)pb",
        .event = kOffice + kAbout + R"pb(feedback_submitted { office: "bb-nord" rating: 1 })pb"},
+      // Case work: the first reaction, questions back, consultation deadlines, the ladder,
+      // reopening.
+      {.name = "ClaimIsTheFirstReaction",
+       .state = R"pb(first_reaction_due_at_us: 3000000)pb",
+       .command = kMia + R"pb(claim { ref: "2026-000001" })pb",
+       .changes =
+           [](ReferralState& s) {
+             s.set_status(lotse::v1::REFERRAL_STATUS_CLAIMED);
+             s.set_claimed_by("mia");
+             s.set_first_reacted_at_us(Micros(Now()));
+           },
+       .events = {kMia + kAbout + R"pb(claimed { assignee: "umwelt" user: "mia" })pb"}},
+      {.name = "ClaimAfterTheFirstReactionKeepsIt",
+       .state = R"pb(first_reaction_due_at_us: 3000000 first_reacted_at_us: 44)pb",
+       .command = kMia + R"pb(claim { ref: "2026-000001" })pb",
+       .changes =
+           [](ReferralState& s) {
+             s.set_status(lotse::v1::REFERRAL_STATUS_CLAIMED);
+             s.set_claimed_by("mia");
+           },
+       .events = {kMia + kAbout + R"pb(claimed { assignee: "umwelt" user: "mia" })pb"}},
+      {.name = "AskCompanyPausesTheAnswerClockAndIsAReaction",
+       .state = R"pb(first_reaction_due_at_us: 3000000)pb",
+       .command = kMia + R"pb(ask_company { ref: "2026-000001" question: "Welche Anlage?" })pb",
+       .changes =
+           [](ReferralState& s) {
+             s.set_waiting_since_us(Micros(Now()));
+             s.set_first_reacted_at_us(Micros(Now()));
+             lotse::v1::CompanyQuestion* q = s.add_company_questions();
+             q->set_question("Welche Anlage?");
+             q->set_asked_by("mia");
+             q->set_asked_at_us(Micros(Now()));
+           },
+       .events = {kMia + kAbout + R"pb(company_asked {
+                                         office: "bb-nord"
+                                         question: "Welche Anlage?"
+                                         asked_by: "mia"
+                                         assignee: "umwelt"
+                                       })pb"}},
+      {.name = "CompanyRepliedMovesTheTimesByThePausedBusinessTime",
+       // Asked Monday 15:00, replied Tuesday 09:00: 1 hour Monday, 1 hour Tuesday.
+       .state = absl::StrCat(
+           "waiting_since_us: ", Micros(Berlin(2026, 3, 2, 15, 0)), " due_at_us: ",
+           Micros(Berlin(2026, 3, 5, 12, 0)), " warn_at_us: ", Micros(Berlin(2026, 3, 4, 10, 0)),
+           " second_breach_at_us: ", Micros(Berlin(2026, 3, 6, 10, 0)), " paused_business_us: 5",
+           " company_questions { question: 'Welche Anlage?' asked_by: 'mia' }"),
+       .command = kOffice + R"pb(company_replied { ref: "2026-000001" text: "Filter B" })pb",
+       .changes =
+           [](ReferralState& s) {
+             constexpr int64_t kTwoHours = 2LL * 3600 * 1000000;
+             s.set_waiting_since_us(0);
+             s.set_due_at_us(Micros(Berlin(2026, 3, 5, 14, 0)));
+             s.set_warn_at_us(Micros(Berlin(2026, 3, 4, 12, 0)));
+             s.set_second_breach_at_us(Micros(Berlin(2026, 3, 6, 12, 0)));
+             s.set_paused_business_us(5 + kTwoHours);
+             lotse::v1::CompanyQuestion* q = s.mutable_company_questions(0);
+             q->set_reply("Filter B");
+             q->set_replied_by("bb-nord");
+             q->set_replied_at_us(Micros(Now()));
+             q->set_paused_business_us(kTwoHours);
+           },
+       .events = {kOffice + kAbout + R"pb(company_replied {
+                                            text: "Filter B"
+                                            replied_by: "bb-nord"
+                                            paused_business_us: 7200000000
+                                            due_at_us: $due
+                                            warn_at_us: $warn
+                                            assignee: "umwelt"
+                                          })pb"}},
+      {.name = "CompanyRepliedByTheAssignee",
+       .state = absl::StrCat("waiting_since_us: ", Micros(Now()),
+                             " company_questions { question: 'q' }"),
+       .command = kMia + R"pb(company_replied { ref: "2026-000001" text: "t" })pb",
+       .changes =
+           [](ReferralState& s) {
+             s.set_waiting_since_us(0);
+             lotse::v1::CompanyQuestion* q = s.mutable_company_questions(0);
+             q->set_reply("t");
+             q->set_replied_by("umwelt");
+             q->set_replied_at_us(Micros(Now()));
+           },
+       .events = {kMia + kAbout + R"pb(company_replied {
+                                         text: "t"
+                                         replied_by: "umwelt"
+                                         due_at_us: 2000000
+                                         warn_at_us: 1500000
+                                         assignee: "umwelt"
+                                       })pb"}},
+      {.name = "ConsultWithAnEarlierDueTime",
+       .state = absl::StrCat("due_at_us: ", Micros(Berlin(2026, 3, 6, 9, 0))),
+       .command = absl::StrCat(kMia, "consult { ref: '2026-000001' departments: 'bauordnung' ",
+                               "question: 'q' due_at_us: ", Micros(Berlin(2026, 3, 4, 9, 0)), " }"),
+       .changes =
+           [](ReferralState& s) {
+             lotse::v1::Consultation* c = s.add_consultations();
+             c->set_department("bauordnung");
+             c->set_question("q");
+             c->set_asked_by("umwelt");
+             c->set_opened_at_us(Micros(Now()));
+             // 8 business hours until Wednesday 09:00 (Tue 09-16, Wed 08-09), warned at 6.
+             c->set_due_at_us(Micros(Berlin(2026, 3, 4, 9, 0)));
+             c->set_warn_at_us(Micros(Berlin(2026, 3, 3, 15, 0)));
+           },
+       .events = {kMia + kAbout + R"pb(consultation_opened {
+                                         assignee: "umwelt"
+                                         departments: "bauordnung"
+                                         question: "q"
+                                         due_at_us: $c0due
+                                       })pb"}},
+      {.name = "AnswerWithOpenConsultationsConfirmed",
+       .state = R"pb(consultations { department: "bauordnung" }
+                     waiting_since_us: 9)pb",
+       .command = kMia + R"pb(answer {
+                                ref: "2026-000001"
+                                text: "Keine nötig"
+                                outcome: OUTCOME_RESOLVED
+                                confirm_open_consultations: true
+                              })pb",
+       .changes =
+           [](ReferralState& s) {
+             s.set_status(lotse::v1::REFERRAL_STATUS_ANSWERED);
+             s.set_waiting_since_us(0);
+             lotse::v1::Answer* a = s.mutable_answer();
+             a->set_department("umwelt");
+             a->set_user("mia");
+             a->set_text("Keine nötig");
+             a->set_outcome(lotse::v1::OUTCOME_RESOLVED);
+             a->set_answered_at_us(Micros(Now()));
+           },
+       .events = {kMia + kAbout + R"pb(answered {
+                                         answer {
+                                           department: "umwelt"
+                                           user: "mia"
+                                           text: "Keine nötig"
+                                           outcome: OUTCOME_RESOLVED
+                                           answered_at_us: $now
+                                         }
+                                         office: "bb-nord"
+                                       })pb"}},
+      {.name = "EscalateTheFirstReactionReachesContactAndLead",
+       .state = R"pb(first_reaction_due_at_us: 1000000
+                     contact_person { id: "um-kurz" department: "umwelt" })pb",
+       .timer = lotse::v1::ESCALATION_LEVEL_BREACH,
+       .deadline = lotse::v1::DEADLINE_FIRST_REACTION,
+       .changes =
+           [](ReferralState& s) {
+             s.set_first_reaction_warned(true);
+             s.set_first_reaction_escalated(true);
+           },
+       .events = {kRouting + kAbout + R"pb(escalated {
+                                             assignee: "umwelt"
+                                             level: ESCALATION_LEVEL_BREACH
+                                             due_at_us: 1000000
+                                             deadline: DEADLINE_FIRST_REACTION
+                                             notify_staff: [ "um-kurz", "um-wagner" ]
+                                           })pb"}},
+      {.name = "EscalateTheWarningReachesTheContactOnly",
+       .state = R"pb(contact_person { id: "um-kurz" department: "umwelt" })pb",
+       .timer = lotse::v1::ESCALATION_LEVEL_WARNING,
+       .changes = [](ReferralState& s) { s.set_warned(true); },
+       .events = {kRouting + kAbout + R"pb(escalated {
+                                             assignee: "umwelt"
+                                             level: ESCALATION_LEVEL_WARNING
+                                             due_at_us: 2000000
+                                             deadline: DEADLINE_ANSWER
+                                             notify_staff: "um-kurz"
+                                           })pb"}},
+      {.name = "EscalateTheSecondLevelReachesTheHead",
+       .state = R"pb(warned: true
+                     escalated: true
+                     second_breach_at_us: 2500000
+                     contact_person { id: "um-wagner" department: "umwelt" })pb",
+       .timer = lotse::v1::ESCALATION_LEVEL_SECOND_BREACH,
+       .changes = [](ReferralState& s) { s.set_second_escalated(true); },
+       .events = {kRouting + kAbout + R"pb(escalated {
+                                             assignee: "umwelt"
+                                             level: ESCALATION_LEVEL_SECOND_BREACH
+                                             due_at_us: 2000000
+                                             deadline: DEADLINE_ANSWER
+                                             notify_staff: [ "um-wagner", "head" ]
+                                           })pb"}},
+      {.name = "EscalateAConsultationReachesItsDepartmentsLead",
+       .state = R"pb(consultations {
+                       department: "bauordnung"
+                       due_at_us: 1800000
+                       warn_at_us: 1700000
+                       warned: true
+                     }
+                     contact_person { id: "um-kurz" })pb",
+       .timer = lotse::v1::ESCALATION_LEVEL_BREACH,
+       .deadline = lotse::v1::DEADLINE_CONSULTATION,
+       .timer_department = "bauordnung",
+       .changes = [](ReferralState& s) { s.mutable_consultations(0)->set_escalated(true); },
+       .events = {kRouting + kAbout + R"pb(escalated {
+                                             assignee: "umwelt"
+                                             level: ESCALATION_LEVEL_BREACH
+                                             due_at_us: 1800000
+                                             deadline: DEADLINE_CONSULTATION
+                                             department: "bauordnung"
+                                             notify_staff: "bo-becker"
+                                           })pb"}},
+      {.name = "CloseNotResolvedReopensWithTheSameAssignee",
+       .state = R"pb(status: REFERRAL_STATUS_ANSWERED
+                     answer { department: "umwelt" text: "alt" }
+                     contact_person { id: "um-wagner" department: "umwelt" }
+                     warned: true
+                     escalated: true
+                     first_reacted_at_us: 30
+                     reopen_count: 1)pb",
+       .event = kOffice + kAbout +
+                R"pb(occurred_at_us: 555
+                     feedback_submitted { office: "bb-nord" rating: 2 resolved: false })pb",
+       .changes =
+           [](ReferralState& s) {
+             s.set_status(lotse::v1::REFERRAL_STATUS_ROUTED);
+             s.clear_answer();
+             s.mutable_feedback()->set_rating(2);
+             s.mutable_feedback()->set_submitted_at_us(555);
+             s.set_reopen_count(2);
+             s.set_warned(false);
+             s.set_escalated(false);
+             s.set_first_reacted_at_us(0);
+             // The clocks start afresh: as when routed now (see RouteSendsTheTopicToItsDepartment).
+             s.set_due_at_us(Micros(Berlin(2026, 3, 6, 9, 0)));
+             s.set_warn_at_us(Micros(Berlin(2026, 3, 5, 11, 0)));
+             s.set_first_reaction_due_at_us(Micros(Berlin(2026, 3, 3, 15, 0)));
+             s.set_first_reaction_warn_at_us(Micros(Berlin(2026, 3, 3, 13, 30)));
+             s.set_second_breach_at_us(Micros(Berlin(2026, 3, 9, 12, 30)));
+             s.set_assignee_since_us(Micros(Now()));
+           },
+       .events = {kOffice + kAbout + R"pb(reopened {
+                                            assignee: "umwelt"
+                                            contact_person { id: "um-wagner" department: "umwelt" }
+                                            reason: "feedback: not resolved"
+                                            due_at_us: $due
+                                            warn_at_us: $warn
+                                            reopen_count: 2
+                                            office: "bb-nord"
+                                          })pb"}},
+      {.name = "CloseAfterTheReopenedReferralIsAnsweredAgain",
+       .state = R"pb(status: REFERRAL_STATUS_ANSWERED
+                     reopen_count: 1
+                     feedback { rating: 2 resolved: false submitted_at_us: 100 })pb",
+       .event = kOffice + kAbout +
+                R"pb(occurred_at_us: 555
+                     feedback_submitted { office: "bb-nord" rating: 5 resolved: true })pb",
+       .changes =
+           [](ReferralState& s) {
+             s.set_status(lotse::v1::REFERRAL_STATUS_CLOSED);
+             lotse::v1::Feedback* f = s.mutable_feedback();
+             f->set_rating(5);
+             f->set_resolved(true);
+             f->set_submitted_at_us(555);
+           },
+       .events = {kOffice + kAbout +
+                  R"pb(closed {
+                         feedback { rating: 5 resolved: true submitted_at_us: 555 }
+                         office: "bb-nord"
+                       })pb"}},
+      {.name = "FollowUpReopensAClosedReferral",
+       .state = R"pb(status: REFERRAL_STATUS_CLOSED
+                     feedback { rating: 5 resolved: true })pb",
+       .event = kOffice + kAbout + R"pb(follow_up_asked { office: "bb-nord" text: "Und?" })pb",
+       .changes =
+           [](ReferralState& s) {
+             s.set_status(lotse::v1::REFERRAL_STATUS_ROUTED);
+             s.set_reopen_count(1);
+             s.set_due_at_us(Micros(Berlin(2026, 3, 6, 9, 0)));
+             s.set_warn_at_us(Micros(Berlin(2026, 3, 5, 11, 0)));
+             s.set_first_reaction_due_at_us(Micros(Berlin(2026, 3, 3, 15, 0)));
+             s.set_first_reaction_warn_at_us(Micros(Berlin(2026, 3, 3, 13, 30)));
+             s.set_second_breach_at_us(Micros(Berlin(2026, 3, 9, 12, 30)));
+             s.set_assignee_since_us(Micros(Now()));
+           },
+       .events = {kOffice + kAbout + R"pb(reopened {
+                                            assignee: "umwelt"
+                                            reason: "follow-up question"
+                                            due_at_us: $due
+                                            warn_at_us: $warn
+                                            reopen_count: 1
+                                            office: "bb-nord"
+                                          })pb"}},
+      {.name = "FollowUpOnAnOpenReferralChangesNothing",
+       .event = kOffice + kAbout + R"pb(follow_up_asked { office: "bb-nord" text: "Und?" })pb"},
   };
 }
 
@@ -438,10 +766,18 @@ TEST_P(AcceptedTest, ChangesTheStateAndProducesTheEvents) {
   EXPECT_EQ(got->state.DebugString(), want.DebugString());
   std::vector<std::string> want_events;
   for (const std::string& text : row.events) {
+    const int64_t c0due = want.consultations_size() > 0 ? want.consultations(0).due_at_us() : 0;
+    const int64_t c1due = want.consultations_size() > 1 ? want.consultations(1).due_at_us() : 0;
     want_events.push_back(
-        Proto<Envelope>(absl::StrReplaceAll(text, {{"$due", std::to_string(want.due_at_us())},
-                                                   {"$warn", std::to_string(want.warn_at_us())},
-                                                   {"$now", std::to_string(Micros(Now()))}}))
+        Proto<Envelope>(absl::StrReplaceAll(
+                            text, {{"$due", std::to_string(want.due_at_us())},
+                                   {"$warn", std::to_string(want.warn_at_us())},
+                                   {"$frdue", std::to_string(want.first_reaction_due_at_us())},
+                                   {"$frwarn", std::to_string(want.first_reaction_warn_at_us())},
+                                   {"$second", std::to_string(want.second_breach_at_us())},
+                                   {"$c0due", std::to_string(c0due)},
+                                   {"$c1due", std::to_string(c1due)},
+                                   {"$now", std::to_string(Micros(Now()))}}))
             .DebugString());
   }
   std::vector<std::string> got_events;
@@ -718,6 +1054,130 @@ std::vector<Row> RefusedRows() {
        .message = "referral 2026-000001 was already escalated"},
       {.name = "EscalateAtNoLevel",
        .timer = lotse::v1::ESCALATION_LEVEL_UNSPECIFIED,
+       .code = StatusCode::kInvalidArgument,
+       .message = "is neither warning nor breach"},
+      // ask the company
+      {.name = "AskCompanyByAnotherDepartment",
+       .command = kBauordnung + R"pb(ask_company { ref: "2026-000001" question: "q" })pb",
+       .code = StatusCode::kNotFound,
+       .field = "ref",
+       .message = not_yours},
+      {.name = "AskCompanyByAConsultedDepartment",
+       .state = consulted,
+       .command = kBauordnung + R"pb(ask_company { ref: "2026-000001" question: "q" })pb",
+       .code = StatusCode::kNotFound,
+       .field = "ref",
+       .message = not_yours},
+      {.name = "AskCompanyWhileWaiting",
+       .state = R"pb(waiting_since_us: 9
+                     company_questions { question: "q0" })pb",
+       .command = kMia + R"pb(ask_company { ref: "2026-000001" question: "q" })pb",
+       .code = StatusCode::kFailedPrecondition,
+       .field = "ref",
+       .message = "already waits on the company's reply to a question back: enter that reply "
+                  "with 'lotse company-replied' first"},
+      {.name = "AskCompanyWithoutAQuestion",
+       .command = kMia + R"pb(ask_company { ref: "2026-000001" })pb",
+       .code = StatusCode::kInvalidArgument,
+       .field = "question",
+       .message = "question is required"},
+      {.name = "AskCompanyAboutAnAnsweredReferral",
+       .state = answered,
+       .command = kMia + R"pb(ask_company { ref: "2026-000001" question: "q" })pb",
+       .code = StatusCode::kFailedPrecondition,
+       .field = "ref",
+       .message = not_open},
+      // the company's reply
+      {.name = "CompanyRepliedByAnotherOffice",
+       .state = R"pb(waiting_since_us: 9
+                     company_questions { question: "q0" })pb",
+       .command = R"pb(actor { kind: ACTOR_KIND_OFFICE id: "bb-mitte" }
+                       company_replied { ref: "2026-000001" text: "t" })pb",
+       .code = StatusCode::kNotFound,
+       .field = "ref",
+       .message = not_yours},
+      {.name = "CompanyRepliedByAConsultedDepartment",
+       .state = R"pb(waiting_since_us: 9
+                     company_questions { question: "q0" }
+                     consultations { department: "bauordnung" })pb",
+       .command = kBauordnung + R"pb(company_replied { ref: "2026-000001" text: "t" })pb",
+       .code = StatusCode::kNotFound,
+       .field = "ref",
+       .message = not_yours},
+      {.name = "CompanyRepliedWhileNotWaiting",
+       .command = kOffice + R"pb(company_replied { ref: "2026-000001" text: "t" })pb",
+       .code = StatusCode::kFailedPrecondition,
+       .field = "ref",
+       .message = "does not wait on the company: no question back is open"},
+      {.name = "CompanyRepliedWithoutText",
+       .state = R"pb(waiting_since_us: 9
+                     company_questions { question: "q0" })pb",
+       .command = kOffice + R"pb(company_replied { ref: "2026-000001" })pb",
+       .code = StatusCode::kInvalidArgument,
+       .field = "text",
+       .message = "text is required"},
+      // consultation deadlines
+      {.name = "ConsultDueInThePast",
+       .command = absl::StrCat(kMia, "consult { ref: '2026-000001' departments: 'bauordnung' ",
+                               "question: 'q' due_at_us: ", Micros(Now()), " }"),
+       .code = StatusCode::kInvalidArgument,
+       .field = "due",
+       .message = "the consultation's due time has passed"},
+      {.name = "ConsultDueAfterTheReferral",
+       .state = absl::StrCat("due_at_us: ", Micros(Berlin(2026, 3, 4, 9, 0))),
+       .command =
+           absl::StrCat(kMia, "consult { ref: '2026-000001' departments: 'bauordnung' ",
+                        "question: 'q' due_at_us: ", Micros(Berlin(2026, 3, 4, 10, 0)), " }"),
+       .code = StatusCode::kInvalidArgument,
+       .field = "due",
+       .message = "would be due after the referral itself"},
+      {.name = "ConsultDueAfterTheDepartmentsOwnSla",
+       .state = absl::StrCat("due_at_us: ", Micros(Berlin(2026, 4, 30, 9, 0))),
+       .command =
+           absl::StrCat(kMia, "consult { ref: '2026-000001' departments: 'bauordnung' ",
+                        "question: 'q' due_at_us: ", Micros(Berlin(2026, 4, 29, 9, 0)), " }"),
+       .code = StatusCode::kInvalidArgument,
+       .field = "due",
+       .message = "would be due after the own SLA of department 'bauordnung'"},
+      // answer with open consultations
+      {.name = "AnswerWithOpenConsultationsUnconfirmed",
+       .state = R"pb(consultations { department: "bauordnung" }
+                     consultations { department: "tiefbau" contributed_at_us: 4 }
+                     consultations { department: "stadtplanung" })pb",
+       .command = kMia + R"pb(answer { ref: "2026-000001" text: "t" outcome: OUTCOME_RESOLVED })pb",
+       .code = StatusCode::kFailedPrecondition,
+       .field = "confirm_open_consultations",
+       .message = "the contribution of bauordnung, stadtplanung is still open: wait for it, or "
+                  "repeat the answer with --confirm"},
+      // case work's timers
+      {.name = "EscalateTheAnswerWhileWaiting",
+       .state = R"pb(waiting_since_us: 9)pb",
+       .timer = lotse::v1::ESCALATION_LEVEL_BREACH,
+       .code = StatusCode::kFailedPrecondition,
+       .message = "waits on the company: its answer clock is paused"},
+      {.name = "EscalateTheFirstReactionAfterTheReaction",
+       .state = R"pb(first_reaction_due_at_us: 9 first_reacted_at_us: 10)pb",
+       .timer = lotse::v1::ESCALATION_LEVEL_WARNING,
+       .deadline = lotse::v1::DEADLINE_FIRST_REACTION,
+       .code = StatusCode::kFailedPrecondition,
+       .message = "was already reacted to"},
+      {.name = "EscalateTheSecondLevelTwice",
+       .state = R"pb(second_breach_at_us: 9 second_escalated: true)pb",
+       .timer = lotse::v1::ESCALATION_LEVEL_SECOND_BREACH,
+       .code = StatusCode::kFailedPrecondition,
+       .message = "was already escalated to the second level"},
+      {.name = "EscalateAContributedConsultation",
+       .state = R"pb(consultations { department: "bauordnung" contributed_at_us: 4 })pb",
+       .timer = lotse::v1::ESCALATION_LEVEL_BREACH,
+       .deadline = lotse::v1::DEADLINE_CONSULTATION,
+       .timer_department = "bauordnung",
+       .code = StatusCode::kFailedPrecondition,
+       .message = "bauordnung has no open consultation on referral 2026-000001"},
+      {.name = "EscalateAConsultationAtTheSecondLevel",
+       .state = consulted,
+       .timer = lotse::v1::ESCALATION_LEVEL_SECOND_BREACH,
+       .deadline = lotse::v1::DEADLINE_CONSULTATION,
+       .timer_department = "bauordnung",
        .code = StatusCode::kInvalidArgument,
        .message = "is neither warning nor breach"},
       // close
