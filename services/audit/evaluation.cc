@@ -116,9 +116,8 @@ class Tally {
         (f.first_action_at_us() != 0 || f.first_reaction_breaches() > 0)) {
       ++first_reaction_due_;
       first_reaction_in_time_ +=
-          f.first_action_at_us() != 0 && f.first_action_at_us() <= f.first_reaction_due_at_us()
-              ? 1
-              : 0;
+          f.first_action_at_us() != 0 && f.first_action_at_us() <= f.first_reaction_due_at_us() ? 1
+                                                                                                : 0;
     }
     first_reaction_breaches_ += f.first_reaction_breaches();
     second_breaches_ += f.second_breaches();
@@ -333,7 +332,7 @@ void ApplyToFacts(const Envelope& e, ReferralFacts& f) {
       if (answered_at >= f.last_answered_at_us()) {
         f.set_last_answered_at_us(answered_at);
         f.set_last_answer_since_us(f.assignee_since_us() != 0 ? f.assignee_since_us()
-                                                               : f.routed_at_us());
+                                                              : f.routed_at_us());
       }
       if (f.answered_at_us() != 0) {
         break;  // the first answer decides the answer figures
@@ -366,7 +365,8 @@ void ApplyToFacts(const Envelope& e, ReferralFacts& f) {
       break;
     case Envelope::kCompanyReplied: {
       const lotse::v1::CompanyReplied& c = e.company_replied();
-      f.set_paused_business_us(f.paused_business_us() + std::max<int64_t>(0, c.paused_business_us()));
+      f.set_paused_business_us(f.paused_business_us() +
+                               std::max<int64_t>(0, c.paused_business_us()));
       if (c.due_at_us() != 0) {
         f.set_due_at_us(c.due_at_us());  // moved by the pause; unpaused_due_at_us is not
       }

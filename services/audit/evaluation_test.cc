@@ -576,7 +576,6 @@ TEST_F(EvaluationTest, OfficesAndDepartmentsSeeOnlyThemselves) {
   }
 }
 
-
 // Case work: two referrals submitted on Monday 16 March 2026 at 08:00, both to bauordnung
 // (open 08-16), answer due 12:00 and 16:00, first reaction due 09:00.
 //  c1: claimed 08:30 (in time); question back 09:00, the company's reply 10:00 (1 h paused, due

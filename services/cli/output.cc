@@ -227,15 +227,34 @@ std::vector<std::string> CaseworkCells(const lotse::v1::EvaluationFigures& f) {
           f.company_feedback() > 0 ? Percent(f.company_resolved_share()) : "-"};
 }
 
-constexpr std::string_view kFigureColumns[] = {
-    "received", "answered", "open", "1st action h (median)", "1st action h (p90)",
-    "answer h (median)", "answer h (p90)", "within SLA", "warnings", "escalations",
-    "forwards/ref", "consultations/ref", "feedback", "rating", "resolved"};
-constexpr std::string_view kCaseworkColumns[] = {
-    "1st reaction in time", "1st reaction breaches", "head heard", "within SLA incl. waiting",
-    "waited on company", "waiting h", "answer h less waiting (median)", "own h (median)",
-    "company wait calendar h (median)", "reopened", "company feedback", "company rating",
-    "company resolved"};
+constexpr std::string_view kFigureColumns[] = {"received",
+                                               "answered",
+                                               "open",
+                                               "1st action h (median)",
+                                               "1st action h (p90)",
+                                               "answer h (median)",
+                                               "answer h (p90)",
+                                               "within SLA",
+                                               "warnings",
+                                               "escalations",
+                                               "forwards/ref",
+                                               "consultations/ref",
+                                               "feedback",
+                                               "rating",
+                                               "resolved"};
+constexpr std::string_view kCaseworkColumns[] = {"1st reaction in time",
+                                                 "1st reaction breaches",
+                                                 "head heard",
+                                                 "within SLA incl. waiting",
+                                                 "waited on company",
+                                                 "waiting h",
+                                                 "answer h less waiting (median)",
+                                                 "own h (median)",
+                                                 "company wait calendar h (median)",
+                                                 "reopened",
+                                                 "company feedback",
+                                                 "company rating",
+                                                 "company resolved"};
 
 // The evaluation's header row, then one row per department/KAM, per office, and the total:
 // with `figures` the classic figures, with `casework` case work's (both: CSV, one table).
@@ -505,10 +524,10 @@ std::string DescribeEvent(const lotse::v1::Envelope& e) {
       return StrCat("feedback ", e.feedback_submitted().rating(), " of 5, ",
                     e.feedback_submitted().resolved() ? "resolved" : "not resolved");
     case Envelope::kReferralRouted:
-      return StrCat("routed to ", e.referral_routed().assignee(),
-                    StaffPart(e.referral_routed().contact_person(),
-                              e.referral_routed().stand_in_for()),
-                    ": ", e.referral_routed().reason());
+      return StrCat(
+          "routed to ", e.referral_routed().assignee(),
+          StaffPart(e.referral_routed().contact_person(), e.referral_routed().stand_in_for()), ": ",
+          e.referral_routed().reason());
     case Envelope::kClaimed:
       return StrCat("claimed by ", e.claimed().user(), " at ", e.claimed().assignee());
     case Envelope::kUnclaimed:
@@ -530,14 +549,15 @@ std::string DescribeEvent(const lotse::v1::Envelope& e) {
                     ")");
     case Envelope::kEscalated: {
       const lotse::v1::Escalated& x = e.escalated();
-      const std::string_view level =
-          x.level() == lotse::v1::ESCALATION_LEVEL_SECOND_BREACH ? "long overdue: the head hears, at "
-          : x.level() == lotse::v1::ESCALATION_LEVEL_BREACH      ? "overdue: escalated at "
-                                                                 : "due soon: warning to ";
+      const std::string_view level = x.level() == lotse::v1::ESCALATION_LEVEL_SECOND_BREACH
+                                         ? "long overdue: the head hears, at "
+                                     : x.level() == lotse::v1::ESCALATION_LEVEL_BREACH
+                                         ? "overdue: escalated at "
+                                         : "due soon: warning to ";
       const std::string_view clock =
           x.deadline() == lotse::v1::DEADLINE_FIRST_REACTION ? "first reaction"
           : x.deadline() == lotse::v1::DEADLINE_CONSULTATION ? "contribution"
-                                                              : "answer";
+                                                             : "answer";
       std::string text = StrCat(clock, " ", level, x.assignee());
       if (x.deadline() == lotse::v1::DEADLINE_CONSULTATION && !x.department().empty()) {
         text += StrCat(" (consulted ", x.department(), ")");
@@ -549,16 +569,16 @@ std::string DescribeEvent(const lotse::v1::Envelope& e) {
     }
     case Envelope::kCompanyAsked:
       return StrCat("question back to the company by ", e.company_asked().asked_by(), " at ",
-                    e.company_asked().assignee(), ", through ", e.company_asked().office(),
-                    ": ", e.company_asked().question());
+                    e.company_asked().assignee(), ", through ", e.company_asked().office(), ": ",
+                    e.company_asked().question());
     case Envelope::kCompanyReplied:
       return StrCat("the company replied (entered by ", e.company_replied().replied_by(),
                     "), waited ", Hours(e.company_replied().paused_business_us()),
                     " business h: ", e.company_replied().text());
     case Envelope::kReopened:
       return StrCat("reopened (", e.reopened().reopen_count(), ". time) at ",
-                    e.reopened().assignee(),
-                    StaffPart(e.reopened().contact_person(), ""), ": ", e.reopened().reason());
+                    e.reopened().assignee(), StaffPart(e.reopened().contact_person(), ""), ": ",
+                    e.reopened().reason());
     case Envelope::kAbsenceSet: {
       const lotse::v1::AbsenceSet& a = e.absence_set();
       return a.cancelled() ? StrCat("absence of ", a.user(), " cancelled")
@@ -657,7 +677,8 @@ std::string RenderEvaluation(const lotse::v1::EvaluationReply& reply, std::strin
     }
   };
   table(EvaluationRows(reply, true, false));
-  out += "\nCase work: first reaction, waiting for the company, reopenings, the company's ratings\n\n";
+  out +=
+      "\nCase work: first reaction, waiting for the company, reopenings, the company's ratings\n\n";
   table(EvaluationRows(reply, false, true));
   return out;
 }

@@ -214,8 +214,9 @@ TEST(DescribeEventTest, NamesCaseworkEvents) {
   routed.mutable_referral_routed()->mutable_contact_person()->set_id("bo-kaya");
   routed.mutable_referral_routed()->set_stand_in_for("bo-mueller");
   routed.mutable_referral_routed()->set_reason("topic baugenehmigung");
-  EXPECT_EQ(DescribeEvent(routed), "routed to bauordnung (contact bo-kaya, standing in for "
-                                   "bo-mueller): topic baugenehmigung");
+  EXPECT_EQ(DescribeEvent(routed),
+            "routed to bauordnung (contact bo-kaya, standing in for "
+            "bo-mueller): topic baugenehmigung");
   lotse::v1::Envelope esc;
   esc.mutable_escalated()->set_assignee("bauordnung");
   esc.mutable_escalated()->set_level(lotse::v1::ESCALATION_LEVEL_BREACH);
@@ -241,13 +242,15 @@ TEST(DescribeEventTest, NamesCaseworkEvents) {
   asked.mutable_company_asked()->set_assignee("bauordnung");
   asked.mutable_company_asked()->set_office("bb-mitte");
   asked.mutable_company_asked()->set_question("Wie hoch?");
-  EXPECT_EQ(DescribeEvent(asked),
-            "question back to the company by bo-mueller at bauordnung, through bb-mitte: Wie hoch?");
+  EXPECT_EQ(
+      DescribeEvent(asked),
+      "question back to the company by bo-mueller at bauordnung, through bb-mitte: Wie hoch?");
   lotse::v1::Envelope replied;
   replied.mutable_company_replied()->set_replied_by("bb-mitte");
   replied.mutable_company_replied()->set_paused_business_us(int64_t{3} * 3600 * 1000000);
   replied.mutable_company_replied()->set_text("12 m");
-  EXPECT_EQ(DescribeEvent(replied), "the company replied (entered by bb-mitte), waited 3.0 business h: 12 m");
+  EXPECT_EQ(DescribeEvent(replied),
+            "the company replied (entered by bb-mitte), waited 3.0 business h: 12 m");
   lotse::v1::Envelope follow_up, company_feedback, attachment;
   follow_up.mutable_follow_up_asked()->set_office("bb-mitte");
   company_feedback.mutable_company_feedback_submitted()->set_rating(2);

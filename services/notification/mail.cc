@@ -59,7 +59,8 @@ std::string MailAddressFor(const config::Config& config, std::string_view recipi
     }
   }
   if (recipient.starts_with(kStaffPrefix)) {
-    const config::StaffMember* member = config.FindStaff(recipient.substr(kStaffPrefix.size())).second;
+    const config::StaffMember* member =
+        config.FindStaff(recipient.substr(kStaffPrefix.size())).second;
     return member != nullptr ? member->email : "";
   }
   if (recipient == kHeadInbox) {

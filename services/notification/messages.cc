@@ -94,8 +94,8 @@ bool PlausibleMailAddress(std::string_view address) {
   }
   return std::all_of(address.begin(), address.end(), [](char c) {
     const auto byte = static_cast<unsigned char>(c);
-    return byte > 0x20 && byte < 0x7F && c != '<' && c != '>' && c != ',' && c != ';' &&
-           c != '"' && c != '\\';
+    return byte > 0x20 && byte < 0x7F && c != '<' && c != '>' && c != ',' && c != ';' && c != '"' &&
+           c != '\\';
   });
 }
 
@@ -120,8 +120,8 @@ std::vector<Outgoing> MessagesFor(const Envelope& e, lotse::v1::ReferralNote& no
   auto to_staff = [&](std::string_view staff_id, lotse::v1::MessageKind kind, std::string title,
                       std::string body = "") {
     if (!staff_id.empty()) {
-      out.push_back({staff_id == kHeadInbox ? std::string(kHeadInbox) : StaffInbox(staff_id),
-                     kind, std::move(title), std::move(body), ""});
+      out.push_back({staff_id == kHeadInbox ? std::string(kHeadInbox) : StaffInbox(staff_id), kind,
+                     std::move(title), std::move(body), ""});
     }
   };
   switch (e.payload_case()) {
@@ -151,8 +151,9 @@ std::vector<Outgoing> MessagesFor(const Envelope& e, lotse::v1::ReferralNote& no
                                       Local(r.due_at_us(), zone), ". Why you: ", r.reason(), ".");
       to_unit(r.assignee(), lotse::v1::MESSAGE_KIND_NEW_REFERRAL, title,
               StrCat(body, ContactLine(r.contact_person())));
-      to_staff(r.contact_person().id(), lotse::v1::MESSAGE_KIND_NEW_REFERRAL, title,
-               StrCat(body, " It is yours as the named contact person.", StandIn(r.stand_in_for())));
+      to_staff(
+          r.contact_person().id(), lotse::v1::MESSAGE_KIND_NEW_REFERRAL, title,
+          StrCat(body, " It is yours as the named contact person.", StandIn(r.stand_in_for())));
       to_office(lotse::v1::MESSAGE_KIND_STATUS,
                 StrCat("Referral ", ref, " is with ", r.assignee()),
                 StrCat("Due ", Local(r.due_at_us(), zone), "."));
@@ -172,8 +173,9 @@ std::vector<Outgoing> MessagesFor(const Envelope& e, lotse::v1::ReferralNote& no
           StrCat("Reason: ", f.reason(), ". Due ", Local(f.due_at_us(), zone), ".");
       to_unit(f.to(), lotse::v1::MESSAGE_KIND_FORWARDED, title,
               StrCat(body, ContactLine(f.contact_person())));
-      to_staff(f.contact_person().id(), lotse::v1::MESSAGE_KIND_FORWARDED, title,
-               StrCat(body, " It is yours as the named contact person.", StandIn(f.stand_in_for())));
+      to_staff(
+          f.contact_person().id(), lotse::v1::MESSAGE_KIND_FORWARDED, title,
+          StrCat(body, " It is yours as the named contact person.", StandIn(f.stand_in_for())));
       to_office(lotse::v1::MESSAGE_KIND_STATUS,
                 StrCat("Referral ", ref, " was forwarded to ", f.to()),
                 StrCat("Reason: ", f.reason(), "."));
@@ -215,8 +217,8 @@ std::vector<Outgoing> MessagesFor(const Envelope& e, lotse::v1::ReferralNote& no
       const std::string title = EscalationTitle(x, ref, note.subject(), zone);
       const std::string body = EscalationBody(x);
       // A consultation's clock is the consulted department's; every other clock the assignee's.
-      const bool consultation = x.deadline() == lotse::v1::DEADLINE_CONSULTATION &&
-                                !x.department().empty();
+      const bool consultation =
+          x.deadline() == lotse::v1::DEADLINE_CONSULTATION && !x.department().empty();
       to_unit(consultation ? x.department() : x.assignee(), lotse::v1::MESSAGE_KIND_ESCALATION,
               title, body);
       if (!x.key_account().empty() && x.key_account() != x.assignee()) {
@@ -246,9 +248,8 @@ std::vector<Outgoing> MessagesFor(const Envelope& e, lotse::v1::ReferralNote& no
       to_office(lotse::v1::MESSAGE_KIND_COMPANY_QUESTION,
                 StrCat("Question back on referral ", ref, " for ", note.company_name(),
                        ": please ask the company"),
-                StrCat(q.question(), "\n\nAsked by ", q.asked_by().empty() ? q.assignee()
-                                                                           : q.asked_by(),
-                       " (", q.assignee(),
+                StrCat(q.question(), "\n\nAsked by ",
+                       q.asked_by().empty() ? q.assignee() : q.asked_by(), " (", q.assignee(),
                        "). The answer clock stands still until you enter the company's reply."));
       break;
     }
@@ -257,11 +258,10 @@ std::vector<Outgoing> MessagesFor(const Envelope& e, lotse::v1::ReferralNote& no
       if (!c.assignee().empty()) {
         note.set_assignee(c.assignee());
       }
-      const std::string title = StrCat("The company replied on referral ", ref, ": ",
-                                       note.subject());
-      const std::string body =
-          StrCat(c.text(), "\n\nThe answer clock runs again: due ", Local(c.due_at_us(), zone),
-                 ".");
+      const std::string title =
+          StrCat("The company replied on referral ", ref, ": ", note.subject());
+      const std::string body = StrCat(c.text(), "\n\nThe answer clock runs again: due ",
+                                      Local(c.due_at_us(), zone), ".");
       to_unit(note.assignee(), lotse::v1::MESSAGE_KIND_COMPANY_REPLY, title, body);
       to_staff(note.contact_person(), lotse::v1::MESSAGE_KIND_COMPANY_REPLY, title, body);
       break;

@@ -41,8 +41,9 @@ bool PlausibleMailAddress(std::string_view address);
 // and reopenings in "staff/<id>"; Escalated.notify_staff names further people ("head" for the
 // head of the economic development office); questions back go to the office, the company's
 // reply to the assignee; with the company contact's consent (note.company_email) the answer also
-// goes to "company/<referral id>". Each recipient hears of an event once. Updates `note` (what notification remembers of
-// the referral) from the event. Times are shown in `zone`. Pure; thread-compatible.
+// goes to "company/<referral id>". Each recipient hears of an event once. Updates `note` (what
+// notification remembers of the referral) from the event. Times are shown in `zone`. Pure;
+// thread-compatible.
 std::vector<Outgoing> MessagesFor(const lotse::v1::Envelope& event, lotse::v1::ReferralNote& note,
                                   const absl::TimeZone& zone);
 

@@ -139,8 +139,8 @@ class CaseworkMessagesTest : public MessagesTest {
 TEST_F(CaseworkMessagesTest, ARoutedItemReachesTheNamedPersonBesidesTheDepartment) {
   lotse::v1::ReferralNote note;
   std::vector<Outgoing> out = RoutedToPerson(note, false);
-  ASSERT_EQ(Recipients(out), (std::vector<std::string>{"department/bauordnung",
-                                                       "staff/bo-mueller", "office/bb-mitte"}));
+  ASSERT_EQ(Recipients(out), (std::vector<std::string>{"department/bauordnung", "staff/bo-mueller",
+                                                       "office/bb-mitte"}));
   EXPECT_EQ(out[1].kind, lotse::v1::MESSAGE_KIND_NEW_REFERRAL);
   EXPECT_NE(out[1].title.find("2026-000123"), std::string::npos);
   EXPECT_NE(out[1].body.find("stand in for bo-becker"), std::string::npos) << out[1].body;

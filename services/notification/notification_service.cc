@@ -73,7 +73,7 @@ absl::StatusOr<std::unique_ptr<NotificationService>> NotificationService::Create
 }
 
 absl::StatusOr<std::string> NotificationService::Recipient(const lotse::v1::Actor& actor,
-                                                       const std::string& requested) const {
+                                                           const std::string& requested) const {
   const bool admin = actor.kind() == lotse::v1::ACTOR_KIND_ADMIN;
   if (requested.empty() && !admin) {
     if (actor.kind() == lotse::v1::ACTOR_KIND_OFFICE && config_.FindOffice(actor.id()) != nullptr) {
@@ -105,8 +105,7 @@ absl::StatusOr<std::string> NotificationService::Recipient(const lotse::v1::Acto
   if (requested.starts_with(kStaffPrefix)) {
     const auto [department, member] =
         config_.FindStaff(std::string_view(requested).substr(kStaffPrefix.size()));
-    const bool own_staff = member != nullptr &&
-                           actor.kind() == lotse::v1::ACTOR_KIND_DEPARTMENT &&
+    const bool own_staff = member != nullptr && actor.kind() == lotse::v1::ACTOR_KIND_DEPARTMENT &&
                            department->id == actor.id();
     if (member != nullptr && (admin || own_staff)) {
       return requested;
@@ -238,8 +237,8 @@ absl::Status NotificationService::ApplyEvent(const lotse::v1::Envelope& event,
     }
   }
   for (const Outgoing& m : messages) {
-    File(batch, m, ++heads[m.recipient], event.referral_id(), note.case_number(),
-         event.event_id(), m.address, now);
+    File(batch, m, ++heads[m.recipient], event.referral_id(), note.case_number(), event.event_id(),
+         m.address, now);
   }
   for (const auto& [recipient, head] : heads) {
     batch.Put(kPositions, StrCat("head/", recipient), store::EncodeU64(head));
@@ -314,12 +313,13 @@ void NotificationService::Tick(store::Batch& batch, absl::Time now) {
 }
 
 void NotificationService::TellCompanyMailResult(store::Batch& batch,
-                                                const lotse::v1::InboxMessage& sent,
-                                                bool delivered, absl::Time now) {
+                                                const lotse::v1::InboxMessage& sent, bool delivered,
+                                                absl::Time now) {
   if (absl::Status told = TellOfficeAboutCompanyMail(batch, sent, delivered, now); !told.ok()) {
-    spdlog::error("the office of referral {} cannot be told whether the answer reached the "
-                  "company by e-mail: {}",
-                  sent.case_number(), told);
+    spdlog::error(
+        "the office of referral {} cannot be told whether the answer reached the "
+        "company by e-mail: {}",
+        sent.case_number(), told);
   }
 }
 

@@ -21,13 +21,13 @@ namespace lotse::notification {
 
 // The notification service: consumes intake's and routing's logs and keeps a durable inbox per
 // recipient (each office, department and key account manager, each named contact person
-// "staff/<id>", and the head of the economic development office "head"). A consumer reads its inbox with
-// an InboxRequest that acknowledges what it has processed; with a wait, an empty inbox parks the
-// request until a message arrives (push). Unacknowledged messages are delivered again.
-// With notification.smtp_url set, every message for a recipient with an e-mail address is also
-// queued as a mail (state_mail, in the same commit) and sent by a MailSender worker; results
-// come back on Tick and are recorded as Delivered / DeliveryFailed on notification's own log.
-// Owns its store, runner and mail sender; runs on one thread (the sender has its own).
+// "staff/<id>", and the head of the economic development office "head"). A consumer reads its inbox
+// with an InboxRequest that acknowledges what it has processed; with a wait, an empty inbox parks
+// the request until a message arrives (push). Unacknowledged messages are delivered again. With
+// notification.smtp_url set, every message for a recipient with an e-mail address is also queued as
+// a mail (state_mail, in the same commit) and sent by a MailSender worker; results come back on
+// Tick and are recorded as Delivered / DeliveryFailed on notification's own log. Owns its store,
+// runner and mail sender; runs on one thread (the sender has its own).
 class NotificationService final
     : public service::ServiceBase<lotse::v1::NotificationRequest, lotse::v1::NotificationReply> {
  public:
