@@ -90,8 +90,10 @@ absl::StatusOr<std::string> NotificationService::Recipient(const lotse::v1::Acto
                                       "(--department)"));
   }
   if (requested.empty()) {
-    return service::InvalidField(
-        "inbox", "admin has no inbox of its own: name one, --inbox head or --inbox staff/<id>");
+    // Admin is let in for the head's and the persons' inboxes only.
+    return service::FieldError(
+        absl::StatusCode::kPermissionDenied, "inbox",
+        "admin has no inbox of its own: name one, --inbox head or --inbox staff/<id>");
   }
   // The caller's own inbox, named explicitly.
   if ((actor.kind() == lotse::v1::ACTOR_KIND_OFFICE && requested == OfficeInbox(actor.id())) ||

@@ -360,6 +360,7 @@ TEST(CaseworkNotifyTest, OnlyThePersonsDepartmentAndAdminReadAStaffInbox) {
   EXPECT_EQ(ops->error().code(), lotse::v1::ERROR_CODE_PERMISSION_DENIED);
   absl::StatusOr<NotificationReply> admin_own = set.Notification(InboxAs(kAdmin, "", ""));
   ASSERT_TRUE(admin_own.ok()) << admin_own.status();
+  EXPECT_EQ(admin_own->error().code(), lotse::v1::ERROR_CODE_PERMISSION_DENIED);
   EXPECT_EQ(admin_own->error().field(), "inbox");
 
   // A refused read acknowledges nothing: umwelt's new item stays unacknowledged.
