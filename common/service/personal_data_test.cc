@@ -117,5 +117,57 @@ TEST(PersonalDataTest, ClearsEventsInsideTheirPayload) {
   EXPECT_EQ(delivered.delivered().address(), "");
 }
 
+// Case work's events go through the same clearing (the ops tap, ops' history): texts from and to
+// the company and file names go, flow metadata and city staff (not personal data of a company)
+// stay.
+TEST(PersonalDataTest, ClearsTheCaseworkEventsPersonalFields) {
+  lotse::v1::Envelope asked;
+  asked.mutable_company_asked()->set_question("Wie hoch wird die Halle von Herrn Yilmaz?");
+  asked.mutable_company_asked()->set_office("bb-mitte");
+  KeepFlowMetadataOnly(asked);
+  EXPECT_EQ(asked.company_asked().question(), "");
+  EXPECT_EQ(asked.company_asked().office(), "bb-mitte");
+
+  lotse::v1::Envelope replied;
+  replied.mutable_company_replied()->set_text("12 m, sagt Frau Koch");
+  replied.mutable_company_replied()->set_paused_business_us(42);
+  KeepFlowMetadataOnly(replied);
+  EXPECT_EQ(replied.company_replied().text(), "");
+  EXPECT_EQ(replied.company_replied().paused_business_us(), 42);
+
+  lotse::v1::Envelope follow_up;
+  follow_up.mutable_follow_up_asked()->set_text("Und der Stellplatz?");
+  KeepFlowMetadataOnly(follow_up);
+  EXPECT_EQ(follow_up.follow_up_asked().text(), "");
+
+  lotse::v1::Envelope rated;
+  rated.mutable_company_feedback_submitted()->set_comment("Herr Yilmaz ist zufrieden");
+  rated.mutable_company_feedback_submitted()->set_rating(5);
+  KeepFlowMetadataOnly(rated);
+  EXPECT_EQ(rated.company_feedback_submitted().comment(), "");
+  EXPECT_EQ(rated.company_feedback_submitted().rating(), 5);
+
+  lotse::v1::Envelope attached;
+  attached.mutable_attachment_added()->mutable_attachment()->set_name("Yilmaz_Bauplan.pdf");
+  attached.mutable_attachment_added()->mutable_attachment()->set_size(1024);
+  KeepFlowMetadataOnly(attached);
+  EXPECT_EQ(attached.attachment_added().attachment().name(), "");
+  EXPECT_EQ(attached.attachment_added().attachment().size(), 1024u);
+
+  lotse::v1::Envelope routed;
+  routed.mutable_referral_routed()->set_subject("Halle für Yilmaz GmbH");
+  routed.mutable_referral_routed()->mutable_contact_person()->set_id("bo-mueller");
+  KeepFlowMetadataOnly(routed);
+  EXPECT_EQ(routed.referral_routed().subject(), "");
+  EXPECT_EQ(routed.referral_routed().contact_person().id(), "bo-mueller");
+
+  lotse::v1::Envelope submitted;
+  auto* contact = submitted.mutable_referral_submitted()->mutable_referral()->mutable_contact();
+  contact->set_email("yilmaz@firma.example");
+  contact->set_consent_email(true);
+  KeepFlowMetadataOnly(submitted);
+  EXPECT_FALSE(submitted.referral_submitted().referral().has_contact());
+}
+
 }  // namespace
 }  // namespace lotse::service

@@ -34,6 +34,11 @@ bool Concerns(const lotse::v1::HistoryReply& history, std::string_view unit) {
       case Envelope::kForwarded:
         assignee = e.forwarded().to();
         break;
+      case Envelope::kReopened:  // opened again, normally with the same department
+        if (!e.reopened().assignee().empty()) {
+          assignee = e.reopened().assignee();
+        }
+        break;
       case Envelope::kConsultationOpened:
         for (const std::string& d : e.consultation_opened().departments()) {
           if (d == unit) {

@@ -98,6 +98,38 @@ class Tally {
         answer_.push_back(BusinessMicros(*cal, start_us, f.answered_at_us()));
       }
       within_sla_ += f.answered_within_sla() ? 1 : 0;
+      within_unpaused_sla_ += f.answered_within_unpaused_sla() ? 1 : 0;
+      if (cal != nullptr) {
+        answer_net_.push_back(std::max<int64_t>(
+            0, BusinessMicros(*cal, start_us, f.answered_at_us()) - f.paused_business_us()));
+      }
+    }
+    if (f.last_answered_at_us() != 0) {
+      company_wait_.push_back(std::max<int64_t>(0, f.last_answered_at_us() - start_us));
+      const int64_t since = f.last_answer_since_us() != 0 ? f.last_answer_since_us() : start_us;
+      if (cal != nullptr && since <= f.last_answered_at_us()) {
+        own_time_.push_back(BusinessMicros(*cal, since, f.last_answered_at_us()));
+      }
+    }
+    // The first reaction counts once it happened or its due time was breached.
+    if (f.first_reaction_due_at_us() != 0 &&
+        (f.first_action_at_us() != 0 || f.first_reaction_breaches() > 0)) {
+      ++first_reaction_due_;
+      first_reaction_in_time_ +=
+          f.first_action_at_us() != 0 && f.first_action_at_us() <= f.first_reaction_due_at_us() ? 1
+                                                                                                : 0;
+    }
+    first_reaction_breaches_ += f.first_reaction_breaches();
+    second_breaches_ += f.second_breaches();
+    questions_to_company_ += f.questions_to_company();
+    waited_on_company_ += f.questions_to_company() > 0 ? 1 : 0;
+    waiting_business_us_ += f.paused_business_us();
+    reopenings_ += f.reopenings();
+    reopened_ += f.reopenings() > 0 ? 1 : 0;
+    if (f.has_company_feedback()) {
+      ++company_feedback_;
+      company_rating_sum_ += f.company_feedback().rating();
+      company_resolved_ += f.company_feedback().resolved() ? 1 : 0;
     }
     warnings_ += f.warnings();
     escalations_ += f.escalations();
@@ -137,6 +169,37 @@ class Tally {
         feedback_ == 0 ? 0.0 : static_cast<double>(rating_sum_) / static_cast<double>(feedback_));
     out.set_resolved(resolved_);
     out.set_resolved_share(Share(resolved_, feedback_));
+    std::vector<int64_t> answer_net = answer_net_;
+    std::vector<int64_t> own_time = own_time_;
+    std::vector<int64_t> company_wait = company_wait_;
+    std::sort(answer_net.begin(), answer_net.end());
+    std::sort(own_time.begin(), own_time.end());
+    std::sort(company_wait.begin(), company_wait.end());
+    out.set_first_reaction_due(first_reaction_due_);
+    out.set_first_reaction_in_time(first_reaction_in_time_);
+    out.set_first_reaction_sla_share(Share(first_reaction_in_time_, first_reaction_due_));
+    out.set_first_reaction_breaches(first_reaction_breaches_);
+    out.set_second_breaches(second_breaches_);
+    out.set_answered_within_sla_counting_waiting(within_unpaused_sla_);
+    out.set_sla_share_counting_waiting(Share(within_unpaused_sla_, answered_));
+    out.set_waited_on_company(waited_on_company_);
+    out.set_questions_to_company(questions_to_company_);
+    out.set_waiting_business_us(waiting_business_us_);
+    out.set_time_to_answer_net_median_us(Percentile(answer_net, 50));
+    out.set_time_to_answer_net_p90_us(Percentile(answer_net, 90));
+    out.set_reopened(reopened_);
+    out.set_reopenings(reopenings_);
+    out.set_company_feedback(company_feedback_);
+    out.set_company_average_rating(company_feedback_ == 0
+                                       ? 0.0
+                                       : static_cast<double>(company_rating_sum_) /
+                                             static_cast<double>(company_feedback_));
+    out.set_company_resolved(company_resolved_);
+    out.set_company_resolved_share(Share(company_resolved_, company_feedback_));
+    out.set_own_time_median_us(Percentile(own_time, 50));
+    out.set_own_time_p90_us(Percentile(own_time, 90));
+    out.set_company_wait_median_us(Percentile(company_wait, 50));
+    out.set_company_wait_p90_us(Percentile(company_wait, 90));
     return out;
   }
 
@@ -153,6 +216,23 @@ class Tally {
   int64_t rating_sum_ = 0;
   std::vector<int64_t> first_action_;
   std::vector<int64_t> answer_;
+  // Case work.
+  uint32_t within_unpaused_sla_ = 0;
+  uint32_t first_reaction_due_ = 0;
+  uint32_t first_reaction_in_time_ = 0;
+  uint32_t first_reaction_breaches_ = 0;
+  uint32_t second_breaches_ = 0;
+  uint32_t questions_to_company_ = 0;
+  uint32_t waited_on_company_ = 0;
+  int64_t waiting_business_us_ = 0;
+  uint32_t reopenings_ = 0;
+  uint32_t reopened_ = 0;
+  uint32_t company_feedback_ = 0;
+  uint32_t company_resolved_ = 0;
+  int64_t company_rating_sum_ = 0;
+  std::vector<int64_t> answer_net_;
+  std::vector<int64_t> own_time_;
+  std::vector<int64_t> company_wait_;
 };
 
 // A local date "YYYY-MM-DD" exactly (no other form, no overflowing day such as 2026-02-30).
@@ -215,6 +295,9 @@ void ApplyToFacts(const Envelope& e, ReferralFacts& f) {
       f.set_responsible_department(r.responsible_department());
       f.set_assignee(r.assignee());
       f.set_due_at_us(r.due_at_us());
+      f.set_unpaused_due_at_us(r.due_at_us());
+      f.set_first_reaction_due_at_us(r.first_reaction_due_at_us());
+      f.set_assignee_since_us(at);
       break;
     }
     case Envelope::kClaimed:
@@ -228,7 +311,9 @@ void ApplyToFacts(const Envelope& e, ReferralFacts& f) {
       f.set_forwards(f.forwards() + 1);
       if (e.forwarded().due_at_us() != 0) {
         f.set_due_at_us(e.forwarded().due_at_us());
+        f.set_unpaused_due_at_us(e.forwarded().due_at_us());
       }
+      f.set_assignee_since_us(at);
       break;
     case Envelope::kConsultationOpened:
       MarkAction(f, at);
@@ -240,12 +325,22 @@ void ApplyToFacts(const Envelope& e, ReferralFacts& f) {
       f.set_contributions(f.contributions() + 1);
       break;
     case Envelope::kAnswered: {
-      if (f.answered_at_us() != 0) {
-        break;  // a referral is answered once
-      }
       const lotse::v1::Answer& a = e.answered().answer();
       const int64_t answered_at = a.answered_at_us() != 0 ? a.answered_at_us() : at;
+      // A reopened referral is answered again: the last answer ends the company's wait and the
+      // answering department's own time.
+      if (answered_at >= f.last_answered_at_us()) {
+        f.set_last_answered_at_us(answered_at);
+        f.set_last_answer_since_us(f.assignee_since_us() != 0 ? f.assignee_since_us()
+                                                              : f.routed_at_us());
+      }
+      if (f.answered_at_us() != 0) {
+        break;  // the first answer decides the answer figures
+      }
       MarkAction(f, answered_at);
+      const int64_t unpaused_due =
+          f.unpaused_due_at_us() != 0 ? f.unpaused_due_at_us() : f.due_at_us();
+      f.set_answered_within_unpaused_sla(unpaused_due != 0 && answered_at <= unpaused_due);
       f.set_answered_at_us(answered_at);
       f.set_answered_by(a.department().empty() ? f.assignee() : a.department());
       f.set_outcome(a.outcome());
@@ -257,8 +352,47 @@ void ApplyToFacts(const Envelope& e, ReferralFacts& f) {
         f.set_warnings(f.warnings() + 1);
       } else if (e.escalated().level() == lotse::v1::ESCALATION_LEVEL_BREACH) {
         f.set_escalations(f.escalations() + 1);
+        if (e.escalated().deadline() == lotse::v1::DEADLINE_FIRST_REACTION) {
+          f.set_first_reaction_breaches(f.first_reaction_breaches() + 1);
+        }
+      } else if (e.escalated().level() == lotse::v1::ESCALATION_LEVEL_SECOND_BREACH) {
+        f.set_second_breaches(f.second_breaches() + 1);
       }
       break;
+    case Envelope::kCompanyAsked:
+      MarkAction(f, at);  // a question back is a first reaction
+      f.set_questions_to_company(f.questions_to_company() + 1);
+      break;
+    case Envelope::kCompanyReplied: {
+      const lotse::v1::CompanyReplied& c = e.company_replied();
+      f.set_paused_business_us(f.paused_business_us() +
+                               std::max<int64_t>(0, c.paused_business_us()));
+      if (c.due_at_us() != 0) {
+        f.set_due_at_us(c.due_at_us());  // moved by the pause; unpaused_due_at_us is not
+      }
+      break;
+    }
+    case Envelope::kReopened: {
+      const lotse::v1::Reopened& r = e.reopened();
+      f.set_reopenings(f.reopenings() + 1);
+      if (!r.assignee().empty()) {
+        f.set_assignee(r.assignee());
+      }
+      if (r.due_at_us() != 0) {
+        f.set_due_at_us(r.due_at_us());
+        f.set_unpaused_due_at_us(r.due_at_us());
+      }
+      f.set_assignee_since_us(at);
+      break;
+    }
+    case Envelope::kCompanyFeedbackSubmitted: {
+      const lotse::v1::CompanyFeedbackSubmitted& c = e.company_feedback_submitted();
+      lotse::v1::Feedback* feedback = f.mutable_company_feedback();  // the latest counts
+      feedback->set_rating(c.rating());
+      feedback->set_resolved(c.resolved());
+      feedback->set_submitted_at_us(at);
+      break;
+    }
     case Envelope::kFeedbackSubmitted:
       SetFeedback(f, e.feedback_submitted().rating(), e.feedback_submitted().resolved(), at);
       break;

@@ -576,5 +576,151 @@ TEST_F(EvaluationTest, OfficesAndDepartmentsSeeOnlyThemselves) {
   }
 }
 
+// Case work: two referrals submitted on Monday 16 March 2026 at 08:00, both to bauordnung
+// (open 08-16), answer due 12:00 and 16:00, first reaction due 09:00.
+//  c1: claimed 08:30 (in time); question back 09:00, the company's reply 10:00 (1 h paused, due
+//      moved to 13:00); answered 12:30: within the moved due time, not within the original one;
+//      4.5 h to answer, 3.5 h without the waiting. The company rates it 2, not resolved; reopened
+//      Tue 08:00 (due Tue 12:00), answered again Tue 10:00: own time 2 h, the company waited
+//      26 h in all.
+//  c2: first-reaction breach 09:00, claimed 10:00 (late); second breach 14:00 (the head hears);
+//      answered 15:00: 7 h own time and wait; the office rates it 4, resolved.
+class CaseworkEvaluationTest : public EvaluationTest {
+ protected:
+  int64_t Mon16(int hour, int minute = 0) const { return At(3, 16, hour, minute); }
+  int64_t Tue17(int hour, int minute = 0) const { return At(3, 17, hour, minute); }
+
+  Envelope RoutedWithFirstReaction(const std::string& id, int64_t due) {
+    Envelope e = Routed(id, "bb-mitte", "bauordnung", due, Mon16(8));
+    e.mutable_referral_routed()->set_first_reaction_due_at_us(Mon16(9));
+    return e;
+  }
+
+  void RecordCasework() {
+    Envelope asked = Event("c1", Mon16(9));
+    asked.mutable_company_asked()->set_office("bb-mitte");
+    asked.mutable_company_asked()->set_assignee("bauordnung");
+    Envelope replied = Event("c1", Mon16(10));
+    replied.mutable_company_replied()->set_paused_business_us(Hours(1));
+    replied.mutable_company_replied()->set_due_at_us(Mon16(13));
+    Envelope company_feedback = Event("c1", Mon16(14));
+    company_feedback.set_stream("intake");
+    company_feedback.mutable_company_feedback_submitted()->set_rating(2);
+    company_feedback.mutable_company_feedback_submitted()->set_resolved(false);
+    Envelope reopened = Event("c1", Tue17(8));
+    reopened.mutable_reopened()->set_assignee("bauordnung");
+    reopened.mutable_reopened()->set_due_at_us(Tue17(12));
+    reopened.mutable_reopened()->set_reopen_count(1);
+    Envelope first_breach = Escalated("c2", lotse::v1::ESCALATION_LEVEL_BREACH, Mon16(9));
+    first_breach.mutable_escalated()->set_deadline(lotse::v1::DEADLINE_FIRST_REACTION);
+    Envelope second_breach = Escalated("c2", lotse::v1::ESCALATION_LEVEL_SECOND_BREACH, Mon16(14));
+    second_breach.mutable_escalated()->add_notify_staff("head");
+    Record({Submitted("c1", "bb-mitte", Mon16(8)), Submitted("c2", "bb-mitte", Mon16(8)),
+            RoutedWithFirstReaction("c1", Mon16(12)), RoutedWithFirstReaction("c2", Mon16(16))});
+    Record({Claimed("c1", "bauordnung", Mon16(8, 30)), asked, first_breach,
+            Claimed("c2", "bauordnung", Mon16(10)), replied});
+    Record({Answered("c1", "bauordnung", Mon16(12, 30)), company_feedback, second_breach,
+            Answered("c2", "bauordnung", Mon16(15)), Feedback("c2", 4, true, Mon16(15))});
+    Record({reopened, Answered("c1", "bauordnung", Tue17(10))});
+  }
+
+  EvaluationFigures Figures() {
+    const EvaluationReply reply = Evaluate(Period("2026-03-16", "2026-03-17", "bauordnung"));
+    EXPECT_EQ(reply.departments_size(), 1);
+    return reply.departments_size() == 1 ? reply.departments(0).figures() : EvaluationFigures();
+  }
+};
+
+TEST_F(CaseworkEvaluationTest, TheFirstReactionHasItsOwnSlaShare) {
+  RecordCasework();
+  const EvaluationFigures f = Figures();
+  EXPECT_EQ(f.first_reaction_due(), 2u);
+  EXPECT_EQ(f.first_reaction_in_time(), 1u);
+  EXPECT_DOUBLE_EQ(f.first_reaction_sla_share(), 0.5);
+  EXPECT_EQ(f.first_reaction_breaches(), 1u);
+  EXPECT_EQ(f.escalations(), 1u);  // the first-reaction breach is a breach too
+  EXPECT_EQ(f.second_breaches(), 1u);
+}
+
+TEST_F(CaseworkEvaluationTest, TheAnswerSlaIsShownWithAndWithoutTheWaiting) {
+  RecordCasework();
+  const EvaluationFigures f = Figures();
+  EXPECT_EQ(f.answered(), 2u);
+  EXPECT_EQ(f.answered_within_sla(), 2u);  // c1 by the moved due time
+  EXPECT_DOUBLE_EQ(f.sla_share(), 1.0);
+  EXPECT_EQ(f.answered_within_sla_counting_waiting(), 1u);
+  EXPECT_DOUBLE_EQ(f.sla_share_counting_waiting(), 0.5);
+  EXPECT_EQ(f.waited_on_company(), 1u);
+  EXPECT_EQ(f.questions_to_company(), 1u);
+  EXPECT_EQ(f.waiting_business_us(), Hours(1));
+  EXPECT_EQ(f.time_to_answer_median_us(), Hours(4.5));  // of 4.5, 7 h (the first answers)
+  EXPECT_EQ(f.time_to_answer_net_median_us(), Hours(3.5));
+  EXPECT_EQ(f.time_to_answer_net_p90_us(), Hours(7));
+}
+
+TEST_F(CaseworkEvaluationTest, CompanyRatingsStandBesideOfficeRatings) {
+  RecordCasework();
+  const EvaluationFigures f = Figures();
+  EXPECT_EQ(f.feedback(), 1u);
+  EXPECT_DOUBLE_EQ(f.average_rating(), 4.0);
+  EXPECT_EQ(f.company_feedback(), 1u);
+  EXPECT_DOUBLE_EQ(f.company_average_rating(), 2.0);
+  EXPECT_EQ(f.company_resolved(), 0u);
+  EXPECT_DOUBLE_EQ(f.company_resolved_share(), 0.0);
+}
+
+TEST_F(CaseworkEvaluationTest, ReopeningsAreCounted) {
+  RecordCasework();
+  const EvaluationFigures f = Figures();
+  EXPECT_EQ(f.reopened(), 1u);
+  EXPECT_EQ(f.reopenings(), 1u);
+  EXPECT_EQ(f.open(), 0u);  // answered again
+}
+
+TEST_F(CaseworkEvaluationTest, OwnTimeRunsFromReceiptAndTheCompanysWaitFromSubmission) {
+  RecordCasework();
+  const EvaluationFigures f = Figures();
+  EXPECT_EQ(f.own_time_median_us(), Hours(2));  // c1: reopened Tue 08:00, answered 10:00
+  EXPECT_EQ(f.own_time_p90_us(), Hours(7));     // c2: routed 08:00, answered 15:00
+  EXPECT_EQ(f.company_wait_median_us(), Hours(7));
+  EXPECT_EQ(f.company_wait_p90_us(), Hours(26));  // calendar time: the company waits overnight
+}
+
+TEST_F(CaseworkEvaluationTest, RebuildingGivesTheSameCaseworkFigures) {
+  RecordCasework();
+  const EvaluationRequest request = Period("2026-03-16", "2026-03-17");
+  const EvaluationReply stored = Evaluate(request);
+  auto rebuilt = evaluator_->RebuildFromChain(*store_, request);
+  ASSERT_TRUE(rebuilt.ok()) << rebuilt.status();
+  EXPECT_TRUE(MessageDifferencer::Equals(stored.total(), rebuilt->total()));
+  EXPECT_EQ(rebuilt->total().reopenings(), 1u);
+}
+
+// AbsenceSet belongs to no referral: audit chains it (the chain verifies), but it is in no
+// referral's history and makes no evaluation facts.
+TEST_F(EvaluationTest, AnEventWithoutAReferralIsChainedButInNoHistory) {
+  Envelope absence;
+  absence.set_stream("routing");
+  absence.set_occurred_at_us(Mon(9));
+  absence.mutable_absence_set()->set_user("bo-mueller");
+  absence.mutable_absence_set()->set_department("bauordnung");
+  absence.mutable_absence_set()->set_substitute("bo-kaya");
+  Record({Submitted("r1", "bb-mitte", Mon(8)), absence});
+  auto verified = Chain::Verify(*store_);
+  ASSERT_TRUE(verified.ok()) << verified.status();
+  EXPECT_TRUE(verified->ok()) << verified->problem();
+  EXPECT_EQ(verified->entries(), 2u);
+  EXPECT_EQ(Chain::History(*store_, "").status().code(), absl::StatusCode::kNotFound);
+  auto history = Chain::History(*store_, "r1");
+  ASSERT_TRUE(history.ok()) << history.status();
+  EXPECT_EQ(history->entries_size(), 1);
+  size_t facts = 0;
+  ASSERT_TRUE(StoredFacts(*store_)([&](const ReferralFacts&) { ++facts; }).ok());
+  EXPECT_EQ(facts, 1u);
+  auto rebuilt = ReplayChain(*store_);
+  ASSERT_TRUE(rebuilt.ok()) << rebuilt.status();
+  EXPECT_EQ(rebuilt->size(), 1u);
+}
+
 }  // namespace
 }  // namespace lotse::audit

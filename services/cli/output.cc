@@ -224,16 +224,76 @@ std::vector<std::string> FigureCells(const lotse::v1::EvaluationFigures& f) {
           f.feedback() > 0 ? Percent(f.resolved_share()) : "-"};
 }
 
-// The evaluation's header row, then one row per department/KAM, per office, and the total.
-std::vector<std::vector<std::string>> EvaluationRows(const lotse::v1::EvaluationReply& reply) {
-  std::vector<std::vector<std::string>> rows = {
-      {"kind", "id", "received", "answered", "open", "1st action h (median)", "1st action h (p90)",
-       "answer h (median)", "answer h (p90)", "within SLA", "warnings", "escalations",
-       "forwards/ref", "consultations/ref", "feedback", "rating", "resolved"}};
+// Case work's figures: the first reaction, the answer SLA counting the waiting for the company,
+// the waiting, reopenings, the company's ratings, own time and the company's whole wait.
+std::vector<std::string> CaseworkCells(const lotse::v1::EvaluationFigures& f) {
+  return {f.first_reaction_due() > 0 ? Percent(f.first_reaction_sla_share()) : "-",
+          std::to_string(f.first_reaction_breaches()),
+          std::to_string(f.second_breaches()),
+          f.answered() > 0 ? Percent(f.sla_share_counting_waiting()) : "-",
+          std::to_string(f.waited_on_company()),
+          Hours(f.waiting_business_us()),
+          Hours(f.time_to_answer_net_median_us()),
+          Hours(f.own_time_median_us()),
+          Hours(f.company_wait_median_us()),
+          std::to_string(f.reopened()),
+          std::to_string(f.company_feedback()),
+          f.company_feedback() > 0 ? fmt::format("{:.2f}", f.company_average_rating()) : "-",
+          f.company_feedback() > 0 ? Percent(f.company_resolved_share()) : "-"};
+}
+
+constexpr std::string_view kFigureColumns[] = {"received",
+                                               "answered",
+                                               "open",
+                                               "1st action h (median)",
+                                               "1st action h (p90)",
+                                               "answer h (median)",
+                                               "answer h (p90)",
+                                               "within SLA",
+                                               "warnings",
+                                               "escalations",
+                                               "forwards/ref",
+                                               "consultations/ref",
+                                               "feedback",
+                                               "rating",
+                                               "resolved"};
+constexpr std::string_view kCaseworkColumns[] = {"1st reaction in time",
+                                                 "1st reaction breaches",
+                                                 "head heard",
+                                                 "within SLA incl. waiting",
+                                                 "waited on company",
+                                                 "waiting h",
+                                                 "answer h less waiting (median)",
+                                                 "own h (median)",
+                                                 "company wait calendar h (median)",
+                                                 "reopened",
+                                                 "company feedback",
+                                                 "company rating",
+                                                 "company resolved"};
+
+// The evaluation's header row, then one row per department/KAM, per office, and the total:
+// with `figures` the classic figures, with `casework` case work's (both: CSV, one table).
+std::vector<std::vector<std::string>> EvaluationRows(const lotse::v1::EvaluationReply& reply,
+                                                     bool figures = true, bool casework = true) {
+  std::vector<std::string> header = {"kind", "id"};
+  if (figures) {
+    header.insert(header.end(), std::begin(kFigureColumns), std::end(kFigureColumns));
+  }
+  if (casework) {
+    header.insert(header.end(), std::begin(kCaseworkColumns), std::end(kCaseworkColumns));
+  }
+  std::vector<std::vector<std::string>> rows = {std::move(header)};
   auto add = [&](std::string kind, const std::string& id, const lotse::v1::EvaluationFigures& f) {
     std::vector<std::string> row = {std::move(kind), id};
-    for (std::string& cell : FigureCells(f)) {
-      row.push_back(std::move(cell));
+    if (figures) {
+      for (std::string& cell : FigureCells(f)) {
+        row.push_back(std::move(cell));
+      }
+    }
+    if (casework) {
+      for (std::string& cell : CaseworkCells(f)) {
+        row.push_back(std::move(cell));
+      }
     }
     rows.push_back(std::move(row));
   };
@@ -473,6 +533,20 @@ std::string RenderFeedback(const ReferralState& s) {
                 "); the referral is closed.\n");
 }
 
+namespace {
+
+// " (contact bo-mueller, standing in for bo-becker)" or "".
+std::string StaffPart(const lotse::v1::StaffContact& contact, std::string_view stand_in_for) {
+  if (contact.id().empty()) {
+    return "";
+  }
+  return StrCat(" (contact ", contact.id(),
+                stand_in_for.empty() ? std::string() : StrCat(", standing in for ", stand_in_for),
+                ")");
+}
+
+}  // namespace
+
 std::string DescribeEvent(const lotse::v1::Envelope& e) {
   using lotse::v1::Envelope;
   switch (e.payload_case()) {
@@ -484,14 +558,17 @@ std::string DescribeEvent(const lotse::v1::Envelope& e) {
       return StrCat("feedback ", e.feedback_submitted().rating(), " of 5, ",
                     e.feedback_submitted().resolved() ? "resolved" : "not resolved");
     case Envelope::kReferralRouted:
-      return StrCat("routed to ", e.referral_routed().assignee(), ": ",
-                    e.referral_routed().reason());
+      return StrCat(
+          "routed to ", e.referral_routed().assignee(),
+          StaffPart(e.referral_routed().contact_person(), e.referral_routed().stand_in_for()), ": ",
+          e.referral_routed().reason());
     case Envelope::kClaimed:
       return StrCat("claimed by ", e.claimed().user(), " at ", e.claimed().assignee());
     case Envelope::kUnclaimed:
       return StrCat("released by ", e.unclaimed().assignee());
     case Envelope::kForwarded:
-      return StrCat("forwarded from ", e.forwarded().from(), " to ", e.forwarded().to(), ": ",
+      return StrCat("forwarded from ", e.forwarded().from(), " to ", e.forwarded().to(),
+                    StaffPart(e.forwarded().contact_person(), e.forwarded().stand_in_for()), ": ",
                     e.forwarded().reason());
     case Envelope::kConsultationOpened:
       return StrCat(e.consultation_opened().assignee(), " consulted ",
@@ -504,11 +581,55 @@ std::string DescribeEvent(const lotse::v1::Envelope& e) {
                     EnumWord(lotse::v1::Outcome_Name(e.answered().answer().outcome()), 8,
                              e.answered().answer().outcome()),
                     ")");
-    case Envelope::kEscalated:
-      return StrCat(e.escalated().level() == lotse::v1::ESCALATION_LEVEL_BREACH
-                        ? "overdue: escalated at "
-                        : "due soon: warning to ",
-                    e.escalated().assignee());
+    case Envelope::kEscalated: {
+      const lotse::v1::Escalated& x = e.escalated();
+      const std::string_view level = x.level() == lotse::v1::ESCALATION_LEVEL_SECOND_BREACH
+                                         ? "long overdue: the head hears, at "
+                                     : x.level() == lotse::v1::ESCALATION_LEVEL_BREACH
+                                         ? "overdue: escalated at "
+                                         : "due soon: warning to ";
+      const std::string_view clock =
+          x.deadline() == lotse::v1::DEADLINE_FIRST_REACTION ? "first reaction"
+          : x.deadline() == lotse::v1::DEADLINE_CONSULTATION ? "contribution"
+                                                             : "answer";
+      std::string text = StrCat(clock, " ", level, x.assignee());
+      if (x.deadline() == lotse::v1::DEADLINE_CONSULTATION && !x.department().empty()) {
+        text += StrCat(" (consulted ", x.department(), ")");
+      }
+      if (!x.notify_staff().empty()) {
+        text += StrCat("; told ", CommaList(x.notify_staff()));
+      }
+      return text;
+    }
+    case Envelope::kCompanyAsked:
+      return StrCat("question back to the company by ", e.company_asked().asked_by(), " at ",
+                    e.company_asked().assignee(), ", through ", e.company_asked().office(), ": ",
+                    e.company_asked().question());
+    case Envelope::kCompanyReplied:
+      return StrCat("the company replied (entered by ", e.company_replied().replied_by(),
+                    "), waited ", Hours(e.company_replied().paused_business_us()),
+                    " business h: ", e.company_replied().text());
+    case Envelope::kReopened:
+      return StrCat("reopened (", e.reopened().reopen_count(), ". time) at ",
+                    e.reopened().assignee(), StaffPart(e.reopened().contact_person(), ""), ": ",
+                    e.reopened().reason());
+    case Envelope::kAbsenceSet: {
+      const lotse::v1::AbsenceSet& a = e.absence_set();
+      return a.cancelled() ? StrCat("absence of ", a.user(), " cancelled")
+                           : StrCat(a.user(), " away ", a.from_date(), " to ", a.to_date(),
+                                    ", stand-in ", a.substitute());
+    }
+    case Envelope::kFollowUpAsked:
+      return StrCat("follow-up question from ", e.follow_up_asked().office(), ": ",
+                    e.follow_up_asked().text());
+    case Envelope::kCompanyFeedbackSubmitted:
+      return StrCat("the company's feedback ", e.company_feedback_submitted().rating(), " of 5, ",
+                    e.company_feedback_submitted().resolved() ? "resolved" : "not resolved");
+    case Envelope::kAttachmentAdded: {
+      const lotse::v1::AttachmentRef& a = e.attachment_added().attachment();
+      return StrCat("attachment added by ", a.added_by(), ": ", a.name(), " (", a.size(),
+                    " bytes, sha256 ", a.sha256().substr(0, 12), ")");
+    }
     case Envelope::kClosed:
       return "closed after feedback";
     case Envelope::kDelivered:
@@ -568,10 +689,9 @@ std::string RenderInboxMessages(const lotse::v1::InboxReply& inbox, const absl::
 }
 
 std::string RenderEvaluation(const lotse::v1::EvaluationReply& reply, std::string_view format) {
-  const std::vector<std::vector<std::string>> rows = EvaluationRows(reply);
   std::string out;
   if (format == "csv") {
-    for (const auto& row : rows) {
+    for (const auto& row : EvaluationRows(reply)) {
       out += CsvLine(row);
     }
     return out;
@@ -579,15 +699,21 @@ std::string RenderEvaluation(const lotse::v1::EvaluationReply& reply, std::strin
   out += StrCat("Joint evaluation ", reply.from(), " to ", reply.to(), " (exclusive, ",
                 reply.time_zone(), ")", reply.rebuilt() ? ", rebuilt from the audit log" : "",
                 "; durations in business hours\n\n");
-  std::vector<size_t> widths(rows.front().size(), 0);
-  for (const auto& row : rows) {
-    for (size_t i = 0; i < row.size(); ++i) {
-      widths[i] = std::max(widths[i], row[i].size());
+  auto table = [&](const std::vector<std::vector<std::string>>& rows) {
+    std::vector<size_t> widths(rows.front().size(), 0);
+    for (const auto& row : rows) {
+      for (size_t i = 0; i < row.size(); ++i) {
+        widths[i] = std::max(widths[i], row[i].size());
+      }
     }
-  }
-  for (const auto& row : rows) {
-    out += EvaluationLine(row, widths);
-  }
+    for (const auto& row : rows) {
+      out += EvaluationLine(row, widths);
+    }
+  };
+  table(EvaluationRows(reply, true, false));
+  out +=
+      "\nCase work: first reaction, waiting for the company, reopenings, the company's ratings\n\n";
+  table(EvaluationRows(reply, false, true));
   return out;
 }
 

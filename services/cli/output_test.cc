@@ -182,8 +182,13 @@ TEST(RenderEvaluationTest, WritesCsvWithQuotesAndAnAlignedTable) {
   EXPECT_EQ(csv.substr(0, csv.find('\n') + 1),
             "kind,id,received,answered,open,1st action h (median),1st action h (p90),"
             "answer h (median),answer h (p90),within SLA,warnings,escalations,forwards/ref,"
-            "consultations/ref,feedback,rating,resolved\n");
-  EXPECT_NE(csv.find("\ndepartment,\"a,\"\"b\"\"\",12,0,0,0.0,0.0,0.0,0.0,-,0,0,0.00,0.00,0,-,-\n"),
+            "consultations/ref,feedback,rating,resolved,1st reaction in time,"
+            "1st reaction breaches,head heard,within SLA incl. waiting,waited on company,"
+            "waiting h,answer h less waiting (median),own h (median),"
+            "company wait calendar h (median),reopened,company feedback,company rating,"
+            "company resolved\n");
+  EXPECT_NE(csv.find("\ndepartment,\"a,\"\"b\"\"\",12,0,0,0.0,0.0,0.0,0.0,-,0,0,0.00,0.00,0,-,-,"
+                     "-,0,0,-,0,0.0,0.0,0.0,0.0,0,0,-,-\n"),
             std::string::npos)
       << csv;
   EXPECT_NE(csv.find("\ntotal,,0,"), std::string::npos) << csv;
@@ -195,6 +200,80 @@ TEST(RenderEvaluationTest, WritesCsvWithQuotesAndAnAlignedTable) {
   EXPECT_NE(table.find("\ndepartment  a,\"b\"        12         0"), std::string::npos) << table;
   EXPECT_NE(table.find("\ntotal                     0         0"), std::string::npos) << table;
   EXPECT_EQ(table.find(" \n"), std::string::npos) << table;
+  EXPECT_NE(table.find("\nCase work: first reaction"), std::string::npos) << table;
+}
+
+TEST(RenderEvaluationTest, ShowsCaseworkFigures) {
+  lotse::v1::EvaluationReply reply;
+  auto* group = reply.add_departments();
+  group->set_id("bauordnung");
+  lotse::v1::EvaluationFigures* f = group->mutable_figures();
+  f->set_received(4);
+  f->set_answered(2);
+  f->set_first_reaction_due(4);
+  f->set_first_reaction_sla_share(0.75);
+  f->set_sla_share_counting_waiting(0.5);
+  f->set_reopened(1);
+  f->set_company_feedback(2);
+  f->set_company_average_rating(3.5);
+  f->set_company_resolved_share(0.5);
+  f->set_own_time_median_us(int64_t{2} * 3600 * 1000000);
+  const std::string csv = RenderEvaluation(reply, "csv");
+  EXPECT_NE(csv.find(",75%,0,0,50%,0,0.0,0.0,2.0,0.0,1,2,3.50,50%\n"), std::string::npos) << csv;
+}
+
+TEST(DescribeEventTest, NamesCaseworkEvents) {
+  lotse::v1::Envelope routed;
+  routed.mutable_referral_routed()->set_assignee("bauordnung");
+  routed.mutable_referral_routed()->mutable_contact_person()->set_id("bo-kaya");
+  routed.mutable_referral_routed()->set_stand_in_for("bo-mueller");
+  routed.mutable_referral_routed()->set_reason("topic baugenehmigung");
+  EXPECT_EQ(DescribeEvent(routed),
+            "routed to bauordnung (contact bo-kaya, standing in for "
+            "bo-mueller): topic baugenehmigung");
+  lotse::v1::Envelope esc;
+  esc.mutable_escalated()->set_assignee("bauordnung");
+  esc.mutable_escalated()->set_level(lotse::v1::ESCALATION_LEVEL_BREACH);
+  esc.mutable_escalated()->set_deadline(lotse::v1::DEADLINE_FIRST_REACTION);
+  esc.mutable_escalated()->add_notify_staff("bo-becker");
+  EXPECT_EQ(DescribeEvent(esc), "first reaction overdue: escalated at bauordnung; told bo-becker");
+  esc.mutable_escalated()->set_level(lotse::v1::ESCALATION_LEVEL_SECOND_BREACH);
+  esc.mutable_escalated()->set_deadline(lotse::v1::DEADLINE_ANSWER);
+  EXPECT_NE(DescribeEvent(esc).find("answer long overdue: the head hears"), std::string::npos);
+  lotse::v1::Envelope reopened;
+  reopened.mutable_reopened()->set_assignee("bauordnung");
+  reopened.mutable_reopened()->set_reopen_count(1);
+  reopened.mutable_reopened()->set_reason("feedback: not resolved");
+  EXPECT_EQ(DescribeEvent(reopened), "reopened (1. time) at bauordnung: feedback: not resolved");
+  lotse::v1::Envelope absence;
+  absence.mutable_absence_set()->set_user("bo-mueller");
+  absence.mutable_absence_set()->set_from_date("2026-03-02");
+  absence.mutable_absence_set()->set_to_date("2026-03-06");
+  absence.mutable_absence_set()->set_substitute("bo-kaya");
+  EXPECT_EQ(DescribeEvent(absence), "bo-mueller away 2026-03-02 to 2026-03-06, stand-in bo-kaya");
+  lotse::v1::Envelope asked;
+  asked.mutable_company_asked()->set_asked_by("bo-mueller");
+  asked.mutable_company_asked()->set_assignee("bauordnung");
+  asked.mutable_company_asked()->set_office("bb-mitte");
+  asked.mutable_company_asked()->set_question("Wie hoch?");
+  EXPECT_EQ(
+      DescribeEvent(asked),
+      "question back to the company by bo-mueller at bauordnung, through bb-mitte: Wie hoch?");
+  lotse::v1::Envelope replied;
+  replied.mutable_company_replied()->set_replied_by("bb-mitte");
+  replied.mutable_company_replied()->set_paused_business_us(int64_t{3} * 3600 * 1000000);
+  replied.mutable_company_replied()->set_text("12 m");
+  EXPECT_EQ(DescribeEvent(replied),
+            "the company replied (entered by bb-mitte), waited 3.0 business h: 12 m");
+  lotse::v1::Envelope follow_up, company_feedback, attachment;
+  follow_up.mutable_follow_up_asked()->set_office("bb-mitte");
+  company_feedback.mutable_company_feedback_submitted()->set_rating(2);
+  attachment.mutable_attachment_added()->mutable_attachment()->set_name("plan.pdf");
+  attachment.mutable_attachment_added()->mutable_attachment()->set_sha256(std::string(64, 'a'));
+  EXPECT_EQ(DescribeEvent(follow_up), "follow-up question from bb-mitte: ");
+  EXPECT_EQ(DescribeEvent(company_feedback), "the company's feedback 2 of 5, not resolved");
+  EXPECT_EQ(DescribeEvent(attachment),
+            "attachment added by : plan.pdf (0 bytes, sha256 aaaaaaaaaaaa)");
 }
 
 }  // namespace

@@ -86,9 +86,11 @@ int Feedback(Session& s, const FeedbackArgs& args) {
 // Reads the inbox page by page; each request acknowledges what the previous one printed. With
 // --follow it keeps a request parked at the service so new messages arrive as they happen.
 int Inbox(Session& s, const InboxArgs& args) {
-  if (args.office.empty() && args.department.empty()) {
+  if (args.office.empty() && args.department.empty() && args.inbox.empty()) {
     return s.Fail(kExitUsage, MakeError(lotse::v1::ERROR_CODE_INVALID_ARGUMENT,
-                                        "say whose inbox: --office O or --department D", "office"));
+                                        "say whose inbox: --office O, --department D, or as admin "
+                                        "--inbox staff/<id> or --inbox head",
+                                        "office"));
   }
   lotse::v1::NotificationRequest request = InboxRequest(args);
   lotse::v1::InboxReply collected;
@@ -190,6 +192,9 @@ void AddInboxCommand(CommandLine& cli) {
   AddOfficeOrDepartment(sub, f->office, f->department, "read this office's inbox",
                         "read this department's or KAM's inbox");
   sub->add_flag("--follow", f->follow, "keep waiting for new messages; Ctrl-C stops");
+  sub->add_option("--inbox", f->inbox,
+                  "another inbox: staff/<id> (a named contact person's, with --department of "
+                  "that person or as admin) or head (the head's, as admin)");
 }
 
 }  // namespace lotse::cli

@@ -141,9 +141,11 @@ lotse::v1::RoutingRequest ChangeRequest(Change change, const ChangeArgs& args) {
 
 lotse::v1::NotificationRequest InboxRequest(const InboxArgs& args) {
   lotse::v1::NotificationRequest request;
-  *request.mutable_actor() =
-      OfficeOrDepartment(args.office, args.department, lotse::v1::ACTOR_KIND_DEPARTMENT);
+  *request.mutable_actor() = OfficeOrDepartment(
+      args.office, args.department,
+      args.inbox.empty() ? lotse::v1::ACTOR_KIND_DEPARTMENT : lotse::v1::ACTOR_KIND_ADMIN);
   request.mutable_inbox()->set_wait_ms(args.follow ? 20000 : 0);
+  request.mutable_inbox()->set_inbox(args.inbox);
   return request;
 }
 

@@ -81,6 +81,9 @@ lotse::v1::RoutingRequest ChangeRequest(Change change, const ChangeArgs& args);
 // caller acknowledges what it has shown in the next request (`inbox.ack`).
 struct InboxArgs {
   std::string office, department;
+  // Another inbox than the caller's own: "staff/<id>" (the person's department, or admin without
+  // --office/--department) or "head" (admin).
+  std::string inbox;
   bool follow = false;  // park each request at the service for up to 20 s
 };
 lotse::v1::NotificationRequest InboxRequest(const InboxArgs& args);

@@ -78,6 +78,17 @@ TEST(HistoryRequestTest, AsksAsTheOfficeElseTheDepartmentElseOps) {
   EXPECT_EQ(HistoryRequest(args).history().ref(), "2026-000007");
 }
 
+TEST(InboxRequestTest, NamesAnotherInboxAsTheDepartmentOrAsAdmin) {
+  InboxArgs args;
+  args.inbox = "head";
+  EXPECT_EQ(InboxRequest(args).actor().kind(), lotse::v1::ACTOR_KIND_ADMIN);
+  EXPECT_EQ(InboxRequest(args).inbox().inbox(), "head");
+  args.inbox = "staff/bo-mueller";
+  args.department = "bauordnung";
+  EXPECT_EQ(InboxRequest(args).actor().kind(), lotse::v1::ACTOR_KIND_DEPARTMENT);
+  EXPECT_EQ(InboxRequest(args).inbox().inbox(), "staff/bo-mueller");
+}
+
 TEST(InboxRequestTest, ParksTheRequestOnlyWhenFollowing) {
   InboxArgs args;
   args.department = "umwelt";

@@ -5,6 +5,7 @@
 
 #include "absl/strings/escaping.h"
 #include "common/format.h"
+#include "services/notification/messages.h"
 
 namespace lotse::notification {
 namespace {
@@ -56,6 +57,14 @@ std::string MailAddressFor(const config::Config& config, std::string_view recipi
     if (const config::KeyAccount* account = config.FindKeyAccount(id)) {
       return account->email;
     }
+  }
+  if (recipient.starts_with(kStaffPrefix)) {
+    const config::StaffMember* member =
+        config.FindStaff(recipient.substr(kStaffPrefix.size())).second;
+    return member != nullptr ? member->email : "";
+  }
+  if (recipient == kHeadInbox) {
+    return config.routing.head_email;
   }
   return "";
 }

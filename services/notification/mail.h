@@ -13,8 +13,10 @@ namespace lotse::notification {
 // and when a failed mail is tried again. All functions are pure and thread-safe.
 
 // The e-mail address of an inbox `recipient` ("office/<id>" -> offices[].email,
-// "department/<id>" -> departments[].email or key_accounts[].email). Returns "" if the recipient
-// is unknown or has no address (then it gets no mail).
+// "department/<id>" -> departments[].email or key_accounts[].email, "staff/<id>" -> the staff
+// member's email, "head" -> routing.head_email). Returns "" if the recipient is unknown or has no
+// address (then it gets no mail). "company/<referral>" is not in the config: the service takes
+// the company contact's address from its note of the referral.
 std::string MailAddressFor(const config::Config& config, std::string_view recipient);
 
 // A header value: as is if it is printable ASCII, else RFC 2047 encoded words

@@ -40,6 +40,18 @@ TEST(MailAddressForTest, FindsOfficeDepartmentAndKeyAccountAddresses) {
   EXPECT_EQ(MailAddressFor(*config, "umwelt"), "");
 }
 
+TEST(MailAddressForTest, FindsStaffAndTheHead) {
+  const absl::StatusOr<config::Config> config =
+      config::ParseConfig(config::DefaultConfigText(), "default");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(MailAddressFor(*config, "staff/bo-mueller"), "jana.mueller@example.org");
+  EXPECT_EQ(MailAddressFor(*config, "staff/nobody"), "");
+  EXPECT_EQ(MailAddressFor(*config, "head"), config->routing.head_email);
+  EXPECT_FALSE(config->routing.head_email.empty());
+  // The company's address is never in the config: it comes from the referral's note.
+  EXPECT_EQ(MailAddressFor(*config, "company/r1"), "");
+}
+
 TEST(EncodeHeaderValueTest, KeepsAsciiAndEncodesUtf8InShortWords) {
   EXPECT_EQ(EncodeHeaderValue("Neue Anfrage 2026-000042"), "Neue Anfrage 2026-000042");
   EXPECT_EQ(EncodeHeaderValue("Bürgerbüro"), "=?UTF-8?B?QsO8cmdlcmLDvHJv?=");

@@ -103,5 +103,209 @@ TEST_F(MessagesTest, AConsultationReachesEveryConsultedDepartment) {
             (std::vector<std::string>{"department/umwelt", "department/bauordnung"}));
 }
 
+lotse::v1::StaffContact Staff(std::string id, std::string department) {
+  lotse::v1::StaffContact c;
+  c.set_id(std::move(id));
+  c.set_name("Jana Müller");
+  c.set_department(std::move(department));
+  return c;
+}
+
+class CaseworkMessagesTest : public MessagesTest {
+ protected:
+  // A referral for bauordnung with a named contact person (who stands in for someone away).
+  std::vector<Outgoing> RoutedToPerson(lotse::v1::ReferralNote& note, bool consent) {
+    lotse::v1::Envelope submitted;
+    submitted.set_referral_id("r2");
+    auto* r = submitted.mutable_referral_submitted()->mutable_referral();
+    r->set_office("bb-mitte");
+    r->set_subject("Lagerhalle");
+    r->mutable_contact()->set_email("inhaber@firma.example");
+    r->mutable_contact()->set_consent_email(consent);
+    MessagesFor(submitted, note, zone_);
+    lotse::v1::Envelope routed;
+    routed.set_referral_id("r2");
+    routed.set_case_number("2026-000123");
+    auto* x = routed.mutable_referral_routed();
+    x->set_assignee("bauordnung");
+    x->set_office("bb-mitte");
+    x->set_subject("Lagerhalle");
+    *x->mutable_contact_person() = Staff("bo-mueller", "bauordnung");
+    x->set_stand_in_for("bo-becker");
+    return MessagesFor(routed, note, zone_);
+  }
+};
+
+TEST_F(CaseworkMessagesTest, ARoutedItemReachesTheNamedPersonBesidesTheDepartment) {
+  lotse::v1::ReferralNote note;
+  std::vector<Outgoing> out = RoutedToPerson(note, false);
+  ASSERT_EQ(Recipients(out), (std::vector<std::string>{"department/bauordnung", "staff/bo-mueller",
+                                                       "office/bb-mitte"}));
+  EXPECT_EQ(out[1].kind, lotse::v1::MESSAGE_KIND_NEW_REFERRAL);
+  EXPECT_NE(out[1].title.find("2026-000123"), std::string::npos);
+  EXPECT_NE(out[1].body.find("stand in for bo-becker"), std::string::npos) << out[1].body;
+  EXPECT_NE(out[0].body.find("Jana Müller"), std::string::npos) << out[0].body;
+  EXPECT_EQ(note.contact_person(), "bo-mueller");
+}
+
+TEST_F(CaseworkMessagesTest, AForwardWithoutAContactPersonForgetsTheOldOne) {
+  lotse::v1::ReferralNote note;
+  RoutedToPerson(note, false);
+  lotse::v1::Envelope fw;
+  fw.set_referral_id("r2");
+  fw.mutable_forwarded()->set_from("bauordnung");
+  fw.mutable_forwarded()->set_to("umwelt");
+  *fw.mutable_forwarded()->mutable_contact_person() = Staff("um-wagner", "umwelt");
+  EXPECT_EQ(Recipients(MessagesFor(fw, note, zone_)),
+            (std::vector<std::string>{"department/umwelt", "staff/um-wagner", "office/bb-mitte"}));
+  fw.mutable_forwarded()->set_from("umwelt");
+  fw.mutable_forwarded()->set_to("wirtschaft");
+  fw.mutable_forwarded()->clear_contact_person();
+  EXPECT_EQ(Recipients(MessagesFor(fw, note, zone_)),
+            (std::vector<std::string>{"department/wirtschaft", "office/bb-mitte"}));
+  EXPECT_EQ(note.contact_person(), "");
+}
+
+TEST_F(CaseworkMessagesTest, AnEscalationReachesEveryoneTheLadderNamesOnce) {
+  lotse::v1::ReferralNote note;
+  RoutedToPerson(note, false);
+  lotse::v1::Envelope esc;
+  esc.set_referral_id("r2");
+  auto* x = esc.mutable_escalated();
+  x->set_assignee("bauordnung");
+  x->set_level(lotse::v1::ESCALATION_LEVEL_BREACH);
+  x->set_deadline(lotse::v1::DEADLINE_FIRST_REACTION);
+  x->add_notify_staff("bo-mueller");
+  x->add_notify_staff("bo-schulz");  // the substitute
+  x->add_notify_staff("bo-mueller");
+  std::vector<Outgoing> out = MessagesFor(esc, note, zone_);
+  ASSERT_EQ(Recipients(out), (std::vector<std::string>{"department/bauordnung", "staff/bo-mueller",
+                                                       "staff/bo-schulz"}));
+  EXPECT_NE(out[0].title.find("No reaction"), std::string::npos) << out[0].title;
+  EXPECT_NE(out[0].body.find("Claim it now"), std::string::npos) << out[0].body;
+}
+
+TEST_F(CaseworkMessagesTest, TheSecondBreachReachesTheHead) {
+  lotse::v1::ReferralNote note;
+  RoutedToPerson(note, false);
+  lotse::v1::Envelope esc;
+  esc.set_referral_id("r2");
+  auto* x = esc.mutable_escalated();
+  x->set_assignee("bauordnung");
+  x->set_level(lotse::v1::ESCALATION_LEVEL_SECOND_BREACH);
+  x->add_notify_staff("bo-becker");  // the lead
+  std::vector<Outgoing> out = MessagesFor(esc, note, zone_);
+  ASSERT_EQ(Recipients(out),
+            (std::vector<std::string>{"department/bauordnung", "staff/bo-becker", "head"}));
+  EXPECT_NE(out[2].title.find("Still unanswered"), std::string::npos) << out[2].title;
+  EXPECT_NE(out[2].body.find("bauordnung"), std::string::npos) << out[2].body;
+  x->add_notify_staff("head");
+  EXPECT_EQ(Recipients(MessagesFor(esc, note, zone_)),
+            (std::vector<std::string>{"department/bauordnung", "staff/bo-becker", "head"}));
+}
+
+TEST_F(CaseworkMessagesTest, AConsultationDeadlineReachesTheConsultedDepartment) {
+  lotse::v1::ReferralNote note;
+  RoutedToPerson(note, false);
+  lotse::v1::Envelope esc;
+  esc.set_referral_id("r2");
+  auto* x = esc.mutable_escalated();
+  x->set_assignee("bauordnung");
+  x->set_department("umwelt");
+  x->set_level(lotse::v1::ESCALATION_LEVEL_BREACH);
+  x->set_deadline(lotse::v1::DEADLINE_CONSULTATION);
+  std::vector<Outgoing> out = MessagesFor(esc, note, zone_);
+  ASSERT_EQ(Recipients(out), (std::vector<std::string>{"department/umwelt"}));
+  EXPECT_NE(out[0].title.find("Contribution overdue"), std::string::npos) << out[0].title;
+}
+
+TEST_F(CaseworkMessagesTest, AQuestionBackGoesToTheOfficeAndTheReplyToThePerson) {
+  lotse::v1::ReferralNote note;
+  RoutedToPerson(note, false);
+  lotse::v1::Envelope asked;
+  asked.set_referral_id("r2");
+  asked.mutable_company_asked()->set_office("bb-mitte");
+  asked.mutable_company_asked()->set_assignee("bauordnung");
+  asked.mutable_company_asked()->set_asked_by("bo-mueller");
+  asked.mutable_company_asked()->set_question("Wie hoch wird die Halle?");
+  std::vector<Outgoing> out = MessagesFor(asked, note, zone_);
+  ASSERT_EQ(Recipients(out), (std::vector<std::string>{"office/bb-mitte"}));
+  EXPECT_EQ(out[0].kind, lotse::v1::MESSAGE_KIND_COMPANY_QUESTION);
+  EXPECT_NE(out[0].body.find("Wie hoch"), std::string::npos);
+  lotse::v1::Envelope replied;
+  replied.set_referral_id("r2");
+  replied.mutable_company_replied()->set_assignee("bauordnung");
+  replied.mutable_company_replied()->set_text("12 Meter.");
+  out = MessagesFor(replied, note, zone_);
+  ASSERT_EQ(Recipients(out),
+            (std::vector<std::string>{"department/bauordnung", "staff/bo-mueller"}));
+  EXPECT_EQ(out[1].kind, lotse::v1::MESSAGE_KIND_COMPANY_REPLY);
+  EXPECT_NE(out[1].body.find("12 Meter."), std::string::npos);
+}
+
+TEST_F(CaseworkMessagesTest, AReopenedReferralReachesTheDepartmentAndItsPerson) {
+  lotse::v1::ReferralNote note;
+  RoutedToPerson(note, false);
+  lotse::v1::Envelope reopened;
+  reopened.set_referral_id("r2");
+  reopened.set_case_number("2026-000123");
+  reopened.mutable_reopened()->set_assignee("bauordnung");
+  *reopened.mutable_reopened()->mutable_contact_person() = Staff("bo-mueller", "bauordnung");
+  reopened.mutable_reopened()->set_reason("feedback: not resolved");
+  std::vector<Outgoing> out = MessagesFor(reopened, note, zone_);
+  ASSERT_EQ(Recipients(out),
+            (std::vector<std::string>{"department/bauordnung", "staff/bo-mueller"}));
+  EXPECT_EQ(out[0].kind, lotse::v1::MESSAGE_KIND_REOPENED);
+  EXPECT_NE(out[0].title.find("2026-000123 is open again"), std::string::npos) << out[0].title;
+  EXPECT_NE(out[0].body.find("not resolved"), std::string::npos);
+}
+
+TEST_F(CaseworkMessagesTest, TheAnswerGoesToTheCompanyOnlyWithConsent) {
+  lotse::v1::Envelope answered;
+  answered.set_referral_id("r2");
+  answered.mutable_answered()->mutable_answer()->set_text("Genehmigungsfrei.");
+  answered.mutable_answered()->mutable_answer()->set_department("bauordnung");
+  lotse::v1::ReferralNote without;
+  RoutedToPerson(without, false);
+  EXPECT_EQ(without.company_email(), "");
+  EXPECT_EQ(Recipients(MessagesFor(answered, without, zone_)),
+            (std::vector<std::string>{"office/bb-mitte"}));
+  lotse::v1::ReferralNote with;
+  RoutedToPerson(with, true);
+  EXPECT_EQ(with.company_email(), "inhaber@firma.example");
+  std::vector<Outgoing> out = MessagesFor(answered, with, zone_);
+  ASSERT_EQ(Recipients(out), (std::vector<std::string>{"office/bb-mitte", "company/r2"}));
+  EXPECT_EQ(out[1].kind, lotse::v1::MESSAGE_KIND_ANSWER);
+  EXPECT_EQ(out[1].address, "inhaber@firma.example");
+  EXPECT_NE(out[1].body.find("Genehmigungsfrei."), std::string::npos);
+  EXPECT_NE(out[1].title.find("Lagerhalle"), std::string::npos);
+  // The note keeps the address no longer than needed: a second answer is not mailed.
+  EXPECT_EQ(with.company_email(), "");
+  EXPECT_EQ(Recipients(MessagesFor(answered, with, zone_)),
+            (std::vector<std::string>{"office/bb-mitte"}));
+}
+
+TEST_F(CaseworkMessagesTest, AnAddressSeenOnlyAfterTheAnswerIsNotKept) {
+  lotse::v1::ReferralNote note;
+  lotse::v1::Envelope answered;
+  answered.set_referral_id("r2");
+  answered.mutable_answered()->mutable_answer()->set_text("Genehmigungsfrei.");
+  MessagesFor(answered, note, zone_);  // routing's stream ran ahead of intake's
+  RoutedToPerson(note, true);
+  EXPECT_EQ(note.company_email(), "");
+}
+
+TEST(PlausibleMailAddressTest, KeepsForgedAddressesOutOfTheSmtpDialog) {
+  EXPECT_TRUE(PlausibleMailAddress("inhaber@firma.example"));
+  EXPECT_FALSE(PlausibleMailAddress(""));
+  EXPECT_FALSE(PlausibleMailAddress("firma.example"));
+  EXPECT_FALSE(PlausibleMailAddress("@firma.example"));
+  EXPECT_FALSE(PlausibleMailAddress("a@b@c"));
+  EXPECT_FALSE(PlausibleMailAddress("a@b.example\r\nRCPT TO:<x@evil.example>"));
+  EXPECT_FALSE(PlausibleMailAddress("a@b.example>, <x@evil.example"));
+  EXPECT_FALSE(PlausibleMailAddress("a b@c.example"));
+  EXPECT_FALSE(PlausibleMailAddress(std::string(250, 'a') + "@b.example"));
+}
+
 }  // namespace
 }  // namespace lotse::notification

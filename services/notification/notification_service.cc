@@ -39,7 +39,7 @@ NotificationService::NotificationService(const config::Config& config,
                                          std::unique_ptr<clock::Clock> clock, absl::TimeZone zone)
     : ServiceBase(std::move(clock)), config_(config), zone_(zone) {
   Serve(
-      {{NotificationRequest::kInbox, kOffices | kDepartments,
+      {{NotificationRequest::kInbox, kOffices | kDepartments | kAdmin,
         [this](const NotificationRequest& r, service::CommandContext& c) { return Inbox(r, c); }}});
 }
 
@@ -72,19 +72,53 @@ absl::StatusOr<std::unique_ptr<NotificationService>> NotificationService::Create
   return service;
 }
 
-absl::StatusOr<std::string> NotificationService::Recipient(const lotse::v1::Actor& actor) const {
-  if (actor.kind() == lotse::v1::ACTOR_KIND_OFFICE && config_.FindOffice(actor.id()) != nullptr) {
-    return OfficeInbox(actor.id());
+absl::StatusOr<std::string> NotificationService::Recipient(const lotse::v1::Actor& actor,
+                                                           const std::string& requested) const {
+  const bool admin = actor.kind() == lotse::v1::ACTOR_KIND_ADMIN;
+  if (requested.empty() && !admin) {
+    if (actor.kind() == lotse::v1::ACTOR_KIND_OFFICE && config_.FindOffice(actor.id()) != nullptr) {
+      return OfficeInbox(actor.id());
+    }
+    if (actor.kind() == lotse::v1::ACTOR_KIND_DEPARTMENT &&
+        (config_.FindDepartment(actor.id()) != nullptr ||
+         config_.FindKeyAccount(actor.id()) != nullptr)) {
+      return DepartmentInbox(actor.id());
+    }
+    return service::FieldError(absl::StatusCode::kNotFound, "actor",
+                               StrCat("there is no inbox for '", actor.id(),
+                                      "': act as a configured office (--office) or department "
+                                      "(--department)"));
   }
-  if (actor.kind() == lotse::v1::ACTOR_KIND_DEPARTMENT &&
-      (config_.FindDepartment(actor.id()) != nullptr ||
-       config_.FindKeyAccount(actor.id()) != nullptr)) {
-    return DepartmentInbox(actor.id());
+  if (requested.empty()) {
+    // Admin is let in for the head's and the persons' inboxes only.
+    return service::FieldError(
+        absl::StatusCode::kPermissionDenied, "inbox",
+        "admin has no inbox of its own: name one, --inbox head or --inbox staff/<id>");
   }
-  return service::FieldError(absl::StatusCode::kNotFound, "actor",
-                             StrCat("there is no inbox for '", actor.id(),
-                                    "': act as a configured office (--office) or department "
-                                    "(--department)"));
+  // The caller's own inbox, named explicitly.
+  if ((actor.kind() == lotse::v1::ACTOR_KIND_OFFICE && requested == OfficeInbox(actor.id())) ||
+      (actor.kind() == lotse::v1::ACTOR_KIND_DEPARTMENT &&
+       requested == DepartmentInbox(actor.id()))) {
+    return Recipient(actor, "");
+  }
+  if (requested == kHeadInbox && admin) {
+    return std::string(kHeadInbox);
+  }
+  if (requested.starts_with(kStaffPrefix)) {
+    const auto [department, member] =
+        config_.FindStaff(std::string_view(requested).substr(kStaffPrefix.size()));
+    const bool own_staff = member != nullptr && actor.kind() == lotse::v1::ACTOR_KIND_DEPARTMENT &&
+                           department->id == actor.id();
+    if (member != nullptr && (admin || own_staff)) {
+      return requested;
+    }
+  }
+  // One answer for unknown and foreign inboxes alike.
+  return service::FieldError(
+      absl::StatusCode::kPermissionDenied, "inbox",
+      StrCat("you may not read inbox '", requested.substr(0, 80),
+             "': a department reads its own contact persons' inboxes (staff/<id>, see 'lotse "
+             "departments'), admin also the head's (head)"));
 }
 
 absl::StatusOr<uint64_t> NotificationService::Position(const store::Batch& batch,
@@ -127,8 +161,8 @@ absl::StatusOr<NotificationReply> NotificationService::Read(const std::string& r
 absl::StatusOr<NotificationReply> NotificationService::Inbox(const NotificationRequest& request,
                                                              service::CommandContext& context) {
   store::Batch& batch = context.batch;
-  LOTSE_ASSIGN_OR_RETURN(std::string recipient, Recipient(request.actor()));
   const lotse::v1::InboxRequest& inbox = request.inbox();
+  LOTSE_ASSIGN_OR_RETURN(std::string recipient, Recipient(request.actor(), inbox.inbox()));
   LOTSE_ASSIGN_OR_RETURN(uint64_t head, Position(batch, StrCat("head/", recipient)));
   LOTSE_ASSIGN_OR_RETURN(uint64_t acked, Position(batch, StrCat("ack/", recipient)));
   if (inbox.ack() > head) {
@@ -184,7 +218,19 @@ absl::Status NotificationService::ApplyEvent(const lotse::v1::Envelope& event,
   if (stored.has_value() && !note.ParseFromString(*stored)) {
     return absl::DataLossError(StrCat("the note of referral ", event.referral_id(), " is damaged"));
   }
-  const std::vector<Outgoing> messages = MessagesFor(event, note, zone_);
+  std::vector<Outgoing> messages = MessagesFor(event, note, zone_);
+  const std::string company = CompanyRecipient(event.referral_id());
+  for (Outgoing& m : messages) {
+    // The company's answer goes out only by e-mail: without the channel, the office relays it.
+    if (m.recipient == company && mail_ == nullptr) {
+      m = Outgoing{OfficeInbox(note.office()), lotse::v1::MESSAGE_KIND_STATUS,
+                   StrCat("Referral ", note.case_number(),
+                          ": please pass the answer on to the company yourself"),
+                   "The contact person agreed to get the answer by e-mail, but Lotse sends no "
+                   "e-mail (notification.smtp_url is empty).",
+                   ""};
+    }
+  }
   // Read every head first, so a failure writes nothing.
   std::map<std::string, uint64_t> heads;
   for (const Outgoing& m : messages) {
@@ -193,25 +239,8 @@ absl::Status NotificationService::ApplyEvent(const lotse::v1::Envelope& event,
     }
   }
   for (const Outgoing& m : messages) {
-    lotse::v1::InboxMessage message;
-    message.set_seq(++heads[m.recipient]);
-    message.set_recipient(m.recipient);
-    message.set_kind(m.kind);
-    message.set_referral_id(event.referral_id());
-    message.set_case_number(note.case_number());
-    message.set_title(m.title);
-    message.set_body(m.body);
-    message.set_created_at_us(clock::ToMicros(now));
-    message.set_source_event_id(event.event_id());
-    batch.Put(kInbox, InboxKey(m.recipient, message.seq()), message.SerializeAsString());
-    if (mail_ != nullptr) {
-      if (std::string address = MailAddressFor(config_, m.recipient); !address.empty()) {
-        lotse::v1::MailJob job;
-        *job.mutable_message() = message;
-        job.set_address(std::move(address));
-        batch.Put(kMail, InboxKey(m.recipient, message.seq()), job.SerializeAsString());
-      }
-    }
+    File(batch, m, ++heads[m.recipient], event.referral_id(), note.case_number(), event.event_id(),
+         m.address, now);
   }
   for (const auto& [recipient, head] : heads) {
     batch.Put(kPositions, StrCat("head/", recipient), store::EncodeU64(head));
@@ -220,11 +249,80 @@ absl::Status NotificationService::ApplyEvent(const lotse::v1::Envelope& event,
   return absl::OkStatus();
 }
 
+void NotificationService::File(store::Batch& batch, const Outgoing& m, uint64_t seq,
+                               const std::string& referral_id, const std::string& case_number,
+                               const std::string& source_event_id, const std::string& address,
+                               absl::Time now) {
+  lotse::v1::InboxMessage message;
+  message.set_seq(seq);
+  message.set_recipient(m.recipient);
+  message.set_kind(m.kind);
+  message.set_referral_id(referral_id);
+  message.set_case_number(case_number);
+  message.set_title(m.title);
+  message.set_body(m.body);
+  message.set_created_at_us(clock::ToMicros(now));
+  message.set_source_event_id(source_event_id);
+  // The company's contact reads no inbox: its message exists only as a mail job.
+  const bool company = m.recipient.starts_with(kCompanyPrefix);
+  if (!company) {
+    batch.Put(kInbox, InboxKey(m.recipient, seq), message.SerializeAsString());
+  }
+  if (mail_ != nullptr) {
+    std::string to = company ? address : MailAddressFor(config_, m.recipient);
+    if (!to.empty()) {
+      lotse::v1::MailJob job;
+      *job.mutable_message() = std::move(message);
+      job.set_address(std::move(to));
+      batch.Put(kMail, InboxKey(m.recipient, seq), job.SerializeAsString());
+    }
+  }
+}
+
+absl::Status NotificationService::TellOfficeAboutCompanyMail(store::Batch& batch,
+                                                             const lotse::v1::InboxMessage& sent,
+                                                             bool delivered, absl::Time now) {
+  LOTSE_ASSIGN_OR_RETURN(std::optional<std::string> stored, batch.Get(kNotes, sent.referral_id()));
+  lotse::v1::ReferralNote note;
+  if (!stored.has_value() || !note.ParseFromString(*stored) || note.office().empty()) {
+    return absl::DataLossError(
+        StrCat("the note of referral ", sent.referral_id(), " is missing or damaged"));
+  }
+  const std::string ref = sent.case_number().empty() ? sent.referral_id() : sent.case_number();
+  const Outgoing told =
+      delivered
+          ? Outgoing{OfficeInbox(note.office()), lotse::v1::MESSAGE_KIND_MAIL_SENT,
+                     StrCat("The answer to referral ", ref,
+                            " went to the company's contact person by e-mail"),
+                     "The contact person agreed to this at intake. You need not pass the "
+                     "answer on; the company may still call you.",
+                     ""}
+          : Outgoing{OfficeInbox(note.office()), lotse::v1::MESSAGE_KIND_STATUS,
+                     StrCat("The answer to referral ", ref,
+                            " could not be sent to the company by e-mail"),
+                     "Please pass the answer on to the company's contact person yourself.", ""};
+  LOTSE_ASSIGN_OR_RETURN(uint64_t head, Position(batch, StrCat("head/", told.recipient)));
+  File(batch, told, head + 1, sent.referral_id(), sent.case_number(), "", "", now);
+  batch.Put(kPositions, StrCat("head/", told.recipient), store::EncodeU64(head + 1));
+  return absl::OkStatus();
+}
+
 void NotificationService::Tick(store::Batch& batch, absl::Time now) {
   if (mail_ == nullptr) {
     return;
   }
   SendDueMail(RecordMailResults(batch, now));
+}
+
+void NotificationService::TellCompanyMailResult(store::Batch& batch,
+                                                const lotse::v1::InboxMessage& sent, bool delivered,
+                                                absl::Time now) {
+  if (absl::Status told = TellOfficeAboutCompanyMail(batch, sent, delivered, now); !told.ok()) {
+    spdlog::error(
+        "the office of referral {} cannot be told whether the answer reached the "
+        "company by e-mail: {}",
+        sent.case_number(), told);
+  }
 }
 
 std::set<std::string> NotificationService::RecordMailResults(store::Batch& batch, absl::Time now) {
@@ -258,6 +356,9 @@ std::set<std::string> NotificationService::RecordMailResults(store::Batch& batch
       delivered->set_attempts(job.attempts());
       batch.Delete(kMail, result.key);
       service::Emit(batch, *store_, "notification", now, event);
+      if (message.recipient().starts_with(kCompanyPrefix)) {
+        TellCompanyMailResult(batch, message, /*delivered=*/true, now);
+      }
       // Logs name the recipient, never its address (a key account manager's is a person's).
       spdlog::debug("mail {}#{} for referral {} accepted by the SMTP server", message.recipient(),
                     message.seq(), message.case_number());
@@ -274,6 +375,9 @@ std::set<std::string> NotificationService::RecordMailResults(store::Batch& batch
     failed->set_final(final);
     if (final) {
       batch.Delete(kMail, result.key);
+      if (message.recipient().starts_with(kCompanyPrefix)) {
+        TellCompanyMailResult(batch, message, /*delivered=*/false, now);
+      }
       spdlog::error(
           "mail about referral {} ({}) to {} failed {} times and is given up: {}. "
           "The message stays in the inbox; check the SMTP server ({}) and the "

@@ -15,17 +15,19 @@
 #include "common/store/store.h"
 #include "lotse/v1/notification.pb.h"
 #include "services/notification/mail_sender.h"
+#include "services/notification/messages.h"
 
 namespace lotse::notification {
 
 // The notification service: consumes intake's and routing's logs and keeps a durable inbox per
-// recipient (each office, department and key account manager). A consumer reads its inbox with
-// an InboxRequest that acknowledges what it has processed; with a wait, an empty inbox parks the
-// request until a message arrives (push). Unacknowledged messages are delivered again.
-// With notification.smtp_url set, every message for a recipient with an e-mail address is also
-// queued as a mail (state_mail, in the same commit) and sent by a MailSender worker; results
-// come back on Tick and are recorded as Delivered / DeliveryFailed on notification's own log.
-// Owns its store, runner and mail sender; runs on one thread (the sender has its own).
+// recipient (each office, department and key account manager, each named contact person
+// "staff/<id>", and the head of the economic development office "head"). A consumer reads its inbox
+// with an InboxRequest that acknowledges what it has processed; with a wait, an empty inbox parks
+// the request until a message arrives (push). Unacknowledged messages are delivered again. With
+// notification.smtp_url set, every message for a recipient with an e-mail address is also queued as
+// a mail (state_mail, in the same commit) and sent by a MailSender worker; results come back on
+// Tick and are recorded as Delivered / DeliveryFailed on notification's own log. Owns its store,
+// runner and mail sender; runs on one thread (the sender has its own).
 class NotificationService final
     : public service::ServiceBase<lotse::v1::NotificationRequest, lotse::v1::NotificationReply> {
  public:
@@ -57,7 +59,22 @@ class NotificationService final
   // Reads (and acknowledges) the caller's inbox, or parks the read until a message arrives.
   absl::StatusOr<lotse::v1::NotificationReply> Inbox(const lotse::v1::NotificationRequest& request,
                                                      service::CommandContext& context);
-  absl::StatusOr<std::string> Recipient(const lotse::v1::Actor& actor) const;
+  // The inbox `actor` may read: its own for an empty `requested`; "staff/<id>" for the
+  // department the person belongs to and for admin; "head" for admin.
+  absl::StatusOr<std::string> Recipient(const lotse::v1::Actor& actor,
+                                        const std::string& requested) const;
+  // Files `m` as message `seq` of its recipient's inbox (the company's only as a mail job, to
+  // `address`) and queues its mail if the recipient has an address and e-mail is on. The
+  // contact's address lives only in that job, until the SMTP server took it or it was given up.
+  void File(store::Batch& batch, const Outgoing& m, uint64_t seq, const std::string& referral_id,
+            const std::string& case_number, const std::string& source_event_id,
+            const std::string& address, absl::Time now);
+  // After the company's answer mail was accepted (or given up): tells the office, which then
+  // need not (or must) pass the answer on.
+  absl::Status TellOfficeAboutCompanyMail(store::Batch& batch, const lotse::v1::InboxMessage& sent,
+                                          bool delivered, absl::Time now);
+  void TellCompanyMailResult(store::Batch& batch, const lotse::v1::InboxMessage& sent,
+                             bool delivered, absl::Time now);
   // The committed inbox after `after`, as a reply.
   absl::StatusOr<lotse::v1::NotificationReply> Read(const std::string& recipient, uint64_t after,
                                                     uint32_t max) const;
