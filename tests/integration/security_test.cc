@@ -241,6 +241,8 @@ Outcome RunCell(LotseSet& set, const Cell& c, const std::string& ref) {
         r.mutable_answer()->set_ref(ref);
         r.mutable_answer()->set_text(kAnswer);
         r.mutable_answer()->set_outcome(lotse::v1::OUTCOME_RESOLVED);
+        // A is answered while its consultation is still open: confirmed.
+        r.mutable_answer()->set_confirm_open_consultations(true);
       } else {
         ADD_FAILURE() << "no such routing command in the test: " << c.command;
       }
