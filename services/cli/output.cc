@@ -150,7 +150,7 @@ void AddRoutingFields(std::string& out, const ReferralState& s, const absl::Time
     if (!s.stand_in_for().empty()) {
       contact += StrCat(" (standing in for ", s.stand_in_for(), ")");
     }
-    Field(out, "Contact person", contact);
+    Field(out, "Handled by", contact);
   }
   if (s.waiting_since_us() != 0) {
     Field(out, "Waiting",
