@@ -314,14 +314,9 @@ RoutingService::Reply RoutingService::Absence(const RoutingRequest& request,
   const lotse::v1::AbsenceRequest& a = request.absence();
   LOTSE_RETURN_IF_ERROR(service::CheckId("idempotency_key", request.idempotency_key()));
   LOTSE_RETURN_IF_ERROR(service::CheckId("user", a.user()));
-  const std::string key = StrCat("cmd/", request.actor().id(), "/", request.idempotency_key());
-  RoutingRequest without_id = request;
-  without_id.clear_request_id();
-  const std::string fingerprint = service::Fingerprint(without_id);
-  LOTSE_ASSIGN_OR_RETURN(std::optional<RoutingReply> stored,
-                         service::FindStoredReplyAs<RoutingReply>(batch, key, fingerprint));
-  if (stored.has_value()) {
-    return *std::move(stored);
+  LOTSE_ASSIGN_OR_RETURN(Retry retry, FindRetry(batch, request));
+  if (retry.stored.has_value()) {
+    return *std::move(retry.stored);
   }
   LOTSE_ASSIGN_OR_RETURN(Absences existing, LoadAbsences(batch, a.user()));
   LOTSE_ASSIGN_OR_RETURN(AbsenceSet set, CheckAbsence(config_, request.actor(), a, existing,
@@ -343,7 +338,8 @@ RoutingService::Reply RoutingService::Absence(const RoutingRequest& request,
   for (AbsenceSet& recorded : now_recorded) {
     *reply.mutable_absence()->add_absences() = std::move(recorded);
   }
-  service::StoreReply(batch, key, fingerprint, reply.SerializeAsString(), context.now);
+  service::StoreReply(batch, retry.key, retry.fingerprint, reply.SerializeAsString(),
+                      context.now);
   spdlog::info("absence of {} from {} to {} ({}) {} by {}", set.user(), set.from_date(),
                set.to_date(), set.substitute(), set.cancelled() ? "cancelled" : "recorded",
                request.actor().id());

@@ -326,6 +326,18 @@ void RoutingService::Save(store::Batch& batch, const ReferralState* before, Outc
   }
 }
 
+absl::StatusOr<RoutingService::Retry> RoutingService::FindRetry(const store::Batch& batch,
+                                                                 const RoutingRequest& request) {
+  Retry retry;
+  retry.key = StrCat("cmd/", request.actor().id(), "/", request.idempotency_key());
+  RoutingRequest without_id = request;
+  without_id.clear_request_id();
+  retry.fingerprint = service::Fingerprint(without_id);
+  LOTSE_ASSIGN_OR_RETURN(retry.stored, service::FindStoredReplyAs<RoutingReply>(
+                                           batch, retry.key, retry.fingerprint));
+  return retry;
+}
+
 template <typename Part>
 RoutingService::Commands::Handler RoutingService::Changing(const Part& (RoutingRequest::*part)()
                                                                const,
@@ -342,14 +354,9 @@ RoutingService::Reply RoutingService::Change(const RoutingRequest& request, cons
   store::Batch& batch = context.batch;
   LOTSE_RETURN_IF_ERROR(service::CheckId("idempotency_key", request.idempotency_key()));
   LOTSE_RETURN_IF_ERROR(service::CheckText("ref", command.ref(), 64, true));
-  const std::string key = StrCat("cmd/", request.actor().id(), "/", request.idempotency_key());
-  RoutingRequest without_id = request;
-  without_id.clear_request_id();
-  const std::string fingerprint = service::Fingerprint(without_id);
-  LOTSE_ASSIGN_OR_RETURN(std::optional<RoutingReply> stored,
-                         service::FindStoredReplyAs<RoutingReply>(batch, key, fingerprint));
-  if (stored.has_value()) {
-    return *std::move(stored);
+  LOTSE_ASSIGN_OR_RETURN(Retry retry, FindRetry(batch, request));
+  if (retry.stored.has_value()) {
+    return *std::move(retry.stored);
   }
   LOTSE_ASSIGN_OR_RETURN(std::optional<ReferralState> found, referrals_.Find(batch, command.ref()));
   if (!found.has_value()) {
@@ -361,7 +368,8 @@ RoutingService::Reply RoutingService::Change(const RoutingRequest& request, cons
   Save(batch, &*found, outcome, context.now);
   RoutingReply reply;
   *reply.mutable_referral() = outcome.state;
-  service::StoreReply(batch, key, fingerprint, reply.SerializeAsString(), context.now);
+  service::StoreReply(batch, retry.key, retry.fingerprint, reply.SerializeAsString(),
+                      context.now);
   const log::ScopedContext log_context(
       {outcome.state.referral_id(), outcome.state.case_number(), ""});
   spdlog::info("referral {}: {} by {} ({})", outcome.state.case_number(),

@@ -100,6 +100,15 @@ class RoutingService final
   // The company's rating (intake's CompanyFeedbackSubmitted): kept with the referral.
   absl::Status KeepCompanyFeedback(const lotse::v1::Envelope& event, store::Batch& batch);
   std::string Today(absl::Time now) const;
+  // A changing command's idempotency record: where its reply is kept, the request's
+  // fingerprint, and the reply to an earlier try with the same key, if there was one.
+  struct Retry {
+    std::string key;
+    std::string fingerprint;
+    std::optional<lotse::v1::RoutingReply> stored;
+  };
+  static absl::StatusOr<Retry> FindRetry(const store::Batch& batch,
+                                         const lotse::v1::RoutingRequest& request);
   // The handler of a changing command (claim, unclaim, forward, consult, contribute, answer):
   // `part` picks the command out of the request, `transition` decides; see Change().
   template <typename Part>
