@@ -78,10 +78,6 @@ std::string RefOf(const RoutingRequest& r) {
       return r.contribute().ref();
     case RoutingRequest::kAnswer:
       return r.answer().ref();
-    case RoutingRequest::kAskCompany:
-      return r.ask_company().ref();
-    case RoutingRequest::kCompanyReplied:
-      return r.company_replied().ref();
     default:
       return "";
   }
@@ -314,14 +310,7 @@ void Department::Poll() {
     for (auto& w : workers_) {
       pending = pending || w->pending_count > 0;
     }
-    // A referral that waits on the company's reply is not the department's work: if a
-    // deliberately broken service lost the reply, it waits for good, and the set must still
-    // settle so that the checker can name the loss.
-    uint32_t waiting = 0;
-    for (const WorkItem& item : reply->worklist().items()) {
-      waiting += item.waiting() && item.kind() == lotse::v1::WORK_ITEM_KIND_ASSIGNED ? 1 : 0;
-    }
-    idle_ = reply->worklist().total() == waiting && !pending && !busy();
+    idle_ = reply->worklist().total() == 0 && !pending && !busy();
     if (reply->worklist().items().empty()) {
       absl::SleepFor(absl::Milliseconds(100));
       continue;
@@ -558,30 +547,6 @@ void Department::Handle(Worker& w, const WorkItem& item) {
     if (open) {
       return;  // the contributions are not all in yet
     }
-  } else if (plan < 35) {  // a question back to the company, answered once it replied
-    if (!state.has_value()) {
-      Worker::Wait& wait = w.waiting[ref];
-      if (absl::Now() < wait.next) {
-        return;
-      }
-      wait.looks = std::min(wait.looks + 1, 5);
-      wait.next = absl::Now() + absl::Milliseconds(250) * (1 << wait.looks);  // up to 8 s
-      state = GetState(w, ref);
-      if (!state.has_value()) {
-        return;
-      }
-    }
-    if (state->company_questions_size() == 0) {
-      RoutingRequest r;
-      r.mutable_ask_company()->set_ref(ref);
-      r.mutable_ask_company()->set_question("Bitte nennen Sie die Flurstücksnummer.");
-      Act(w, Cmd::kAskCompany, r);
-      w.waiting[ref] = Worker::Wait{absl::Now() + absl::Milliseconds(250), 0};
-      return;
-    }
-    if (state->waiting_since_us() != 0) {
-      return;  // the office has not entered the company's reply yet
-    }
   }
   RoutingRequest r;
   r.mutable_answer()->set_ref(ref);
@@ -631,11 +596,7 @@ void OfficeReader::Stop() {
   feedback_workers_.clear();
   std::lock_guard lock(mu_);
   for (const PendingFeedback& f : feedback_) {
-    if (f.company_reply.has_value()) {
-      shared_.ledger->Unacknowledged(Cmd::kCompanyReplied, f.company_reply->idempotency_key());
-    } else {
-      shared_.ledger->Unacknowledged(Cmd::kFeedback, f.request.feedback().idempotency_key());
-    }
+    shared_.ledger->Unacknowledged(Cmd::kFeedback, f.request.feedback().idempotency_key());
   }
   feedback_.clear();
 }
@@ -737,17 +698,6 @@ void OfficeReader::Receive(const lotse::v1::InboxReply& reply) {
         f.due = absl::Now() + absl::Milliseconds(static_cast<int64_t>(random_() % 1000));
         fresh.push_back(std::move(f));
       }
-    } else if (m.kind() == lotse::v1::MESSAGE_KIND_COMPANY_QUESTION) {
-      // The office relays the question and, a moment later, enters the company's reply.
-      PendingFeedback f;
-      lotse::v1::RoutingRequest& r = f.company_reply.emplace();
-      r.mutable_actor()->set_kind(lotse::v1::ACTOR_KIND_OFFICE);
-      r.mutable_actor()->set_id(office_);
-      r.set_idempotency_key(StrCat("cr-", office_, "-", m.seq()));
-      r.mutable_company_replied()->set_ref(m.referral_id());
-      r.mutable_company_replied()->set_text("Flurstück 112/4, Gemarkung Mitte.");
-      f.due = absl::Now() + absl::Milliseconds(static_cast<int64_t>(random_() % 1000));
-      fresh.push_back(std::move(f));
     }
   }
   if (!reply.messages().empty()) {
@@ -766,8 +716,6 @@ void OfficeReader::GiveFeedback(int index) {
   constexpr int kMaxRefusals = 120;  // "not answered yet" while intake catches up: ~60 s
   std::unique_ptr<bus::CommandClient> intake =
       MakeClient(shared_, shared_.intake, "intake", office_, absl::Milliseconds(1500), 2);
-  std::unique_ptr<bus::CommandClient> routing =
-      MakeClient(shared_, shared_.routing, "routing", office_, absl::Milliseconds(1500), 2);
   std::mt19937_64 random(shared_.seed ^ std::hash<std::string>{}(StrCat(office_, index)));
   Ledger& ledger = *shared_.ledger;
   uint64_t next_id = 0;
@@ -809,23 +757,6 @@ void OfficeReader::GiveFeedback(int index) {
       std::lock_guard lock(mu_);
       --in_flight_;
     };
-    if (f.company_reply.has_value()) {
-      std::optional<lotse::v1::RoutingReply> replied = Call<lotse::v1::RoutingReply>(
-          *routing, *f.company_reply, StrCat(office_, "-cr", index, "-", ++next_id));
-      if (!replied.has_value()) {
-        requeue(absl::Milliseconds(200));  // routing is away; the same key goes again later
-        continue;
-      }
-      if (replied->has_error()) {
-        ledger.Refused(Cmd::kCompanyReplied, replied->error());
-      } else {
-        const lotse::v1::ReferralState& s = replied->referral();
-        ledger.ChangeAcknowledged(
-            ChangeRecord{Cmd::kCompanyReplied, s.referral_id(), s.updated_at_us(), office_});
-      }
-      done();
-      continue;
-    }
     std::optional<IntakeReply> reply =
         Call<IntakeReply>(*intake, f.request, StrCat(office_, "-fb", index, "-", ++next_id));
     if (!reply.has_value()) {

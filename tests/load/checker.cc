@@ -126,10 +126,6 @@ Cmd CmdOf(const Envelope& e) {
       return Cmd::kContribute;
     case Envelope::kAnswered:
       return Cmd::kAnswer;
-    case Envelope::kCompanyAsked:
-      return Cmd::kAskCompany;
-    case Envelope::kCompanyReplied:
-      return Cmd::kCompanyReplied;
     default:
       return Cmd::kCount;
   }
@@ -147,10 +143,6 @@ std::string DetailOf(const Envelope& e) {
       return e.contribution_added().department();
     case Envelope::kAnswered:
       return e.answered().answer().department();
-    case Envelope::kCompanyAsked:
-      return e.company_asked().assignee();
-    case Envelope::kCompanyReplied:
-      return e.company_replied().replied_by();
     default:
       return "";
   }

@@ -27,10 +27,6 @@ std::string_view CmdName(Cmd cmd) {
       return "contribute";
     case Cmd::kAnswer:
       return "answer";
-    case Cmd::kAskCompany:
-      return "ask_company";
-    case Cmd::kCompanyReplied:
-      return "company_replied";
     case Cmd::kCount:
       break;
   }

@@ -14,18 +14,7 @@
 namespace lotse::load {
 
 // The changing commands the simulated offices and departments send.
-enum class Cmd {
-  kSubmit,
-  kFeedback,
-  kClaim,
-  kForward,
-  kConsult,
-  kContribute,
-  kAnswer,
-  kAskCompany,      // a department's question back to the company
-  kCompanyReplied,  // the office enters the company's reply
-  kCount
-};
+enum class Cmd { kSubmit, kFeedback, kClaim, kForward, kConsult, kContribute, kAnswer, kCount };
 inline constexpr int kCmdCount = static_cast<int>(Cmd::kCount);
 std::string_view CmdName(Cmd cmd);
 
@@ -43,7 +32,7 @@ struct ChangeRecord {
   std::string referral_id;
   int64_t at_us = 0;
   std::string detail;  // claim: user; forward: to; consult: departments; contribute: department;
-                       // answer, ask-company: department; company-replied: office
+                       // answer: department
 };
 
 // The ledger of one run: every request that got a reply (command, key, reply), and every
