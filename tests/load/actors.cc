@@ -21,12 +21,12 @@ using lotse::v1::WorkItem;
 
 constexpr std::string_view kSubjectPrefix = "Lastprobe ";
 constexpr size_t kMaxExamples = 10;
+constexpr double kCompanyFeedbackShare = 0.3;  // of first answers, rated by the company too
 
 // A client of `service` ("intake", at `endpoint`) that acts as `principal` (its key).
 std::unique_ptr<bus::CommandClient> MakeClient(const Shared& shared, const std::string& endpoint,
-                                               std::string_view service,
-                                               std::string_view principal, absl::Duration timeout,
-                                               int retries) {
+                                               std::string_view service, std::string_view principal,
+                                               absl::Duration timeout, int retries) {
   bus::SocketOptions options;
   options.linger_ms = 0;  // a request nobody answered is not worth waiting for at exit
   options.curve = shared.keys->Client(principal, service);
@@ -78,6 +78,10 @@ std::string RefOf(const RoutingRequest& r) {
       return r.contribute().ref();
     case RoutingRequest::kAnswer:
       return r.answer().ref();
+    case RoutingRequest::kAskCompany:
+      return r.ask_company().ref();
+    case RoutingRequest::kCompanyReplied:
+      return r.company_replied().ref();
     default:
       return "";
   }
@@ -180,6 +184,7 @@ void Submitters::Run(int index, absl::Time start) {
       continue;
     }
     ledger.SubmitAcknowledged(key, reply->submitted().referral_id());
+    ledger.FeedbackCode(reply->submitted().referral_id(), reply->submitted().feedback_code());
     if (Uniform(random) < shared_.resend_share) {
       // As a terminal would after a lost reply: the same request, the same key.
       std::optional<IntakeReply> again =
@@ -289,7 +294,16 @@ void Department::Poll() {
     }
     shared_.ledger->Read("worklist");
     backlog_ = reply->worklist().total();
+    // A referral that waits on the company's reply is not the department's work until the
+    // office enters the reply: it is neither handed to the staff nor counted as work left. If a
+    // deliberately broken service lost the question, it waits for good, and the set must still
+    // settle so that the checker can name the loss.
+    uint32_t waiting = 0;
     for (const WorkItem& item : reply->worklist().items()) {
+      if (item.waiting() && item.kind() == lotse::v1::WORK_ITEM_KIND_ASSIGNED) {
+        ++waiting;
+        continue;
+      }
       Worker& w = *workers_[std::hash<std::string>{}(item.referral_id()) % workers_.size()];
       std::lock_guard lock(w.mu);
       if (w.queued.insert(item.referral_id()).second) {
@@ -310,8 +324,8 @@ void Department::Poll() {
     for (auto& w : workers_) {
       pending = pending || w->pending_count > 0;
     }
-    idle_ = reply->worklist().total() == 0 && !pending && !busy();
-    if (reply->worklist().items().empty()) {
+    idle_ = reply->worklist().total() == waiting && !pending && !busy();
+    if (static_cast<uint32_t>(reply->worklist().items_size()) == waiting) {
       absl::SleepFor(absl::Milliseconds(100));
       continue;
     }
@@ -547,6 +561,21 @@ void Department::Handle(Worker& w, const WorkItem& item) {
     if (open) {
       return;  // the contributions are not all in yet
     }
+  } else if (plan < 35) {  // a question back to the company, answered once it replied
+    // The poller hands the item over only while it does not wait on the company.
+    if (!state.has_value()) {
+      state = GetState(w, ref);
+    }
+    if (!state.has_value() || state->waiting_since_us() != 0) {
+      return;
+    }
+    if (state->company_questions_size() == 0) {
+      RoutingRequest r;
+      r.mutable_ask_company()->set_ref(ref);
+      r.mutable_ask_company()->set_question("Bitte nennen Sie die Flurstücksnummer.");
+      Act(w, Cmd::kAskCompany, r);
+      return;
+    }
   }
   RoutingRequest r;
   r.mutable_answer()->set_ref(ref);
@@ -596,7 +625,14 @@ void OfficeReader::Stop() {
   feedback_workers_.clear();
   std::lock_guard lock(mu_);
   for (const PendingFeedback& f : feedback_) {
-    shared_.ledger->Unacknowledged(Cmd::kFeedback, f.request.feedback().idempotency_key());
+    if (f.company_reply.has_value()) {
+      shared_.ledger->Unacknowledged(Cmd::kCompanyReplied, f.company_reply->idempotency_key());
+    } else if (f.request.has_company_feedback()) {
+      shared_.ledger->Unacknowledged(Cmd::kCompanyFeedback,
+                                     f.request.company_feedback().idempotency_key());
+    } else {
+      shared_.ledger->Unacknowledged(Cmd::kFeedback, f.request.feedback().idempotency_key());
+    }
   }
   feedback_.clear();
 }
@@ -698,6 +734,35 @@ void OfficeReader::Receive(const lotse::v1::InboxReply& reply) {
         f.due = absl::Now() + absl::Milliseconds(static_cast<int64_t>(random_() % 1000));
         fresh.push_back(std::move(f));
       }
+      // The company rates a share of the first answers itself, with the code from its receipt,
+      // which the office enters for it (as the web page will).
+      const std::string code = shared_.ledger->FeedbackCodeOf(m.referral_id());
+      if (findings_.answers[m.referral_id()] == 1 && !code.empty() &&
+          Uniform(random_) < kCompanyFeedbackShare) {
+        PendingFeedback f;
+        f.ref = m.referral_id();
+        f.request.mutable_actor()->set_kind(lotse::v1::ACTOR_KIND_OFFICE);
+        f.request.mutable_actor()->set_id(office_);
+        lotse::v1::CompanyFeedbackRequest* cf = f.request.mutable_company_feedback();
+        cf->set_idempotency_key(StrCat("cf-", office_, "-", m.seq()));
+        cf->set_code(code);
+        cf->set_rating(1 + static_cast<int>(random_() % 5));
+        cf->set_resolved(true);
+        cf->set_comment("Bewertung der Firma aus der Lastprobe.");
+        f.due = absl::Now() + absl::Milliseconds(static_cast<int64_t>(random_() % 2000));
+        fresh.push_back(std::move(f));
+      }
+    } else if (m.kind() == lotse::v1::MESSAGE_KIND_COMPANY_QUESTION) {
+      // The office relays the question and, a moment later, enters the company's reply.
+      PendingFeedback f;
+      lotse::v1::RoutingRequest& r = f.company_reply.emplace();
+      r.mutable_actor()->set_kind(lotse::v1::ACTOR_KIND_OFFICE);
+      r.mutable_actor()->set_id(office_);
+      r.set_idempotency_key(StrCat("cr-", office_, "-", m.seq()));
+      r.mutable_company_replied()->set_ref(m.referral_id());
+      r.mutable_company_replied()->set_text("Flurstück 112/4, Gemarkung Mitte.");
+      f.due = absl::Now() + absl::Milliseconds(static_cast<int64_t>(random_() % 1000));
+      fresh.push_back(std::move(f));
     }
   }
   if (!reply.messages().empty()) {
@@ -716,6 +781,8 @@ void OfficeReader::GiveFeedback(int index) {
   constexpr int kMaxRefusals = 120;  // "not answered yet" while intake catches up: ~60 s
   std::unique_ptr<bus::CommandClient> intake =
       MakeClient(shared_, shared_.intake, "intake", office_, absl::Milliseconds(1500), 2);
+  std::unique_ptr<bus::CommandClient> routing =
+      MakeClient(shared_, shared_.routing, "routing", office_, absl::Milliseconds(1500), 2);
   std::mt19937_64 random(shared_.seed ^ std::hash<std::string>{}(StrCat(office_, index)));
   Ledger& ledger = *shared_.ledger;
   uint64_t next_id = 0;
@@ -757,19 +824,42 @@ void OfficeReader::GiveFeedback(int index) {
       std::lock_guard lock(mu_);
       --in_flight_;
     };
+    if (f.company_reply.has_value()) {
+      std::optional<lotse::v1::RoutingReply> replied = Call<lotse::v1::RoutingReply>(
+          *routing, *f.company_reply, StrCat(office_, "-cr", index, "-", ++next_id));
+      if (!replied.has_value()) {
+        requeue(absl::Milliseconds(200));  // routing is away; the same key goes again later
+        continue;
+      }
+      if (replied->has_error()) {
+        ledger.Refused(Cmd::kCompanyReplied, replied->error());
+      } else {
+        const lotse::v1::ReferralState& s = replied->referral();
+        ledger.ChangeAcknowledged(
+            ChangeRecord{Cmd::kCompanyReplied, s.referral_id(), s.updated_at_us(), office_});
+      }
+      done();
+      continue;
+    }
     std::optional<IntakeReply> reply =
         Call<IntakeReply>(*intake, f.request, StrCat(office_, "-fb", index, "-", ++next_id));
     if (!reply.has_value()) {
       requeue(absl::Milliseconds(200));  // intake is away; the same key goes again later
       continue;
     }
+    const Cmd cmd = f.request.has_company_feedback() ? Cmd::kCompanyFeedback : Cmd::kFeedback;
     if (reply->has_error()) {
       if (reply->error().code() == lotse::v1::ERROR_CODE_FAILED_PRECONDITION &&
           ++f.refusals < kMaxRefusals) {
         requeue(absl::Milliseconds(500));  // intake has not seen the answer yet
         continue;
       }
-      ledger.Refused(Cmd::kFeedback, reply->error());
+      ledger.Refused(cmd, reply->error());
+      done();
+      continue;
+    }
+    if (cmd == Cmd::kCompanyFeedback) {
+      ledger.CompanyFeedbackAcknowledged(f.ref);
       done();
       continue;
     }

@@ -158,6 +158,10 @@ class OfficeReader {
  private:
   struct PendingFeedback {
     lotse::v1::IntakeRequest request;
+    // Set instead for the company's reply to a question back, which the office enters in
+    // routing (company_replied).
+    std::optional<lotse::v1::RoutingRequest> company_reply;
+    std::string ref;  // the referral a company feedback is for (its reply names the case only)
     absl::Time due;
     int refusals = 0;
   };

@@ -30,13 +30,15 @@ struct RefInfo {
   bool in_intake = false;
   bool in_routing = false;
   lotse::v1::ReferralStatus routing_status = lotse::v1::REFERRAL_STATUS_UNSPECIFIED;
-  int submitted = 0;       // ReferralSubmitted in intake's log
-  int feedback = 0;        // FeedbackSubmitted in intake's log
-  int routed = 0;          // ReferralRouted in routing's log
-  int answered = 0;        // Answered in routing's log
-  int closed = 0;          // Closed in routing's log
-  int reopened = 0;        // Reopened in routing's log ("resolved: no" or a follow-up)
-  bool unresolved = false;  // its FeedbackSubmitted said "resolved: no"
+  int submitted = 0;                   // ReferralSubmitted in intake's log
+  int feedback = 0;                    // FeedbackSubmitted in intake's log
+  int company_feedback = 0;            // CompanyFeedbackSubmitted in intake's log
+  int32_t routing_company_rating = 0;  // the company's rating as routing holds it
+  int routed = 0;                      // ReferralRouted in routing's log
+  int answered = 0;                    // Answered in routing's log
+  int closed = 0;                      // Closed in routing's log
+  int reopened = 0;                    // Reopened in routing's log ("resolved: no" or a follow-up)
+  bool unresolved = false;             // its FeedbackSubmitted said "resolved: no"
   int office_answers = 0;  // ANSWER messages in its office's inbox (notification's store)
   bool after_close = false;
 };
@@ -126,6 +128,10 @@ Cmd CmdOf(const Envelope& e) {
       return Cmd::kContribute;
     case Envelope::kAnswered:
       return Cmd::kAnswer;
+    case Envelope::kCompanyAsked:
+      return Cmd::kAskCompany;
+    case Envelope::kCompanyReplied:
+      return Cmd::kCompanyReplied;
     default:
       return Cmd::kCount;
   }
@@ -143,6 +149,10 @@ std::string DetailOf(const Envelope& e) {
       return e.contribution_added().department();
     case Envelope::kAnswered:
       return e.answered().answer().department();
+    case Envelope::kCompanyAsked:
+      return e.company_asked().assignee();
+    case Envelope::kCompanyReplied:
+      return e.company_replied().replied_by();
     default:
       return "";
   }
@@ -156,6 +166,33 @@ std::pair<std::string, uint64_t> ParseEventId(const std::string& id) {
     return {"", 0};
   }
   return {id.substr(0, first), std::strtoull(id.c_str() + last + 1, nullptr, 10)};
+}
+
+// A referral routed or forwarded to a person whose absence routing had logged before: the
+// substitute should have got it. Counts the referrals a substitute got.
+void CheckStandIn(const Envelope& e, const std::map<std::string, std::string>& absent,
+                  const std::map<std::string, int>& logged, CheckResult& result) {
+  std::string person;  // who works it: the contact person, or a key account manager
+  std::string stand_in_for;
+  if (e.has_referral_routed()) {
+    const lotse::v1::ReferralRouted& r = e.referral_routed();
+    person = r.has_contact_person() ? r.contact_person().id() : r.assignee();
+    stand_in_for = r.stand_in_for();
+  } else if (e.has_forwarded()) {
+    const lotse::v1::Forwarded& f = e.forwarded();
+    person = f.has_contact_person() ? f.contact_person().id() : f.to();
+    stand_in_for = f.stand_in_for();
+  } else {
+    return;
+  }
+  if (!stand_in_for.empty()) {
+    ++result.referrals["given_to_a_substitute"];
+  }
+  if (absent.count(person) > 0 && logged.count(person) > 0) {
+    result.order.Add("given_to_absent_person", 1,
+                     StrCat("routing gave ", e.case_number(), " (seq ", e.seq(), ") to ", person,
+                            ", who is away; ", absent.at(person), " stands in"));
+  }
 }
 
 }  // namespace
@@ -202,6 +239,7 @@ absl::StatusOr<CheckResult> Check(const std::string& data_dir, const Ledger& led
       routed_by_key;
   std::map<std::string, std::vector<uint64_t>> hashes;  // stream -> hash of event seq-1
   std::unordered_map<uint64_t, int> change_events;
+  std::map<std::string, int> absences_logged;  // AbsenceSet in routing's log, by absent user
 
   // intake: referrals as submitted, its log of ReferralSubmitted and FeedbackSubmitted.
   {
@@ -233,6 +271,8 @@ absl::StatusOr<CheckResult> Check(const std::string& data_dir, const Ledger& led
             }
             ++r.feedback;
             r.unresolved = !e.feedback_submitted().resolved();
+          } else if (e.has_company_feedback_submitted()) {
+            ++r.company_feedback;
           }
         }));
     CountDeadLetters(*s, "intake", result);
@@ -249,12 +289,18 @@ absl::StatusOr<CheckResult> Check(const std::string& data_dir, const Ledger& led
         RefInfo& r = refs[state.referral_id()];
         r.in_routing = true;
         r.routing_status = state.status();
+        r.routing_company_rating = state.company_feedback().rating();
         ++routing_by_key[KeyFromSubject(state.referral().subject())];
       }
       return true;
     }));
     LOTSE_RETURN_IF_ERROR(
         ForEachEvent(*s, "routing", &hashes["routing"], result, [&](const Envelope& e) {
+          if (e.has_absence_set()) {  // no referral's event
+            ++absences_logged[e.absence_set().user()];
+            return;
+          }
+          CheckStandIn(e, ledger.absences(), absences_logged, result);
           RefInfo& r = refs[e.referral_id()];
           if (e.has_referral_routed()) {
             ++r.routed;
@@ -452,19 +498,22 @@ absl::StatusOr<CheckResult> Check(const std::string& data_dir, const Ledger& led
                           r.answered > answers_allowed ? r.answered - answers_allowed : 0,
                           StrCat("routing logged ", r.answered, " answers to ", id, " (reopened ",
                                  r.reopened, " times)"));
-    result.duplicated.Add("reopened_without_unresolved_feedback",
-                          r.reopened > (r.unresolved ? 1 : 0) ? 1 : 0,
-                          StrCat("routing reopened ", id, " ", r.reopened,
-                                 " times; the office said resolved: ",
-                                 r.unresolved ? "no once" : "yes or nothing"));
+    result.duplicated.Add(
+        "reopened_without_unresolved_feedback", r.reopened > (r.unresolved ? 1 : 0) ? 1 : 0,
+        StrCat("routing reopened ", id, " ", r.reopened,
+               " times; the office said resolved: ", r.unresolved ? "no once" : "yes or nothing"));
     result.duplicated.Add("closed_event_twice", r.closed > 1 ? r.closed - 1 : 0,
                           StrCat("routing closed ", id, " ", r.closed, " times"));
     result.duplicated.Add("feedback_event_twice", r.feedback > 1 ? r.feedback - 1 : 0,
                           StrCat("intake logged ", r.feedback, " feedbacks on ", id));
-    result.duplicated.Add("answer_in_inbox_twice",
-                          r.office_answers > answers_allowed ? r.office_answers - answers_allowed
-                                                             : 0,
-                          StrCat("office inbox holds ", r.office_answers, " answers to ", id));
+    result.duplicated.Add("company_feedback_event_twice",
+                          r.company_feedback > 1 ? r.company_feedback - 1 : 0,
+                          StrCat("intake logged ", r.company_feedback, " company ratings of ", id,
+                                 " with one single-use code"));
+    result.duplicated.Add(
+        "answer_in_inbox_twice",
+        r.office_answers > answers_allowed ? r.office_answers - answers_allowed : 0,
+        StrCat("office inbox holds ", r.office_answers, " answers to ", id));
     if (r.in_routing) {
       ++by_status[lotse::v1::ReferralStatus_Name(r.routing_status)];
     }
@@ -522,13 +571,29 @@ absl::StatusOr<CheckResult> Check(const std::string& data_dir, const Ledger& led
                     StrCat("acknowledged feedback on ", ref, " has no FeedbackSubmitted"));
     // "Resolved: yes" closes the referral; "resolved: no" opens it again instead.
     if (r != nullptr && r->unresolved) {
-      result.lost.Add("unresolved_feedback_not_reopened", r->reopened == 0 ? 1 : 0,
-                      StrCat("acknowledged feedback 'resolved: no' on ", ref,
-                             " did not reopen the referral"));
+      result.lost.Add(
+          "unresolved_feedback_not_reopened", r->reopened == 0 ? 1 : 0,
+          StrCat("acknowledged feedback 'resolved: no' on ", ref, " did not reopen the referral"));
     } else {
       result.lost.Add("feedback_not_closed", r == nullptr || r->closed == 0 ? 1 : 0,
                       StrCat("acknowledged feedback on ", ref, " did not close the referral"));
     }
+  }
+  for (const auto& [ref, n] : ledger.company_feedback()) {
+    const RefInfo* r = refs.count(ref) ? &refs.at(ref) : nullptr;
+    result.lost.Add(
+        "company_feedback_not_logged", r == nullptr || r->company_feedback == 0 ? 1 : 0,
+        StrCat("the company's acknowledged rating of ", ref, " has no CompanyFeedbackSubmitted"));
+    result.lost.Add("company_feedback_not_in_routing",
+                    r == nullptr || r->routing_company_rating == 0 ? 1 : 0,
+                    StrCat("routing does not hold the company's acknowledged rating of ", ref));
+  }
+  for (const auto& [user, substitute] : ledger.absences()) {
+    const int logged = absences_logged.count(user) ? absences_logged[user] : 0;
+    result.lost.Add("absence_not_logged", logged == 0 ? 1 : 0,
+                    StrCat("the acknowledged absence of ", user, " has no AbsenceSet"));
+    result.duplicated.Add("absence_logged_twice", logged > 1 ? logged - 1 : 0,
+                          StrCat("routing logged the absence of ", user, " ", logged, " times"));
   }
   const Ledger::Figures figures = ledger.figures();
   for (int i = 0; i < kCmdCount; ++i) {

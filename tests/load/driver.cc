@@ -14,6 +14,7 @@
 #include "absl/time/clock.h"
 #include "common/bus/command.h"
 #include "common/format.h"
+#include "common/status_macros.h"
 #include "lotse/v1/audit.pb.h"
 #include "lotse/v1/routing.pb.h"
 #include "tests/load/actors.h"
@@ -64,38 +65,53 @@ std::string Tail(const std::string& path, size_t lines) {
   return text.substr(at + 1);
 }
 
-// Asks routing for the city's departments, topics, offices and key account managers (as ops).
-absl::StatusOr<City> ReadCity(bus::Context& context, const ServiceSet& set) {
+// One routing request as `principal` (ops or a department) before the load, with retries.
+absl::StatusOr<lotse::v1::RoutingReply> AskRouting(bus::Context& context, const ServiceSet& set,
+                                                   std::string_view principal,
+                                                   lotse::v1::RoutingRequest& request) {
   bus::SocketOptions options;
   options.linger_ms = 0;
-  options.curve = set.Curve("ops", 1);
+  options.curve = set.Curve(principal, 1);
   bus::CommandClient client(context, set.CommandEndpoint(1), options, absl::Seconds(2), 3,
                             kServiceNames[1]);
+  absl::StatusOr<std::string> bytes = client.Call(request.SerializeAsString());
+  lotse::v1::RoutingReply reply;
+  if (!bytes.ok()) {
+    return bytes.status();
+  }
+  if (!reply.ParseFromString(*bytes)) {
+    return absl::DataLossError("routing's reply cannot be read");
+  }
+  if (reply.has_error()) {
+    return absl::FailedPreconditionError(reply.error().message());
+  }
+  return reply;
+}
+
+// Asks routing for the city's departments, topics, offices and key account managers (as ops).
+absl::StatusOr<City> ReadCity(bus::Context& context, const ServiceSet& set) {
   lotse::v1::RoutingRequest request;
   request.set_request_id("directory");
   request.mutable_actor()->set_kind(lotse::v1::ACTOR_KIND_OPS);
   request.mutable_actor()->set_id("ops");  // an ops actor is "ops" (or empty), as its key
   request.mutable_actor()->set_user("lotse-load");
   request.mutable_directory();
-  absl::StatusOr<std::string> bytes = client.Call(request.SerializeAsString());
-  lotse::v1::RoutingReply reply;
-  if (!bytes.ok() || !reply.ParseFromString(*bytes) || reply.has_error()) {
+  absl::StatusOr<lotse::v1::RoutingReply> reply = AskRouting(context, set, "ops", request);
+  if (!reply.ok()) {
     return absl::UnavailableError(StrCat(
-        "routing did not tell its directory (departments, topics): ",
-        !bytes.ok() ? bytes.status().message()
-                    : (reply.has_error() ? reply.error().message() : "unreadable reply")));
+        "routing did not tell its directory (departments, topics): ", reply.status().message()));
   }
   City city;
-  for (const auto& d : reply.directory().departments()) {
+  for (const auto& d : reply->directory().departments()) {
     city.departments.push_back(d.id());
   }
-  for (const auto& t : reply.directory().topics()) {
+  for (const auto& t : reply->directory().topics()) {
     city.topics.push_back(t.id());
   }
-  for (const auto& o : reply.directory().offices()) {
+  for (const auto& o : reply->directory().offices()) {
     city.offices.push_back(o.id());
   }
-  for (const auto& k : reply.directory().key_accounts()) {
+  for (const auto& k : reply->directory().key_accounts()) {
     city.key_accounts.push_back(k.id());
     city.kam_companies.insert(city.kam_companies.end(), k.companies().begin(), k.companies().end());
   }
@@ -103,6 +119,59 @@ absl::StatusOr<City> ReadCity(bus::Context& context, const ServiceSet& set) {
     return absl::FailedPreconditionError("the city has no departments, topics or offices");
   }
   return city;
+}
+
+// Stand-ins under load: in every department with two or more staff, the first is away for two
+// weeks from today (in the sample city's time zone) and the second stands in; so is the second
+// key account manager, for whom the first stands in. The checker then finds no referral routed
+// or forwarded to an absent person.
+absl::Status RecordAbsences(bus::Context& context, const ServiceSet& set, const City& city,
+                            Ledger& ledger) {
+  absl::TimeZone zone;
+  if (!absl::LoadTimeZone("Europe/Berlin", &zone)) {
+    return absl::FailedPreconditionError("the time zone Europe/Berlin is not installed (tzdata)");
+  }
+  const absl::Time now = absl::Now();
+  // `principal` records that `user` is away and `substitute` stands in.
+  auto away = [&](const std::string& principal, const std::string& user,
+                  const std::string& substitute) -> absl::Status {
+    lotse::v1::RoutingRequest request;
+    request.set_request_id(StrCat("absence-", user));
+    request.set_idempotency_key(StrCat("absence-", user));
+    request.mutable_actor()->set_kind(lotse::v1::ACTOR_KIND_DEPARTMENT);
+    request.mutable_actor()->set_id(principal);
+    request.mutable_actor()->set_user("lotse-load");
+    lotse::v1::AbsenceRequest* a = request.mutable_absence();
+    a->set_user(user);
+    a->set_substitute(substitute);
+    a->set_from_date(absl::FormatTime("%Y-%m-%d", now, zone));
+    a->set_to_date(absl::FormatTime("%Y-%m-%d", now + absl::Hours(24 * 14), zone));
+    absl::StatusOr<lotse::v1::RoutingReply> reply = AskRouting(context, set, principal, request);
+    if (!reply.ok()) {
+      return absl::Status(reply.status().code(),
+                          StrCat("routing did not record the absence of ", user, " (", principal,
+                                 "): ", reply.status().message()));
+    }
+    ledger.AbsenceAcknowledged(user, substitute);
+    return absl::OkStatus();
+  };
+  for (const std::string& department : city.departments) {
+    lotse::v1::RoutingRequest contacts;
+    contacts.set_request_id(StrCat("contacts-", department));
+    contacts.mutable_actor()->set_kind(lotse::v1::ACTOR_KIND_OPS);
+    contacts.mutable_actor()->set_id("ops");
+    contacts.mutable_contacts()->set_department(department);
+    LOTSE_ASSIGN_OR_RETURN(lotse::v1::RoutingReply staff,
+                           AskRouting(context, set, "ops", contacts));
+    if (staff.contacts().entries_size() >= 2) {
+      LOTSE_RETURN_IF_ERROR(away(department, staff.contacts().entries(0).contact().id(),
+                                 staff.contacts().entries(1).contact().id()));
+    }
+  }
+  if (city.key_accounts.size() >= 2) {
+    LOTSE_RETURN_IF_ERROR(away(city.key_accounts[1], city.key_accounts[1], city.key_accounts[0]));
+  }
+  return absl::OkStatus();
 }
 
 // Whether every consumer of every service has applied its producer's whole log.
@@ -191,9 +260,8 @@ int RunLoad(const LoadOptions& o) {
   for (int i = 0; i < kServiceCount; ++i) {
     const bool up = test::WaitUntil(
         [&] {
-          return !set.Running(i) ||
-                 Answers(context, set.CommandEndpoint(i), set.Curve("ops", i),
-                         absl::Milliseconds(200));
+          return !set.Running(i) || Answers(context, set.CommandEndpoint(i), set.Curve("ops", i),
+                                            absl::Milliseconds(200));
         },
         absl::Seconds(30));
     if (!up || !set.Running(i)) {
@@ -209,6 +277,10 @@ int RunLoad(const LoadOptions& o) {
   }
 
   Ledger ledger;
+  if (absl::Status absences = RecordAbsences(context, set, *city, ledger); !absences.ok()) {
+    Say(std::string(absences.message()));
+    return kExitSetup;
+  }
   Shared shared;
   shared.context = &context;
   shared.keys = &set.keys();

@@ -27,6 +27,14 @@ std::string_view CmdName(Cmd cmd) {
       return "contribute";
     case Cmd::kAnswer:
       return "answer";
+    case Cmd::kAskCompany:
+      return "ask_company";
+    case Cmd::kCompanyReplied:
+      return "company_replied";
+    case Cmd::kCompanyFeedback:
+      return "company_feedback";
+    case Cmd::kAbsence:
+      return "absence";
     case Cmd::kCount:
       break;
   }
@@ -61,6 +69,29 @@ void Ledger::FeedbackAcknowledged(const std::string& referral_id) {
   std::lock_guard lock(mu_);
   ++figures_.acknowledged[Index(Cmd::kFeedback)];
   ++feedback_[referral_id];
+}
+
+void Ledger::FeedbackCode(const std::string& referral_id, const std::string& code) {
+  std::lock_guard lock(mu_);
+  codes_[referral_id] = code;
+}
+
+std::string Ledger::FeedbackCodeOf(const std::string& referral_id) const {
+  std::lock_guard lock(mu_);
+  auto it = codes_.find(referral_id);
+  return it == codes_.end() ? "" : it->second;
+}
+
+void Ledger::CompanyFeedbackAcknowledged(const std::string& referral_id) {
+  std::lock_guard lock(mu_);
+  ++figures_.acknowledged[Index(Cmd::kCompanyFeedback)];
+  ++company_feedback_[referral_id];
+}
+
+void Ledger::AbsenceAcknowledged(const std::string& user, const std::string& substitute) {
+  std::lock_guard lock(mu_);
+  ++figures_.acknowledged[Index(Cmd::kAbsence)];
+  absences_[user] = substitute;
 }
 
 void Ledger::Refused(Cmd cmd, const lotse::v1::Error& error) {

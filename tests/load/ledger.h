@@ -14,7 +14,20 @@
 namespace lotse::load {
 
 // The changing commands the simulated offices and departments send.
-enum class Cmd { kSubmit, kFeedback, kClaim, kForward, kConsult, kContribute, kAnswer, kCount };
+enum class Cmd {
+  kSubmit,
+  kFeedback,
+  kClaim,
+  kForward,
+  kConsult,
+  kContribute,
+  kAnswer,
+  kAskCompany,       // a department's question back to the company
+  kCompanyReplied,   // the office enters the company's reply
+  kCompanyFeedback,  // the company rates the answer with the code from its receipt
+  kAbsence,          // a department records a staff member's absence and substitute
+  kCount
+};
 inline constexpr int kCmdCount = static_cast<int>(Cmd::kCount);
 std::string_view CmdName(Cmd cmd);
 
@@ -32,7 +45,7 @@ struct ChangeRecord {
   std::string referral_id;
   int64_t at_us = 0;
   std::string detail;  // claim: user; forward: to; consult: departments; contribute: department;
-                       // answer: department
+                       // answer, ask-company: department; company-replied: office
 };
 
 // The ledger of one run: every request that got a reply (command, key, reply), and every
@@ -47,6 +60,12 @@ class Ledger {
   // An acknowledged answer: the office that must receive it exactly once.
   void AnswerAcknowledged(const std::string& referral_id, const std::string& office);
   void FeedbackAcknowledged(const std::string& referral_id);
+  // The feedback code of an acknowledged submission (from its reply), for the company's rating.
+  void FeedbackCode(const std::string& referral_id, const std::string& code);
+  std::string FeedbackCodeOf(const std::string& referral_id) const;  // "" if none is known
+  void CompanyFeedbackAcknowledged(const std::string& referral_id);
+  // An acknowledged absence of `user`, standing in `substitute`.
+  void AbsenceAcknowledged(const std::string& user, const std::string& substitute);
   // A structured error reply (the service refused): counted per command and error code.
   void Refused(Cmd cmd, const lotse::v1::Error& error);
   // No reply after all retries (the command may or may not have happened).
@@ -74,14 +93,19 @@ class Ledger {
   const std::vector<ChangeRecord>& changes() const { return changes_; }
   const std::unordered_map<std::string, std::string>& answers() const { return answers_; }
   const std::unordered_map<std::string, int>& feedback() const { return feedback_; }
+  const std::unordered_map<std::string, int>& company_feedback() const { return company_feedback_; }
+  const std::map<std::string, std::string>& absences() const { return absences_; }
   std::vector<int64_t> submit_latencies() const;
 
  private:
   mutable std::mutex mu_;
   std::unordered_map<std::string, SubmitRecord> submits_;  // by idempotency key
   std::vector<ChangeRecord> changes_;
-  std::unordered_map<std::string, std::string> answers_;  // referral id -> office
-  std::unordered_map<std::string, int> feedback_;         // referral id -> acknowledged count
+  std::unordered_map<std::string, std::string> answers_;   // referral id -> office
+  std::unordered_map<std::string, int> feedback_;          // referral id -> acknowledged count
+  std::unordered_map<std::string, std::string> codes_;     // referral id -> feedback code
+  std::unordered_map<std::string, int> company_feedback_;  // referral id -> acknowledged count
+  std::map<std::string, std::string> absences_;            // absent user -> substitute
   std::vector<int64_t> submit_latencies_;
   Figures figures_;
 };
