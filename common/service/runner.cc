@@ -2,9 +2,9 @@
 
 #include <algorithm>
 
+#include "absl/strings/str_format.h"
 #include "common/format.h"
 #include "common/log/log.h"
-#include "absl/strings/str_format.h"
 #include "common/service/unsafe.h"
 #include "common/status_macros.h"
 #include "google/protobuf/io/coded_stream.h"
@@ -24,14 +24,16 @@ Runner::Runner(bus::Context& context, store::Store& store, const clock::Clock& c
 
 absl::Status Runner::Start() {
   if (TestHooksCompiledIn()) {
-    spdlog::info("test build: LOTSE_UNSAFE_FAULT and LOTSE_CLOCK_FILE are honoured (a city's "
-                 "build, without -DLOTSE_TEST_HOOKS=ON, ignores them)");
+    spdlog::info(
+        "test build: LOTSE_UNSAFE_FAULT and LOTSE_CLOCK_FILE are honoured (a city's "
+        "build, without -DLOTSE_TEST_HOOKS=ON, ignores them)");
   }
   if (const UnsafeFault fault = ActiveUnsafeFault(); fault != UnsafeFault::kNone) {
-    spdlog::critical("running with the deliberate fault '{}' (LOTSE_UNSAFE_FAULT): this process "
-                     "breaks Lotse's promises on purpose, for a test's negative control. Never "
-                     "run it like this for a city",
-                     UnsafeFaultName(fault));
+    spdlog::critical(
+        "running with the deliberate fault '{}' (LOTSE_UNSAFE_FAULT): this process "
+        "breaks Lotse's promises on purpose, for a test's negative control. Never "
+        "run it like this for a city",
+        UnsafeFaultName(fault));
   }
   if (options_.security != nullptr) {
     // Before any CURVE socket binds: without its ZAP handler every client would be refused.
@@ -54,15 +56,15 @@ absl::Status Runner::Start() {
       return store_.ReadOutbox(after, max_events, max_bytes, out);
     };
     if (options_.security != nullptr) {
-      options_.log_options.still_admitted = [security = options_.security.get()](
-                                                std::string_view caller) {
+      options_.log_options.still_admitted = [security =
+                                                 options_.security.get()](std::string_view caller) {
         return security->directory().ByUserId(caller) != nullptr;
       };
     }
-    LOTSE_ASSIGN_OR_RETURN(bus::LogServer log,
-                           bus::LogServer::Bind(context_, options_.log_endpoint,
-                                                options_.log_socket_options, std::move(source),
-                                                options_.log_options));
+    LOTSE_ASSIGN_OR_RETURN(
+        bus::LogServer log,
+        bus::LogServer::Bind(context_, options_.log_endpoint, options_.log_socket_options,
+                             std::move(source), options_.log_options));
     log_.emplace(std::move(log));
   }
   for (const bus::ConsumerOptions& consumer_options : options_.consumers) {
@@ -119,7 +121,8 @@ void Runner::PublishView(bool force) {
     const bus::LogConsumer& c = *consumers_[i];
     RateSample& rate = rates_[i];
     if (now - rate.at >= absl::Seconds(1)) {
-      rate.rate = static_cast<double>(c.offset() - rate.offset) / absl::ToDoubleSeconds(now - rate.at);
+      rate.rate =
+          static_cast<double>(c.offset() - rate.offset) / absl::ToDoubleSeconds(now - rate.at);
       rate.offset = c.offset();
       rate.at = now;
     }
@@ -229,9 +232,8 @@ absl::Status Runner::Serve(bool commands_readable,
   return absl::OkStatus();
 }
 
-size_t Runner::Apply(const bus::LogConsumer& consumer,
-                     const std::vector<bus::Delivery>& deliveries, store::Batch& batch,
-                     absl::Time now) {
+size_t Runner::Apply(const bus::LogConsumer& consumer, const std::vector<bus::Delivery>& deliveries,
+                     store::Batch& batch, absl::Time now) {
   size_t dead_letters = 0;
   for (const bus::Delivery& d : deliveries) {
     log::ScopedContext log_context(
@@ -239,16 +241,15 @@ size_t Runner::Apply(const bus::LogConsumer& consumer,
             ? log::Context{d.envelope->referral_id(), d.envelope->case_number(),
                            EventType(static_cast<int>(d.envelope->payload_case()))}
             : log::Context{});
-    absl::Status applied =
-        d.envelope.has_value()
-            ? handler_.ApplyEvent(*d.envelope, d.raw, batch, now)
-            : absl::DataLossError("the event bytes are not a lotse.v1.Envelope");
+    absl::Status applied = d.envelope.has_value()
+                               ? handler_.ApplyEvent(*d.envelope, d.raw, batch, now)
+                               : absl::DataLossError("the event bytes are not a lotse.v1.Envelope");
     if (!applied.ok()) {
-      spdlog::error("event {} of stream '{}' (referral {}) cannot be applied and was moved to "
-                    "the dead letters: {}. Inspect it with 'lotse status' and resolve by hand",
-                    d.seq, consumer.stream(),
-                    d.envelope.has_value() ? d.envelope->referral_id() : "unknown",
-                    applied.message());
+      spdlog::error(
+          "event {} of stream '{}' (referral {}) cannot be applied and was moved to "
+          "the dead letters: {}. Inspect it with 'lotse status' and resolve by hand",
+          d.seq, consumer.stream(), d.envelope.has_value() ? d.envelope->referral_id() : "unknown",
+          applied.message());
       lotse::v1::DeadLetter dead;
       dead.set_event(d.raw);
       dead.set_reason(std::string(applied.message()));
@@ -270,6 +271,7 @@ void Runner::Tick() {
     }
   }
   AfterCommit(batch);
+  telemetry_->TimerScanned();
   next_tick_ = absl::Now() + handler_.tick_interval();
 }
 
@@ -335,8 +337,8 @@ absl::Status Runner::Run(StopSignal& stop) {
   return absl::OkStatus();
 }
 
-void Emit(store::Batch& batch, const store::Store& store, std::string_view stream,
-          absl::Time now, lotse::v1::Envelope& event) {
+void Emit(store::Batch& batch, const store::Store& store, std::string_view stream, absl::Time now,
+          lotse::v1::Envelope& event) {
   const uint64_t seq = batch.NextSeq();
   event.set_stream(std::string(stream));
   event.set_seq(seq);

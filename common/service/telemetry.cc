@@ -8,10 +8,10 @@
 #include "absl/time/clock.h"
 #include "common/clock/clock.h"
 #include "common/format.h"
-#include "common/service/personal_data.h"
 #include "common/ops/http.h"
 #include "common/ops/process.h"
 #include "common/service/errors.h"
+#include "common/service/personal_data.h"
 #include "common/status_macros.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/util/json_util.h"
@@ -103,6 +103,10 @@ Telemetry::Telemetry(bus::Context& context, const store::Store& store, Telemetry
       dead_letters_total_(registry_.GetCounter(
           "lotse_dead_letters_total",
           "Events moved to the dead letters since the process started (cannot be applied).")),
+      timer_scans_total_(registry_.GetCounter(
+          "lotse_timer_scans_total",
+          "Timer scans (warnings, escalations, mail retries, expiries) since the process "
+          "started; it grows steadily while the service's timers run.")),
       tap_records_total_(registry_.GetCounter(
           "lotse_tap_records_total",
           "Records sent on the live tap; they are built only while someone subscribes.")),
@@ -113,8 +117,9 @@ Telemetry::Telemetry(bus::Context& context, const store::Store& store, Telemetry
     ++dead_letters_at_start_;
     return true;
   });
-  registry_.GetGauge("lotse_build_info", "Lotse version of this process (value is always 1).",
-                     {{"version", LOTSE_VERSION}})
+  registry_
+      .GetGauge("lotse_build_info", "Lotse version of this process (value is always 1).",
+                {{"version", LOTSE_VERSION}})
       .Set(1);
   // Counters start at 0, so that rate() and increase() see their first increment.
   PrepareErrorMetrics();
@@ -142,8 +147,8 @@ absl::Status Telemetry::OpenTap() {
     return socket.status();
   }
   if (absl::Status s = socket->Bind(options_.tap_endpoint); !s.ok()) {
-    return absl::UnavailableError(StrCat("the live tap cannot listen on ",
-                                         options_.tap_endpoint, ": ", s.message(),
+    return absl::UnavailableError(StrCat("the live tap cannot listen on ", options_.tap_endpoint,
+                                         ": ", s.message(),
                                          ". Is another Lotse set using these ports?"));
   }
   // Every subscription, also to a topic someone else already holds, so a new watcher always
@@ -214,9 +219,10 @@ absl::Status Telemetry::Start() {
   while (!http_->is_running() && absl::Now() < deadline) {
     absl::SleepFor(absl::Milliseconds(1));
   }
-  spdlog::info("ops: metrics and health on http://{}:{} (/metrics /healthz /readyz /status){}",
-               options_.ops_host, options_.ops_port,
-               options_.tap_endpoint.empty() ? "" : StrCat(", live tap on ", options_.tap_endpoint));
+  spdlog::info(
+      "ops: metrics and health on http://{}:{} (/metrics /healthz /readyz /status){}",
+      options_.ops_host, options_.ops_port,
+      options_.tap_endpoint.empty() ? "" : StrCat(", live tap on ", options_.tap_endpoint));
   return absl::OkStatus();
 }
 
@@ -355,6 +361,8 @@ void Telemetry::Tap(lotse::v1::TapDirection direction, std::string_view stream, 
 
 void Telemetry::DeadLettered() { dead_letters_total_.Add(); }
 
+void Telemetry::TimerScanned() { timer_scans_total_.Add(); }
+
 void Telemetry::Publish(LoopView view) {
   std::lock_guard lock(mu_);
   view_ = std::move(view);
@@ -375,8 +383,7 @@ lotse::v1::Readiness Telemetry::Readiness() const {
     }
     if (now - c.last_reply_at > options_.ready_max_silence) {
       out.add_reasons(StrCat("the '", c.stream, "' service at ", c.endpoint,
-                             " has not answered for ",
-                             absl::ToInt64Seconds(now - c.last_reply_at),
+                             " has not answered for ", absl::ToInt64Seconds(now - c.last_reply_at),
                              " s: check that it runs ('lotse status')"));
     }
     const uint64_t lag = c.head > c.offset ? c.head - c.offset : 0;
@@ -418,9 +425,8 @@ lotse::v1::ServiceStatus Telemetry::Status() const {
   out.set_disk_min_free_bytes(store_.min_free_bytes());
   out.set_rss_bytes(ops::ReadProcessFigures().rss_bytes);
   std::lock_guard lock(mu_);
-  out.set_last_commit_at_us(view_.last_commit_at == absl::InfinitePast()
-                                ? 0
-                                : clock::ToMicros(view_.last_commit_at));
+  out.set_last_commit_at_us(
+      view_.last_commit_at == absl::InfinitePast() ? 0 : clock::ToMicros(view_.last_commit_at));
   out.set_log_head(view_.log_head);
   const absl::Time now = absl::Now();
   for (const LoopView::Consumer& c : view_.consumers) {
@@ -455,12 +461,14 @@ void Telemetry::Collect(ops::Sample& sample) const {
     const absl::Time now = absl::Now();
     for (const LoopView::Consumer& c : view_.consumers) {
       const ops::Labels labels = {{"stream", c.stream}};
-      sample.Gauge("lotse_consumer_head_seq", "The producer's head seq at its last answer.",
-                   labels, static_cast<double>(c.head));
-      sample.Gauge("lotse_consumer_offset_seq", "The last seq of the stream this service committed.",
-                   labels, static_cast<double>(c.offset));
-      sample.Gauge("lotse_consumer_lag_events", "Events of the stream not yet applied (head - offset).",
-                   labels, static_cast<double>(c.head > c.offset ? c.head - c.offset : 0));
+      sample.Gauge("lotse_consumer_head_seq", "The producer's head seq at its last answer.", labels,
+                   static_cast<double>(c.head));
+      sample.Gauge("lotse_consumer_offset_seq",
+                   "The last seq of the stream this service committed.", labels,
+                   static_cast<double>(c.offset));
+      sample.Gauge("lotse_consumer_lag_events",
+                   "Events of the stream not yet applied (head - offset).", labels,
+                   static_cast<double>(c.head > c.offset ? c.head - c.offset : 0));
       sample.Gauge("lotse_consumer_connected",
                    "1 if the producer answered within limits.ready_max_silence_ms.", labels,
                    now - c.last_reply_at <= options_.ready_max_silence ? 1 : 0);
@@ -491,12 +499,12 @@ void Telemetry::Collect(ops::Sample& sample) const {
                  "Memory of RocksDB's memtables per family (allocated arena blocks).", labels,
                  static_cast<double>(
                      store_.IntProperty(static_cast<int>(cf), "rocksdb.cur-size-all-mem-tables")));
-    sample.Gauge("lotse_rocksdb_estimated_keys", "RocksDB's estimate of keys per family.", labels,
-                 static_cast<double>(
-                     store_.IntProperty(static_cast<int>(cf), "rocksdb.estimate-num-keys")));
+    sample.Gauge(
+        "lotse_rocksdb_estimated_keys", "RocksDB's estimate of keys per family.", labels,
+        static_cast<double>(store_.IntProperty(static_cast<int>(cf), "rocksdb.estimate-num-keys")));
   }
-  sample.Gauge("lotse_disk_free_bytes", "Free bytes on the file system of the data directory.",
-               {}, static_cast<double>(store_.FreeDiskBytes().value_or(0)));
+  sample.Gauge("lotse_disk_free_bytes", "Free bytes on the file system of the data directory.", {},
+               static_cast<double>(store_.FreeDiskBytes().value_or(0)));
   sample.Gauge("lotse_disk_min_free_bytes",
                "Free-space watermark: below it new work is refused (limits.min_free_disk_mb).", {},
                static_cast<double>(store_.min_free_bytes()));
@@ -505,8 +513,8 @@ void Telemetry::Collect(ops::Sample& sample) const {
                static_cast<double>(process.rss_bytes));
   sample.Gauge("process_open_fds", "Number of open file descriptors.", {},
                static_cast<double>(process.open_fds));
-  sample.Gauge("process_start_time_seconds", "Start time of the process since the Unix epoch.",
-               {}, absl::ToDoubleSeconds(ops::ProcessStart() - absl::UnixEpoch()));
+  sample.Gauge("process_start_time_seconds", "Start time of the process since the Unix epoch.", {},
+               absl::ToDoubleSeconds(ops::ProcessStart() - absl::UnixEpoch()));
   sample.Counter("process_cpu_seconds_total", "User and system CPU time spent in seconds.", {},
                  process.cpu_seconds);
 }

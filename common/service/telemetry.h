@@ -91,6 +91,7 @@ class Telemetry {
   void Consumed(const bus::LogConsumer& consumer, const std::vector<bus::Delivery>& deliveries);
   void Produced(const std::vector<std::string>& events, const std::vector<int>& payload_cases);
   void DeadLettered();
+  void TimerScanned();
   // Reads the live tap's (un)subscriptions that arrived; the runner calls it once per loop,
   // before handling what woke it. Consumed and Produced build tap records only while someone
   // subscribes.
@@ -114,6 +115,7 @@ class Telemetry {
   ops::Histogram& commit_seconds_;
   ops::Histogram& commit_items_;
   ops::Counter& dead_letters_total_;
+  ops::Counter& timer_scans_total_;
   ops::Counter& tap_records_total_;
   ops::Gauge& tap_watched_;
   uint64_t dead_letters_at_start_ = 0;

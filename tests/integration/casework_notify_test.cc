@@ -3,8 +3,6 @@
 // accepted), never where it did not or where the address is forged; the named contact persons'
 // inboxes ("staff/<id>") and the head's ("head") are read only by the person's department and
 // admin, and a refused read acknowledges nothing.
-#include <dirent.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -13,12 +11,10 @@
 #include <string>
 #include <vector>
 
-#include "absl/strings/str_split.h"
 #include "common/format.h"
 #include "gtest/gtest.h"
 #include "tests/integration/lotse_set.h"
-#include "tests/support/process.h"
-#include "tests/support/temp_dir.h"
+#include "tests/integration/smtp_listener.h"
 #include "tests/support/wait.h"
 
 namespace lotse::test {
@@ -26,103 +22,6 @@ namespace {
 
 using lotse::v1::NotificationReply;
 using lotse::v1::NotificationRequest;
-
-// A real SMTP server on loopback (Python's smtpd), as in mail_test.cc: stores every message as
-// "<pid>-<n>.mail" with the recipients and the decoded subject, an empty line, the decoded body.
-constexpr std::string_view kListenerScript = R"py(
-import asyncore, email, email.header, os, smtpd, sys
-port, outdir = int(sys.argv[1]), sys.argv[2]
-
-class Listener(smtpd.SMTPServer):
-    count = 0
-    def process_message(self, peer, mailfrom, rcpttos, data, **kwargs):
-        Listener.count += 1
-        msg = email.message_from_bytes(data)
-        subject = str(email.header.make_header(email.header.decode_header(msg['Subject'])))
-        body = msg.get_payload(decode=True).decode('utf-8')
-        name = os.path.join(outdir, '%d-%04d' % (os.getpid(), Listener.count))
-        with open(name + '.tmp', 'w', encoding='utf-8') as f:
-            f.write('rcpt: %s\nsubject: %s\n\n%s' % (','.join(rcpttos), subject, body))
-        os.rename(name + '.tmp', name + '.mail')
-
-Listener(('127.0.0.1', port), None, decode_data=False)
-open(os.path.join(outdir, 'ready'), 'w').close()
-asyncore.loop()
-)py";
-
-struct Mail {
-  std::string rcpt;
-  std::string subject;
-  std::string body;
-};
-
-class SmtpListener {
- public:
-  SmtpListener() : port_(FindFreePortBase(1)) {
-    EXPECT_TRUE(WriteFile(dir_.Join("listener.py"), kListenerScript).ok());
-  }
-  std::string url() const { return StrCat("smtp://127.0.0.1:", port_); }
-  int port() const { return port_; }
-
-  void Start() {
-    absl::StatusOr<std::unique_ptr<Process>> p =
-        Process::Start("python3", {dir_.Join("listener.py"), std::to_string(port_), dir_.path()},
-                       {}, dir_.Join("listener.log"));
-    ASSERT_TRUE(p.ok()) << p.status();
-    process_ = std::move(*p);
-    const std::string ready = dir_.Join("ready");
-    ASSERT_TRUE(WaitUntil([&] { return access(ready.c_str(), F_OK) == 0; }, absl::Seconds(10)))
-        << "the SMTP listener did not come up:\n"
-        << ReadFile(dir_.Join("listener.log"));
-  }
-
-  std::vector<Mail> Mails() const {
-    std::vector<std::string> names;
-    if (DIR* d = opendir(dir_.path().c_str())) {
-      while (const dirent* entry = readdir(d)) {
-        const std::string name = entry->d_name;
-        if (name.size() > 5 && name.ends_with(".mail")) {
-          names.push_back(name);
-        }
-      }
-      closedir(d);
-    }
-    std::sort(names.begin(), names.end());
-    std::vector<Mail> mails;
-    for (const std::string& name : names) {
-      const std::string text = ReadFile(dir_.Join(name));
-      Mail& mail = mails.emplace_back();
-      const size_t split = text.find("\n\n");
-      for (const absl::string_view line :
-           absl::StrSplit(absl::string_view(text.data(), std::min(split, text.size())), '\n')) {
-        const std::string text_line(line.data(), line.size());
-        if (text_line.starts_with("rcpt: ")) {
-          mail.rcpt = text_line.substr(6);
-        } else if (text_line.starts_with("subject: ")) {
-          mail.subject = text_line.substr(9);
-        }
-      }
-      mail.body = split == std::string::npos ? "" : text.substr(split + 2);
-    }
-    return mails;
-  }
-
-  // The mails whose recipients contain `part`.
-  std::vector<Mail> To(std::string_view part) const {
-    std::vector<Mail> out;
-    for (Mail& m : Mails()) {
-      if (m.rcpt.find(part) != std::string::npos) {
-        out.push_back(std::move(m));
-      }
-    }
-    return out;
-  }
-
- private:
-  TempDir dir_;
-  int port_;
-  std::unique_ptr<Process> process_;
-};
 
 // A referral from bb-mitte on `topic` whose contact person gives `email` and may have agreed
 // to get the answer by e-mail.
@@ -248,7 +147,7 @@ TEST(CaseworkNotifyTest, TheCompanyGetsTheAnswerByMailOnlyWithConsentAndTheOffic
       << set.Log("notification");
   const std::vector<Mail> to_a = listener.To("inhaber@firma-a.example");
   ASSERT_EQ(to_a.size(), 1u);
-  EXPECT_EQ(to_a[0].rcpt, "inhaber@firma-a.example");
+  EXPECT_EQ(to_a[0].rcpt(), "inhaber@firma-a.example");
   EXPECT_NE(to_a[0].body.find("nach BImSchG ist nicht erforderlich"), std::string::npos)
       << to_a[0].body;
   EXPECT_NE(to_a[0].body.find(a_case), std::string::npos) << to_a[0].body;
@@ -284,8 +183,8 @@ TEST(CaseworkNotifyTest, TheCompanyGetsTheAnswerByMailOnlyWithConsentAndTheOffic
         size_t answers = 0;
         for (const Mail& m : listener.To("buergerbuero-mitte@example.org")) {
           for (const std::string& c : others) {
-            answers += m.subject.find(c) != std::string::npos &&
-                       m.subject.find("Answer") != std::string::npos;
+            answers += m.subject().find(c) != std::string::npos &&
+                       m.subject().find("Answer") != std::string::npos;
           }
         }
         return answers == others.size();

@@ -10,6 +10,7 @@
 #include "common/config/config.h"
 #include "common/format.h"
 #include "gtest/gtest.h"
+#include "httplib.h"
 #include "lotse/v1/log.pb.h"
 #include "tests/support/wait.h"
 
@@ -98,8 +99,8 @@ void LotseSet::Start(const std::string& service) {
         return Raw(service, {"ping"}, absl::Milliseconds(200)).has_value();
       },
       absl::Seconds(15));
-  ASSERT_TRUE(up && processes_[service]->Running())
-      << service << " did not come up:\n" << Log(service);
+  ASSERT_TRUE(up && processes_[service]->Running()) << service << " did not come up:\n"
+                                                    << Log(service);
 }
 
 void LotseSet::StartAll(bool with_audit, bool with_notification) {
@@ -134,6 +135,33 @@ pid_t LotseSet::Pid(const std::string& service) { return processes_.at(service)-
 
 std::string LotseSet::Log(const std::string& service) const {
   return ReadFile(dir_.Join(service + ".log"));
+}
+
+int LotseSet::OpsPort(const std::string& service) const {
+  return port_base_ + 2 * config::kServiceCount + Index(service);
+}
+
+HttpReply HttpGet(int port, const std::string& path, int timeout_s) {
+  httplib::Client client("127.0.0.1", port);
+  client.set_connection_timeout(1, 0);
+  client.set_read_timeout(timeout_s, 0);
+  const httplib::Result result = client.Get(path);
+  if (!result) {
+    return {};
+  }
+  return {result->status, result->body};
+}
+
+double MetricValue(const std::string& exposition, const std::string& series) {
+  const std::string prefix = series + " ";
+  size_t at = 0;
+  while ((at = exposition.find(prefix, at)) != std::string::npos) {
+    if (at == 0 || exposition[at - 1] == '\n') {
+      return std::stod(exposition.substr(at + prefix.size()));
+    }
+    at += prefix.size();
+  }
+  return -1;
 }
 
 int LotseSet::Index(const std::string& service) const {
@@ -223,7 +251,8 @@ absl::StatusOr<Reply> CallService(bus::CommandClient& client, Request request, u
   }
   Reply reply;
   if (!reply.ParseFromString(*bytes) || reply.request_id() != request.request_id()) {
-    return absl::DataLossError(StrCat(service, " sent a reply that does not belong to the request"));
+    return absl::DataLossError(
+        StrCat(service, " sent a reply that does not belong to the request"));
   }
   return reply;
 }
@@ -328,8 +357,7 @@ absl::StatusOr<lotse::v1::RoutingReply> LotseSet::Act(const std::string& departm
 }
 
 absl::StatusOr<lotse::v1::FetchReply> LotseSet::FetchLog(const std::string& service,
-                                                         uint64_t after_seq,
-                                                         uint32_t max_events) {
+                                                         uint64_t after_seq, uint32_t max_events) {
   bus::SocketOptions socket_options;
   socket_options.linger_ms = 0;
   socket_options.curve = Curve("admin", service);

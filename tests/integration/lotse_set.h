@@ -89,6 +89,8 @@ class LotseSet {
   bool Eventually(const std::function<bool()>& pred, absl::Duration deadline = absl::Seconds(10));
 
   int port_base() const { return port_base_; }
+  // The ops HTTP port (/metrics, /healthz, /readyz) of `service`.
+  int OpsPort(const std::string& service) const;
   // The set's keyring (made as lotse up makes it) and a client's curve options from it.
   const TestKeys& keys() const { return *keys_; }
   bus::CurveOptions Curve(const std::string& principal, const std::string& service) const;
@@ -129,5 +131,15 @@ std::string PrincipalFor(const lotse::v1::Actor& actor);
 
 // A fresh random key.
 std::string NewKey();
+
+struct HttpReply {
+  int status = 0;  // 0: nothing answered
+  std::string body;
+};
+// GET http://127.0.0.1:`port``path`.
+HttpReply HttpGet(int port, const std::string& path, int timeout_s = 3);
+// The value of the series `series` (name with its labels, exactly as exposed) in a Prometheus
+// exposition, or -1 if it has no such series.
+double MetricValue(const std::string& exposition, const std::string& series);
 
 }  // namespace lotse::test

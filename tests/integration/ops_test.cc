@@ -21,8 +21,8 @@
 #include "gtest/gtest.h"
 #include "lotse/v1/ops.pb.h"
 #include "tests/integration/lotse_set.h"
-#include "tests/support/wait.h"
 #include "tests/support/process.h"
+#include "tests/support/wait.h"
 #include "zmq.hpp"
 
 namespace lotse::test {
@@ -33,50 +33,16 @@ using lotse::v1::RoutingRequest;
 
 constexpr const char* kServices[] = {"intake", "routing", "notification", "audit"};
 
-struct HttpReply {
-  int status = 0;  // 0: no answer
-  std::string body;
-};
-
-HttpReply HttpGet(int port, const std::string& path) {
-  httplib::Client client("127.0.0.1", port);
-  client.set_connection_timeout(1, 0);
-  client.set_read_timeout(3, 0);
-  const httplib::Result result = client.Get(path);
-  if (!result) {
-    return {};
-  }
-  return {result->status, result->body};
-}
-
-int OpsPort(const LotseSet& set, int service_index) {
-  return set.port_base() + 2 * config::kServiceCount + service_index;
-}
-
-// The value of the series `series` (name with its labels, exactly as exposed), or -1 if the
-// exposition has no such series.
-double Value(const std::string& exposition, const std::string& series) {
-  const std::string prefix = series + " ";
-  size_t at = 0;
-  while ((at = exposition.find(prefix, at)) != std::string::npos) {
-    if (at == 0 || exposition[at - 1] == '\n') {
-      return std::stod(exposition.substr(at + prefix.size()));
-    }
-    at += prefix.size();
-  }
-  return -1;
-}
-
 class Scraper {
  public:
   explicit Scraper(const LotseSet& set) : set_(set) {}
   std::string Metrics(int service_index) const {
-    const HttpReply reply = HttpGet(OpsPort(set_, service_index), "/metrics");
+    const HttpReply reply = HttpGet(set_.OpsPort(kServices[service_index]), "/metrics");
     EXPECT_EQ(reply.status, 200) << kServices[service_index];
     return reply.body;
   }
   double Get(int service_index, const std::string& series) const {
-    return Value(Metrics(service_index), series);
+    return MetricValue(Metrics(service_index), series);
   }
 
  private:
@@ -96,12 +62,14 @@ TEST(OpsTest, CountersMoveAsAReferralFlowsThroughTheSet) {
   set.StartAll(/*with_audit=*/true, /*with_notification=*/true);
   const Scraper scrape(set);
   for (int i = 0; i < 4; ++i) {
-    const HttpReply health = HttpGet(OpsPort(set, i), "/healthz");
+    const HttpReply health = HttpGet(set.OpsPort(kServices[i]), "/healthz");
     EXPECT_EQ(health.status, 200) << kServices[i];
     EXPECT_NE(health.body.find(StrCat("\"service\":\"", kServices[i], "\"")), std::string::npos)
         << health.body;
-    ASSERT_TRUE(set.Eventually([&] { return HttpGet(OpsPort(set, i), "/readyz").status == 200; }))
-        << kServices[i] << ": " << HttpGet(OpsPort(set, i), "/readyz").body;
+    ASSERT_TRUE(set.Eventually([&] {
+      return HttpGet(set.OpsPort(kServices[i]), "/readyz").status == 200;
+    })) << kServices[i]
+        << ": " << HttpGet(set.OpsPort(kServices[i]), "/readyz").body;
   }
   const std::string submitted_at_intake =
       R"(lotse_events_produced_total{service="intake",type="referral_submitted"})";
@@ -145,23 +113,29 @@ TEST(OpsTest, CountersMoveAsAReferralFlowsThroughTheSet) {
   answer.mutable_answer()->set_outcome(lotse::v1::OUTCOME_RESOLVED);
   absl::StatusOr<RoutingReply> answered = set.Act("umwelt", "j.mueller", answer);
   ASSERT_TRUE(answered.ok() && !answered->has_error());
-  EXPECT_EQ(scrape.Get(1, R"(lotse_command_duration_seconds_count{service="routing",command="answer"})"),
-            1);
+  EXPECT_EQ(
+      scrape.Get(1, R"(lotse_command_duration_seconds_count{service="routing",command="answer"})"),
+      1);
   EXPECT_TRUE(set.Eventually([&] { return scrape.Get(3, answered_at_audit) == 1; }))
       << scrape.Metrics(3);
   // Every consumer caught up: lag 0, offset = head, connected.
   EXPECT_TRUE(set.Eventually([&] {
     const std::string audit = scrape.Metrics(3);
-    return Value(audit, R"(lotse_consumer_lag_events{service="audit",stream="routing"})") == 0 &&
-           Value(audit, R"(lotse_consumer_offset_seq{service="audit",stream="routing"})") >= 3;
+    return MetricValue(audit, R"(lotse_consumer_lag_events{service="audit",stream="routing"})") ==
+               0 &&
+           MetricValue(audit, R"(lotse_consumer_offset_seq{service="audit",stream="routing"})") >=
+               3;
   })) << scrape.Metrics(3);
   const std::string routing = scrape.Metrics(1);
-  EXPECT_EQ(Value(routing, R"(lotse_ready{service="routing"})"), 1);
-  EXPECT_EQ(Value(routing, R"(lotse_consumer_connected{service="routing",stream="intake"})"), 1);
-  EXPECT_GT(Value(routing, R"(process_resident_memory_bytes{service="routing"})"), 1e6);
-  EXPECT_GT(Value(routing, R"(process_open_fds{service="routing"})"), 3);
-  EXPECT_GE(Value(routing, R"(lotse_rocksdb_estimated_keys{service="routing",family="outbox"})"), 0);
-  EXPECT_GT(Value(routing, R"(lotse_disk_min_free_bytes{service="routing"})"), 0);
+  EXPECT_EQ(MetricValue(routing, R"(lotse_ready{service="routing"})"), 1);
+  EXPECT_EQ(MetricValue(routing, R"(lotse_consumer_connected{service="routing",stream="intake"})"),
+            1);
+  EXPECT_GT(MetricValue(routing, R"(process_resident_memory_bytes{service="routing"})"), 1e6);
+  EXPECT_GT(MetricValue(routing, R"(process_open_fds{service="routing"})"), 3);
+  EXPECT_GE(
+      MetricValue(routing, R"(lotse_rocksdb_estimated_keys{service="routing",family="outbox"})"),
+      0);
+  EXPECT_GT(MetricValue(routing, R"(lotse_disk_min_free_bytes{service="routing"})"), 0);
   // The producer sees its consumers' acknowledged offsets.
   EXPECT_TRUE(set.Eventually([&] {
     return scrape.Get(1, R"(lotse_log_acknowledged_seq{service="routing",consumer="audit"})") ==
@@ -175,13 +149,14 @@ TEST(OpsTest, ReadyzIsUnreadyWhileAProducerIsStoppedAndReadyAfter) {
   LotseSet set(options);
   set.StartAll(/*with_audit=*/true, /*with_notification=*/true);
   const Scraper scrape(set);
-  ASSERT_TRUE(set.Eventually([&] { return HttpGet(OpsPort(set, 1), "/readyz").status == 200; }));
+  ASSERT_TRUE(
+      set.Eventually([&] { return HttpGet(set.OpsPort(kServices[1]), "/readyz").status == 200; }));
 
   ASSERT_EQ(kill(set.Pid("intake"), SIGSTOP), 0);
   HttpReply unready;
   EXPECT_TRUE(set.Eventually(
       [&] {
-        unready = HttpGet(OpsPort(set, 1), "/readyz");
+        unready = HttpGet(set.OpsPort(kServices[1]), "/readyz");
         return unready.status == 503;
       },
       absl::Seconds(10)))
@@ -203,14 +178,15 @@ TEST(OpsTest, ReadyzIsUnreadyWhileAProducerIsStoppedAndReadyAfter) {
   ASSERT_EQ(kill(set.Pid("intake"), SIGCONT), 0);
   HttpReply ready;
   EXPECT_TRUE(set.Eventually([&] {
-    ready = HttpGet(OpsPort(set, 1), "/readyz");
+    ready = HttpGet(set.OpsPort(kServices[1]), "/readyz");
     return ready.status == 200;
   })) << ready.body;
   EXPECT_NE(ready.body.find("\"ready\":true"), std::string::npos) << ready.body;
   EXPECT_TRUE(set.Eventually([&] {
     status = RunCommand(LOTSE_CLI_BIN, args);
     return status.exit_code == 0;
-  })) << status.out << status.err;
+  })) << status.out
+      << status.err;
   EXPECT_NE(status.out.find("routing       ready"), std::string::npos) << status.out;
   args[0] = "lag";
   const CommandResult lag = RunCommand(LOTSE_CLI_BIN, args);
@@ -224,7 +200,8 @@ TEST(OpsTest, ALaggingConsumerShowsInTheProducersMetricsAndInLotseLag) {
   const Scraper scrape(set);
   ASSERT_TRUE(set.Submit("bb-nord", "gewerbeanmeldung", "HRB-1").ok());
   ASSERT_TRUE(set.Eventually([&] {
-    return scrape.Get(0, R"(lotse_log_acknowledged_seq{service="intake",consumer="notification"})") == 1;
+    return scrape.Get(
+               0, R"(lotse_log_acknowledged_seq{service="intake",consumer="notification"})") == 1;
   }));
   ASSERT_EQ(kill(set.Pid("notification"), SIGSTOP), 0);
   for (int i = 0; i < 5; ++i) {
@@ -233,16 +210,19 @@ TEST(OpsTest, ALaggingConsumerShowsInTheProducersMetricsAndInLotseLag) {
   std::string intake;
   EXPECT_TRUE(set.Eventually([&] {
     intake = scrape.Metrics(0);
-    return Value(intake, R"(lotse_log_head_seq{service="intake"})") == 6;
+    return MetricValue(intake, R"(lotse_log_head_seq{service="intake"})") == 6;
   })) << intake;
-  EXPECT_EQ(Value(intake, R"(lotse_log_acknowledged_seq{service="intake",consumer="notification"})"), 1)
+  EXPECT_EQ(MetricValue(intake,
+                        R"(lotse_log_acknowledged_seq{service="intake",consumer="notification"})"),
+            1)
       << intake;
   ASSERT_EQ(kill(set.Pid("notification"), SIGCONT), 0);
   EXPECT_TRUE(set.Eventually([&] {
-    return scrape.Get(2, R"(lotse_consumer_offset_seq{service="notification",stream="intake"})") == 6;
+    return scrape.Get(2, R"(lotse_consumer_offset_seq{service="notification",stream="intake"})") ==
+           6;
   }));
-  const CommandResult lag = RunCommand(
-      LOTSE_CLI_BIN, {"lag", "--json", "--port-base", StrCat(set.port_base())});
+  const CommandResult lag =
+      RunCommand(LOTSE_CLI_BIN, {"lag", "--json", "--port-base", StrCat(set.port_base())});
   EXPECT_EQ(lag.exit_code, 0) << lag.out << lag.err;
   lotse::v1::LagReport report;
   ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(lag.out, &report).ok()) << lag.out;
@@ -274,9 +254,8 @@ TEST(OpsTest, TapFollowsAReferralFromSubmitToTheAuditChain) {
       {{"LOTSE_KEYS", set.dir() + "/data/keys"}}, set.dir() + "/tap.log");
   ASSERT_TRUE(tap.ok()) << tap.status();
   // The tap is connected once it says so; give the subscription a moment to reach the services.
-  ASSERT_TRUE(set.Eventually([&] {
-    return ReadFile(set.dir() + "/tap.log").find("watching") != std::string::npos;
-  }));
+  ASSERT_TRUE(set.Eventually(
+      [&] { return ReadFile(set.dir() + "/tap.log").find("watching") != std::string::npos; }));
   absl::SleepFor(absl::Milliseconds(500));
 
   absl::StatusOr<lotse::v1::IntakeReply> submitted =
@@ -297,12 +276,15 @@ TEST(OpsTest, TapFollowsAReferralFromSubmitToTheAuditChain) {
     return r.ok() && !r->has_error();
   }));
   const std::vector<std::string> expected = {
-      "intake        produced  intake/2",            // submitted
-      "routing       consumed  intake/2",            //
-      "routing       produced  routing/",            // routed, answered, closed
-      "referral_routed", "answered", "feedback_submitted", "closed",
-      "notification  consumed  routing/",            // the answer to the office's inbox
-      "audit         chained   intake/2",            // in the audit chain
+      "intake        produced  intake/2",  // submitted
+      "routing       consumed  intake/2",  //
+      "routing       produced  routing/",  // routed, answered, closed
+      "referral_routed",
+      "answered",
+      "feedback_submitted",
+      "closed",
+      "notification  consumed  routing/",  // the answer to the office's inbox
+      "audit         chained   intake/2",  // in the audit chain
       "audit         chained   routing/",
   };
   std::string out;
@@ -315,7 +297,8 @@ TEST(OpsTest, TapFollowsAReferralFromSubmitToTheAuditChain) {
           }
         }
         return out.find("audit         chained   routing/") != std::string::npos &&
-               out.find("closed", out.find("audit         chained   routing/")) != std::string::npos;
+               out.find("closed", out.find("audit         chained   routing/")) !=
+                   std::string::npos;
       },
       absl::Seconds(15)))
       << out;
@@ -383,7 +366,9 @@ TEST(OpsTest, TheTapBuildsRecordsOnlyWhileSomeoneWatches) {
         set.Submit("bb-mitte", "emissionsschutz", StrCat("HRB-", ++submitted));
     ASSERT_TRUE(r.ok() && !r->has_error());
     ASSERT_TRUE(set.Eventually([&] {
-      return scraper.Get(3, R"(lotse_events_consumed_total{service="audit",stream="routing",type="referral_routed"})") >=
+      return scraper.Get(
+                 3,
+                 R"(lotse_events_consumed_total{service="audit",stream="routing",type="referral_routed"})") >=
              submitted;
     }));
   };

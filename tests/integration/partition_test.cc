@@ -355,22 +355,6 @@ class TcpRelay {
   std::vector<std::thread> pipes_;  // guarded by mu_
 };
 
-struct HttpReply {
-  int status = 0;  // 0: no answer
-  std::string body;
-};
-
-HttpReply HttpGet(int port, const std::string& path, int timeout_s = 2) {
-  httplib::Client client("127.0.0.1", port);
-  client.set_connection_timeout(1, 0);
-  client.set_read_timeout(timeout_s, 0);
-  const httplib::Result result = client.Get(path);
-  if (!result) {
-    return {};
-  }
-  return {result->status, result->body};
-}
-
 // GET from inside network namespace `ns_fd`.
 HttpReply HttpGetIn(int ns_fd, int port, const std::string& path) {
   HttpReply reply;
@@ -380,16 +364,6 @@ HttpReply HttpGetIn(int ns_fd, int port, const std::string& path) {
     }
   }).join();
   return reply;
-}
-
-int OpsPort(const LotseSet& set, const std::string& service) {
-  for (int i = 0; i < config::kServiceCount; ++i) {
-    if (service == kServices[i]) {
-      return set.port_base() + 2 * config::kServiceCount + i;
-    }
-  }
-  ADD_FAILURE() << service;
-  return 0;
 }
 
 std::string ConfigText() {
@@ -421,7 +395,7 @@ TEST(PartitionTest, RoutingCutOffForSecondsLosesAndDuplicatesNothing) {
     GTEST_SKIP() << "cannot put routing into its own network namespace here: " << why;
   }
   const int base = set.port_base();
-  const std::array<int, 3> routing_ports = {base + 2, base + 3, OpsPort(set, "routing")};
+  const std::array<int, 3> routing_ports = {base + 2, base + 3, set.OpsPort("routing")};
   const int intake_log = base + 1;
   TcpRelay relay;
   for (int port : routing_ports) {
@@ -493,7 +467,7 @@ TEST(PartitionTest, RoutingCutOffForSecondsLosesAndDuplicatesNothing) {
   for (const char* service : kServices) {
     HttpReply ready;
     ASSERT_TRUE(set.Eventually([&] {
-      ready = HttpGet(OpsPort(set, service), "/readyz");
+      ready = HttpGet(set.OpsPort(service), "/readyz");
       return ready.status == 200;
     })) << service
         << " is not ready before the partition: " << ready.body;
@@ -516,7 +490,7 @@ TEST(PartitionTest, RoutingCutOffForSecondsLosesAndDuplicatesNothing) {
       if (unready_after.count(service) != 0) {
         continue;
       }
-      const HttpReply ready = HttpGet(OpsPort(set, service), "/readyz");
+      const HttpReply ready = HttpGet(set.OpsPort(service), "/readyz");
       if (ready.status == 503 && ready.body.find("'routing'") != std::string::npos) {
         unready_after[service] = absl::Now() - cut_at;
         unready_reason[service] = ready.body;
@@ -529,7 +503,7 @@ TEST(PartitionTest, RoutingCutOffForSecondsLosesAndDuplicatesNothing) {
   // inside it has lost intake.
   EXPECT_FALSE(set.Raw("routing", {"ping"}, absl::Milliseconds(500)).has_value())
       << "routing answered through a cut link: the partition is not real";
-  const HttpReply inside = HttpGetIn(net.ns_fd(), OpsPort(set, "routing"), "/readyz");
+  const HttpReply inside = HttpGetIn(net.ns_fd(), set.OpsPort("routing"), "/readyz");
   EXPECT_EQ(inside.status, 503) << inside.body;
   EXPECT_NE(inside.body.find("'intake'"), std::string::npos) << inside.body;
   EXPECT_TRUE((*routing)->Running()) << set.Log("routing");
@@ -557,7 +531,7 @@ TEST(PartitionTest, RoutingCutOffForSecondsLosesAndDuplicatesNothing) {
   for (const char* service : kServices) {
     HttpReply ready;
     EXPECT_TRUE(set.Eventually([&] {
-      ready = HttpGet(OpsPort(set, service), "/readyz");
+      ready = HttpGet(set.OpsPort(service), "/readyz");
       return ready.status == 200;
     })) << service
         << " stayed unready after healing: " << ready.body;
