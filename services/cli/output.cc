@@ -414,8 +414,8 @@ std::string RenderReferral(const ReferralState& s, const absl::TimeZone& zone) {
 }
 
 std::string ContactCell(const lotse::v1::StaffContact& contact, const std::string& stand_in_for) {
-  if (contact.id().empty()) {
-    return "";
+  if (contact.id().empty()) {  // a KAM's item: the KAM is the person
+    return stand_in_for.empty() ? "" : StrCat("for ", stand_in_for);
   }
   return stand_in_for.empty() ? contact.id() : StrCat(contact.id(), " (for ", stand_in_for, ")");
 }

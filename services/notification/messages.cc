@@ -130,7 +130,7 @@ std::vector<Outgoing> MessagesFor(const Envelope& e, lotse::v1::ReferralNote& no
       note.set_office(r.office());
       note.set_subject(r.subject());
       note.set_company_name(r.company_name());
-      // Kept only with the contact's consent, and only until the answer went out.
+      // Kept only with the contact's consent, and only until the referral is closed.
       if (r.contact().consent_email() && PlausibleMailAddress(r.contact().email()) &&
           !note.answered()) {
         note.set_company_email(r.contact().email());
@@ -154,8 +154,7 @@ std::vector<Outgoing> MessagesFor(const Envelope& e, lotse::v1::ReferralNote& no
       to_staff(
           r.contact_person().id(), lotse::v1::MESSAGE_KIND_NEW_REFERRAL, title,
           StrCat(body, " It is yours as the named contact person.", StandIn(r.stand_in_for())));
-      to_office(lotse::v1::MESSAGE_KIND_STATUS,
-                StrCat("Referral ", ref, " is with ", r.assignee()),
+      to_office(lotse::v1::MESSAGE_KIND_STATUS, StrCat("Referral ", ref, " is with ", r.assignee()),
                 StrCat("Due ", Local(r.due_at_us(), zone), "."));
       break;
     }
@@ -181,14 +180,21 @@ std::vector<Outgoing> MessagesFor(const Envelope& e, lotse::v1::ReferralNote& no
                 StrCat("Reason: ", f.reason(), "."));
       break;
     }
-    case Envelope::kConsultationOpened:
-      for (const std::string& d : e.consultation_opened().departments()) {
-        to_unit(d, lotse::v1::MESSAGE_KIND_CONSULTATION,
-                StrCat(e.consultation_opened().assignee(), " asks for your contribution to ",
-                       ref, ": ", note.subject()),
-                e.consultation_opened().question());
+    case Envelope::kConsultationOpened: {
+      const lotse::v1::ConsultationOpened& c = e.consultation_opened();
+      const std::string title =
+          StrCat(c.assignee(), " asks for your contribution to ", ref, ": ", note.subject());
+      for (const std::string& d : c.departments()) {
+        to_unit(d, lotse::v1::MESSAGE_KIND_CONSULTATION, title, c.question());
+      }
+      for (const lotse::v1::StaffContact& contact : c.contacts()) {
+        to_staff(
+            contact.id(), lotse::v1::MESSAGE_KIND_CONSULTATION, title,
+            StrCat(c.question(), "\n\nDue ", Local(c.due_at_us(), zone),
+                   ". It is yours as the named contact person in ", contact.department(), "."));
       }
       break;
+    }
     case Envelope::kContributionAdded:
       to_unit(note.assignee(), lotse::v1::MESSAGE_KIND_CONTRIBUTION,
               StrCat(e.contribution_added().department(), " contributed to ", ref),
@@ -207,8 +213,7 @@ std::vector<Outgoing> MessagesFor(const Envelope& e, lotse::v1::ReferralNote& no
                        StrCat(a.text(), "\n\nThis answer also went to citizen office ",
                               note.office(), ", where you asked."),
                        note.company_email()});
-        // Needed no longer: from here the address lives only in the mail job.
-        note.clear_company_email();
+        // Kept until the referral is closed: reopened, its next answer goes out too.
       }
       break;
     }
@@ -284,6 +289,8 @@ std::vector<Outgoing> MessagesFor(const Envelope& e, lotse::v1::ReferralNote& no
       break;
     }
     case Envelope::kClosed: {
+      // Needed no longer: from here the company's address lives only in its mail jobs.
+      note.clear_company_email();
       const lotse::v1::Feedback& f = e.closed().feedback();
       to_unit(note.assignee(), lotse::v1::MESSAGE_KIND_FEEDBACK,
               StrCat("Feedback on ", ref, ": ", f.rating(), " of 5, ",

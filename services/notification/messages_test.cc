@@ -18,7 +18,8 @@ class MessagesTest : public ::testing::Test {
     r->set_office("bb-nord");
     r->set_subject("Lärmgutachten");
     r->set_company_name("Stahlbau Rhein GmbH");
-    r->set_due_at_us(absl::ToUnixMicros(absl::FromCivil(absl::CivilMinute(2026, 3, 3, 9, 30), zone_)));
+    r->set_due_at_us(
+        absl::ToUnixMicros(absl::FromCivil(absl::CivilMinute(2026, 3, 3, 9, 30), zone_)));
     first_ = MessagesFor(routed, note_, zone_);
   }
 
@@ -101,6 +102,21 @@ TEST_F(MessagesTest, AConsultationReachesEveryConsultedDepartment) {
   consult.mutable_consultation_opened()->add_departments("bauordnung");
   EXPECT_EQ(Recipients(MessagesFor(consult, note_, zone_)),
             (std::vector<std::string>{"department/umwelt", "department/bauordnung"}));
+}
+
+TEST_F(MessagesTest, AConsultationAlsoReachesTheChosenContactPerson) {
+  lotse::v1::Envelope consult;
+  consult.mutable_consultation_opened()->set_assignee("umwelt");
+  consult.mutable_consultation_opened()->add_departments("bauordnung");
+  lotse::v1::StaffContact* c = consult.mutable_consultation_opened()->add_contacts();
+  c->set_id("bo-mueller");
+  c->set_department("bauordnung");
+  std::vector<Outgoing> out = MessagesFor(consult, note_, zone_);
+  EXPECT_EQ(Recipients(out),
+            (std::vector<std::string>{"department/bauordnung", "staff/bo-mueller"}));
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_NE(out[1].body.find("named contact person in bauordnung"), std::string::npos)
+      << out[1].body;
 }
 
 lotse::v1::StaffContact Staff(std::string id, std::string department) {
@@ -279,7 +295,15 @@ TEST_F(CaseworkMessagesTest, TheAnswerGoesToTheCompanyOnlyWithConsent) {
   EXPECT_EQ(out[1].address, "inhaber@firma.example");
   EXPECT_NE(out[1].body.find("Genehmigungsfrei."), std::string::npos);
   EXPECT_NE(out[1].title.find("Lagerhalle"), std::string::npos);
-  // The note keeps the address no longer than needed: a second answer is not mailed.
+  // Reopened and answered again: the company hears the new answer too.
+  EXPECT_EQ(with.company_email(), "inhaber@firma.example");
+  EXPECT_EQ(Recipients(MessagesFor(answered, with, zone_)),
+            (std::vector<std::string>{"office/bb-mitte", "company/r2"}));
+  // Closed: the note keeps the address no longer; a later answer is not mailed.
+  lotse::v1::Envelope closed;
+  closed.set_referral_id("r2");
+  closed.mutable_closed()->mutable_feedback()->set_rating(5);
+  MessagesFor(closed, with, zone_);
   EXPECT_EQ(with.company_email(), "");
   EXPECT_EQ(Recipients(MessagesFor(answered, with, zone_)),
             (std::vector<std::string>{"office/bb-mitte"}));

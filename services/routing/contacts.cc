@@ -7,9 +7,9 @@
 #include "absl/time/civil_time.h"
 #include "common/config/validate.h"
 #include "common/format.h"
-#include "common/store/store.h"
 #include "common/service/errors.h"
 #include "common/status_macros.h"
+#include "common/store/store.h"
 
 namespace lotse::routing {
 namespace {
@@ -57,8 +57,7 @@ bool IsDay(std::string_view day) {
          absl::FormatCivilTime(parsed) == day;
 }
 
-const AbsenceSet* AbsenceOn(const Absences& absences, std::string_view user,
-                            std::string_view day) {
+const AbsenceSet* AbsenceOn(const Absences& absences, std::string_view user, std::string_view day) {
   for (const AbsenceSet& a : absences) {
     if (!a.cancelled() && a.user() == user && a.from_date() <= day && day <= a.to_date()) {
       return &a;
@@ -120,7 +119,7 @@ std::optional<ContactChoice> ChooseContact(const config::Department& department,
   int best_hits = -1;
   uint32_t best_open = 0;
   for (const config::StaffMember& m : department.staff) {
-    if (std::find(m.topics.begin(), m.topics.end(), topic) == m.topics.end()) {
+    if (!topic.empty() && std::find(m.topics.begin(), m.topics.end(), topic) == m.topics.end()) {
       continue;
     }
     int hits = 0;
@@ -155,8 +154,7 @@ std::optional<ContactChoice> ChooseContact(const config::Department& department,
   return choice;
 }
 
-absl::StatusOr<AbsenceSet> CheckAbsence(const config::Config& config,
-                                        const lotse::v1::Actor& actor,
+absl::StatusOr<AbsenceSet> CheckAbsence(const config::Config& config, const lotse::v1::Actor& actor,
                                         const lotse::v1::AbsenceRequest& request,
                                         const Absences& existing, std::string_view today) {
   const Person person = FindPerson(config, request.user());
@@ -167,14 +165,14 @@ absl::StatusOr<AbsenceSet> CheckAbsence(const config::Config& config,
                              "'lotse contacts'"));
   }
   // The department (or KAM id) that answers for the person.
-  const std::string owner = person.staff != nullptr ? person.department->id
-                                                    : person.key_account->id;
+  const std::string owner =
+      person.staff != nullptr ? person.department->id : person.key_account->id;
   const bool admin = actor.kind() == lotse::v1::ACTOR_KIND_ADMIN;
   const bool own = actor.kind() == lotse::v1::ACTOR_KIND_DEPARTMENT && actor.id() == owner;
   if (!admin && !own) {
-    return FieldError(absl::StatusCode::kPermissionDenied, "user",
-                      StrCat("only ", owner, " or an administrator may record absences of ",
-                             request.user()));
+    return FieldError(
+        absl::StatusCode::kPermissionDenied, "user",
+        StrCat("only ", owner, " or an administrator may record absences of ", request.user()));
   }
   if (!IsDay(request.from_date())) {
     return InvalidField("from_date", "from_date is the first day away, as YYYY-MM-DD");
@@ -196,9 +194,9 @@ absl::StatusOr<AbsenceSet> CheckAbsence(const config::Config& config,
     return InvalidField("to_date", "to_date is the last day away, as YYYY-MM-DD");
   }
   if (request.from_date() > request.to_date()) {
-    return InvalidField("to_date", StrCat("the absence ends (", request.to_date(),
-                                          ") before it starts (", request.from_date(),
-                                          "): swap the dates"));
+    return InvalidField("to_date",
+                        StrCat("the absence ends (", request.to_date(), ") before it starts (",
+                               request.from_date(), "): swap the dates"));
   }
   if (request.to_date() < today) {
     return InvalidField("to_date", StrCat("the absence ended before today (", today,
@@ -224,7 +222,8 @@ absl::StatusOr<AbsenceSet> CheckAbsence(const config::Config& config,
                                              "department"));
   }
   if (person.key_account != nullptr && stand_in.key_account == nullptr) {
-    return InvalidField("substitute", StrCat(sub, " is not a key account manager: a key account "
+    return InvalidField("substitute", StrCat(sub,
+                                             " is not a key account manager: a key account "
                                              "manager's substitute is another one"));
   }
   for (const AbsenceSet& a : existing) {
@@ -260,9 +259,9 @@ void AddStandIns(lotse::v1::Escalated& escalated, const Absences& absences,
 }
 
 std::string CompanyPrefix(std::string_view company_id) {
-  return StrCat(config::internal::NormalizeCompany(absl::string_view(company_id.data(),
-                                                                     company_id.size())),
-                std::string(1, '\0'));
+  return StrCat(
+      config::internal::NormalizeCompany(absl::string_view(company_id.data(), company_id.size())),
+      std::string(1, '\0'));
 }
 
 std::string CompanyKey(const lotse::v1::ReferralState& state) {

@@ -52,7 +52,8 @@ struct ContactChoice {
 // `topic`, those with the most keywords occurring in `subject` or `question` (if any has one),
 // then the fewest open items, then the first in the config. If that person is absent on
 // `today`, the substitute (followed while the substitute is absent too), with stand_in_for set.
-// nullopt if no staff member answers the topic: the department's worklist as a whole.
+// nullopt if no staff member answers the topic: the department's worklist as a whole. An empty
+// `topic` (a consultation, whose topic is the asking department's) lets every staff member in.
 std::optional<ContactChoice> ChooseContact(const config::Department& department,
                                            std::string_view topic, std::string_view subject,
                                            std::string_view question, const OpenCounts& open,

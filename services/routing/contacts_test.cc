@@ -103,6 +103,17 @@ TEST(ChooseContactTest, NoSpecialistForTheTopicLeavesTheDepartmentsWorklist) {
                    .has_value());
 }
 
+TEST(ChooseContactTest, AConsultationWithoutTopicLetsEveryStaffMemberIn) {
+  // denkmalschutz is nobody's topic, but a consultation asks the department as a whole.
+  EXPECT_EQ(Chosen(ChooseContact(Bauordnung(), "", "Denkmal",
+                                 "Geht eine Gaststätte im Erdgeschoss?", {{"bo-kaya", 4}}, {},
+                                 "2026-12-07")),
+            "bo-kaya");
+  EXPECT_EQ(Chosen(ChooseContact(*City().FindDepartment("umwelt"), "", "Frage", "Text", {}, {},
+                                 "2026-12-07")),
+            "um-wagner");
+}
+
 TEST(SubstituteOnTest, FollowsAbsentSubstitutesAndStopsAtACircle) {
   const Absences away{Away("a", "2026-12-01", "2026-12-31", "b"),
                       Away("b", "2026-12-01", "2026-12-31", "c"),

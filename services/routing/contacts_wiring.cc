@@ -126,28 +126,15 @@ absl::StatusOr<uint32_t> RoutingService::OpenItems(const store::Batch& batch,
 
 void RoutingService::AssignContact(store::Batch& batch, Outcome& outcome, absl::Time now) {
   ReferralState& s = outcome.state;
-  for (Envelope& e : outcome.events) {
-    if (e.has_consultation_opened()) {
-      for (const std::string& d : e.consultation_opened().departments()) {
-        AddInvolved(s, d);
-      }
-    }
-    if (!e.has_referral_routed() && !e.has_forwarded()) {
-      continue;
-    }
-    AddInvolved(s, s.assignee());
-    // A new assignee: the previous contact person is no longer the one.
-    s.clear_contact_person();
-    s.clear_stand_in_for();
-    absl::StatusOr<Absences> absences = LoadAbsences(batch);
-    if (config_.FindKeyAccount(s.assignee()) != nullptr && absences.ok()) {
-      StandInForKeyAccount(s, e, *absences, now);
-      continue;  // a KAM is the person itself: no contact person
-    }
-    const config::Department* department = config_.FindDepartment(s.assignee());
+  // The specialist of `department` for this referral: nullopt for a department without staff,
+  // or if the store cannot be read (the referral still reaches the department's worklist).
+  auto choose = [&](const std::string& department_id, std::string_view topic,
+                    std::string_view question) -> std::optional<ContactChoice> {
+    const config::Department* department = config_.FindDepartment(department_id);
     if (department == nullptr || department->staff.empty()) {
-      continue;  // a department without staff: its worklist as a whole
+      return std::nullopt;
     }
+    absl::StatusOr<Absences> absences = LoadAbsences(batch);
     OpenCounts open;
     absl::Status read = absences.status();
     for (const config::StaffMember& m : department->staff) {
@@ -159,14 +146,46 @@ void RoutingService::AssignContact(store::Batch& batch, Outcome& outcome, absl::
       open[m.id] = items.ok() ? *items : 0;
     }
     if (!read.ok()) {
-      // The referral still reaches the department's worklist; only the person is not chosen.
-      spdlog::error("referral {}: no contact person chosen, the store could not be read: {}",
-                    s.case_number(), read.message());
+      spdlog::error("referral {}: no contact person chosen in {}, the store could not be read: {}",
+                    s.case_number(), department_id, read.message());
+      return std::nullopt;
+    }
+    return ChooseContact(*department, topic, s.referral().subject(), question, open, *absences,
+                         Today(now));
+  };
+  for (Envelope& e : outcome.events) {
+    if (e.has_consultation_opened()) {
+      for (const std::string& d : e.consultation_opened().departments()) {
+        AddInvolved(s, d);
+      }
+      // Each newly consulted department's contribution is someone's item too.
+      for (lotse::v1::Consultation& c : *s.mutable_consultations()) {
+        if (c.contributed_at_us() != 0 || c.has_contact_person()) {
+          continue;
+        }
+        // Asked about another department's case: any of its staff, by the question's words.
+        if (std::optional<ContactChoice> choice = choose(c.department(), "", c.question())) {
+          *c.mutable_contact_person() = choice->contact;
+          c.set_stand_in_for(choice->stand_in_for);
+          *e.mutable_consultation_opened()->add_contacts() = choice->contact;
+        }
+      }
+    }
+    if (!e.has_referral_routed() && !e.has_forwarded()) {
       continue;
     }
+    AddInvolved(s, s.assignee());
+    // A new assignee: the previous contact person is no longer the one.
+    s.clear_contact_person();
+    s.clear_stand_in_for();
+    if (config_.FindKeyAccount(s.assignee()) != nullptr) {
+      if (absl::StatusOr<Absences> absences = LoadAbsences(batch); absences.ok()) {
+        StandInForKeyAccount(s, e, *absences, now);
+      }
+      continue;  // a KAM is the person itself: no contact person
+    }
     std::optional<ContactChoice> choice =
-        ChooseContact(*department, s.referral().topic(), s.referral().subject(),
-                      s.referral().text(), open, *absences, Today(now));
+        choose(s.assignee(), s.referral().topic(), s.referral().text());
     if (!choice.has_value()) {
       continue;
     }
@@ -211,6 +230,41 @@ void RoutingService::StandInForKeyAccount(ReferralState& s, Envelope& e, const A
     forwarded->set_due_at_us(s.due_at_us());
     forwarded->set_warn_at_us(s.warn_at_us());
   }
+}
+
+absl::StatusOr<std::vector<std::string>> RoutingService::StandsInFor(const store::Batch& batch,
+                                                                     std::string_view kam,
+                                                                     absl::Time now) {
+  std::vector<std::string> absent;
+  if (config_.FindKeyAccount(kam) == nullptr) {
+    return absent;
+  }
+  LOTSE_ASSIGN_OR_RETURN(Absences absences, LoadAbsences(batch));
+  const std::string today = Today(now);
+  for (const config::KeyAccount& k : config_.key_accounts) {
+    if (k.id != kam && SubstituteOn(absences, k.id, today) == kam) {
+      absent.push_back(k.id);
+    }
+  }
+  return absent;
+}
+
+absl::StatusOr<lotse::v1::Actor> RoutingService::ActingFor(const store::Batch& batch,
+                                                           const lotse::v1::Actor& actor,
+                                                           std::string_view holder,
+                                                           absl::Time now) {
+  if (actor.kind() != lotse::v1::ACTOR_KIND_DEPARTMENT || actor.id() == holder ||
+      config_.FindKeyAccount(actor.id()) == nullptr || config_.FindKeyAccount(holder) == nullptr) {
+    return actor;
+  }
+  LOTSE_ASSIGN_OR_RETURN(Absences absences, LoadAbsences(batch));  // a substitute may be away too
+  if (SubstituteOn(absences, holder, Today(now)) != actor.id()) {
+    return actor;
+  }
+  lotse::v1::Actor acting = actor;
+  acting.set_id(std::string(holder));
+  acting.set_user(actor.id());
+  return acting;
 }
 
 bool RoutingService::IsUsersItem(const lotse::v1::WorkItem& item, std::string_view user,

@@ -7,6 +7,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "common/format.h"
 #include "common/log/log.h"
 #include "common/ops/metrics.h"
@@ -131,6 +132,14 @@ lotse::v1::WorkItem MakeItem(const ReferralState& s, lotse::v1::WorkItemKind kin
   return item;
 }
 
+// The consulted department's item: the consultation's due time and contact person.
+lotse::v1::WorkItem MakeConsultationItem(const ReferralState& s, const lotse::v1::Consultation& c) {
+  lotse::v1::WorkItem item = MakeItem(s, lotse::v1::WORK_ITEM_KIND_CONSULTATION, c.due_at_us());
+  *item.mutable_contact_person() = c.contact_person();
+  item.set_stand_in_for(c.stand_in_for());
+  return item;
+}
+
 ops::Labels EscalationLabels(std::string_view assignee, lotse::v1::EscalationLevel level) {
   std::string name = "unknown";
   if (level == lotse::v1::ESCALATION_LEVEL_WARNING) {
@@ -211,12 +220,12 @@ absl::StatusOr<std::unique_ptr<RoutingService>> RoutingService::Create(
   LOTSE_ASSIGN_OR_RETURN(Rules rules, Rules::Create(config));
   std::unique_ptr<RoutingService> service(
       new RoutingService(config, std::move(rules), std::move(clock)));
-  LOTSE_RETURN_IF_ERROR(service->OpenStore(
-      config, config::Service::kRouting,
-      {"state_referrals", "state_case_numbers", "state_worklist", "state_timers",
-       "state_similar_postings", "state_similar_docs", "state_contacts", "state_absences",
-       "state_companies"},
-      {"state_worklist", "state_timers", "state_contacts"}));
+  LOTSE_RETURN_IF_ERROR(
+      service->OpenStore(config, config::Service::kRouting,
+                         {"state_referrals", "state_case_numbers", "state_worklist", "state_timers",
+                          "state_similar_postings", "state_similar_docs", "state_contacts",
+                          "state_absences", "state_companies"},
+                         {"state_worklist", "state_timers", "state_contacts"}));
   LOTSE_ASSIGN_OR_RETURN(service::RunnerOptions options,
                          service::MakeRunnerOptions(config, config::Service::kRouting));
   options.telemetry.event_counters.push_back(EscalationMetric(config));
@@ -237,6 +246,13 @@ IndexEntries RoutingService::IndexFor(const ReferralState& s) {
     entries[{kContacts, StrCat(s.contact_person().id(), std::string(1, '\0'), s.referral_id())}] =
         "";
   }
+  for (const lotse::v1::Consultation& c : s.consultations()) {
+    // An open consultation is its contact person's item too ("c": apart from an own item).
+    if (c.contributed_at_us() == 0 && !c.contact_person().id().empty()) {
+      entries[{kContacts, StrCat(c.contact_person().id(), std::string(1, '\0'), s.referral_id(),
+                                 std::string(1, '\0'), "c")}] = "";
+    }
+  }
   const lotse::v1::Priority priority = s.referral().priority();
   entries[{kWorklist,
            WorklistKey(s.assignee(), s.due_at_us(), priority, s.referral_id(), kAssigned)}] =
@@ -245,7 +261,7 @@ IndexEntries RoutingService::IndexFor(const ReferralState& s) {
     if (c.contributed_at_us() == 0) {
       entries[{kWorklist, WorklistKey(c.department(), c.due_at_us(), priority, s.referral_id(),
                                       kConsultation)}] =
-          MakeItem(s, lotse::v1::WORK_ITEM_KIND_CONSULTATION, c.due_at_us()).SerializeAsString();
+          MakeConsultationItem(s, c).SerializeAsString();
     }
   }
   // While the referral waits on the company its answer clock stands still (the reply moves the
@@ -327,14 +343,14 @@ void RoutingService::Save(store::Batch& batch, const ReferralState* before, Outc
 }
 
 absl::StatusOr<RoutingService::Retry> RoutingService::FindRetry(const store::Batch& batch,
-                                                                 const RoutingRequest& request) {
+                                                                const RoutingRequest& request) {
   Retry retry;
   retry.key = StrCat("cmd/", request.actor().id(), "/", request.idempotency_key());
   RoutingRequest without_id = request;
   without_id.clear_request_id();
   retry.fingerprint = service::Fingerprint(without_id);
-  LOTSE_ASSIGN_OR_RETURN(retry.stored, service::FindStoredReplyAs<RoutingReply>(
-                                           batch, retry.key, retry.fingerprint));
+  LOTSE_ASSIGN_OR_RETURN(
+      retry.stored, service::FindStoredReplyAs<RoutingReply>(batch, retry.key, retry.fingerprint));
   return retry;
 }
 
@@ -362,14 +378,14 @@ RoutingService::Reply RoutingService::Change(const RoutingRequest& request, cons
   if (!found.has_value()) {
     return service::NotYours(request.actor(), command.ref());
   }
-  LOTSE_ASSIGN_OR_RETURN(
-      Outcome outcome,
-      transition(OnReferral{*found, request.actor(), policy_, context.now}, command));
+  LOTSE_ASSIGN_OR_RETURN(const lotse::v1::Actor actor,
+                         ActingFor(batch, request.actor(), found->assignee(), context.now));
+  LOTSE_ASSIGN_OR_RETURN(Outcome outcome,
+                         transition(OnReferral{*found, actor, policy_, context.now}, command));
   Save(batch, &*found, outcome, context.now);
   RoutingReply reply;
   *reply.mutable_referral() = outcome.state;
-  service::StoreReply(batch, retry.key, retry.fingerprint, reply.SerializeAsString(),
-                      context.now);
+  service::StoreReply(batch, retry.key, retry.fingerprint, reply.SerializeAsString(), context.now);
   const log::ScopedContext log_context(
       {outcome.state.referral_id(), outcome.state.case_number(), ""});
   spdlog::info("referral {}: {} by {} ({})", outcome.state.case_number(),
@@ -401,18 +417,31 @@ RoutingService::Reply RoutingService::Worklist(const RoutingRequest& request,
     LOTSE_ASSIGN_OR_RETURN(absences, LoadAbsences(context.batch));
   }
   const std::string today = Today(context.now);
-  const std::string prefix = WorklistPrefix(assignee);
-  // The page starts after the item `after` names: the hex of its key within the worklist.
-  std::string first = prefix;
+  // The worklists this reply shows, in key order: the assignee's, and for a key account manager
+  // reading its own, those of the absent KAMs it stands in for today.
+  std::vector<std::string> prefixes = {WorklistPrefix(assignee)};
+  if (own) {
+    LOTSE_ASSIGN_OR_RETURN(std::vector<std::string> absent,
+                           StandsInFor(context.batch, assignee, context.now));
+    for (const std::string& a : absent) {
+      prefixes.push_back(WorklistPrefix(a));
+    }
+    std::sort(prefixes.begin(), prefixes.end());
+  }
+  // The page starts after the item `after` names: the hex of its key.
+  std::string first;
   if (!w.after().empty()) {
     const bool hex = w.after().size() % 2 == 0 &&
                      std::all_of(w.after().begin(), w.after().end(), absl::ascii_isxdigit);
-    if (!hex) {
+    first = hex ? absl::HexStringToBytes(w.after()) : "";
+    const bool ours = std::any_of(prefixes.begin(), prefixes.end(),
+                                  [&](const std::string& p) { return absl::StartsWith(first, p); });
+    if (!ours) {
       return service::InvalidField("after",
-                                   "after is not a worklist reply's 'next': pass it "
+                                   "after is not this worklist reply's 'next': pass it "
                                    "unchanged, or leave it empty for the first page");
     }
-    first = StrCat(prefix, absl::HexStringToBytes(w.after()), std::string(1, '\0'));
+    first.push_back('\0');
   }
   RoutingReply reply;
   lotse::v1::WorklistReply* list = reply.mutable_worklist();
@@ -424,38 +453,46 @@ RoutingService::Reply RoutingService::Worklist(const RoutingRequest& request,
   std::string last;  // the key of the last item on this page
   bool full = false;
   absl::Status parse_error;
-  LOTSE_RETURN_IF_ERROR(
-      store_->Scan(kWorklist, prefix, "", [&](std::string_view key, std::string_view value) {
-        if (by_user) {  // one person's items: the others are not counted either
-          lotse::v1::WorkItem item;
-          if (!item.ParseFromArray(value.data(), static_cast<int>(value.size())) ||
-              !IsUsersItem(item, w.user(), absences, today)) {
+  for (const std::string& prefix : prefixes) {
+    // An item of an absent KAM's worklist says whom the reader stands in for.
+    const std::string stand_in_for =
+        prefix == WorklistPrefix(assignee) ? "" : prefix.substr(0, prefix.size() - 1);
+    LOTSE_RETURN_IF_ERROR(
+        store_->Scan(kWorklist, prefix, "", [&](std::string_view key, std::string_view value) {
+          if (by_user) {  // one person's items: the others are not counted either
+            lotse::v1::WorkItem item;
+            if (!item.ParseFromArray(value.data(), static_cast<int>(value.size())) ||
+                !IsUsersItem(item, w.user(), absences, today)) {
+              return true;
+            }
+          }
+          ++total;  // the whole worklist is counted, every page shows the same total
+          if (key < first || full) {
             return true;
           }
-        }
-        ++total;  // the whole worklist is counted, every page shows the same total
-        if (key < first || full) {
+          const bool count_left =
+              w.limit() == 0 || static_cast<uint32_t>(list->items_size()) < w.limit();
+          if (!count_left || (list->items_size() > 0 && bytes + value.size() > room)) {
+            full = true;
+            list->set_next(absl::BytesToHexString(last));
+            return true;
+          }
+          bytes += value.size();
+          last = std::string(key);
+          lotse::v1::WorkItem* item = list->add_items();
+          if (!item->ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+            parse_error = absl::DataLossError("a worklist entry is damaged");
+            return false;
+          }
+          if (!stand_in_for.empty() && item->stand_in_for().empty()) {
+            item->set_stand_in_for(stand_in_for);
+          }
+          if (actor.kind() == lotse::v1::ACTOR_KIND_OPS) {
+            service::KeepFlowMetadataOnly(*item);
+          }
           return true;
-        }
-        const bool count_left =
-            w.limit() == 0 || static_cast<uint32_t>(list->items_size()) < w.limit();
-        if (!count_left || (list->items_size() > 0 && bytes + value.size() > room)) {
-          full = true;
-          list->set_next(absl::BytesToHexString(last.substr(prefix.size())));
-          return true;
-        }
-        bytes += value.size();
-        last = std::string(key);
-        lotse::v1::WorkItem* item = list->add_items();
-        if (!item->ParseFromArray(value.data(), static_cast<int>(value.size()))) {
-          parse_error = absl::DataLossError("a worklist entry is damaged");
-          return false;
-        }
-        if (actor.kind() == lotse::v1::ACTOR_KIND_OPS) {
-          service::KeepFlowMetadataOnly(*item);
-        }
-        return true;
-      }));
+        }));
+  }
   LOTSE_RETURN_IF_ERROR(parse_error);
   list->set_total(total);
   return reply;
@@ -469,8 +506,10 @@ RoutingService::Reply RoutingService::Get(const RoutingRequest& request,
   if (!found.has_value()) {
     return service::NotYours(request.actor(), ref);
   }
+  LOTSE_ASSIGN_OR_RETURN(const lotse::v1::Actor actor,
+                         ActingFor(context.batch, request.actor(), found->assignee(), context.now));
   RoutingReply reply;
-  LOTSE_ASSIGN_OR_RETURN(*reply.mutable_referral(), View(*std::move(found), request.actor(), ref));
+  LOTSE_ASSIGN_OR_RETURN(*reply.mutable_referral(), View(*std::move(found), actor, ref));
   return reply;
 }
 

@@ -84,6 +84,14 @@ class RoutingService final
   // A referral routed or forwarded to a KAM who is away goes to the substitute KAM.
   void StandInForKeyAccount(lotse::v1::ReferralState& state, lotse::v1::Envelope& event,
                             const Absences& absences, absl::Time now);
+  // The key account managers whose open referrals `kam` works today as their substitute.
+  absl::StatusOr<std::vector<std::string>> StandsInFor(const store::Batch& batch,
+                                                       std::string_view kam, absl::Time now);
+  // A KAM who stands in today for the absent KAM holding a referral acts for them: the actor
+  // becomes the absent KAM, with the substitute as its user. Any other actor stays as it is.
+  absl::StatusOr<lotse::v1::Actor> ActingFor(const store::Batch& batch,
+                                             const lotse::v1::Actor& actor, std::string_view holder,
+                                             absl::Time now);
   // The worklist filter of `lotse worklist --user`: true if `item` is `user`'s or of someone
   // `user` stands in for on `today`.
   static bool IsUsersItem(const lotse::v1::WorkItem& item, std::string_view user,

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/escaping.h"
 #include "absl/time/clock.h"
 #include "common/format.h"
 #include "gtest/gtest.h"
@@ -365,6 +366,104 @@ TEST(ContactsTest, BadAbsencesAreRefusedAndNothingIsStored) {
   absl::StatusOr<RoutingReply> list = set.Worklist("kam-yilmaz");
   ASSERT_TRUE(list.ok() && list->has_worklist());
   EXPECT_EQ(Cases(*list), std::set<std::string>{k});
+}
+
+// A KAM going away hands over what is already open too: the substitute KAM finds the absent
+// KAM's open referrals on its own worklist and works them, acting for the absent KAM; before the
+// absence and for anyone else, they are not theirs.
+TEST(ContactsTest, ASubstituteKamWorksTheAbsentKamsOpenReferrals) {
+  LotseSet set;
+  set.StartAll();
+  const std::string k = Submit(set, "bb-mitte", "baugenehmigung", "HRB-18842", "Halle");
+  ASSERT_EQ(Routed(set, k).assignee(), "kam-yilmaz");
+  auto claim = [&](const std::string& as) {
+    RoutingRequest r;
+    r.mutable_claim()->set_ref(k);
+    return set.Act(as, as, r);
+  };
+  // Not yet away: not kam-schneider's to see or to work.
+  ExpectRefused(claim("kam-schneider"), lotse::v1::ERROR_CODE_NOT_FOUND, "",
+                "a claim by another KAM");
+  ExpectRefused(Get(set, Dept("kam-schneider"), k), lotse::v1::ERROR_CODE_NOT_FOUND, "",
+                "another KAM reading it");
+  absl::StatusOr<RoutingReply> before = set.Worklist("kam-schneider");
+  ASSERT_TRUE(before.ok() && before->has_worklist());
+  EXPECT_EQ(Cases(*before).count(k), 0u);
+
+  ASSERT_TRUE(Absence(set, Dept("kam-yilmaz"), "kam-yilmaz", Day(0), Day(3), "kam-schneider")
+                  ->has_absence());
+  absl::StatusOr<RoutingReply> during = set.Worklist("kam-schneider");
+  ASSERT_TRUE(during.ok() && during->has_worklist()) << during.status();
+  ASSERT_EQ(Cases(*during), std::set<std::string>{k});
+  EXPECT_EQ(during->worklist().items(0).stand_in_for(), "kam-yilmaz");
+  EXPECT_EQ(during->worklist().total(), 1u);
+  // A department is still refused, and a cursor into another worklist does not page there.
+  ExpectRefused(claim("bauordnung"), lotse::v1::ERROR_CODE_NOT_FOUND, "", "a department's claim");
+  RoutingRequest forged;
+  *forged.mutable_actor() = Dept("kam-schneider");
+  forged.mutable_worklist()->set_assignee("kam-schneider");
+  forged.mutable_worklist()->set_after(absl::BytesToHexString(std::string("bauordnung\0", 11)));
+  ExpectRefused(set.Routing(forged), lotse::v1::ERROR_CODE_INVALID_ARGUMENT, "after",
+                "a cursor into the worklist of bauordnung");
+
+  absl::StatusOr<RoutingReply> claimed = claim("kam-schneider");
+  ASSERT_TRUE(claimed.ok() && claimed->has_referral()) << claimed->DebugString();
+  EXPECT_EQ(claimed->referral().claimed_by(), "kam-schneider");
+  EXPECT_EQ(claimed->referral().assignee(), "kam-yilmaz");
+  RoutingRequest answer;
+  answer.mutable_answer()->set_ref(k);
+  answer.mutable_answer()->set_text("Die Halle ist genehmigungsfähig.");
+  answer.mutable_answer()->set_outcome(lotse::v1::OUTCOME_RESOLVED);
+  absl::StatusOr<RoutingReply> answered = set.Act("kam-schneider", "kam-schneider", answer);
+  ASSERT_TRUE(answered.ok() && answered->has_referral()) << answered->DebugString();
+  EXPECT_EQ(answered->referral().status(), lotse::v1::REFERRAL_STATUS_ANSWERED);
+  // The log says who acted for whom.
+  absl::StatusOr<std::vector<lotse::v1::Envelope>> events = set.LogEvents("routing");
+  ASSERT_TRUE(events.ok());
+  bool seen = false;
+  for (const lotse::v1::Envelope& e : *events) {
+    if (e.has_answered() && e.case_number() == k) {
+      seen = true;
+      EXPECT_EQ(e.actor().id(), "kam-yilmaz");
+      EXPECT_EQ(e.actor().user(), "kam-schneider");
+    }
+  }
+  EXPECT_TRUE(seen) << "no Answered event for " << k;
+}
+
+// A consultation is someone's item too: the consulted department's specialist finds it on
+// their own worklist (`worklist --user`) until the contribution is in.
+TEST(ContactsTest, AConsultationIsTheConsultedSpecialistsItem) {
+  LotseSet set;
+  set.StartAll();
+  const std::string k = Submit(set, "bb-mitte", "baugenehmigung", "HRB-55555", "Lagerhalle");
+  ASSERT_EQ(Routed(set, k).assignee(), "bauordnung");
+  RoutingRequest consult;
+  consult.mutable_consult()->set_ref(k);
+  consult.mutable_consult()->add_departments("umwelt");
+  consult.mutable_consult()->set_question("Bestehen Bedenken wegen des Lärmschutzes?");
+  absl::StatusOr<RoutingReply> opened = set.Act("bauordnung", "bo-mueller", consult);
+  ASSERT_TRUE(opened.ok() && opened->has_referral()) << opened->DebugString();
+  ASSERT_EQ(opened->referral().consultations_size(), 1);
+  EXPECT_EQ(opened->referral().consultations(0).contact_person().id(), "um-wagner");
+  absl::StatusOr<RoutingReply> mine = UserWorklist(set, "umwelt", "um-wagner");
+  ASSERT_TRUE(mine.ok() && mine->has_worklist()) << mine.status();
+  ASSERT_EQ(Cases(*mine), std::set<std::string>{k});
+  EXPECT_EQ(mine->worklist().items(0).kind(), lotse::v1::WORK_ITEM_KIND_CONSULTATION);
+  EXPECT_EQ(mine->worklist().items(0).contact_person().id(), "um-wagner");
+  absl::StatusOr<RoutingReply> contacts = Contacts(set, Admin(), "umwelt");
+  ASSERT_TRUE(contacts.ok() && contacts->has_contacts());
+  EXPECT_EQ(EntryOf(*contacts, "um-wagner")->open_items(), 1u);
+  // Contributed: no longer anyone's item.
+  RoutingRequest contribute;
+  contribute.mutable_contribute()->set_ref(k);
+  contribute.mutable_contribute()->set_text("Keine Bedenken.");
+  ASSERT_TRUE(set.Act("umwelt", "um-wagner", contribute)->has_referral());
+  mine = UserWorklist(set, "umwelt", "um-wagner");
+  ASSERT_TRUE(mine.ok() && mine->has_worklist());
+  EXPECT_TRUE(Cases(*mine).empty());
+  contacts = Contacts(set, Admin(), "umwelt");
+  EXPECT_EQ(EntryOf(*contacts, "um-wagner")->open_items(), 0u);
 }
 
 TEST(ContactsTest, ContactsListsWhoAnswersWhatForEveryoneButRefusesUnknownFilters) {
