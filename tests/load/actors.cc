@@ -6,6 +6,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "common/format.h"
+#include "services/intake/attachments.h"
 
 namespace lotse::load {
 namespace {
@@ -22,6 +23,7 @@ using lotse::v1::WorkItem;
 constexpr std::string_view kSubjectPrefix = "Lastprobe ";
 constexpr size_t kMaxExamples = 10;
 constexpr double kCompanyFeedbackShare = 0.3;  // of first answers, rated by the company too
+constexpr double kAttachShare = 0.1;           // of acknowledged submissions, with a document
 
 // A client of `service` ("intake", at `endpoint`) that acts as `principal` (its key).
 std::unique_ptr<bus::CommandClient> MakeClient(const Shared& shared, const std::string& endpoint,
@@ -185,6 +187,28 @@ void Submitters::Run(int index, absl::Time start) {
     }
     ledger.SubmitAcknowledged(key, reply->submitted().referral_id());
     ledger.FeedbackCode(reply->submitted().referral_id(), reply->submitted().feedback_code());
+    if (Uniform(random) < kAttachShare) {
+      // A site plan, in one chunk, with the same key on every retry.
+      const std::string plan = StrCat("Lageplan zu ", key, "\n", std::string(2048, 'x'), "\n");
+      IntakeRequest attach;
+      *attach.mutable_actor() = request.actor();
+      lotse::v1::AttachRequest* a = attach.mutable_attach();
+      a->set_idempotency_key(StrCat("att-", key));
+      a->set_ref(reply->submitted().referral_id());
+      a->set_name("Lageplan.txt");
+      a->set_size(plan.size());
+      a->set_sha256(intake::Sha256Hex(plan));
+      a->set_data(plan);
+      std::optional<IntakeReply> attached =
+          Call<IntakeReply>(*client, attach, StrCat("sub", index, "-", ++requests));
+      if (!attached.has_value()) {
+        ledger.Unacknowledged(Cmd::kAttach, a->idempotency_key());
+      } else if (attached->has_error()) {
+        ledger.Refused(Cmd::kAttach, attached->error());
+      } else if (attached->attached().complete()) {
+        ledger.AttachAcknowledged(a->ref(), a->name());
+      }
+    }
     if (Uniform(random) < shared_.resend_share) {
       // As a terminal would after a lost reply: the same request, the same key.
       std::optional<IntakeReply> again =

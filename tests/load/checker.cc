@@ -1,6 +1,7 @@
 #include "tests/load/checker.h"
 
 #include <functional>
+#include <set>
 #include <memory>
 #include <unordered_map>
 
@@ -34,6 +35,8 @@ struct RefInfo {
   int feedback = 0;                    // FeedbackSubmitted in intake's log
   int company_feedback = 0;            // CompanyFeedbackSubmitted in intake's log
   int32_t routing_company_rating = 0;  // the company's rating as routing holds it
+  std::set<std::string> attachments;   // names in intake's record
+  int attachments_logged = 0;          // AttachmentAdded in intake's log
   int routed = 0;                      // ReferralRouted in routing's log
   int answered = 0;                    // Answered in routing's log
   int closed = 0;                      // Closed in routing's log
@@ -253,6 +256,9 @@ absl::StatusOr<CheckResult> Check(const std::string& data_dir, const Ledger& led
         r.key = KeyFromSubject(state.referral().subject());
         r.office = state.referral().office();
         r.case_number = state.case_number();
+        for (const lotse::v1::AttachmentRef& a : state.attachments()) {
+          r.attachments.insert(a.name());
+        }
         ++intake_by_key[r.key];
       }
       return true;
@@ -273,6 +279,8 @@ absl::StatusOr<CheckResult> Check(const std::string& data_dir, const Ledger& led
             r.unresolved = !e.feedback_submitted().resolved();
           } else if (e.has_company_feedback_submitted()) {
             ++r.company_feedback;
+          } else if (e.has_attachment_added()) {
+            ++r.attachments_logged;
           }
         }));
     CountDeadLetters(*s, "intake", result);
@@ -587,6 +595,19 @@ absl::StatusOr<CheckResult> Check(const std::string& data_dir, const Ledger& led
     result.lost.Add("company_feedback_not_in_routing",
                     r == nullptr || r->routing_company_rating == 0 ? 1 : 0,
                     StrCat("routing does not hold the company's acknowledged rating of ", ref));
+  }
+  for (const auto& [ref, name] : ledger.attachments()) {
+    const RefInfo* r = refs.count(ref) ? &refs.at(ref) : nullptr;
+    result.lost.Add("attachment_not_in_intake", r == nullptr || !r->attachments.count(name) ? 1 : 0,
+                    StrCat("the acknowledged attachment ", name, " of ", ref,
+                           " is not in intake's record"));
+    result.lost.Add("attachment_not_logged", r == nullptr || r->attachments_logged == 0 ? 1 : 0,
+                    StrCat("the acknowledged attachment of ", ref, " has no AttachmentAdded"));
+    result.duplicated.Add(
+        "attachment_logged_twice",
+        r != nullptr && r->attachments_logged > 1 ? r->attachments_logged - 1 : 0,
+        StrCat("intake logged ", r == nullptr ? 0 : r->attachments_logged,
+               " attachments of ", ref, ", one was sent"));
   }
   for (const auto& [user, substitute] : ledger.absences()) {
     const int logged = absences_logged.count(user) ? absences_logged[user] : 0;

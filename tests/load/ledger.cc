@@ -35,6 +35,8 @@ std::string_view CmdName(Cmd cmd) {
       return "company_feedback";
     case Cmd::kAbsence:
       return "absence";
+    case Cmd::kAttach:
+      return "attach";
     case Cmd::kCount:
       break;
   }
@@ -92,6 +94,12 @@ void Ledger::AbsenceAcknowledged(const std::string& user, const std::string& sub
   std::lock_guard lock(mu_);
   ++figures_.acknowledged[Index(Cmd::kAbsence)];
   absences_[user] = substitute;
+}
+
+void Ledger::AttachAcknowledged(const std::string& referral_id, const std::string& name) {
+  std::lock_guard lock(mu_);
+  ++figures_.acknowledged[Index(Cmd::kAttach)];
+  attachments_[referral_id] = name;
 }
 
 void Ledger::Refused(Cmd cmd, const lotse::v1::Error& error) {

@@ -26,6 +26,7 @@ enum class Cmd {
   kCompanyReplied,   // the office enters the company's reply
   kCompanyFeedback,  // the company rates the answer with the code from its receipt
   kAbsence,          // a department records a staff member's absence and substitute
+  kAttach,           // the office attaches a document to its referral
   kCount
 };
 inline constexpr int kCmdCount = static_cast<int>(Cmd::kCount);
@@ -66,6 +67,8 @@ class Ledger {
   void CompanyFeedbackAcknowledged(const std::string& referral_id);
   // An acknowledged absence of `user`, standing in `substitute`.
   void AbsenceAcknowledged(const std::string& user, const std::string& substitute);
+  // An acknowledged, complete attachment named `name` on the referral.
+  void AttachAcknowledged(const std::string& referral_id, const std::string& name);
   // A structured error reply (the service refused): counted per command and error code.
   void Refused(Cmd cmd, const lotse::v1::Error& error);
   // No reply after all retries (the command may or may not have happened).
@@ -95,6 +98,7 @@ class Ledger {
   const std::unordered_map<std::string, int>& feedback() const { return feedback_; }
   const std::unordered_map<std::string, int>& company_feedback() const { return company_feedback_; }
   const std::map<std::string, std::string>& absences() const { return absences_; }
+  const std::unordered_map<std::string, std::string>& attachments() const { return attachments_; }
   std::vector<int64_t> submit_latencies() const;
 
  private:
@@ -106,6 +110,7 @@ class Ledger {
   std::unordered_map<std::string, std::string> codes_;     // referral id -> feedback code
   std::unordered_map<std::string, int> company_feedback_;  // referral id -> acknowledged count
   std::map<std::string, std::string> absences_;            // absent user -> substitute
+  std::unordered_map<std::string, std::string> attachments_;  // referral id -> file name
   std::vector<int64_t> submit_latencies_;
   Figures figures_;
 };
