@@ -14,10 +14,10 @@
 #include <system_error>
 
 #include "absl/strings/str_format.h"
+#include "common/client/requests.h"
 #include "common/format.h"
 #include "services/cli/command_line.h"
 #include "services/cli/output.h"
-#include "services/cli/requests.h"
 #include "services/cli/table.h"
 
 namespace lotse::cli {
@@ -88,7 +88,7 @@ int Attach(Session& s, const AttachFlags& f) {
   }
   const std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   lotse::v1::AttachRequest* attach = request.mutable_attach();
-  attach->set_idempotency_key(KeyOrRandom(f.key));
+  attach->set_idempotency_key(client::KeyOrRandom(f.key));
   attach->set_ref(f.ref);
   attach->set_name(f.name.empty() ? std::filesystem::path(f.file).filename().string() : f.name);
   attach->set_size(content.size());

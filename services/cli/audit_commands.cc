@@ -2,10 +2,11 @@
 
 #include <string>
 
+#include "common/client/json.h"
+#include "common/client/requests.h"
 #include "common/format.h"
 #include "services/cli/command_line.h"
 #include "services/cli/output.h"
-#include "services/cli/requests.h"
 
 namespace lotse::cli {
 namespace {
@@ -13,18 +14,18 @@ namespace {
 using lotse::v1::AuditReply;
 
 struct EvaluationFlags {
-  EvaluationArgs args;
+  client::EvaluationArgs args;
   std::string format = "table";
 };
 
 int Evaluation(Session& s, const EvaluationFlags& f) {
-  return s.CallThen(EvaluationRequest(f.args), AuditReply::kEvaluation,
+  return s.CallThen(client::EvaluationRequest(f.args), AuditReply::kEvaluation,
                     [&](const AuditReply& r) -> int {
                       if (s.json()) {
                         return s.Print(r.evaluation(), "");
                       }
                       if (f.format == "json") {
-                        fmt::print("{}\n", ToJson(r.evaluation()).value_or("{}"));
+                        fmt::print("{}\n", client::ToJson(r.evaluation()).value_or("{}"));
                         return kExitOk;
                       }
                       fmt::print("{}", RenderEvaluation(r.evaluation(), f.format));
@@ -32,8 +33,8 @@ int Evaluation(Session& s, const EvaluationFlags& f) {
                     });
 }
 
-int History(Session& s, const HistoryArgs& args) {
-  lotse::v1::AuditRequest request = HistoryRequest(args);
+int History(Session& s, const client::HistoryArgs& args) {
+  lotse::v1::AuditRequest request = client::HistoryRequest(args);
   // A long history comes in pages; the CLI shows it whole.
   lotse::v1::HistoryReply history;
   do {
@@ -52,7 +53,7 @@ int History(Session& s, const HistoryArgs& args) {
 }
 
 int VerifyAudit(Session& s) {
-  return s.CallThen(VerifyRequest(), AuditReply::kVerify, [&](const AuditReply& r) -> int {
+  return s.CallThen(client::VerifyRequest(), AuditReply::kVerify, [&](const AuditReply& r) -> int {
     const int printed = s.Print(r.verify(), RenderVerify(r.verify()));
     return r.verify().ok() ? printed : kExitRefused;
   });

@@ -7,11 +7,11 @@
 #include <string_view>
 
 #include "absl/time/time.h"
+#include "common/client/requests.h"
 #include "common/format.h"
 #include "services/cli/command_line.h"
 #include "services/cli/input.h"
 #include "services/cli/output.h"
-#include "services/cli/requests.h"
 
 namespace lotse::cli {
 namespace {
@@ -47,7 +47,7 @@ std::string Hours(int64_t micros) {
 int AskCompany(Session& s, const AskCompanyArgs& args) {
   lotse::v1::RoutingRequest request;
   *request.mutable_actor() = Actor(lotse::v1::ACTOR_KIND_DEPARTMENT, args.department, args.user);
-  request.set_idempotency_key(KeyOrRandom(args.key));
+  request.set_idempotency_key(client::KeyOrRandom(args.key));
   request.mutable_ask_company()->set_ref(args.ref);
   request.mutable_ask_company()->set_question(TextOrStdin(args.question));
   return s.CallThen(request, RoutingReply::kReferral, [&](const RoutingReply& r) {
@@ -75,7 +75,7 @@ int CompanyReplied(Session& s, const CompanyRepliedArgs& args) {
   *request.mutable_actor() =
       args.office.empty() ? Actor(lotse::v1::ACTOR_KIND_DEPARTMENT, args.department, args.user)
                           : Actor(lotse::v1::ACTOR_KIND_OFFICE, args.office, "");
-  request.set_idempotency_key(KeyOrRandom(args.key));
+  request.set_idempotency_key(client::KeyOrRandom(args.key));
   request.mutable_company_replied()->set_ref(args.ref);
   request.mutable_company_replied()->set_text(TextOrStdin(args.text));
   return s.CallThen(request, RoutingReply::kReferral, [&](const RoutingReply& r) {

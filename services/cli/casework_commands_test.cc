@@ -1,9 +1,9 @@
 // The times people type for case work's deadlines (consult --due), and the requests of the
 // changing commands' new flags.
 #include "absl/time/civil_time.h"
+#include "common/client/requests.h"
 #include "gtest/gtest.h"
 #include "services/cli/command_line.h"
-#include "services/cli/requests.h"
 
 namespace lotse::cli {
 namespace {
@@ -34,18 +34,20 @@ TEST(ParseCityTimeTest, RefusesAnythingElse) {
 }
 
 TEST(ChangeRequestTest, ConsultCarriesItsDueTimeAndAnswerItsConfirmation) {
-  ChangeArgs args;
+  client::ChangeArgs args;
   args.ref = "2026-000001";
   args.department = "umwelt";
   args.with = {"bauordnung"};
   args.question = "q";
   args.due_at_us = 1234;
-  EXPECT_EQ(ChangeRequest(Change::kConsult, args).consult().due_at_us(), 1234);
+  EXPECT_EQ(client::ChangeRequest(client::Change::kConsult, args).consult().due_at_us(), 1234);
   args.text = "t";
   args.outcome = "resolved";
-  EXPECT_FALSE(ChangeRequest(Change::kAnswer, args).answer().confirm_open_consultations());
+  EXPECT_FALSE(
+      client::ChangeRequest(client::Change::kAnswer, args).answer().confirm_open_consultations());
   args.confirm = true;
-  EXPECT_TRUE(ChangeRequest(Change::kAnswer, args).answer().confirm_open_consultations());
+  EXPECT_TRUE(
+      client::ChangeRequest(client::Change::kAnswer, args).answer().confirm_open_consultations());
 }
 
 }  // namespace

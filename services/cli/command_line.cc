@@ -2,6 +2,7 @@
 
 #include <string_view>
 
+#include "common/client/json.h"
 #include "services/cli/output.h"
 
 namespace lotse::cli {
@@ -94,7 +95,8 @@ int CommandLine::Run(int argc, char** argv) {
     }
     fmt::print(stderr, "{}: {}\n", name, message);
     if (WantsJson(argc, argv)) {
-      fmt::print("{}\n", ErrorJson(MakeError(lotse::v1::ERROR_CODE_INVALID_ARGUMENT, message)));
+      fmt::print("{}\n",
+                 client::ErrorJson(MakeError(lotse::v1::ERROR_CODE_INVALID_ARGUMENT, message)));
     }
     return kExitUsage;
   }

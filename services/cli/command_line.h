@@ -17,6 +17,7 @@
 
 #include "CLI/CLI.hpp"
 #include "absl/time/time.h"
+#include "common/client/requests.h"
 #include "common/format.h"
 #include "services/cli/session.h"
 
@@ -124,8 +125,7 @@ void AddInboxCommand(CommandLine& cli);     // lotse inbox
 // receipt_commands.cc: the receipt, the company's feedback code, follow-up questions.
 void AddReceiptCommands(CommandLine& cli);  // lotse receipt | follow-up
 // lotse feedback --code: the company's own rating (the feedback command's other half).
-struct FeedbackArgs;
-int CompanyFeedback(Session& s, const FeedbackArgs& args);
+int CompanyFeedback(Session& s, const client::FeedbackArgs& args);
 // attachment_commands.cc: documents attached to a referral.
 void AddAttachmentCommands(CommandLine& cli);  // lotse attach | attachment | attachments
 // audit_commands.cc: what the audit log knows.

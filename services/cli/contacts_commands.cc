@@ -4,10 +4,10 @@
 #include <string>
 
 #include "absl/strings/str_join.h"
+#include "common/client/requests.h"
 #include "common/format.h"
 #include "services/cli/command_line.h"
 #include "services/cli/output.h"
-#include "services/cli/requests.h"
 #include "services/cli/table.h"
 
 namespace lotse::cli {
@@ -102,7 +102,7 @@ int Absence(Session& s, const AbsenceFlags& f) {
   RoutingRequest request;
   // A department records its own staff's absences (a KAM its own); without --department, admin.
   *request.mutable_actor() = Asking("", f.department, lotse::v1::ACTOR_KIND_ADMIN);
-  request.set_idempotency_key(KeyOrRandom(f.key));
+  request.set_idempotency_key(client::KeyOrRandom(f.key));
   lotse::v1::AbsenceRequest* a = request.mutable_absence();
   a->set_user(f.user);
   a->set_from_date(f.from);

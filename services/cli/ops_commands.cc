@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "common/bus/socket.h"
+#include "common/client/json.h"
 #include "common/format.h"
 #include "common/ops/http.h"
 #include "common/service/telemetry.h"
@@ -72,7 +73,7 @@ std::string Uptime(double seconds) {
 }
 
 int PrintJson(const google::protobuf::Message& message) {
-  absl::StatusOr<std::string> json = ToJson(message);
+  absl::StatusOr<std::string> json = client::ToJson(message);
   if (!json.ok()) {
     std::fprintf(stderr, "%s\n", std::string(ToStd(json.status().message())).c_str());
     return kExitUnavailable;
@@ -177,7 +178,7 @@ int ShowLag(const config::Config& config, bool json) {
 }
 
 int Tap(const config::Config& config, const absl::TimeZone& zone,
-        const absl::StatusOr<Credentials>& credentials, const TapOptions& options) {
+        const absl::StatusOr<client::Credentials>& credentials, const TapOptions& options) {
   if (!credentials.ok()) {
     std::fprintf(stderr, "lotse tap: %s\n",
                  std::string(ToStd(credentials.status().message())).c_str());

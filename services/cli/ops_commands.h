@@ -3,8 +3,8 @@
 #include <string>
 
 #include "absl/time/time.h"
+#include "common/client/client.h"
 #include "common/config/config.h"
-#include "services/cli/client.h"
 
 namespace lotse::cli {
 
@@ -28,7 +28,6 @@ struct TapOptions {
 };
 // `lotse tap`: the live event flow across all services, one line per committed event.
 int Tap(const config::Config& config, const absl::TimeZone& zone,
-        const absl::StatusOr<Credentials>& credentials,
-        const TapOptions& options);
+        const absl::StatusOr<client::Credentials>& credentials, const TapOptions& options);
 
 }  // namespace lotse::cli

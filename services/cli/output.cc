@@ -350,30 +350,6 @@ std::string LocalTime(int64_t micros, const absl::TimeZone& zone) {
   return absl::FormatTime("%Y-%m-%d %H:%M", absl::FromUnixMicros(micros), zone);
 }
 
-absl::StatusOr<std::string> ToJson(const google::protobuf::Message& message) {
-  google::protobuf::util::JsonPrintOptions options;
-  options.add_whitespace = false;
-  options.preserve_proto_field_names = true;
-  options.always_print_primitive_fields = true;
-  options.always_print_enums_as_ints = false;
-  std::string out;
-  const auto status = google::protobuf::util::MessageToJsonString(message, &out, options);
-  if (!status.ok()) {
-    return absl::InternalError(
-        StrCat("cannot convert ", message.GetTypeName(), " to JSON: ", status.ToString()));
-  }
-  return out;
-}
-
-std::string ErrorJson(const lotse::v1::Error& error) {
-  absl::StatusOr<std::string> json = ToJson(error);
-  if (!json.ok()) {
-    // Cannot happen for this message; keep the document valid anyway.
-    return R"({"error":{"code":"ERROR_CODE_INTERNAL","message":"","field":""}})";
-  }
-  return StrCat(R"({"error":)", *json, "}");
-}
-
 std::string RenderSubmitted(const lotse::v1::SubmitReferralReply& reply, std::string_view office) {
   std::string out = StrCat("Referral ", reply.case_number(), " submitted (id ", reply.referral_id(),
                            "); it is routed to the responsible department now.\n");

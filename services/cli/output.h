@@ -32,12 +32,6 @@ std::string KindWord(lotse::v1::WorkItemKind kind);
 // "2026-03-04 14:00" in `zone`; "-" for 0 (not set).
 std::string LocalTime(int64_t micros, const absl::TimeZone& zone);
 
-// One JSON document on one line: proto field names, every field even when default, enums as
-// names (int64 fields become strings, as proto JSON has them).
-absl::StatusOr<std::string> ToJson(const google::protobuf::Message& message);
-// {"error": <error as JSON>} on one line.
-std::string ErrorJson(const lotse::v1::Error& error);
-
 // The worklist's contact column: whose item it is, "bo-kaya (for bo-mueller)" for a stand-in.
 std::string ContactCell(const lotse::v1::StaffContact& contact, const std::string& stand_in_for);
 

@@ -5,12 +5,12 @@
 #include <fstream>
 #include <string>
 
+#include "common/client/requests.h"
 #include "common/format.h"
 #include "common/receipt/receipt.h"
 #include "services/cli/command_line.h"
 #include "services/cli/input.h"
 #include "services/cli/output.h"
-#include "services/cli/requests.h"
 
 namespace lotse::cli {
 namespace {
@@ -22,7 +22,7 @@ struct ReceiptFlags {
 };
 
 int Receipt(Session& s, const ReceiptFlags& f) {
-  return s.CallThen(ReceiptRequest(f.ref, f.office), IntakeReply::kReceipt,
+  return s.CallThen(client::ReceiptRequest(f.ref, f.office), IntakeReply::kReceipt,
                     [&](const IntakeReply& r) {
                       const std::string page = f.format == "html"
                                                    ? receipt::RenderHtml(r.receipt(), s.zone())
@@ -50,7 +50,7 @@ struct FollowUpFlags {
 };
 
 int FollowUp(Session& s, const FollowUpFlags& f) {
-  return s.CallThen(FollowUpRequest(f.ref, f.office, TextOrStdin(f.text), f.key),
+  return s.CallThen(client::FollowUpRequest(f.ref, f.office, TextOrStdin(f.text), f.key),
                     IntakeReply::kReferral, [&](const IntakeReply& r) {
                       return s.Print(r.referral(),
                                      StrCat("Follow-up question on ", r.referral().case_number(),
@@ -66,13 +66,13 @@ int FollowUp(Session& s, const FollowUpFlags& f) {
 
 }  // namespace
 
-int CompanyFeedback(Session& s, const FeedbackArgs& args) {
+int CompanyFeedback(Session& s, const client::FeedbackArgs& args) {
   if (!args.ref.empty()) {
     return s.Fail(kExitUsage, MakeError(lotse::v1::ERROR_CODE_INVALID_ARGUMENT,
                                         "with --code the code names the referral: leave out REF",
                                         "ref"));
   }
-  return s.CallThen(CompanyFeedbackRequest(args), IntakeReply::kReferral,
+  return s.CallThen(client::CompanyFeedbackRequest(args), IntakeReply::kReferral,
                     [&](const IntakeReply& r) {
                       const lotse::v1::Feedback& f = r.referral().company_feedback();
                       return s.Print(r.referral(),

@@ -5,12 +5,14 @@
 #include <string>
 #include <tuple>
 
+#include "common/client/json.h"
+#include "common/client/requests.h"
+#include "common/client/words.h"
 #include "common/format.h"
 #include "services/cli/command_line.h"
 #include "services/cli/input.h"
 #include "services/cli/ops_commands.h"
 #include "services/cli/output.h"
-#include "services/cli/requests.h"
 
 namespace lotse::cli {
 namespace {
@@ -20,17 +22,18 @@ using lotse::v1::RoutingReply;
 
 // The directory, shown by `render` (one of its lists).
 int Directory(Session& s, std::string (*render)(const lotse::v1::DirectoryReply&)) {
-  return s.CallThen(DirectoryRequest(), RoutingReply::kDirectory, [&](const RoutingReply& r) {
-    return s.Print(r.directory(), render(r.directory()));
-  });
+  return s.CallThen(
+      client::DirectoryRequest(), RoutingReply::kDirectory,
+      [&](const RoutingReply& r) { return s.Print(r.directory(), render(r.directory())); });
 }
 
-int Submit(Session& s, const SubmitArgs& flags) {
-  SubmitArgs args = flags;
+int Submit(Session& s, const client::SubmitArgs& flags) {
+  client::SubmitArgs args = flags;
   args.text = TextOrStdin(flags.text);
-  return s.CallThen(SubmitRequest(args), IntakeReply::kSubmitted, [&](const IntakeReply& r) {
-    return s.Print(r.submitted(), RenderSubmitted(r.submitted(), args.office));
-  });
+  return s.CallThen(client::SubmitRequest(args), IntakeReply::kSubmitted,
+                    [&](const IntakeReply& r) {
+                      return s.Print(r.submitted(), RenderSubmitted(r.submitted(), args.office));
+                    });
 }
 
 struct StatusFlags {
@@ -57,13 +60,13 @@ int Status(Session& s, const StatusFlags& f) {
     return s.Print(reply.referral(), RenderReferral(reply.referral(), s.zone()));
   };
   if (!f.department.empty()) {
-    return s.CallThen(DepartmentReferralRequest(f.ref, f.department), RoutingReply::kReferral,
-                      show);
+    return s.CallThen(client::DepartmentReferralRequest(f.ref, f.department),
+                      RoutingReply::kReferral, show);
   }
-  return s.CallThen(OfficeReferralRequest(f.ref, f.office), IntakeReply::kReferral, show);
+  return s.CallThen(client::OfficeReferralRequest(f.ref, f.office), IntakeReply::kReferral, show);
 }
 
-int Feedback(Session& s, const FeedbackArgs& args) {
+int Feedback(Session& s, const client::FeedbackArgs& args) {
   if (!args.code.empty()) {
     return CompanyFeedback(s, args);  // receipt_commands.cc
   }
@@ -78,21 +81,21 @@ int Feedback(Session& s, const FeedbackArgs& args) {
                                           field));
     }
   }
-  return s.CallThen(FeedbackRequest(args), IntakeReply::kReferral, [&](const IntakeReply& r) {
-    return s.Print(r.referral(), RenderFeedback(r.referral()));
-  });
+  return s.CallThen(
+      client::FeedbackRequest(args), IntakeReply::kReferral,
+      [&](const IntakeReply& r) { return s.Print(r.referral(), RenderFeedback(r.referral())); });
 }
 
 // Reads the inbox page by page; each request acknowledges what the previous one printed. With
 // --follow it keeps a request parked at the service so new messages arrive as they happen.
-int Inbox(Session& s, const InboxArgs& args) {
+int Inbox(Session& s, const client::InboxArgs& args) {
   if (args.office.empty() && args.department.empty() && args.inbox.empty()) {
     return s.Fail(kExitUsage, MakeError(lotse::v1::ERROR_CODE_INVALID_ARGUMENT,
                                         "say whose inbox: --office O, --department D, or as admin "
                                         "--inbox staff/<id> or --inbox head",
                                         "office"));
   }
-  lotse::v1::NotificationRequest request = InboxRequest(args);
+  lotse::v1::NotificationRequest request = client::InboxRequest(args);
   lotse::v1::InboxReply collected;
   while (true) {
     lotse::v1::NotificationReply reply;
@@ -108,7 +111,7 @@ int Inbox(Session& s, const InboxArgs& args) {
     }
     if (args.follow && s.json()) {
       for (const lotse::v1::InboxMessage& m : page.messages()) {
-        fmt::print("{}\n", ToJson(m).value_or("{}"));
+        fmt::print("{}\n", client::ToJson(m).value_or("{}"));
       }
     } else if (args.follow || !s.json()) {
       fmt::print("{}", RenderInboxMessages(page, s.zone()));
@@ -120,7 +123,7 @@ int Inbox(Session& s, const InboxArgs& args) {
     }
   }
   if (s.json()) {
-    fmt::print("{}\n", ToJson(collected).value_or("{}"));
+    fmt::print("{}\n", client::ToJson(collected).value_or("{}"));
   } else if (collected.messages().empty()) {
     fmt::print("No new messages.\n");
   }
@@ -155,7 +158,8 @@ void AddSubmitCommand(CommandLine& cli) {
   sub->add_flag("--consent-email", f->consent_email,
                 "the contact person agreed to get the answer by e-mail (needs --contact-email)");
   sub->add_option("--priority", f->priority, "low|normal|high|urgent (default normal)")
-      ->check(Words(ParsePriority, "low, normal, high or urgent", "low|normal|high|urgent"));
+      ->check(
+          Words(client::ParsePriority, "low, normal, high or urgent", "low|normal|high|urgent"));
   AddKey(sub, f->key);
 }
 
@@ -179,9 +183,9 @@ void AddFeedbackCommand(CommandLine& cli) {
   sub->add_option("--code", f->code, "the company's feedback code from its receipt");
   sub->add_option("--rating", f->rating, "1 (poor) to 5 (excellent)")
       ->required()
-      ->check(Words(ParseRating, "a whole number from 1 to 5", "1..5"));
+      ->check(Words(client::ParseRating, "a whole number from 1 to 5", "1..5"));
   sub->add_option("--resolved", f->resolved, "yes|no: was the question resolved?")
-      ->check(Words(ParseYesNo, "yes or no", "yes|no"));
+      ->check(Words(client::ParseYesNo, "yes or no", "yes|no"));
   sub->add_option("--comment", f->comment, "what went well or not");
   AddKey(sub, f->key);
 }

@@ -2,14 +2,15 @@
 
 #include <cstdlib>
 
+#include "common/client/json.h"
 #include "common/format.h"
 #include "services/cli/output.h"
 
 namespace lotse::cli {
 namespace {
 
-IdentityOptions Identity(const Globals& g) {
-  IdentityOptions options;
+client::IdentityOptions Identity(const Globals& g) {
+  client::IdentityOptions options;
   options.identity_file = g.identity_file;
   options.keys_dir = g.keys_dir;
   if (const char* env = std::getenv("LOTSE_IDENTITY"); options.identity_file.empty() && env) {
@@ -60,21 +61,21 @@ int Session::Init() {
   }
   config_ = *std::move(loaded);
   zone_ = config_.city.zone;
-  ClientOptions options;
+  client::ClientOptions options;
   options.timeout = absl::Milliseconds(globals_.timeout_ms > 0 ? globals_.timeout_ms
                                                                : config_.limits.request_timeout_ms);
   options.retries = config_.limits.request_retries;
   options.max_message_bytes = config_.limits.max_message_bytes;
   // Keys are needed only to talk to a service: status and lag read the ops HTTP ports.
-  credentials_ = Credentials::Load(config_, Identity(globals_));
-  client_ = std::make_unique<Client>(config_.network, options, credentials_);
+  credentials_ = client::Credentials::Load(config_, Identity(globals_));
+  client_ = std::make_unique<client::Client>(config_.network, options, credentials_);
   return kExitOk;
 }
 
 int Session::Fail(int code, const lotse::v1::Error& error) {
   fmt::print(stderr, "{}: {}\n", command_, error.message());
   if (globals_.json) {
-    fmt::print("{}\n", ErrorJson(error));
+    fmt::print("{}\n", client::ErrorJson(error));
   }
   return code;
 }
@@ -102,7 +103,7 @@ int Session::Print(const google::protobuf::Message& result, const std::string& t
     fmt::print("{}", text);
     return kExitOk;
   }
-  absl::StatusOr<std::string> json = ToJson(result);
+  absl::StatusOr<std::string> json = client::ToJson(result);
   if (!json.ok()) {
     return Fail(kExitUnavailable, MakeError(lotse::v1::ERROR_CODE_INTERNAL,
                                             std::string(ToStd(json.status().message()))));

@@ -12,10 +12,10 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/client/client.h"
 #include "common/config/config.h"
 #include "google/protobuf/message.h"
 #include "lotse/v1/common.pb.h"
-#include "services/cli/client.h"
 #include "services/cli/commands.h"
 
 namespace lotse::cli {
@@ -51,7 +51,7 @@ lotse::v1::Error MakeError(lotse::v1::ErrorCode code, std::string message, std::
 // The reply type Client::Call gives for a request type (IntakeRequest -> IntakeReply).
 template <typename Request>
 using ReplyTo =
-    typename decltype(std::declval<Client&>().Call(std::declval<Request>()))::value_type;
+    typename decltype(std::declval<client::Client&>().Call(std::declval<Request>()))::value_type;
 
 // One run of one command: its name for messages, the effective config, the city's time zone,
 // and the client. Prints results and errors. Owned by the command's run; one thread.
@@ -64,7 +64,7 @@ class Session {
   int Init();
 
   const config::Config& config() const { return config_; }
-  const absl::StatusOr<Credentials>& credentials() const { return credentials_; }
+  const absl::StatusOr<client::Credentials>& credentials() const { return credentials_; }
   const absl::TimeZone& zone() const { return zone_; }
   bool json() const { return globals_.json; }
 
@@ -113,8 +113,8 @@ class Session {
   Globals globals_;
   config::Config config_;
   absl::TimeZone zone_;
-  std::unique_ptr<Client> client_;
-  absl::StatusOr<Credentials> credentials_;
+  std::unique_ptr<client::Client> client_;
+  absl::StatusOr<client::Credentials> credentials_;
 };
 
 }  // namespace lotse::cli

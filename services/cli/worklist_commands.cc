@@ -4,55 +4,57 @@
 #include <memory>
 #include <string>
 
+#include "common/client/requests.h"
+#include "common/client/words.h"
 #include "common/format.h"
 #include "services/cli/command_line.h"
 #include "services/cli/input.h"
 #include "services/cli/output.h"
-#include "services/cli/requests.h"
 
 namespace lotse::cli {
 namespace {
 
 using lotse::v1::RoutingReply;
 
-int Worklist(Session& s, const WorklistArgs& args) {
-  return s.CallThen(WorklistRequest(args), RoutingReply::kWorklist, [&](const RoutingReply& r) {
-    const lotse::v1::WorklistReply& list = r.worklist();
-    std::string text = RenderWorklist(list, s.zone());
-    if (!list.next().empty()) {
-      text += StrCat("More items follow: lotse worklist --department ", args.department,
-                     " --after ", list.next(), "\n");
-    }
-    return s.Print(list, text);
-  });
+int Worklist(Session& s, const client::WorklistArgs& args) {
+  return s.CallThen(client::WorklistRequest(args), RoutingReply::kWorklist,
+                    [&](const RoutingReply& r) {
+                      const lotse::v1::WorklistReply& list = r.worklist();
+                      std::string text = RenderWorklist(list, s.zone());
+                      if (!list.next().empty()) {
+                        text += StrCat("More items follow: lotse worklist --department ",
+                                       args.department, " --after ", list.next(), "\n");
+                      }
+                      return s.Print(list, text);
+                    });
 }
 
 // The confirmation of a change, from the state the service returned.
-std::string RenderChange(const Session& s, Change change, const ChangeArgs& args,
+std::string RenderChange(const Session& s, client::Change change, const client::ChangeArgs& args,
                          const lotse::v1::ReferralState& state) {
   switch (change) {
-    case Change::kClaim:
+    case client::Change::kClaim:
       return RenderClaimed(state, s.zone());
-    case Change::kUnclaim:
+    case client::Change::kUnclaim:
       return RenderUnclaimed(state);
-    case Change::kForward:
+    case client::Change::kForward:
       return RenderForwarded(state, args.department, s.config().routing.forward_limit, s.zone());
-    case Change::kConsult:
+    case client::Change::kConsult:
       return RenderConsulted(state, args.with);
-    case Change::kContribute:
+    case client::Change::kContribute:
       return RenderContributed(state, args.department);
-    case Change::kAnswer:
+    case client::Change::kAnswer:
       return RenderAnswered(state);
   }
   return "";
 }
 
-int RunChange(Session& s, Change change, ChangeArgs args) {
+int RunChange(Session& s, client::Change change, client::ChangeArgs args) {
   args.text = TextOrStdin(args.text);  // contribute, answer: `--text -`
   if (!args.due.empty()) {             // consult --due, in the city's time (checked when parsed)
     args.due_at_us = absl::ToUnixMicros(ParseCityTime(args.due, s.zone()).value_or(absl::Time()));
   }
-  return s.CallThen(ChangeRequest(change, args), RoutingReply::kReferral,
+  return s.CallThen(client::ChangeRequest(change, args), RoutingReply::kReferral,
                     [&](const RoutingReply& r) {
                       return s.Print(r.referral(), RenderChange(s, change, args, r.referral()));
                     });
@@ -73,8 +75,8 @@ void AddWorklistCommand(CommandLine& cli) {
 
 void AddChangeCommands(CommandLine& cli) {
   // One set of flags for all six: only the subcommand that is parsed fills them.
-  auto f = std::make_shared<ChangeArgs>();
-  auto add = [&](const std::string& name, std::string description, Change change) {
+  auto f = std::make_shared<client::ChangeArgs>();
+  auto add = [&](const std::string& name, std::string description, client::Change change) {
     CLI::App* sub = cli.Add(name, std::move(description),
                             [f, change](Session& s) { return RunChange(s, change, *f); });
     AddRef(sub, f->ref);
@@ -83,18 +85,20 @@ void AddChangeCommands(CommandLine& cli) {
     AddKey(sub, f->key);
     return sub;
   };
-  add("claim", "take a referral: you work on it now", Change::kClaim)
+  add("claim", "take a referral: you work on it now", client::Change::kClaim)
       ->add_option("--user", f->user, "staff member")
       ->required();
-  add("unclaim", "give a claimed referral back to the department's worklist", Change::kUnclaim)
+  add("unclaim", "give a claimed referral back to the department's worklist",
+      client::Change::kUnclaim)
       ->add_option("--user", f->user, "staff member")
       ->required();
-  CLI::App* forward = add("forward", "hand a referral to another department", Change::kForward);
+  CLI::App* forward =
+      add("forward", "hand a referral to another department", client::Change::kForward);
   forward->add_option("--to", f->to, "department to forward to")->required();
   forward->add_option("--reason", f->reason, "why it belongs there")->required();
   forward->add_option("--user", f->user, "staff member");
-  CLI::App* consult =
-      add("consult", "ask other departments to contribute before you answer", Change::kConsult);
+  CLI::App* consult = add("consult", "ask other departments to contribute before you answer",
+                          client::Change::kConsult);
   consult->add_option("--with", f->with, "departments to ask, comma-separated")
       ->required()
       ->delimiter(',');
@@ -102,17 +106,17 @@ void AddChangeCommands(CommandLine& cli) {
   consult->add_option("--user", f->user, "staff member");
   AddDueOption(consult, f->due);
   CLI::App* contribute = add("contribute", "give your department's contribution to a consultation",
-                             Change::kContribute);
+                             client::Change::kContribute);
   contribute->add_option("--text", f->text, "the contribution ('-' reads it from stdin)")
       ->required();
   contribute->add_option("--user", f->user, "staff member");
   CLI::App* answer =
-      add("answer", "answer a referral; the answer goes to the office", Change::kAnswer);
+      add("answer", "answer a referral; the answer goes to the office", client::Change::kAnswer);
   answer->add_option("--user", f->user, "staff member")->required();
   answer->add_option("--text", f->text, "the answer ('-' reads it from stdin)")->required();
   answer->add_option("--outcome", f->outcome, "resolved|partly|not-responsible")
       ->required()
-      ->check(Words(ParseOutcome, "resolved, partly or not-responsible",
+      ->check(Words(client::ParseOutcome, "resolved, partly or not-responsible",
                     "resolved|partly|not-responsible"));
   answer->add_flag("--confirm", f->confirm,
                    "answer although consulted departments have not contributed yet");

@@ -13,7 +13,7 @@
 #include "lotse/v1/notification.pb.h"
 #include "lotse/v1/routing.pb.h"
 
-namespace lotse::cli {
+namespace lotse::client {
 
 // `chars` random lowercase hex digits from std::random_device, e.g. for idempotency keys and
 // request ids.
@@ -88,4 +88,4 @@ class Client {
   absl::StatusOr<Credentials> credentials_;
 };
 
-}  // namespace lotse::cli
+}  // namespace lotse::client

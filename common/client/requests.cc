@@ -1,9 +1,9 @@
-#include "services/cli/requests.h"
+#include "common/client/requests.h"
 
-#include "services/cli/client.h"
-#include "services/cli/input.h"
+#include "common/client/client.h"
+#include "common/client/words.h"
 
-namespace lotse::cli {
+namespace lotse::client {
 namespace {
 
 using lotse::v1::ActorKind;
@@ -214,4 +214,4 @@ lotse::v1::IntakeRequest FollowUpRequest(const std::string& ref, const std::stri
   return request;
 }
 
-}  // namespace lotse::cli
+}  // namespace lotse::client

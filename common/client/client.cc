@@ -1,4 +1,4 @@
-#include "services/cli/client.h"
+#include "common/client/client.h"
 
 #include <random>
 #include <utility>
@@ -7,7 +7,7 @@
 #include "common/format.h"
 #include "common/status_macros.h"
 
-namespace lotse::cli {
+namespace lotse::client {
 namespace {
 
 // Parses a reply and checks that it answers `request_id`.
@@ -132,4 +132,4 @@ absl::StatusOr<lotse::v1::NotificationReply> Client::Call(lotse::v1::Notificatio
                                                 absl::Milliseconds(request.inbox().wait_ms()));
 }
 
-}  // namespace lotse::cli
+}  // namespace lotse::client

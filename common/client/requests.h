@@ -19,7 +19,7 @@
 #include "lotse/v1/notification.pb.h"
 #include "lotse/v1/routing.pb.h"
 
-namespace lotse::cli {
+namespace lotse::client {
 
 // `key`, or a new random idempotency key (32 hex digits) when it is empty.
 std::string KeyOrRandom(const std::string& key);
@@ -116,4 +116,4 @@ lotse::v1::IntakeRequest CompanyFeedbackRequest(const FeedbackArgs& args);
 lotse::v1::IntakeRequest FollowUpRequest(const std::string& ref, const std::string& office,
                                          const std::string& text, const std::string& key);
 
-}  // namespace lotse::cli
+}  // namespace lotse::client

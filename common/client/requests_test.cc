@@ -1,8 +1,8 @@
-#include "services/cli/requests.h"
+#include "common/client/requests.h"
 
 #include "gtest/gtest.h"
 
-namespace lotse::cli {
+namespace lotse::client {
 namespace {
 
 TEST(SubmitRequestTest, ActsAsTheOfficeWithTheGivenKeyAndPriority) {
@@ -99,4 +99,4 @@ TEST(InboxRequestTest, ParksTheRequestOnlyWhenFollowing) {
 }
 
 }  // namespace
-}  // namespace lotse::cli
+}  // namespace lotse::client
