@@ -8,6 +8,7 @@ packages=(
   libspdlog-dev libfmt-dev libabsl-dev libcli11-dev libtoml11-dev
   libssl-dev libcurl4-openssl-dev libgtest-dev libgmock-dev libcpp-httplib-dev libjemalloc-dev
   libxapian-dev   # routing: German stemming for the earlier answers (lotse similar)
+  libsodium-dev   # web terminal: argon2id password hashes, session and CSRF tokens
   python3   # the SMTP listener of the e-mail integration test (Debian 12: Python 3.11, smtpd)
   clang libclang-rt-14-dev   # libFuzzer, AddressSanitizer, UBSan for tests/fuzz
 )
