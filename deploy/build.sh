@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 hooks=OFF
-targets=(--target cli intake routing notification audit)
+targets=(--target cli intake routing notification audit web)
 if [ "${1:-}" = "--test-hooks" ]; then
   hooks=ON
   targets=()

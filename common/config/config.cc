@@ -180,15 +180,30 @@ const KeyAccount* Config::KeyAccountForCompany(std::string_view company_id) cons
   return nullptr;
 }
 
-std::string Config::ServiceDataDir(Service service) const {
+namespace {
+
+// <data_dir>/<name>, with no double slash.
+std::string DataSubdir(absl::string_view data_dir, absl::string_view name) {
   absl::string_view base = data_dir;
   while (base.size() > 1 && base.back() == '/') {
     base.remove_suffix(1);
   }
   if (base == "/") {
-    return absl::StrCat("/", ToAbsl(ServiceName(service)));
+    return absl::StrCat("/", name);
   }
-  return absl::StrCat(base, "/", ToAbsl(ServiceName(service)));
+  return absl::StrCat(base, "/", name);
+}
+
+}  // namespace
+
+std::string Config::ServiceDataDir(Service service) const {
+  return DataSubdir(data_dir, ToAbsl(ServiceName(service)));
+}
+
+std::string Config::WebDataDir() const { return DataSubdir(data_dir, "web"); }
+
+int Config::WebPort() const {
+  return web.port != 0 ? web.port : network.port_base + kWebPortOffset;
 }
 
 std::string RedactedUrl(std::string_view url) {

@@ -111,7 +111,9 @@ struct Network {
   int OpsPort(Service service) const;              // HTTP: /metrics, /healthz, /readyz, /status
   std::string TapEndpoint(Service service) const;  // XPUB: every committed event, lossy
 };
-inline constexpr int kPortsPerSet = 16;  // the set uses port_base .. port_base + 15
+// The set uses port_base .. port_base + 31: commands and logs +0..+7, ops +8..+11, taps
+// +12..+15, the web terminal +16 (kWebPortOffset), the rest kept free for what comes.
+inline constexpr int kPortsPerSet = 32;
 
 struct Log {
   std::string level = "info";   // trace|debug|info|warn|error|critical
@@ -161,6 +163,16 @@ struct Notification {
   int max_attempts = 20;        // then the mail is given up (DeliveryFailed, final)
 };
 
+// The web terminal (lotse-web): its HTTP port and sessions. With tls_cert and tls_key it speaks
+// HTTPS itself; without, it is meant to run behind a reverse proxy that does (README).
+struct Web {
+  int port = 0;                   // 0: port_base + kWebPortOffset (16)
+  int session_idle_minutes = 30;  // a session not used this long ends
+  std::string tls_cert;           // PEM files; both or neither
+  std::string tls_key;
+};
+inline constexpr int kWebPortOffset = 16;
+
 // The CPU priority of each service (Linux nice value, -20..19; higher yields to lower). When
 // more arrives than the machine can do at once, the offices' acknowledgements and the routing
 // onto the worklists go first; notification and audit catch up as soon as there is room.
@@ -205,6 +217,7 @@ struct Config {
   Scheduling scheduling;
   Routing routing;
   Notification notification;
+  Web web;
   Keys keys;
   std::vector<Gateway> gateways;
   std::vector<Department> departments;
@@ -221,6 +234,8 @@ struct Config {
   std::pair<const Department*, const StaffMember*> FindStaff(std::string_view id) const;
   // The data directory of one service: data_dir + "/" + ServiceName(service).
   std::string ServiceDataDir(Service service) const;
+  std::string WebDataDir() const;  // <data_dir>/web
+  int WebPort() const;             // web.port, or port_base + kWebPortOffset
 };
 
 // Every caller of Lotse is one principal with a CurveZMQ key (common/auth).

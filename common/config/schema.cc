@@ -88,6 +88,15 @@ Keys NotificationKeys(Notification* notification) {
   };
 }
 
+Keys WebKeys(Web* web) {
+  return {
+      Int("port", &web->port),
+      Int("session_idle_minutes", &web->session_idle_minutes),
+      String("tls_cert", &web->tls_cert),
+      String("tls_key", &web->tls_key),
+  };
+}
+
 Keys KeysKeys(config::Keys* keys) {
   return {
       String("dir", &keys->dir),
@@ -166,6 +175,7 @@ Keys ConfigKeys(Config* config) {
       Table("scheduling", SchedulingKeys(&config->scheduling)),
       Table("routing", RoutingKeys(&config->routing)),
       Table("notification", NotificationKeys(&config->notification)),
+      Table("web", WebKeys(&config->web)),
       Table("keys", KeysKeys(&config->keys)),
       Blocks("gateways", &config->gateways, GatewayKeys),
       Blocks("departments", &config->departments, DepartmentKeys),

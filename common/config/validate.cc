@@ -437,6 +437,18 @@ void ValidateNotification(const Notification& n, Problems* problems) {
   CheckIntRange(n.max_attempts, 1, 1000, "notification.max_attempts", problems);
 }
 
+void ValidateWeb(const Web& w, Problems* problems) {
+  if (w.port != 0) {
+    CheckIntRange(w.port, 1, 65535, "web.port", problems);
+  }
+  CheckIntRange(w.session_idle_minutes, 1, 24 * 60, "web.session_idle_minutes", problems);
+  if (w.tls_cert.empty() != w.tls_key.empty()) {
+    problems->Add(w.tls_cert.empty() ? "web.tls_cert" : "web.tls_key",
+                  "HTTPS needs both tls_cert and tls_key (PEM files); leave both empty to run "
+                  "behind a reverse proxy that speaks HTTPS");
+  }
+}
+
 void ValidateKeyAccounts(const Config& config, const IdIndex& departments, Problems* problems) {
   IdIndex accounts;
   // Normalized company id -> (key account index, company index).
@@ -595,6 +607,7 @@ void Validate(Config* config, Problems* problems) {
       });
   ValidateRouting(*config, departments, topics, offices, problems);
   ValidateNotification(config->notification, problems);
+  ValidateWeb(config->web, problems);
   ValidateKeyAccounts(*config, departments, problems);
   ValidateStaff(*config, problems);
   ValidatePrincipals(*config, problems);

@@ -28,7 +28,14 @@ config::Overrides& FlagsAtStart() {
 const config::Overrides& StartUpFlags() { return FlagsAtStart(); }
 
 absl::StatusOr<config::Config> StartUp(int argc, char** argv, config::Service service) {
-  const std::string name(config::ServiceName(service));
+  return StartUp(argc, argv, config::ServiceName(service), [service](const config::Config& config) {
+    return config.scheduling.nice[static_cast<int>(service)];
+  });
+}
+
+absl::StatusOr<config::Config> StartUp(int argc, char** argv, std::string_view process,
+                                       const std::function<int(const config::Config&)>& nice_of) {
+  const std::string name(process);
   CLI::App app(StrCat("lotse-", name, ": the ", name, " service of Lotse"));
   config::Overrides flags;
   std::string config_file, data_dir, host, log_level, log_format, clock_start;
@@ -70,7 +77,7 @@ absl::StatusOr<config::Config> StartUp(int argc, char** argv, config::Service se
   CaptureProtobufLogs();
   // Before any thread exists, so ZeroMQ's and RocksDB's threads inherit it (on Linux a nice
   // value belongs to a thread).
-  const int nice = config.scheduling.nice[static_cast<int>(service)];
+  const int nice = nice_of(config);
   if (setpriority(PRIO_PROCESS, 0, nice) != 0) {
     spdlog::warn("cannot run at CPU priority (nice) {} as scheduling.{}_nice asks: {}; running at "
                  "{} instead. Lowering a nice value needs CAP_SYS_NICE",

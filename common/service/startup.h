@@ -2,14 +2,15 @@
 
 #include <cstdio>
 #include <exception>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "common/config/config.h"
 #include "common/bus/socket.h"
 #include "common/clock/clock.h"
+#include "common/config/config.h"
 #include "common/service/runner.h"
 #include "common/service/stop_signal.h"
 #include "common/store/store.h"
@@ -20,6 +21,10 @@ namespace lotse::service {
 // --log-format, --clock-speedup, --clock-start), loads and validates the config, and
 // initialises logging. Prints help and exits for --help. Errors say what to fix.
 absl::StatusOr<config::Config> StartUp(int argc, char** argv, config::Service service);
+// The same for a process that is not one of the four services (lotse-web): `process` names it
+// in help and logs, `nice_of` gives its CPU priority from the config.
+absl::StatusOr<config::Config> StartUp(int argc, char** argv, std::string_view process,
+                                       const std::function<int(const config::Config&)>& nice_of);
 // The flags StartUp() read: config::Load(StartUpFlags()) reads the config again as at start
 // (SIGHUP). Empty if StartUp() did not run.
 const config::Overrides& StartUpFlags();

@@ -141,17 +141,22 @@ int Up(const Globals& g, const UpFlags& f) {
 
   std::error_code error;
   const std::filesystem::path data_dir = std::filesystem::absolute(config->data_dir, error);
-  fmt::print("Lotse for {}: starting {} services from {}\n", config->city.name,
-             std::size(kServiceSet), *bin_dir);
+  fmt::print("Lotse for {}: starting the {} services and the web terminal from {}\n",
+             config->city.name, config::kServiceCount, *bin_dir);
   Table table({{"service", 16}, {"commands", 40}, {"events", 40}, {"data", 80}});
-  for (const ServiceBinary& service : kServiceSet) {
-    table.AddRow({std::string(config::ServiceName(service.service)),
-                  config->network.CommandEndpoint(service.service),
-                  config->network.LogEndpoint(service.service),
-                  config->ServiceDataDir(service.service)});
+  for (int i = 0; i < config::kServiceCount; ++i) {
+    const auto service = static_cast<config::Service>(i);
+    table.AddRow({std::string(config::ServiceName(service)),
+                  config->network.CommandEndpoint(service), config->network.LogEndpoint(service),
+                  config->ServiceDataDir(service)});
   }
+  const std::string web_url = StrCat(config->web.tls_cert.empty() ? "http" : "https", "://",
+                                     config->network.CommandHost(), ":", config->WebPort(), "/");
+  table.AddRow({"web", web_url, "-", config->WebDataDir()});
   fmt::print("{}", table.Render());
   fmt::print("Data directory: {}\n", error ? config->data_dir : data_dir.string());
+  fmt::print("Web terminal: {} (first start: logins and passwords in {}/initial-passwords)\n",
+             web_url, config->WebDataDir());
   if (config->clock.speedup != 1.0 || config->clock.start.has_value()) {
     fmt::print("Service clock: {}x real time, starting at {}\n", config->clock.speedup,
                config->clock.start.has_value()

@@ -85,7 +85,7 @@ Supervisor::Supervisor(std::span<const ServiceBinary> services, SupervisorOption
     : options_(std::move(options)) {
   for (const ServiceBinary& service : services) {
     children_.push_back(Child{
-        .name = std::string(config::ServiceName(service.service)),
+        .name = std::string(service.name),
         .path = StrCat(options_.bin_dir, "/", service.binary),
         .pid = -1,
         .started = absl::InfinitePast(),

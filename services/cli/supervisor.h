@@ -16,16 +16,17 @@ namespace lotse::cli {
 
 // A service that `lotse up` runs: its name and the binary beside `lotse`.
 struct ServiceBinary {
-  config::Service service;
+  std::string_view name;  // "intake", ..., "web"
   std::string_view binary;
 };
 
-// The set `lotse up` starts, in start order.
+// The set `lotse up` starts, in start order: the four services, then the web terminal.
 inline constexpr std::array kServiceSet = {
-    ServiceBinary{config::Service::kIntake, "lotse-intake"},
-    ServiceBinary{config::Service::kRouting, "lotse-routing"},
-    ServiceBinary{config::Service::kNotification, "lotse-notification"},
-    ServiceBinary{config::Service::kAudit, "lotse-audit"},
+    ServiceBinary{"intake", "lotse-intake"},
+    ServiceBinary{"routing", "lotse-routing"},
+    ServiceBinary{"notification", "lotse-notification"},
+    ServiceBinary{"audit", "lotse-audit"},
+    ServiceBinary{"web", "lotse-web"},
 };
 
 // The restart delay of one service: `initial` after the first exit, doubling up to `max` while

@@ -56,13 +56,11 @@ std::vector<FirstAccount> FirstAccounts(const config::Config& config) {
       out.push_back({d.id, d.name, Role(lotse::v1::ACTOR_KIND_DEPARTMENT, d.id)});
     }
     for (const config::StaffMember& m : d.staff) {
-      out.push_back({m.id, StrCat(m.name, " (", d.name, ")"),
-                     Role(lotse::v1::ACTOR_KIND_DEPARTMENT, d.id, m.id)});
+      out.push_back({m.id, m.name, Role(lotse::v1::ACTOR_KIND_DEPARTMENT, d.id, m.id)});
     }
   }
   for (const config::KeyAccount& k : config.key_accounts) {
-    out.push_back(
-        {k.id, StrCat(k.name, " (Key Account)"), Role(lotse::v1::ACTOR_KIND_DEPARTMENT, k.id)});
+    out.push_back({k.id, k.name, Role(lotse::v1::ACTOR_KIND_DEPARTMENT, k.id)});
   }
   out.push_back({"ops", "Betrieb", Role(lotse::v1::ACTOR_KIND_OPS, "ops")});
   out.push_back({"admin", "Verwaltung", Role(lotse::v1::ACTOR_KIND_ADMIN, "admin")});

@@ -86,7 +86,7 @@ BenchSet::~BenchSet() {
 
 absl::Status BenchSet::Start() {
   if (port_base_ <= 0) {
-    return absl::UnavailableError("no free block of 16 TCP ports found");
+    return absl::UnavailableError("no free block of 32 TCP ports found");
   }
   // The services read the keyring at start (config keys.dir "": <data dir>/keys).
   absl::StatusOr<test::TestKeys> keys = test::TestKeys::Make(dir_.Join("data/keys"), config_toml_);

@@ -65,6 +65,9 @@ std::string LotseSet::Binary(const std::string& service) const {
   if (service == "notification") {
     return LOTSE_NOTIFICATION_BIN;
   }
+  if (service == "web") {
+    return LOTSE_WEB_BIN;
+  }
   ADD_FAILURE() << "unknown service " << service;
   return "";
 }
@@ -90,11 +93,15 @@ void LotseSet::Start(const std::string& service) {
       Process::Start(Binary(service), Args(), options_.env, dir_.Join(service + ".log"));
   ASSERT_TRUE(p.ok()) << p.status();
   processes_[service] = std::move(*p);
-  // Ready when it answers a command (any structured reply will do).
+  // Ready when it answers a command (any structured reply will do); the web terminal when its
+  // /healthz answers.
   const bool up = Eventually(
       [&] {
         if (!processes_[service]->Running()) {
           return true;
+        }
+        if (service == "web") {
+          return HttpGet(WebPort(), "/healthz", 1).status == 200;
         }
         return Raw(service, {"ping"}, absl::Milliseconds(200)).has_value();
       },

@@ -9,6 +9,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/bus/command.h"
+#include "common/config/config.h"
 #include "lotse/v1/audit.pb.h"
 #include "lotse/v1/events.pb.h"
 #include "lotse/v1/intake.pb.h"
@@ -38,8 +39,9 @@ class LotseSet {
   explicit LotseSet(SetOptions options = {});
   ~LotseSet();
 
-  // Starts (or restarts) a service by name: "intake", "routing" or "audit". Waits until it
-  // answers. StartAll() starts intake and routing, and audit if `with_audit`.
+  // Starts (or restarts) a service by name: "intake", "routing", "notification", "audit" or
+  // "web" (lotse-web). Waits until it answers. StartAll() starts intake and routing, and audit if
+  // `with_audit`.
   void Start(const std::string& service);
   void StartAll(bool with_audit = false, bool with_notification = false);
   void Kill(const std::string& service);  // SIGKILL + reap
@@ -91,6 +93,8 @@ class LotseSet {
   int port_base() const { return port_base_; }
   // The ops HTTP port (/metrics, /healthz, /readyz) of `service`.
   int OpsPort(const std::string& service) const;
+  // The web terminal's HTTP port (Start("web") starts lotse-web).
+  int WebPort() const { return port_base_ + config::kWebPortOffset; }
   // The set's keyring (made as lotse up makes it) and a client's curve options from it.
   const TestKeys& keys() const { return *keys_; }
   bus::CurveOptions Curve(const std::string& principal, const std::string& service) const;
@@ -121,9 +125,10 @@ class LotseSet {
   uint64_t next_id_ = 0;
 };
 
-// Reserves a block of 16 ports (config::kPortsPerSet) for this process: the block starts at a
+// Reserves a block of 32 ports (config::kPortsPerSet) for this process: the block starts at a
 // multiple of 16, its ports are free now, and an flock on /tmp/lotse-ports-<base>.lock keeps
-// other test processes (ctest -j) off it until `*lock_fd` is closed. Returns the base, or -1 (with a test failure).
+// other test processes (ctest -j) off it until `*lock_fd` is closed. Returns the base, or -1 (with
+// a test failure).
 int ReservePortBlock(int* lock_fd);
 
 // The principal whose key a request acting as `actor` needs ("admin" for no actor).

@@ -13,6 +13,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "common/bus/command.h"
+#include "common/config/config.h"
 #include "common/format.h"
 #include "common/status_macros.h"
 #include "lotse/v1/audit.pb.h"
@@ -249,8 +250,8 @@ int RunLoad(const LoadOptions& o) {
     return kExitSetup;
   }
   ServiceSet& set = **created;
-  Say(StrCat("set on ports ", set.port_base(), "..", set.port_base() + 15, ", data and logs in ",
-             dir, ", seed ", o.seed));
+  Say(StrCat("set on ports ", set.port_base(), "..", set.port_base() + config::kPortsPerSet - 1,
+             ", data and logs in ", dir, ", seed ", o.seed));
   for (int i = 0; i < kServiceCount; ++i) {
     if (absl::Status s = set.Start(i); !s.ok()) {
       Say(StrCat("cannot start ", kServiceNames[i], ": ", s.message()));

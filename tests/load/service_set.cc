@@ -7,6 +7,7 @@
 
 #include <filesystem>
 
+#include "common/config/config.h"
 #include "common/format.h"
 #include "common/ops/http.h"
 #include "google/protobuf/util/json_util.h"
@@ -15,7 +16,7 @@
 namespace lotse::load {
 namespace {
 
-constexpr int kPortsPerSet = 16;  // config::kPortsPerSet
+constexpr int kPortsPerSet = config::kPortsPerSet;
 
 }  // namespace
 
@@ -54,7 +55,7 @@ absl::StatusOr<std::unique_ptr<ServiceSet>> ServiceSet::Create(std::string bin_d
   const int base = test::ReservePortBlock(kPortsPerSet, &lock_fd);
   if (base < 0) {
     return absl::UnavailableError(
-        "no free block of 16 TCP ports found between 20000 and 60000: stop other Lotse sets or "
+        "no free block of 32 TCP ports found between 20000 and 60000: stop other Lotse sets or "
         "test runs and try again");
   }
   return std::unique_ptr<ServiceSet>(new ServiceSet(std::move(bin_dir), std::move(dir),

@@ -25,7 +25,7 @@ inline constexpr std::array<const char*, kServiceCount> kServiceNames = {"intake
 // -1 if `name` is not a service.
 int ServiceIndex(std::string_view name);
 
-// The four real service binaries of one run, on a reserved block of 16 TCP ports, with their
+// The four real service binaries of one run, on a reserved block of 32 TCP ports, with their
 // data in `dir`/data, their keyring (every principal of the sample city, made before any
 // service starts) in `dir`/data/keys and their logs (appended across restarts) in `dir`/logs.
 // The destructor

@@ -59,7 +59,7 @@ cleanup() {
     wait "$prom_pid" 2>/dev/null
   fi
   if [[ -n "$lotse_pid" ]] && kill -0 "$lotse_pid" 2>/dev/null; then
-    kill -INT "$lotse_pid"   # lotse up stops its four services, then exits
+    kill -INT "$lotse_pid"   # lotse up stops its services and the web terminal, then exits
     for _ in $(seq 1 100); do kill -0 "$lotse_pid" 2>/dev/null || break; sleep 0.1; done
     if kill -0 "$lotse_pid" 2>/dev/null; then
       echo "[scrape-test] lotse up did not stop within 10 s after SIGINT; sending SIGTERM" >&2
@@ -218,8 +218,9 @@ PY
 helper() { python3 "$work/helper.py" "$@"; }
 
 # ---------------------------------------------------------------- reserve ports
-# A set uses the 16 ports port_base..port_base+15: commands and logs (+0..+7), HTTP ops
-# (+8..+11), live taps (+12..+15). Take a block at a multiple of 16 in 20000..40000, below the
+# A set uses the 32 ports port_base..port_base+31: commands and logs (+0..+7), HTTP ops
+# (+8..+11), live taps (+12..+15), the web terminal (+16), the rest kept free. Take a block at a
+# multiple of 32 in 20000..40000, below the
 # kernel's ephemeral range when possible (outgoing connections must not take our ports). The
 # flock on /tmp/lotse-ports-<base>.lock -- the same convention as the C++ integration tests --
 # is held through an fd for the whole test.
@@ -235,23 +236,23 @@ unlock_block() {
   lock_fd=""
 }
 ephemeral_low="$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 40001)"
-highest=$((ephemeral_low - 16 < 40000 - 16 ? ephemeral_low - 16 : 40000 - 16))
-((highest >= 20000)) || highest=$((40000 - 16))
-candidates=$(((highest - 20000) / 16 + 1))
+highest=$((ephemeral_low - 32 < 40000 - 32 ? ephemeral_low - 32 : 40000 - 32))
+((highest >= 20000)) || highest=$((40000 - 32))
+candidates=$(((highest - 20000) / 32 + 1))
 start=$((RANDOM % candidates))
 base=""
 for ((k = 0; k < candidates; k++)); do
-  b=$((20000 + ((start + k) % candidates) * 16))
+  b=$((20000 + ((start + k) % candidates) * 32))
   if lock_block "$b"; then
-    if helper ports-free "$b" 16; then
+    if helper ports-free "$b" 32; then
       base="$b"
       break
     fi
     unlock_block
   fi
 done
-[[ -n "$base" ]] || fail "no free block of 16 TCP ports in 20000..$((highest + 15))"
-log "port block $base..$((base + 15)) reserved (lock /tmp/lotse-ports-$base.lock)"
+[[ -n "$base" ]] || fail "no free block of 32 TCP ports in 20000..$((highest + 31))"
+log "port block $base..$((base + 31)) reserved (lock /tmp/lotse-ports-$base.lock)"
 
 ops_port() { echo $((base + 8 + $1)); }
 
@@ -352,7 +353,7 @@ if [[ -n "${missing// /}" ]]; then
 fi
 
 # ---------------------------------------------------------------- Prometheus
-prom_port="$(helper free-port "$base" $((base + 15)))" || fail "no free port for Prometheus"
+prom_port="$(helper free-port $((base + 17)) $((base + 31)))" || fail "no free port for Prometheus"
 targets=""
 for i in "${!SERVICES[@]}"; do targets+="'127.0.0.1:$(ops_port "$i")', "; done
 cat >"$work/prometheus.yml" <<EOF

@@ -1,0 +1,338 @@
+#include "services/web/server.h"
+
+#include <optional>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "common/client/requests.h"
+#include "common/format.h"
+#include "services/web/html.h"
+#include "spdlog/spdlog.h"
+
+namespace lotse::web {
+namespace {
+
+constexpr char kCookie[] = "lotse_session";
+constexpr char kContentSecurityPolicy[] =
+    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'";
+
+// The value of cookie `name` in the request's Cookie header(s), "" if none.
+std::string CookieValue(const httplib::Request& request, std::string_view name) {
+  for (size_t i = 0; i < request.get_header_value_count("Cookie"); ++i) {
+    for (absl::string_view part : absl::StrSplit(request.get_header_value("Cookie", i), ';')) {
+      part = absl::StripAsciiWhitespace(part);
+      const size_t eq = part.find('=');
+      if (eq != absl::string_view::npos &&
+          part.substr(0, eq) == absl::string_view(name.data(), name.size())) {
+        return std::string(part.substr(eq + 1));
+      }
+    }
+  }
+  return "";
+}
+
+void Html(httplib::Response& response, int status, const std::string& body) {
+  response.status = status;
+  response.set_content(body, "text/html; charset=utf-8");
+}
+
+void SeeOther(httplib::Response& response, const std::string& path) {
+  response.status = 303;
+  response.set_header("Location", path);
+}
+
+// What a role acts for, in the words of the city's config: "Bürgerbüro Mitte",
+// "Bauordnungsamt (als Jana Müller)".
+std::string ActsFor(const config::Config& config, const lotse::v1::AccountRole& role) {
+  switch (role.kind()) {
+    case lotse::v1::ACTOR_KIND_OFFICE:
+      if (const config::Office* o = config.FindOffice(role.id())) {
+        return o->name;
+      }
+      break;
+    case lotse::v1::ACTOR_KIND_DEPARTMENT:
+      if (const config::Department* d = config.FindDepartment(role.id())) {
+        if (const config::StaffMember* m = d->FindStaff(role.user())) {
+          return StrCat(d->name, " (als ", m->name, ")");
+        }
+        return d->name;
+      }
+      if (const config::KeyAccount* k = config.FindKeyAccount(role.id())) {
+        return StrCat("Key Account ", k->name);
+      }
+      break;
+    case lotse::v1::ACTOR_KIND_OPS:
+      return "Betrieb";
+    case lotse::v1::ACTOR_KIND_ADMIN:
+      return "Verwaltung";
+    default:
+      break;
+  }
+  return role.id();
+}
+
+}  // namespace
+
+struct WebServer::Caller {
+  std::string session_id;
+  lotse::v1::WebSession session;
+  lotse::v1::Account account;
+  lotse::v1::AccountRole role;
+  Viewer viewer;
+};
+
+WebServer::WebServer(const config::Config& config, AccountStore& accounts, SessionStore& sessions,
+                     client::Client& services)
+    : config_(config), accounts_(accounts), sessions_(sessions), services_(services) {
+  tls_ = !config.web.tls_cert.empty() && !config.web.tls_key.empty();
+  if (tls_) {
+    server_ = std::make_unique<httplib::SSLServer>(config.web.tls_cert.c_str(),
+                                                   config.web.tls_key.c_str());
+  } else {
+    server_ = std::make_unique<httplib::Server>();
+  }
+  Routes();
+}
+
+WebServer::~WebServer() { Stop(); }
+
+absl::Status WebServer::Bind() {
+  if (!server_->is_valid()) {
+    return absl::FailedPreconditionError(
+        StrCat("the TLS certificate ", config_.web.tls_cert, " or key ", config_.web.tls_key,
+               " cannot be read: check the paths in [web] and that lotse-web may read them"));
+  }
+  const std::string& host = config_.network.CommandHost();
+  if (!server_->bind_to_port(host, config_.WebPort())) {
+    return absl::UnavailableError(StrCat("cannot listen on ", host, ":", config_.WebPort(),
+                                         ": is another program using the port? Set [web] port "
+                                         "or --port-base"));
+  }
+  return absl::OkStatus();
+}
+
+void WebServer::Serve() { server_->listen_after_bind(); }
+
+void WebServer::Stop() {
+  if (server_ != nullptr) {
+    server_->stop();
+  }
+}
+
+void WebServer::Routes() {
+  server_->set_payload_max_length(1 << 20);
+  server_->set_post_routing_handler(
+      [this](const httplib::Request& request, httplib::Response& response) {
+        response.set_header("Content-Security-Policy", kContentSecurityPolicy);
+        response.set_header("X-Content-Type-Options", "nosniff");
+        response.set_header("X-Frame-Options", "DENY");
+        response.set_header("Referrer-Policy", "no-referrer");
+        if (!request.path.starts_with("/static/")) {
+          response.set_header("Cache-Control", "no-store");  // pages hold personal data
+        }
+        if (tls_) {
+          response.set_header("Strict-Transport-Security", "max-age=31536000");
+        }
+      });
+  server_->set_error_handler([](const httplib::Request&, httplib::Response& response) {
+    if (response.body.empty()) {
+      Html(response, response.status,
+           ProblemPage(nullptr, "Nicht gefunden",
+                       "Diese Seite gibt es nicht, oder sie ist nicht für Sie bestimmt. Zurück "
+                       "zum Posteingang: /posteingang"));
+    }
+  });
+  server_->Get("/healthz", [](const httplib::Request&, httplib::Response& response) {
+    response.set_content("ok\n", "text/plain; charset=utf-8");
+  });
+  server_->Get("/static/lotse.css", [](const httplib::Request&, httplib::Response& response) {
+    response.set_content(std::string(StyleSheet()), "text/css; charset=utf-8");
+  });
+  server_->Get("/anmelden", [](const httplib::Request&, httplib::Response& response) {
+    Html(response, 200, LoginPage("", ""));
+  });
+  server_->Post("/anmelden", [this](const httplib::Request& request, httplib::Response& response) {
+    Login(request, response);
+  });
+  server_->Post("/abmelden", [this](const httplib::Request& request, httplib::Response& response) {
+    Logout(request, response);
+  });
+  server_->Get("/", [this](const httplib::Request& request, httplib::Response& response) {
+    SeeOther(response, CallerOf(request).has_value() ? "/posteingang" : "/anmelden");
+  });
+  server_->Get("/posteingang", [this](const httplib::Request& request,
+                                      httplib::Response& response) { Inbox(request, response); });
+  server_->Post("/posteingang/gelesen",
+                [this](const httplib::Request& request, httplib::Response& response) {
+                  MarkRead(request, response);
+                });
+}
+
+std::optional<WebServer::Caller> WebServer::CallerOf(const httplib::Request& request) {
+  Caller caller;
+  caller.session_id = CookieValue(request, kCookie);
+  absl::StatusOr<std::optional<lotse::v1::WebSession>> session =
+      sessions_.Use(caller.session_id, absl::Now());
+  if (!session.ok() || !session->has_value()) {
+    return std::nullopt;
+  }
+  caller.session = **session;
+  absl::StatusOr<std::optional<lotse::v1::Account>> account =
+      accounts_.Find(caller.session.login());
+  if (!account.ok() || !account->has_value() || (*account)->disabled() ||
+      caller.session.role() >= static_cast<uint32_t>((*account)->roles_size())) {
+    (void)sessions_.End(caller.session_id);  // a disabled account's sessions end at once
+    return std::nullopt;
+  }
+  caller.account = **account;
+  caller.role = caller.account.roles(static_cast<int>(caller.session.role()));
+  caller.viewer = Viewer{caller.account.display_name(), ActsFor(config_, caller.role),
+                         caller.session.csrf_token()};
+  return caller;
+}
+
+void WebServer::Login(const httplib::Request& request, httplib::Response& response) {
+  const std::string login = request.get_param_value("login");
+  const std::string password = request.get_param_value("password");
+  const absl::Time now = absl::Now();
+  if (const absl::Duration wait = throttle_.Wait(login, request.remote_addr, now);
+      wait > absl::ZeroDuration()) {
+    const int64_t seconds = absl::ToInt64Seconds(absl::Ceil(wait, absl::Seconds(1)));
+    response.set_header("Retry-After", std::to_string(seconds));
+    Html(response, 429,
+         LoginPage(StrCat("Zu viele Fehlversuche. Bitte warten Sie ", seconds,
+                          " Sekunden und versuchen Sie es dann erneut."),
+                   login));
+    return;
+  }
+  absl::StatusOr<lotse::v1::Account> account = accounts_.Authenticate(login, password);
+  if (!account.ok()) {
+    if (account.status().code() != absl::StatusCode::kUnauthenticated) {
+      spdlog::error("login of '{}' failed: {}", login, account.status().message());
+      Html(response, 503,
+           LoginPage("Die Anmeldung ist gerade nicht möglich. Bitte versuchen Sie es in einer "
+                     "Minute erneut; hält es an, verständigen Sie die IT.",
+                     login));
+      return;
+    }
+    throttle_.Failed(login, request.remote_addr, now);
+    spdlog::warn("failed login for '{}' from {}", login, request.remote_addr);
+    Html(response, 401,
+         LoginPage("Benutzername oder Passwort ist falsch (oder das Konto ist gesperrt). Bitte "
+                   "prüfen Sie beides.",
+                   login));
+    return;
+  }
+  throttle_.Succeeded(login);
+  absl::StatusOr<NewSession> session = sessions_.Start(login, 0, now);
+  if (!session.ok()) {
+    spdlog::error("no session for '{}': {}", login, session.status().message());
+    Html(response, 503,
+         LoginPage("Die Anmeldung ist gerade nicht möglich: der Speicher des Web-Terminals "
+                   "antwortet nicht. Bitte verständigen Sie die IT.",
+                   login));
+    return;
+  }
+  spdlog::info("'{}' logged in from {}", login, request.remote_addr);
+  response.set_header("Set-Cookie",
+                      StrCat(kCookie, "=", session->id, "; Path=/; HttpOnly; SameSite=Strict",
+                             tls_ ? "; Secure" : ""));
+  SeeOther(response, "/posteingang");
+}
+
+void WebServer::Logout(const httplib::Request& request, httplib::Response& response) {
+  std::optional<Caller> caller = CallerOf(request);
+  if (!caller.has_value()) {
+    SeeOther(response, "/anmelden");
+    return;
+  }
+  if (!CsrfMatches(caller->session, request.get_param_value("csrf"))) {
+    Html(response, 403,
+         ProblemPage(&caller->viewer, "Formular abgelaufen",
+                     "Dieses Formular gehört nicht zu Ihrer Sitzung. Bitte laden Sie die Seite neu "
+                     "und versuchen Sie es noch einmal."));
+    return;
+  }
+  (void)sessions_.End(caller->session_id);
+  response.set_header("Set-Cookie", StrCat(kCookie,
+                                           "=; Path=/; Max-Age=0; HttpOnly; "
+                                           "SameSite=Strict",
+                                           tls_ ? "; Secure" : ""));
+  SeeOther(response, "/anmelden");
+}
+
+void WebServer::Inbox(const httplib::Request& request, httplib::Response& response, uint64_t ack) {
+  std::optional<Caller> caller = CallerOf(request);
+  if (!caller.has_value()) {
+    SeeOther(response, "/anmelden");
+    return;
+  }
+  client::InboxArgs args;
+  if (caller->role.kind() == lotse::v1::ACTOR_KIND_OFFICE) {
+    args.office = caller->role.id();
+  } else if (caller->role.kind() == lotse::v1::ACTOR_KIND_DEPARTMENT) {
+    args.department = caller->role.id();
+  } else {
+    Html(response, 200,
+         InboxPage(caller->viewer, StrCat("– ", caller->viewer.acts_for, " hat keinen eigenen"), {},
+                   config_.city.zone));
+    return;
+  }
+  lotse::v1::NotificationRequest inbox = client::InboxRequest(args);
+  inbox.mutable_actor()->set_user(caller->account.login());
+  inbox.mutable_inbox()->set_ack(ack);
+  absl::StatusOr<lotse::v1::NotificationReply> reply = services_.Call(inbox);
+  if (!reply.ok()) {
+    spdlog::error("inbox of {} for '{}': {}", caller->viewer.acts_for, caller->account.login(),
+                  reply.status().message());
+    Html(response, 503,
+         ProblemPage(&caller->viewer, "Posteingang nicht erreichbar",
+                     "Der Benachrichtigungsdienst antwortet gerade nicht. Bitte versuchen Sie es "
+                     "in einer Minute erneut; hält es an, verständigen Sie die IT."));
+    return;
+  }
+  if (reply->has_error()) {
+    const bool refused = reply->error().code() == lotse::v1::ERROR_CODE_PERMISSION_DENIED;
+    Html(response, refused ? 403 : 400,
+         ProblemPage(&caller->viewer, "Posteingang nicht verfügbar", reply->error().message()));
+    return;
+  }
+  const std::vector<lotse::v1::InboxMessage> messages(reply->inbox().messages().begin(),
+                                                      reply->inbox().messages().end());
+  Html(response, 200,
+       InboxPage(caller->viewer, caller->viewer.acts_for, messages, config_.city.zone));
+}
+
+void WebServer::MarkRead(const httplib::Request& request, httplib::Response& response) {
+  std::optional<Caller> caller = CallerOf(request);
+  if (!caller.has_value()) {
+    SeeOther(response, "/anmelden");
+    return;
+  }
+  if (!CsrfMatches(caller->session, request.get_param_value("csrf"))) {
+    Html(response, 403,
+         ProblemPage(&caller->viewer, "Formular abgelaufen",
+                     "Dieses Formular gehört nicht zu Ihrer Sitzung. Bitte laden Sie die Seite neu "
+                     "und versuchen Sie es noch einmal."));
+    return;
+  }
+  uint64_t ack = 0;
+  if (!absl::SimpleAtoi(request.get_param_value("bis"), &ack)) {
+    Html(response, 400,
+         ProblemPage(&caller->viewer, "Unvollständiges Formular",
+                     "Es fehlt, bis zu welcher Nachricht gelesen wurde. Bitte laden Sie den "
+                     "Posteingang neu."));
+    return;
+  }
+  // Acknowledging is a read with `ack`: the inbox after it is what the next page shows.
+  Inbox(request, response, ack);
+  if (response.status == 200) {
+    response.body.clear();
+    SeeOther(response, "/posteingang");
+  }
+}
+
+}  // namespace lotse::web
