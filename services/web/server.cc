@@ -124,6 +124,34 @@ void WebServer::Stop() {
 
 void WebServer::Routes() {
   server_->set_payload_max_length(1 << 20);
+  // A form posted from another site is refused before anything runs (the login too, so that no
+  // other site can log a browser in to an account of its choosing): the browser names the
+  // page's origin, whose host must be this server's as the browser addressed it (Host; behind a
+  // reverse proxy that speaks HTTPS the scheme differs, the host does not).
+  server_->set_pre_routing_handler([this](const httplib::Request& request,
+                                          httplib::Response& response) {
+    if (request.method != "POST" || !request.has_header("Origin")) {
+      return httplib::Server::HandlerResponse::Unhandled;
+    }
+    const std::string origin_header = request.get_header_value("Origin");
+    std::string_view origin = origin_header;
+    for (std::string_view scheme : {"https://", "http://"}) {
+      if (origin.starts_with(scheme)) {
+        origin.remove_prefix(scheme.size());
+        break;
+      }
+    }
+    if (!origin.empty() && origin == request.get_header_value("Host")) {
+      return httplib::Server::HandlerResponse::Unhandled;
+    }
+    spdlog::warn("refused a form from another site ({}) for {}", request.get_header_value("Origin"),
+                 request.path);
+    Html(response, 403,
+         ProblemPage(nullptr, "Formular von einer anderen Seite",
+                     "Dieses Formular kam nicht von Lotse selbst und wurde nicht ausgeführt. Bitte "
+                     "öffnen Sie Lotse direkt über seine Adresse."));
+    return httplib::Server::HandlerResponse::Handled;
+  });
   server_->set_post_routing_handler(
       [this](const httplib::Request& request, httplib::Response& response) {
         response.set_header("Content-Security-Policy", kContentSecurityPolicy);

@@ -135,6 +135,18 @@ TEST_F(WebTerminalTest, ALoginGetsAFreshHttpOnlyStrictSessionAndWrongOnesAreSlow
   EXPECT_NE(wrong->body.find("Benutzername oder Passwort ist falsch"), std::string::npos);
   EXPECT_NE(wrong->body.find(R"(value="bb-mitte")"), std::string::npos);
   EXPECT_FALSE(wrong->has_header("Set-Cookie"));
+  // A login posted from another site: refused before the password is even looked at.
+  httplib::Headers foreign = {{"Origin", "http://evil.example"}};
+  const httplib::Params form = {{"login", "bb-mitte"}, {"password", passwords_["bb-mitte"]}};
+  httplib::Result cross = Http().Post("/anmelden", foreign, form);
+  ASSERT_TRUE(cross);
+  EXPECT_EQ(cross->status, 403);
+  EXPECT_FALSE(cross->has_header("Set-Cookie"));
+  // The same host under another scheme (a proxy that speaks HTTPS) or a look-alike host.
+  httplib::Headers proxied = {{"Origin", StrCat("https://127.0.0.1:", set_.WebPort())}};
+  EXPECT_EQ(Http().Post("/anmelden", proxied, form)->status, 303);
+  httplib::Headers lookalike = {{"Origin", StrCat("http://127.0.0.1:", set_.WebPort(), ".evil")}};
+  EXPECT_EQ(Http().Post("/anmelden", lookalike, form)->status, 403);
   // The right one, with a cookie planted before: a new id all the same.
   httplib::Result right = Login("bb-mitte", passwords_["bb-mitte"], "planted-by-someone-else");
   ASSERT_TRUE(right);
