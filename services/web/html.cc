@@ -1,35 +1,11 @@
 #include "services/web/html.h"
 
 #include "common/format.h"
+#include "common/receipt/receipt.h"
 
 namespace lotse::web {
 
-std::string Escape(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
+std::string Escape(std::string_view text) { return receipt::EscapeHtml(text); }
 
 std::string Page(std::string_view title, const Viewer* viewer, std::string_view main_html) {
   std::string head;

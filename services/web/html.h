@@ -13,7 +13,7 @@
 
 namespace lotse::web {
 
-// & < > " ' as entities.
+// & < > " ' as entities (the receipt's escaping: common/receipt).
 std::string Escape(std::string_view text);
 
 // Who is logged in, for the page's head line and the logout form.

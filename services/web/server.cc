@@ -199,6 +199,23 @@ void WebServer::Routes() {
                 });
 }
 
+std::optional<WebServer::Caller> WebServer::FormCaller(const httplib::Request& request,
+                                                       httplib::Response& response) {
+  std::optional<Caller> caller = CallerOf(request);
+  if (!caller.has_value()) {
+    SeeOther(response, "/anmelden");
+    return std::nullopt;
+  }
+  if (!CsrfMatches(caller->session, request.get_param_value("csrf"))) {
+    Html(response, 403,
+         ProblemPage(&caller->viewer, "Formular abgelaufen",
+                     "Dieses Formular gehört nicht zu Ihrer Sitzung. Bitte laden Sie die Seite neu "
+                     "und versuchen Sie es noch einmal."));
+    return std::nullopt;
+  }
+  return caller;
+}
+
 std::optional<WebServer::Caller> WebServer::CallerOf(const httplib::Request& request) {
   Caller caller;
   caller.session_id = CookieValue(request, kCookie);
@@ -272,16 +289,8 @@ void WebServer::Login(const httplib::Request& request, httplib::Response& respon
 }
 
 void WebServer::Logout(const httplib::Request& request, httplib::Response& response) {
-  std::optional<Caller> caller = CallerOf(request);
+  std::optional<Caller> caller = FormCaller(request, response);
   if (!caller.has_value()) {
-    SeeOther(response, "/anmelden");
-    return;
-  }
-  if (!CsrfMatches(caller->session, request.get_param_value("csrf"))) {
-    Html(response, 403,
-         ProblemPage(&caller->viewer, "Formular abgelaufen",
-                     "Dieses Formular gehört nicht zu Ihrer Sitzung. Bitte laden Sie die Seite neu "
-                     "und versuchen Sie es noch einmal."));
     return;
   }
   (void)sessions_.End(caller->session_id);
@@ -335,16 +344,8 @@ void WebServer::Inbox(const httplib::Request& request, httplib::Response& respon
 }
 
 void WebServer::MarkRead(const httplib::Request& request, httplib::Response& response) {
-  std::optional<Caller> caller = CallerOf(request);
+  std::optional<Caller> caller = FormCaller(request, response);
   if (!caller.has_value()) {
-    SeeOther(response, "/anmelden");
-    return;
-  }
-  if (!CsrfMatches(caller->session, request.get_param_value("csrf"))) {
-    Html(response, 403,
-         ProblemPage(&caller->viewer, "Formular abgelaufen",
-                     "Dieses Formular gehört nicht zu Ihrer Sitzung. Bitte laden Sie die Seite neu "
-                     "und versuchen Sie es noch einmal."));
     return;
   }
   uint64_t ack = 0;

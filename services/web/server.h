@@ -45,6 +45,9 @@ class WebServer {
   void Routes();
   // The caller of a request with a valid session cookie, else nullopt.
   std::optional<Caller> CallerOf(const httplib::Request& request);
+  // The caller of a form that changes something: logged in (else sent to the login) and with
+  // its session's CSRF token (else 403). nullopt: the response is made already.
+  std::optional<Caller> FormCaller(const httplib::Request& request, httplib::Response& response);
   void Login(const httplib::Request& request, httplib::Response& response);
   void Logout(const httplib::Request& request, httplib::Response& response);
   // The inbox page; with `ack`, the messages up to that seq are acknowledged first.
