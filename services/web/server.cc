@@ -241,6 +241,8 @@ std::optional<WebServer::Caller> WebServer::CallerOf(const httplib::Request& req
 
 void WebServer::Login(const httplib::Request& request, httplib::Response& response) {
   const std::string login = request.get_param_value("login");
+  // What the log may say of it: a typed login can be anything, a line break or a name too.
+  const std::string logged = CheckLogin(login).ok() ? login : "(not a login)";
   const std::string password = request.get_param_value("password");
   const absl::Time now = absl::Now();
   if (const absl::Duration wait = throttle_.Wait(login, request.remote_addr, now);
@@ -256,7 +258,7 @@ void WebServer::Login(const httplib::Request& request, httplib::Response& respon
   absl::StatusOr<lotse::v1::Account> account = accounts_.Authenticate(login, password);
   if (!account.ok()) {
     if (account.status().code() != absl::StatusCode::kUnauthenticated) {
-      spdlog::error("login of '{}' failed: {}", login, account.status().message());
+      spdlog::error("login of '{}' failed: {}", logged, account.status().message());
       Html(response, 503,
            LoginPage("Die Anmeldung ist gerade nicht möglich. Bitte versuchen Sie es in einer "
                      "Minute erneut; hält es an, verständigen Sie die IT.",
@@ -264,7 +266,7 @@ void WebServer::Login(const httplib::Request& request, httplib::Response& respon
       return;
     }
     throttle_.Failed(login, request.remote_addr, now);
-    spdlog::warn("failed login for '{}' from {}", login, request.remote_addr);
+    spdlog::warn("failed login for '{}' from {}", logged, request.remote_addr);
     Html(response, 401,
          LoginPage("Benutzername oder Passwort ist falsch (oder das Konto ist gesperrt). Bitte "
                    "prüfen Sie beides.",
