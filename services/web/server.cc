@@ -168,9 +168,9 @@ void WebServer::Routes() {
   server_->set_error_handler([](const httplib::Request&, httplib::Response& response) {
     if (response.body.empty()) {
       Html(response, response.status,
-           ProblemPage(nullptr, "Nicht gefunden",
-                       "Diese Seite gibt es nicht, oder sie ist nicht für Sie bestimmt. Zurück "
-                       "zum Posteingang: /posteingang"));
+           Page("Nicht gefunden", nullptr,
+                "<p>Diese Seite gibt es nicht, oder sie ist nicht für Sie bestimmt.</p>"
+                R"(<p><a href="/posteingang">Zum Posteingang</a></p>)"));
     }
   });
   server_->Get("/healthz", [](const httplib::Request&, httplib::Response& response) {
@@ -316,8 +316,10 @@ void WebServer::Inbox(const httplib::Request& request, httplib::Response& respon
     args.department = caller->role.id();
   } else {
     Html(response, 200,
-         InboxPage(caller->viewer, StrCat("– ", caller->viewer.acts_for, " hat keinen eigenen"), {},
-                   config_.city.zone));
+         ProblemPage(&caller->viewer, "Posteingang",
+                     StrCat(caller->viewer.acts_for,
+                            " hat keinen eigenen Posteingang: Nachrichten gehen an Bürgerbüros, "
+                            "Fachämter, ihre Ansprechpersonen und die Key Account Manager.")));
     return;
   }
   lotse::v1::NotificationRequest inbox = client::InboxRequest(args);

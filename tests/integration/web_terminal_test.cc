@@ -95,6 +95,12 @@ TEST_F(WebTerminalTest, TheCityStartsWithAccountsAndKeepsThemAcrossRestarts) {
   set_.Start("web");
   EXPECT_EQ(ReadFile(set_.dir() + "/data/web/initial-passwords"), before);
   EXPECT_EQ(SessionOf(Login("bb-mitte", passwords_["bb-mitte"])).rfind("lotse_session=", 0), 0u);
+  // Admin has no inbox of its own, and the page says so instead of showing an empty one.
+  httplib::Result admin = Get("/posteingang", SessionOf(Login("admin", passwords_["admin"])));
+  ASSERT_TRUE(admin);
+  EXPECT_EQ(admin->status, 200);
+  EXPECT_NE(admin->body.find("Verwaltung hat keinen eigenen Posteingang"), std::string::npos)
+      << admin->body;
 }
 
 TEST_F(WebTerminalTest, NothingButLoginStaticAndHealthWithoutASession) {
@@ -116,6 +122,7 @@ TEST_F(WebTerminalTest, NothingButLoginStaticAndHealthWithoutASession) {
   ASSERT_TRUE(missing);
   EXPECT_EQ(missing->status, 404);
   EXPECT_NE(missing->body.find("Nicht gefunden"), std::string::npos);
+  EXPECT_NE(missing->body.find(R"(<a href="/posteingang">)"), std::string::npos);
   // Every answer carries the security headers; pages are not cached.
   httplib::Result page = Http().Get("/anmelden");
   const std::string csp = page->get_header_value("Content-Security-Policy");
