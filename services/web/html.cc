@@ -7,16 +7,52 @@ namespace lotse::web {
 
 std::string Escape(std::string_view text) { return receipt::EscapeHtml(text); }
 
+namespace {
+
+struct MenuItem {
+  std::string_view path, label;
+};
+
+// The pages a role works with, in the order of its day.
+std::vector<MenuItem> Menu(lotse::v1::ActorKind kind) {
+  switch (kind) {
+    case lotse::v1::ACTOR_KIND_OFFICE:
+      return {{"/anfragen/neu", "Neue Anfrage"},
+              {"/anfragen", "Unsere Anfragen"},
+              {"/posteingang", "Posteingang"},
+              {"/auswertung", "Auswertung"}};
+    case lotse::v1::ACTOR_KIND_DEPARTMENT:
+      return {{"/arbeitsliste", "Arbeitsliste"},
+              {"/posteingang", "Posteingang"},
+              {"/unternehmen", "Unternehmen"},
+              {"/auswertung", "Auswertung"}};
+    case lotse::v1::ACTOR_KIND_OPS:
+      return {{"/betrieb", "Betrieb"}};
+    case lotse::v1::ACTOR_KIND_ADMIN:
+      return {{"/auswertung", "Auswertung"}, {"/unternehmen", "Unternehmen"}};
+    default:
+      return {};
+  }
+}
+
+}  // namespace
+
 std::string Page(std::string_view title, const Viewer* viewer, std::string_view main_html) {
   std::string head;
   if (viewer != nullptr) {
-    head =
-        StrCat(R"(<nav aria-label="Hauptnavigation"><a href="/posteingang">Posteingang</a></nav>)",
-               R"(<p class="viewer">Angemeldet: <strong>)", Escape(viewer->display_name),
-               "</strong> für ", Escape(viewer->acts_for), "</p>",
-               R"(<form method="post" action="/abmelden" class="logout">)",
-               R"(<input type="hidden" name="csrf" value=")", Escape(viewer->csrf_token),
-               R"("><button type="submit">Abmelden</button></form>)");
+    std::string links;
+    for (const MenuItem& item : Menu(viewer->kind)) {
+      links += StrCat(R"(<a href=")", item.path, R"(">)", item.label, "</a>");
+    }
+    if (viewer->several_roles) {
+      links += R"(<a href="/rolle">Rolle wechseln</a>)";
+    }
+    head = StrCat(R"(<nav aria-label="Hauptnavigation">)", links, "</nav>",
+                  R"(<p class="viewer">Angemeldet: <strong>)", Escape(viewer->display_name),
+                  "</strong> für ", Escape(viewer->acts_for), "</p>",
+                  R"(<form method="post" action="/abmelden" class="logout">)",
+                  R"(<input type="hidden" name="csrf" value=")", Escape(viewer->csrf_token),
+                  R"("><button type="submit">Abmelden</button></form>)");
   }
   return StrCat(R"(<!DOCTYPE html>
 <html lang="de">
@@ -28,12 +64,15 @@ std::string Page(std::string_view title, const Viewer* viewer, std::string_view 
 <link rel="stylesheet" href="/static/lotse.css">
 </head>
 <body>
+<a class="skip" href="#inhalt">Zum Inhalt springen</a>
 <header><span class="brand">Lotse</span>)",
                 head, R"(</header>
 <main id="inhalt">
 <h1>)",
                 Escape(title), "</h1>\n", main_html, R"(
 </main>
+<footer><a href="/barrierefreiheit">Erklärung zur Barrierefreiheit</a></footer>
+<script src="/static/lotse.js" defer></script>
 </body>
 </html>
 )");
@@ -82,31 +121,6 @@ std::string InboxPage(const Viewer& viewer, std::string_view inbox_name,
 
 std::string ProblemPage(const Viewer* viewer, std::string_view title, std::string_view text) {
   return Page(title, viewer, StrCat("<p>", Escape(text), "</p>"));
-}
-
-std::string_view StyleSheet() {
-  return R"css(:root { --ink: #1b1f24; --muted: #4a5560; --line: #c9d1d9; --accent: #0b4f8a; }
-* { box-sizing: border-box; }
-body { margin: 0; font: 16px/1.5 system-ui, sans-serif; color: var(--ink); background: #fff; }
-header { display: flex; flex-wrap: wrap; gap: 1rem; align-items: center; padding: .5rem 1rem;
-         border-bottom: 1px solid var(--line); }
-.brand { font-weight: 700; color: var(--accent); }
-nav a { color: var(--accent); }
-.viewer { margin: 0 0 0 auto; color: var(--muted); }
-main { max-width: 60rem; margin: 0 auto; padding: 1rem; }
-form.login { display: grid; gap: .5rem; max-width: 22rem; }
-input, button { font: inherit; padding: .4rem .6rem; }
-input { border: 1px solid var(--muted); border-radius: 3px; }
-button { border: 1px solid var(--accent); background: var(--accent); color: #fff; border-radius: 3px;
-         cursor: pointer; }
-:focus-visible { outline: 3px solid #f0a500; outline-offset: 2px; }
-.error { color: #a40000; font-weight: 600; }
-ol.inbox { list-style: none; padding: 0; }
-.message { border: 1px solid var(--line); border-radius: 4px; padding: .5rem 1rem; margin: .5rem 0; }
-.message h2 { font-size: 1.05rem; margin: .2rem 0; }
-.when, .inbox-name { color: var(--muted); margin: 0; }
-.body { white-space: pre-wrap; margin: .2rem 0; }
-)css";
 }
 
 }  // namespace lotse::web

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/time/time.h"
+#include "lotse/v1/common.pb.h"
 #include "lotse/v1/notification.pb.h"
 
 namespace lotse::web {
@@ -21,9 +22,12 @@ struct Viewer {
   std::string display_name;
   std::string acts_for;    // "Bürgerbüro Mitte", "Bauordnungsamt (als bo-mueller)"
   std::string csrf_token;  // for the logout form
+  lotse::v1::ActorKind kind = lotse::v1::ACTOR_KIND_UNSPECIFIED;  // which pages the menu offers
+  bool several_roles = false;  // the menu offers to change whom the person acts for
 };
 
-// A whole page: title, the viewer's line (none on the login page), the main content (HTML).
+// A whole page: title, the menu for the viewer's role and the viewer's line (neither on the
+// login page), the main content (HTML), and the footer with the accessibility statement.
 std::string Page(std::string_view title, const Viewer* viewer, std::string_view main_html);
 
 // The login form; `error` (already German) shows next to the fields, `login` keeps what was
@@ -39,7 +43,13 @@ std::string InboxPage(const Viewer& viewer, std::string_view inbox_name,
 // A page that says what went wrong and what to do, for 403, 404 and 503.
 std::string ProblemPage(const Viewer* viewer, std::string_view title, std::string_view text);
 
-// The style sheet of every page.
-std::string_view StyleSheet();
+// A file under /static/ (static/ in the source, built in): its bytes and content type, or
+// nullptr for an unknown name.
+struct StaticFile {
+  std::string_view name;  // "lotse.css"
+  std::string_view content_type;
+  std::string_view bytes;
+};
+const StaticFile* FindStaticFile(std::string_view name);
 
 }  // namespace lotse::web

@@ -14,80 +14,36 @@
 namespace lotse::web {
 namespace {
 
-constexpr char kCookie[] = "lotse_session";
 constexpr char kContentSecurityPolicy[] =
-    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
+    "form-action 'self'; "
     "frame-ancestors 'none'; base-uri 'none'";
 
-// The value of cookie `name` in the request's Cookie header(s), "" if none.
-std::string CookieValue(const httplib::Request& request, std::string_view name) {
-  for (size_t i = 0; i < request.get_header_value_count("Cookie"); ++i) {
-    for (absl::string_view part : absl::StrSplit(request.get_header_value("Cookie", i), ';')) {
-      part = absl::StripAsciiWhitespace(part);
-      const size_t eq = part.find('=');
-      if (eq != absl::string_view::npos &&
-          part.substr(0, eq) == absl::string_view(name.data(), name.size())) {
-        return std::string(part.substr(eq + 1));
-      }
-    }
-  }
-  return "";
-}
-
-void Html(httplib::Response& response, int status, const std::string& body) {
-  response.status = status;
-  response.set_content(body, "text/html; charset=utf-8");
-}
-
-void SeeOther(httplib::Response& response, const std::string& path) {
-  response.status = 303;
-  response.set_header("Location", path);
-}
-
-// What a role acts for, in the words of the city's config: "Bürgerbüro Mitte",
-// "Bauordnungsamt (als Jana Müller)".
-std::string ActsFor(const config::Config& config, const lotse::v1::AccountRole& role) {
-  switch (role.kind()) {
+// The first page of a role's day.
+std::string HomeOf(lotse::v1::ActorKind kind) {
+  switch (kind) {
     case lotse::v1::ACTOR_KIND_OFFICE:
-      if (const config::Office* o = config.FindOffice(role.id())) {
-        return o->name;
-      }
-      break;
+      return "/anfragen/neu";
     case lotse::v1::ACTOR_KIND_DEPARTMENT:
-      if (const config::Department* d = config.FindDepartment(role.id())) {
-        if (const config::StaffMember* m = d->FindStaff(role.user())) {
-          return StrCat(d->name, " (als ", m->name, ")");
-        }
-        return d->name;
-      }
-      if (const config::KeyAccount* k = config.FindKeyAccount(role.id())) {
-        return StrCat("Key Account ", k->name);
-      }
-      break;
+      return "/arbeitsliste";
     case lotse::v1::ACTOR_KIND_OPS:
-      return "Betrieb";
+      return "/betrieb";
     case lotse::v1::ACTOR_KIND_ADMIN:
-      return "Verwaltung";
+      return "/auswertung";
     default:
-      break;
+      return "/posteingang";
   }
-  return role.id();
 }
+
+std::string HomeOf(const Caller& caller) { return HomeOf(caller.role.kind()); }
 
 }  // namespace
 
-struct WebServer::Caller {
-  std::string session_id;
-  lotse::v1::WebSession session;
-  lotse::v1::Account account;
-  lotse::v1::AccountRole role;
-  Viewer viewer;
-};
-
 WebServer::WebServer(const config::Config& config, AccountStore& accounts, SessionStore& sessions,
                      client::Client& services)
-    : config_(config), accounts_(accounts), sessions_(sessions), services_(services) {
-  tls_ = !config.web.tls_cert.empty() && !config.web.tls_key.empty();
+    : config_(config),
+      tls_(!config.web.tls_cert.empty() && !config.web.tls_key.empty()),
+      site_(config, accounts, sessions, services, tls_) {
   if (tls_) {
     server_ = std::make_unique<httplib::SSLServer>(config.web.tls_cert.c_str(),
                                                    config.web.tls_key.c_str());
@@ -167,18 +123,22 @@ void WebServer::Routes() {
       });
   server_->set_error_handler([](const httplib::Request&, httplib::Response& response) {
     if (response.body.empty()) {
-      Html(response, response.status,
-           Page("Nicht gefunden", nullptr,
-                "<p>Diese Seite gibt es nicht, oder sie ist nicht für Sie bestimmt.</p>"
-                R"(<p><a href="/posteingang">Zum Posteingang</a></p>)"));
+      NotFound(response, nullptr);
     }
   });
   server_->Get("/healthz", [](const httplib::Request&, httplib::Response& response) {
     response.set_content("ok\n", "text/plain; charset=utf-8");
   });
-  server_->Get("/static/lotse.css", [](const httplib::Request&, httplib::Response& response) {
-    response.set_content(std::string(StyleSheet()), "text/css; charset=utf-8");
-  });
+  server_->Get(R"(/static/([a-z0-9.-]+))",
+               [](const httplib::Request& request, httplib::Response& response) {
+                 const StaticFile* file = FindStaticFile(request.matches[1].str());
+                 if (file == nullptr) {
+                   NotFound(response, nullptr);
+                   return;
+                 }
+                 response.set_header("Cache-Control", "max-age=300");
+                 response.set_content(std::string(file->bytes), std::string(file->content_type));
+               });
   server_->Get("/anmelden", [](const httplib::Request&, httplib::Response& response) {
     Html(response, 200, LoginPage("", ""));
   });
@@ -189,7 +149,14 @@ void WebServer::Routes() {
     Logout(request, response);
   });
   server_->Get("/", [this](const httplib::Request& request, httplib::Response& response) {
-    SeeOther(response, CallerOf(request).has_value() ? "/posteingang" : "/anmelden");
+    std::optional<Caller> caller = site_.CallerOf(request);
+    SeeOther(response, caller.has_value() ? HomeOf(*caller) : "/anmelden");
+  });
+  server_->Get("/rolle", [this](const httplib::Request& request, httplib::Response& response) {
+    ChooseRole(request, response);
+  });
+  server_->Post("/rolle", [this](const httplib::Request& request, httplib::Response& response) {
+    ChooseRole(request, response);
   });
   server_->Get("/posteingang", [this](const httplib::Request& request,
                                       httplib::Response& response) { Inbox(request, response); });
@@ -197,46 +164,10 @@ void WebServer::Routes() {
                 [this](const httplib::Request& request, httplib::Response& response) {
                   MarkRead(request, response);
                 });
-}
-
-std::optional<WebServer::Caller> WebServer::FormCaller(const httplib::Request& request,
-                                                       httplib::Response& response) {
-  std::optional<Caller> caller = CallerOf(request);
-  if (!caller.has_value()) {
-    SeeOther(response, "/anmelden");
-    return std::nullopt;
-  }
-  if (!CsrfMatches(caller->session, request.get_param_value("csrf"))) {
-    Html(response, 403,
-         ProblemPage(&caller->viewer, "Formular abgelaufen",
-                     "Dieses Formular gehört nicht zu Ihrer Sitzung. Bitte laden Sie die Seite neu "
-                     "und versuchen Sie es noch einmal."));
-    return std::nullopt;
-  }
-  return caller;
-}
-
-std::optional<WebServer::Caller> WebServer::CallerOf(const httplib::Request& request) {
-  Caller caller;
-  caller.session_id = CookieValue(request, kCookie);
-  absl::StatusOr<std::optional<lotse::v1::WebSession>> session =
-      sessions_.Use(caller.session_id, absl::Now());
-  if (!session.ok() || !session->has_value()) {
-    return std::nullopt;
-  }
-  caller.session = **session;
-  absl::StatusOr<std::optional<lotse::v1::Account>> account =
-      accounts_.Find(caller.session.login());
-  if (!account.ok() || !account->has_value() || (*account)->disabled() ||
-      caller.session.role() >= static_cast<uint32_t>((*account)->roles_size())) {
-    (void)sessions_.End(caller.session_id);  // a disabled account's sessions end at once
-    return std::nullopt;
-  }
-  caller.account = **account;
-  caller.role = caller.account.roles(static_cast<int>(caller.session.role()));
-  caller.viewer = Viewer{caller.account.display_name(), ActsFor(config_, caller.role),
-                         caller.session.csrf_token()};
-  return caller;
+  AddOfficePages(*server_, site_);
+  AddDeskPages(*server_, site_);
+  AddManagementPages(*server_, site_);
+  AddApi(*server_, site_);
 }
 
 void WebServer::Login(const httplib::Request& request, httplib::Response& response) {
@@ -255,7 +186,7 @@ void WebServer::Login(const httplib::Request& request, httplib::Response& respon
                    login));
     return;
   }
-  absl::StatusOr<lotse::v1::Account> account = accounts_.Authenticate(login, password);
+  absl::StatusOr<lotse::v1::Account> account = site_.accounts().Authenticate(login, password);
   if (!account.ok()) {
     if (account.status().code() != absl::StatusCode::kUnauthenticated) {
       spdlog::error("login of '{}' failed: {}", logged, account.status().message());
@@ -274,7 +205,7 @@ void WebServer::Login(const httplib::Request& request, httplib::Response& respon
     return;
   }
   throttle_.Succeeded(login);
-  absl::StatusOr<NewSession> session = sessions_.Start(login, 0, now);
+  absl::StatusOr<NewSession> session = site_.sessions().Start(login, 0, now);
   if (!session.ok()) {
     spdlog::error("no session for '{}': {}", login, session.status().message());
     Html(response, 503,
@@ -284,19 +215,58 @@ void WebServer::Login(const httplib::Request& request, httplib::Response& respon
     return;
   }
   spdlog::info("'{}' logged in from {}", login, request.remote_addr);
-  response.set_header("Set-Cookie",
-                      StrCat(kCookie, "=", session->id, "; Path=/; HttpOnly; SameSite=Strict",
-                             tls_ ? "; Secure" : ""));
-  SeeOther(response, "/posteingang");
+  response.set_header(
+      "Set-Cookie", StrCat(kSessionCookie, "=", session->id, "; Path=/; HttpOnly; SameSite=Strict",
+                           tls_ ? "; Secure" : ""));
+  SeeOther(response, account->roles_size() > 1 ? "/rolle" : HomeOf(account->roles(0).kind()));
 }
 
-void WebServer::Logout(const httplib::Request& request, httplib::Response& response) {
-  std::optional<Caller> caller = FormCaller(request, response);
+void WebServer::ChooseRole(const httplib::Request& request, httplib::Response& response) {
+  std::optional<Caller> caller = request.method == "POST" ? site_.FormCaller(request, response)
+                                                          : site_.PageCaller(request, response);
   if (!caller.has_value()) {
     return;
   }
-  (void)sessions_.End(caller->session_id);
-  response.set_header("Set-Cookie", StrCat(kCookie,
+  const int roles = caller->account.roles_size();
+  if (request.method == "POST") {
+    uint32_t role = 0;
+    if (!absl::SimpleAtoi(request.get_param_value("rolle"), &role) ||
+        role >= static_cast<uint32_t>(roles)) {
+      Html(response, 400,
+           ProblemPage(&caller->viewer, "Rolle wählen",
+                       "Diese Rolle gibt es für Ihr Konto nicht. Bitte wählen Sie eine aus der "
+                       "Liste."));
+      return;
+    }
+    if (absl::Status set = site_.sessions().SetRole(caller->session_id, role); !set.ok()) {
+      SeeOther(response, "/anmelden");
+      return;
+    }
+    SeeOther(response, HomeOf(caller->account.roles(static_cast<int>(role)).kind()));
+    return;
+  }
+  std::string options;
+  for (int i = 0; i < roles; ++i) {
+    options += StrCat(R"(<li><label><input type="radio" name="rolle" value=")", i, "\"",
+                      static_cast<uint32_t>(i) == caller->session.role() ? " checked" : "", "> ",
+                      Escape(ActsFor(config_, caller->account.roles(i))), "</label></li>");
+  }
+  Html(response, 200,
+       Page("Rolle wählen", &caller->viewer,
+            StrCat(R"(<form method="post" action="/rolle"><fieldset><legend>Für wen arbeiten )",
+                   R"(Sie jetzt?</legend><ul class="choices">)", options, "</ul></fieldset>",
+                   R"(<input type="hidden" name="csrf" value=")",
+                   Escape(caller->session.csrf_token()),
+                   R"("><button type="submit">Weiter</button></form>)")));
+}
+
+void WebServer::Logout(const httplib::Request& request, httplib::Response& response) {
+  std::optional<Caller> caller = site_.FormCaller(request, response);
+  if (!caller.has_value()) {
+    return;
+  }
+  (void)site_.sessions().End(caller->session_id);
+  response.set_header("Set-Cookie", StrCat(kSessionCookie,
                                            "=; Path=/; Max-Age=0; HttpOnly; "
                                            "SameSite=Strict",
                                            tls_ ? "; Secure" : ""));
@@ -304,9 +274,8 @@ void WebServer::Logout(const httplib::Request& request, httplib::Response& respo
 }
 
 void WebServer::Inbox(const httplib::Request& request, httplib::Response& response, uint64_t ack) {
-  std::optional<Caller> caller = CallerOf(request);
+  std::optional<Caller> caller = site_.PageCaller(request, response);
   if (!caller.has_value()) {
-    SeeOther(response, "/anmelden");
     return;
   }
   client::InboxArgs args;
@@ -325,7 +294,7 @@ void WebServer::Inbox(const httplib::Request& request, httplib::Response& respon
   lotse::v1::NotificationRequest inbox = client::InboxRequest(args);
   inbox.mutable_actor()->set_user(caller->account.login());
   inbox.mutable_inbox()->set_ack(ack);
-  absl::StatusOr<lotse::v1::NotificationReply> reply = services_.Call(inbox);
+  absl::StatusOr<lotse::v1::NotificationReply> reply = site_.services().Call(inbox);
   if (!reply.ok()) {
     spdlog::error("inbox of {} for '{}': {}", caller->viewer.acts_for, caller->account.login(),
                   reply.status().message());
@@ -348,7 +317,7 @@ void WebServer::Inbox(const httplib::Request& request, httplib::Response& respon
 }
 
 void WebServer::MarkRead(const httplib::Request& request, httplib::Response& response) {
-  std::optional<Caller> caller = FormCaller(request, response);
+  std::optional<Caller> caller = site_.FormCaller(request, response);
   if (!caller.has_value()) {
     return;
   }

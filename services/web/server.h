@@ -5,12 +5,15 @@
 // the web's gateway key (common/client). Paths are German, as the pages are.
 //
 //   GET  /healthz                 "ok" (no login)
-//   GET  /static/lotse.css        the style sheet (no login)
+//   GET  /static/<file>           the style sheet and script (no login; static/)
 //   GET  /anmelden, POST /anmelden   the login (throttled per login and address)
 //   POST /abmelden                ends the session (CSRF token)
-//   GET  /                        to /posteingang, or to /anmelden without a session
+//   GET  /                        to the first page of the caller's role, else to /anmelden
+//   GET, POST /rolle              whom a person with several roles acts for now (CSRF token)
 //   GET  /posteingang             the unread messages of the person's office or department
 //   POST /posteingang/gelesen     acknowledges them up to `bis` (CSRF token)
+//
+// and the pages of each area, which site.h lists.
 
 #include <memory>
 #include <string>
@@ -21,6 +24,7 @@
 #include "common/ops/http.h"
 #include "services/web/accounts.h"
 #include "services/web/sessions.h"
+#include "services/web/site.h"
 #include "services/web/throttle.h"
 
 namespace lotse::web {
@@ -41,25 +45,20 @@ class WebServer {
   bool tls() const { return tls_; }
 
  private:
-  struct Caller;  // the session, its account and the role it acts in
   void Routes();
-  // The caller of a request with a valid session cookie, else nullopt.
-  std::optional<Caller> CallerOf(const httplib::Request& request);
-  // The caller of a form that changes something: logged in (else sent to the login) and with
-  // its session's CSRF token (else 403). nullopt: the response is made already.
-  std::optional<Caller> FormCaller(const httplib::Request& request, httplib::Response& response);
   void Login(const httplib::Request& request, httplib::Response& response);
+  // GET: the roles of the person's account to choose from; POST: the session acts in the chosen
+  // one (`rolle`, its index) from now on.
+  void ChooseRole(const httplib::Request& request, httplib::Response& response);
   void Logout(const httplib::Request& request, httplib::Response& response);
   // The inbox page; with `ack`, the messages up to that seq are acknowledged first.
   void Inbox(const httplib::Request& request, httplib::Response& response, uint64_t ack = 0);
   void MarkRead(const httplib::Request& request, httplib::Response& response);
 
   const config::Config& config_;
-  AccountStore& accounts_;
-  SessionStore& sessions_;
-  client::Client& services_;
   LoginThrottle throttle_;
-  bool tls_ = false;
+  const bool tls_;
+  Site site_;
   std::unique_ptr<httplib::Server> server_;
 };
 

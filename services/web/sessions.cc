@@ -70,6 +70,18 @@ absl::StatusOr<std::optional<lotse::v1::WebSession>> SessionStore::Use(std::stri
   return session;
 }
 
+absl::Status SessionStore::SetRole(std::string_view id, uint32_t role) {
+  std::lock_guard lock(*mu_);
+  const std::string key = KeyOf(id);
+  LOTSE_ASSIGN_OR_RETURN(std::optional<std::string> bytes, store_->Get(family_, key));
+  lotse::v1::WebSession session;
+  if (!bytes.has_value() || !session.ParseFromString(*bytes)) {
+    return absl::NotFoundError("the session has ended");
+  }
+  session.set_role(role);
+  return Put(key, session);
+}
+
 absl::Status SessionStore::End(std::string_view id) {
   std::lock_guard lock(*mu_);
   store::Batch batch(store_);

@@ -34,6 +34,9 @@ class SessionStore {
   // use is recorded (at most once a minute, to spare the disk). nullopt otherwise; an idle one
   // is removed.
   absl::StatusOr<std::optional<lotse::v1::WebSession>> Use(std::string_view id, absl::Time now);
+  // The session acts in the account's role `role` from now on (the person chose another one).
+  // NotFound for an unknown or idle id.
+  absl::Status SetRole(std::string_view id, uint32_t role);
   // Ends the session (logout); nothing happens for an unknown id.
   absl::Status End(std::string_view id);
   // Removes every session idle longer than the timeout; returns how many.

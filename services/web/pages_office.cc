@@ -1,0 +1,10 @@
+#include "services/web/site.h"
+
+namespace lotse::web {
+
+void AddOfficePages(httplib::Server& server, Site& site) {
+  (void)server;
+  (void)site;
+}
+
+}  // namespace lotse::web
