@@ -176,7 +176,7 @@ void WebServer::Login(const httplib::Request& request, httplib::Response& respon
   const std::string logged = CheckLogin(login).ok() ? login : "(not a login)";
   const std::string password = request.get_param_value("password");
   const absl::Time now = absl::Now();
-  if (const absl::Duration wait = throttle_.Wait(login, request.remote_addr, now);
+  if (const absl::Duration wait = site_.throttle().Wait(login, request.remote_addr, now);
       wait > absl::ZeroDuration()) {
     const int64_t seconds = absl::ToInt64Seconds(absl::Ceil(wait, absl::Seconds(1)));
     response.set_header("Retry-After", std::to_string(seconds));
@@ -196,7 +196,7 @@ void WebServer::Login(const httplib::Request& request, httplib::Response& respon
                      login));
       return;
     }
-    throttle_.Failed(login, request.remote_addr, now);
+    site_.throttle().Failed(login, request.remote_addr, now);
     spdlog::warn("failed login for '{}' from {}", logged, request.remote_addr);
     Html(response, 401,
          LoginPage("Benutzername oder Passwort ist falsch (oder das Konto ist gesperrt). Bitte "
@@ -204,7 +204,7 @@ void WebServer::Login(const httplib::Request& request, httplib::Response& respon
                    login));
     return;
   }
-  throttle_.Succeeded(login);
+  site_.throttle().Succeeded(login);
   absl::StatusOr<NewSession> session = site_.sessions().Start(login, 0, now);
   if (!session.ok()) {
     spdlog::error("no session for '{}': {}", login, session.status().message());

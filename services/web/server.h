@@ -56,7 +56,6 @@ class WebServer {
   void MarkRead(const httplib::Request& request, httplib::Response& response);
 
   const config::Config& config_;
-  LoginThrottle throttle_;
   const bool tls_;
   Site site_;
   std::unique_ptr<httplib::Server> server_;

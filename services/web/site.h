@@ -20,6 +20,7 @@
 #include "services/web/accounts.h"
 #include "services/web/html.h"
 #include "services/web/sessions.h"
+#include "services/web/throttle.h"
 
 namespace lotse::web {
 
@@ -53,6 +54,8 @@ class Site {
   AccountStore& accounts() { return accounts_; }
   SessionStore& sessions() { return sessions_; }
   client::Client& services() { return services_; }
+  // Failed logins, of the page's form and the API alike.
+  LoginThrottle& throttle() { return throttle_; }
   bool tls() const { return tls_; }
 
   // The caller of a request with a valid session cookie, else nullopt.
@@ -72,6 +75,7 @@ class Site {
   AccountStore& accounts_;
   SessionStore& sessions_;
   client::Client& services_;
+  LoginThrottle throttle_;
   bool tls_;
 };
 
