@@ -169,37 +169,34 @@ std::string RenderText(const lotse::v1::Receipt& r, const absl::TimeZone& zone) 
   return out;
 }
 
-std::string RenderHtml(const lotse::v1::Receipt& r, const absl::TimeZone& zone) {
+std::string_view StyleSheet() {
+  // One A4 sheet: fixed page box and margins, system fonts only, nothing loaded from elsewhere
+  // (the page must print the same without a network).
+  return "@page { size: A4; margin: 20mm 18mm; }\n"
+         ".sheet { max-width: 174mm; margin: 0 auto; font-family: \"DejaVu Sans\", Arial,"
+         " Helvetica, sans-serif; font-size: 10.5pt; line-height: 1.4; color: #000; }\n"
+         ".sheet h1 { font-size: 16pt; margin: 0 0 2mm 0; }\n"
+         ".sheet .office { font-size: 11pt; margin: 0 0 6mm 0; color: #333; }\n"
+         ".sheet table { border-collapse: collapse; width: 100%; margin-bottom: 6mm; }\n"
+         ".sheet th { text-align: left; vertical-align: top; width: 58mm;"
+         " padding: 1.5mm 3mm 1.5mm 0; font-weight: bold; }\n"
+         ".sheet td { vertical-align: top; padding: 1.5mm 0; }\n"
+         ".sheet tr { border-bottom: 0.3mm solid #ccc; }\n"
+         ".sheet h2 { font-size: 12pt; margin: 0 0 2mm 0; }\n"
+         ".sheet p { margin: 0 0 4mm 0; }\n"
+         ".sheet .code { border: 0.5mm solid #000; padding: 4mm; margin-top: 4mm;"
+         " page-break-inside: avoid; }\n"
+         ".sheet .code .value { font-family: \"DejaVu Sans Mono\", \"Courier New\", monospace;"
+         " font-size: 16pt; letter-spacing: 1mm; font-weight: bold; margin: 1mm 0 2mm 0; }\n";
+}
+
+std::string RenderSheet(const lotse::v1::Receipt& r, const absl::TimeZone& zone) {
   std::string out = StrCat(
-      "<!DOCTYPE html>\n<html lang=\"de\">\n<head>\n<meta charset=\"utf-8\">\n<title>",
-      EscapeHtml(Title(r)), " ", EscapeHtml(r.case_number()), "</title>\n",
-      // One A4 sheet: fixed page box and margins, system fonts only, nothing loaded from
-      // elsewhere (the page must print the same without a network).
-      "<style>\n"
-      "@page { size: A4; margin: 20mm 18mm; }\n"
-      "html, body { margin: 0; padding: 0; }\n"
-      "body { font-family: \"DejaVu Sans\", Arial, Helvetica, sans-serif; font-size: 10.5pt;"
-      " line-height: 1.4; color: #000; }\n"
-      ".sheet { max-width: 174mm; margin: 0 auto; }\n"
-      "h1 { font-size: 16pt; margin: 0 0 2mm 0; }\n"
-      ".office { font-size: 11pt; margin: 0 0 6mm 0; color: #333; }\n"
-      "table { border-collapse: collapse; width: 100%; margin-bottom: 6mm; }\n"
-      "th { text-align: left; vertical-align: top; width: 58mm; padding: 1.5mm 3mm 1.5mm 0;"
-      " font-weight: bold; }\n"
-      "td { vertical-align: top; padding: 1.5mm 0; }\n"
-      "tr { border-bottom: 0.3mm solid #ccc; }\n"
-      "h2 { font-size: 12pt; margin: 0 0 2mm 0; }\n"
-      "p { margin: 0 0 4mm 0; }\n"
-      ".code { border: 0.5mm solid #000; padding: 4mm; margin-top: 4mm; page-break-inside: avoid;"
-      " }\n"
-      ".code .value { font-family: \"DejaVu Sans Mono\", \"Courier New\", monospace;"
-      " font-size: 16pt; letter-spacing: 1mm; font-weight: bold; margin: 1mm 0 2mm 0; }\n"
-      "</style>\n</head>\n<body>\n<div class=\"sheet\">\n<h1>",
-      EscapeHtml(Title(r)), "</h1>\n<div class=\"office\">",
+      "<div class=\"sheet\">\n<h1>", EscapeHtml(Title(r)), "</h1>\n<div class=\"office\">",
       EscapeHtml(r.office_name().empty() ? r.office() : r.office_name()), "</div>\n<table>\n");
   for (const Row& row : Rows(r, zone)) {
-    out += StrCat("<tr><th>", EscapeHtml(row.label), "</th><td>", EscapeHtml(row.value),
-                  "</td></tr>\n");
+    out += StrCat("<tr><th scope=\"row\">", EscapeHtml(row.label), "</th><td>",
+                  EscapeHtml(row.value), "</td></tr>\n");
   }
   out += "</table>\n";
   if (!r.next_steps().empty()) {
@@ -210,8 +207,15 @@ std::string RenderHtml(const lotse::v1::Receipt& r, const absl::TimeZone& zone) 
                   EscapeHtml(r.feedback_code()), "</div>\n<p>", EscapeHtml(kCodeText),
                   "</p></div>\n");
   }
-  out += "</div>\n</body>\n</html>\n";
+  out += "</div>\n";
   return out;
+}
+
+std::string RenderHtml(const lotse::v1::Receipt& r, const absl::TimeZone& zone) {
+  return StrCat("<!DOCTYPE html>\n<html lang=\"de\">\n<head>\n<meta charset=\"utf-8\">\n<title>",
+                EscapeHtml(Title(r)), " ", EscapeHtml(r.case_number()), "</title>\n<style>\n",
+                "html, body { margin: 0; padding: 0; }\n", StyleSheet(),
+                "</style>\n</head>\n<body>\n", RenderSheet(r, zone), "</body>\n</html>\n");
 }
 
 }  // namespace lotse::receipt

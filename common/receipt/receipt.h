@@ -24,6 +24,11 @@ std::string EscapeHtml(std::string_view text);
 // The receipt as plain text, lines of at most 76 columns, ending in '\n'.
 std::string RenderText(const lotse::v1::Receipt& receipt, const absl::TimeZone& zone);
 
+// The receipt's sheet (a <div class="sheet">, every value escaped) and the style sheet that
+// prints it on one A4 page: the web terminal shows the sheet within its page.
+std::string RenderSheet(const lotse::v1::Receipt& receipt, const absl::TimeZone& zone);
+std::string_view StyleSheet();
+
 // The receipt as one HTML document: inline CSS only (no scripts, fonts or images from
 // elsewhere), @page A4, every value escaped.
 std::string RenderHtml(const lotse::v1::Receipt& receipt, const absl::TimeZone& zone);

@@ -2,6 +2,7 @@
 
 #include "common/format.h"
 #include "common/receipt/receipt.h"
+#include "lotse/v1/common.pb.h"
 
 namespace lotse::web {
 
@@ -117,6 +118,167 @@ std::string InboxPage(const Viewer& viewer, std::string_view inbox_name,
   }
   return Page("Posteingang", &viewer,
               StrCat(R"(<p class="inbox-name">Posteingang )", Escape(inbox_name), "</p>", list));
+}
+
+const std::string& Form::Value(std::string_view name) const {
+  static const std::string kNone;
+  auto it = values.find(name);
+  return it == values.end() ? kNone : it->second;
+}
+
+const std::string& Form::Error(std::string_view name) const {
+  static const std::string kNone;
+  auto it = errors.find(name);
+  return it == errors.end() ? kNone : it->second;
+}
+
+namespace {
+
+// The label, the hint and the error of a control, and the attributes that tie them to it.
+struct Labelled {
+  std::string before;  // <label>…</label> and the hint
+  std::string attrs;   // id, name, aria-*
+  std::string after;   // the error message
+};
+
+Labelled Label(const Form& form, std::string_view name, std::string_view label,
+               std::string_view hint) {
+  Labelled l;
+  const std::string id = StrCat("f-", name);
+  l.before = StrCat(R"(<label for=")", id, R"(">)", Escape(label), "</label>");
+  std::string described;
+  if (!hint.empty()) {
+    l.before += StrCat(R"(<span class="hint" id=")", id, R"(-hinweis">)", Escape(hint), "</span>");
+    described = StrCat(id, "-hinweis");
+  }
+  l.attrs = StrCat(R"( id=")", id, R"(" name=")", Escape(name), "\"");
+  const std::string& error = form.Error(name);
+  if (!error.empty()) {
+    l.after = StrCat(R"(<span class="error" id=")", id, R"(-fehler">)", Escape(error), "</span>");
+    described += StrCat(described.empty() ? "" : " ", id, "-fehler");
+    l.attrs += R"( aria-invalid="true")";
+  }
+  if (!described.empty()) {
+    l.attrs += StrCat(R"( aria-describedby=")", described, "\"");
+  }
+  return l;
+}
+
+}  // namespace
+
+std::string TextField(const Form& form, std::string_view name, std::string_view label,
+                      std::string_view attrs, std::string_view hint) {
+  const Labelled l = Label(form, name, label, hint);
+  return StrCat(R"(<div class="field">)", l.before, "<input", l.attrs, R"( value=")",
+                Escape(form.Value(name)), "\"", attrs, ">", l.after, "</div>");
+}
+
+std::string TextArea(const Form& form, std::string_view name, std::string_view label,
+                     std::string_view attrs, std::string_view hint) {
+  const Labelled l = Label(form, name, label, hint);
+  return StrCat(R"(<div class="field">)", l.before, "<textarea", l.attrs, attrs, ">",
+                Escape(form.Value(name)), "</textarea>", l.after, "</div>");
+}
+
+std::string Select(const Form& form, std::string_view name, std::string_view label,
+                   const std::vector<std::pair<std::string, std::string>>& options,
+                   std::string_view attrs) {
+  const Labelled l = Label(form, name, label, "");
+  std::string out = StrCat(R"(<div class="field">)", l.before, "<select", l.attrs, attrs, ">");
+  for (const auto& [value, text] : options) {
+    out += StrCat(R"(<option value=")", Escape(value), "\"",
+                  value == form.Value(name) ? " selected" : "", ">", Escape(text), "</option>");
+  }
+  return StrCat(out, "</select>", l.after, "</div>");
+}
+
+std::string Radios(const Form& form, std::string_view name, std::string_view legend,
+                   const std::vector<std::pair<std::string, std::string>>& options) {
+  const std::string& error = form.Error(name);
+  std::string out =
+      StrCat(R"(<fieldset class="radios")",
+             error.empty() ? "" : StrCat(R"( aria-describedby="f-)", name, R"(-fehler")"),
+             "><legend>", Escape(legend), "</legend>");
+  for (size_t i = 0; i < options.size(); ++i) {
+    const auto& [value, text] = options[i];
+    out += StrCat(R"(<label><input type="radio" name=")", Escape(name), R"(" id="f-)", name,
+                  i == 0 ? "" : StrCat("-", i), R"(" value=")", Escape(value), "\"",
+                  value == form.Value(name) ? " checked" : "", "> ", Escape(text), "</label>");
+  }
+  if (!error.empty()) {
+    out += StrCat(R"(<span class="error" id="f-)", name, R"(-fehler">)", Escape(error), "</span>");
+  }
+  return StrCat(out, "</fieldset>");
+}
+
+std::string Hidden(std::string_view name, std::string_view value) {
+  return StrCat(R"(<input type="hidden" name=")", Escape(name), R"(" value=")", Escape(value),
+                R"(">)");
+}
+
+std::string CsrfField(const Viewer& viewer) { return Hidden("csrf", viewer.csrf_token); }
+
+std::string ErrorSummary(const Form& form) {
+  if (form.ok()) {
+    return "";
+  }
+  std::string items;
+  for (const auto& [name, error] : form.errors) {
+    items += StrCat(R"(<li><a href="#f-)", Escape(name), R"(">)", Escape(error), "</a></li>");
+  }
+  return StrCat(R"(<div class="error-summary" role="alert"><p>Bitte prüfen Sie:</p><ul>)", items,
+                "</ul></div>");
+}
+
+std::string DateTime(int64_t micros, const absl::TimeZone& zone) {
+  return micros == 0 ? "" : receipt::GermanDateTime(micros, zone);
+}
+
+std::string StatusWord(lotse::v1::ReferralStatus status, bool waiting) {
+  if (waiting && (status == lotse::v1::REFERRAL_STATUS_ROUTED ||
+                  status == lotse::v1::REFERRAL_STATUS_CLAIMED)) {
+    return "wartet auf das Unternehmen";
+  }
+  switch (status) {
+    case lotse::v1::REFERRAL_STATUS_SUBMITTED:
+      return "eingegangen";
+    case lotse::v1::REFERRAL_STATUS_ROUTED:
+      return "beim Fachamt";
+    case lotse::v1::REFERRAL_STATUS_CLAIMED:
+      return "in Bearbeitung";
+    case lotse::v1::REFERRAL_STATUS_ANSWERED:
+      return "beantwortet";
+    case lotse::v1::REFERRAL_STATUS_CLOSED:
+      return "abgeschlossen";
+    default:
+      return "unbekannt";
+  }
+}
+
+std::string PriorityWord(lotse::v1::Priority priority) {
+  switch (priority) {
+    case lotse::v1::PRIORITY_LOW:
+      return "niedrig";
+    case lotse::v1::PRIORITY_HIGH:
+      return "hoch";
+    case lotse::v1::PRIORITY_URGENT:
+      return "dringend";
+    default:
+      return "normal";
+  }
+}
+
+std::string OutcomeWord(lotse::v1::Outcome outcome) {
+  switch (outcome) {
+    case lotse::v1::OUTCOME_RESOLVED:
+      return "geklärt";
+    case lotse::v1::OUTCOME_PARTLY:
+      return "teilweise geklärt";
+    case lotse::v1::OUTCOME_NOT_RESPONSIBLE:
+      return "nicht zuständig";
+    default:
+      return "";
+  }
 }
 
 std::string ProblemPage(const Viewer* viewer, std::string_view title, std::string_view text) {

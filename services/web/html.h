@@ -4,8 +4,10 @@
 // person or a service goes through Escape, so a question with "<script>" shows as text. No
 // inline script or style (the Content-Security-Policy forbids both); the look is /static/lotse.css.
 
+#include <map>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/time/time.h"
@@ -39,6 +41,44 @@ std::string LoginPage(std::string_view error, std::string_view login);
 std::string InboxPage(const Viewer& viewer, std::string_view inbox_name,
                       const std::vector<lotse::v1::InboxMessage>& messages,
                       const absl::TimeZone& zone);
+
+// A form as typed and its errors by field name, German, so that a refused form comes back with
+// every value kept and each error next to its field.
+struct Form {
+  std::map<std::string, std::string, std::less<>> values;
+  std::map<std::string, std::string, std::less<>> errors;
+  const std::string& Value(std::string_view name) const;
+  const std::string& Error(std::string_view name) const;
+  bool ok() const { return errors.empty(); }
+};
+
+// Form controls, each with its <label>, the typed value and its error (aria-invalid,
+// aria-describedby pointing at the message). `attrs` are more attributes, already HTML
+// (" required maxlength=\"4096\""); `hint` a line of help under the label.
+std::string TextField(const Form& form, std::string_view name, std::string_view label,
+                      std::string_view attrs = "", std::string_view hint = "");
+std::string TextArea(const Form& form, std::string_view name, std::string_view label,
+                     std::string_view attrs = "", std::string_view hint = "");
+// A <select> of (value, label) pairs; the typed value is selected.
+std::string Select(const Form& form, std::string_view name, std::string_view label,
+                   const std::vector<std::pair<std::string, std::string>>& options,
+                   std::string_view attrs = "");
+// Radio buttons in a <fieldset> with `legend`.
+std::string Radios(const Form& form, std::string_view name, std::string_view legend,
+                   const std::vector<std::pair<std::string, std::string>>& options);
+std::string Hidden(std::string_view name, std::string_view value);
+// The session's CSRF token as the hidden field `csrf` every changing form carries.
+std::string CsrfField(const Viewer& viewer);
+// A list of the form's errors at its top, each a link to its field (role="alert").
+std::string ErrorSummary(const Form& form);
+
+// "05.12.2026 14:30" in the city's time; "" for 0.
+std::string DateTime(int64_t micros, const absl::TimeZone& zone);
+// A referral's state as the office and the department say it: "beim Fachamt",
+// "in Bearbeitung", "wartet auf das Unternehmen", "beantwortet", "abgeschlossen".
+std::string StatusWord(lotse::v1::ReferralStatus status, bool waiting);
+std::string PriorityWord(lotse::v1::Priority priority);
+std::string OutcomeWord(lotse::v1::Outcome outcome);
 
 // A page that says what went wrong and what to do, for 403, 404 and 503.
 std::string ProblemPage(const Viewer* viewer, std::string_view title, std::string_view text);

@@ -8,6 +8,7 @@
 #include "absl/time/clock.h"
 #include "common/client/requests.h"
 #include "common/format.h"
+#include "common/receipt/receipt.h"
 #include "services/web/html.h"
 #include "spdlog/spdlog.h"
 
@@ -113,7 +114,8 @@ void WebServer::Routes() {
         response.set_header("Content-Security-Policy", kContentSecurityPolicy);
         response.set_header("X-Content-Type-Options", "nosniff");
         response.set_header("X-Frame-Options", "DENY");
-        response.set_header("Referrer-Policy", "no-referrer");
+        response.set_header("Referrer-Policy",
+                            "same-origin");  // "no-referrer" makes the Origin "null"
         if (!request.path.starts_with("/static/")) {
           response.set_header("Cache-Control", "no-store");  // pages hold personal data
         }
@@ -129,16 +131,23 @@ void WebServer::Routes() {
   server_->Get("/healthz", [](const httplib::Request&, httplib::Response& response) {
     response.set_content("ok\n", "text/plain; charset=utf-8");
   });
-  server_->Get(R"(/static/([a-z0-9.-]+))",
-               [](const httplib::Request& request, httplib::Response& response) {
-                 const StaticFile* file = FindStaticFile(request.matches[1].str());
-                 if (file == nullptr) {
-                   NotFound(response, nullptr);
-                   return;
-                 }
-                 response.set_header("Cache-Control", "max-age=300");
-                 response.set_content(std::string(file->bytes), std::string(file->content_type));
-               });
+  server_->Get(
+      R"(/static/([a-z0-9.-]+))", [](const httplib::Request& request, httplib::Response& response) {
+        response.set_header("Cache-Control", "max-age=300");
+        if (request.matches[1].str() == "receipt.css") {  // the receipt's own
+          response.set_content(std::string(receipt::StyleSheet()), "text/css; charset=utf-8");
+          return;
+        }
+        const StaticFile* file = FindStaticFile(request.matches[1].str());
+        if (file == nullptr) {
+          NotFound(response, nullptr);
+          return;
+        }
+        response.set_content(std::string(file->bytes), std::string(file->content_type));
+      });
+  server_->Get("/favicon.ico", [](const httplib::Request&, httplib::Response& response) {
+    response.status = 204;  // no icon; answered so that browsers do not log a 404 on every page
+  });
   server_->Get("/anmelden", [](const httplib::Request&, httplib::Response& response) {
     Html(response, 200, LoginPage("", ""));
   });
@@ -292,9 +301,8 @@ void WebServer::Inbox(const httplib::Request& request, httplib::Response& respon
     return;
   }
   lotse::v1::NotificationRequest inbox = client::InboxRequest(args);
-  inbox.mutable_actor()->set_user(caller->account.login());
   inbox.mutable_inbox()->set_ack(ack);
-  absl::StatusOr<lotse::v1::NotificationReply> reply = site_.services().Call(inbox);
+  absl::StatusOr<lotse::v1::NotificationReply> reply = site_.Call(*caller, inbox);
   if (!reply.ok()) {
     spdlog::error("inbox of {} for '{}': {}", caller->viewer.acts_for, caller->account.login(),
                   reply.status().message());

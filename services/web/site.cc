@@ -12,9 +12,7 @@ lotse::v1::Actor Caller::Actor() const {
   lotse::v1::Actor actor;
   actor.set_kind(role.kind());
   actor.set_id(role.id());
-  if (IsDesk()) {
-    actor.set_user(User());
-  }
+  actor.set_user(User());
   return actor;
 }
 

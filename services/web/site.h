@@ -36,10 +36,11 @@ struct Caller {
   bool IsOffice() const { return Is(lotse::v1::ACTOR_KIND_OFFICE); }
   // A department (as one of its staff where the role names one) or a key account manager.
   bool IsDesk() const { return Is(lotse::v1::ACTOR_KIND_DEPARTMENT); }
-  // The actor a request made for this caller carries: the office, the department with the
-  // staff member as user (the login where the role names none), the KAM, ops or admin.
+  // The actor a request made for this caller carries: the office, the department (or KAM), ops
+  // or admin, with the person as user (User()).
   lotse::v1::Actor Actor() const;
-  // The staff id requests name as `user` ("bo-mueller"), the login where the role names none.
+  // Who acts, as requests name them in `user`: the staff id where the role names one
+  // ("bo-mueller"), else the login.
   std::string User() const;
 };
 
@@ -57,6 +58,14 @@ class Site {
   // Failed logins, of the page's form and the API alike.
   LoginThrottle& throttle() { return throttle_; }
   bool tls() const { return tls_; }
+
+  // Sends `request` on the caller's behalf: its actor names the person (actor.user), as the
+  // services require of a gateway. The reply as client::Client::Call returns it.
+  template <typename Request>
+  auto Call(const Caller& caller, Request request) {
+    request.mutable_actor()->set_user(caller.User());
+    return services_.Call(std::move(request));
+  }
 
   // The caller of a request with a valid session cookie, else nullopt.
   std::optional<Caller> CallerOf(const httplib::Request& request);
