@@ -1,7 +1,9 @@
 #include "services/web/history.h"
 
+#include "common/client/requests.h"
 #include "common/format.h"
 #include "services/web/html.h"
+#include "services/web/site.h"
 
 namespace lotse::web {
 namespace {
@@ -94,6 +96,27 @@ std::string EventLine(const config::Config& config, const lotse::v1::Envelope& e
     default:
       return "Ereignis";
   }
+}
+
+std::string ReferralHistory(Site& site, const Caller& caller, const std::string& ref) {
+  client::HistoryArgs args;
+  args.ref = ref;
+  if (caller.IsOffice()) {
+    args.office = caller.role.id();
+  } else {
+    args.department = caller.role.id();
+  }
+  absl::StatusOr<lotse::v1::AuditReply> reply = site.Call(caller, client::HistoryRequest(args));
+  if (!reply.ok() || reply->has_error()) {
+    return R"(<section><h2>Verlauf</h2><p>Der Verlauf ist gerade nicht abrufbar.</p></section>)";
+  }
+  std::string items;
+  for (const lotse::v1::HistoryEntry& e : reply->history().entries()) {
+    items += StrCat("<li><span class=\"when\">",
+                    Escape(DateTime(e.event().occurred_at_us(), site.config().city.zone)),
+                    "</span> ", Escape(EventLine(site.config(), e.event())), "</li>");
+  }
+  return StrCat(R"(<section><h2>Verlauf</h2><ol class="history">)", items, "</ol></section>");
 }
 
 }  // namespace lotse::web

@@ -13,4 +13,10 @@ namespace lotse::web {
 
 std::string EventLine(const config::Config& config, const lotse::v1::Envelope& event);
 
+class Site;
+struct Caller;
+// The referral's history as the caller may see it (audit, as the office or the department), as
+// a page section; a line that says it cannot be loaded when audit does not answer.
+std::string ReferralHistory(Site& site, const Caller& caller, const std::string& ref);
+
 }  // namespace lotse::web

@@ -97,27 +97,40 @@ std::string LoginPage(std::string_view error, std::string_view login) {
              R"(<button type="submit">Anmelden</button></form>)"));
 }
 
+std::string InboxMessageHtml(const lotse::v1::InboxMessage& m, std::string_view link_base,
+                             const absl::TimeZone& zone) {
+  std::string title = Escape(m.title());
+  if (!m.referral_id().empty() && !link_base.empty()) {
+    title = StrCat(R"(<a href=")", link_base, Escape(m.referral_id()), R"(">)", title, "</a>");
+  }
+  return StrCat(R"(<li class="message" data-seq=")", m.seq(), R"("><p class="when">)",
+                Escape(DateTime(m.created_at_us(), zone)), "</p><h2>", title, "</h2>",
+                m.body().empty() ? "" : StrCat(R"(<p class="body">)", Escape(m.body()), "</p>"),
+                "</li>");
+}
+
 std::string InboxPage(const Viewer& viewer, std::string_view inbox_name,
                       const std::vector<lotse::v1::InboxMessage>& messages,
-                      const absl::TimeZone& zone) {
+                      std::string_view link_base, const absl::TimeZone& zone) {
   std::string items;
   for (const lotse::v1::InboxMessage& m : messages) {
-    items += StrCat(
-        R"(<li class="message"><p class="when">)",
-        Escape(absl::FormatTime("%d.%m.%Y %H:%M", absl::FromUnixMicros(m.created_at_us()), zone)),
-        R"(</p><h2>)", Escape(m.title()), "</h2>",
-        m.body().empty() ? "" : StrCat("<p class=\"body\">", Escape(m.body()), "</p>"), "</li>");
+    items += InboxMessageHtml(m, link_base, zone);
   }
-  std::string list = R"(<p class="empty">Keine ungelesenen Nachrichten.</p>)";
-  if (!messages.empty()) {
-    list = StrCat(R"(<ol class="inbox" aria-label="Nachrichten">)", items, "</ol>",
-                  R"(<form method="post" action="/posteingang/gelesen">)",
-                  R"(<input type="hidden" name="csrf" value=")", Escape(viewer.csrf_token),
-                  R"("><input type="hidden" name="bis" value=")", messages.back().seq(),
-                  R"("><button type="submit">Alle als gelesen markieren</button></form>)");
-  }
-  return Page("Posteingang", &viewer,
-              StrCat(R"(<p class="inbox-name">Posteingang )", Escape(inbox_name), "</p>", list));
+  const uint64_t last = messages.empty() ? 0 : messages.back().seq();
+  // The script opens /posteingang/live after the last message shown and adds each new one to
+  // the list; without script, a reload shows them.
+  return Page(
+      "Posteingang", &viewer,
+      StrCat(R"(<p class="inbox-name">Posteingang )", Escape(inbox_name),
+             R"( <span class="live" data-live-status aria-live="polite"></span></p>)",
+             R"(<p class="empty")", messages.empty() ? "" : " hidden",
+             R"(>Keine ungelesenen Nachrichten.</p>)",
+             R"(<ol class="inbox" aria-label="Nachrichten" aria-live="polite" data-inbox-live )",
+             R"(data-link-base=")", Escape(link_base), R"(" data-after=")", last, R"(">)", items,
+             "</ol>", R"(<form method="post" action="/posteingang/gelesen")",
+             messages.empty() ? " hidden" : "", ">", CsrfField(viewer),
+             R"(<input type="hidden" name="bis" value=")", last,
+             R"("><button type="submit">Alle als gelesen markieren</button></form>)"));
 }
 
 const std::string& Form::Value(std::string_view name) const {

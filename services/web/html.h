@@ -36,11 +36,15 @@ std::string Page(std::string_view title, const Viewer* viewer, std::string_view 
 // typed.
 std::string LoginPage(std::string_view error, std::string_view login);
 
-// The inbox: newest last, each message with its time, title and text, and a form that marks
-// them read (up to the last one shown).
+// The inbox: newest last, each message with its time, title (a link to its referral under
+// `link_base`, "/anfragen/" or "/vorgaenge/", where it names one) and text, and a form that
+// marks them read (up to the last one shown); the list takes new messages live.
 std::string InboxPage(const Viewer& viewer, std::string_view inbox_name,
                       const std::vector<lotse::v1::InboxMessage>& messages,
-                      const absl::TimeZone& zone);
+                      std::string_view link_base, const absl::TimeZone& zone);
+// One message of the list, as the page shows it and the live stream sends it.
+std::string InboxMessageHtml(const lotse::v1::InboxMessage& message, std::string_view link_base,
+                             const absl::TimeZone& zone);
 
 // A form as typed and its errors by field name, German, so that a refused form comes back with
 // every value kept and each error next to its field.

@@ -35,24 +35,6 @@ namespace {
 
 using lotse::v1::ACTOR_KIND_OFFICE;
 
-// Referral ids and case numbers: letters, digits and '-'; anything else is no referral.
-constexpr char kRef[] = R"(([A-Za-z0-9-]{1,64}))";
-
-// A form field, from a urlencoded or a multipart body.
-std::string Param(const httplib::Request& request, const std::string& name) {
-  if (request.has_param(name)) {
-    return request.get_param_value(name);
-  }
-  if (request.has_file(name)) {
-    return request.get_file_value(name).content;
-  }
-  return "";
-}
-
-std::string Trimmed(const httplib::Request& request, const std::string& name) {
-  return std::string(absl::StripAsciiWhitespace(Param(request, name)));
-}
-
 const char* const kSubmitFields[] = {
     "company_id",    "company_name", "employees", "contact_name", "contact_email", "contact_phone",
     "consent_email", "topic",        "subject",   "text",         "priority",      "key"};
@@ -316,34 +298,7 @@ void FindReferral(Site& site, const httplib::Request& request, httplib::Response
                    R"(<button type="submit">Öffnen</button></form>)")));
 }
 
-std::string HistorySection(Site& site, const Caller& caller, const std::string& ref) {
-  client::HistoryArgs args;
-  args.ref = ref;
-  if (caller.IsOffice()) {
-    args.office = caller.role.id();
-  } else {
-    args.department = caller.role.id();
-  }
-  lotse::v1::AuditRequest request = client::HistoryRequest(args);
-  absl::StatusOr<lotse::v1::AuditReply> reply = site.Call(caller, request);
-  if (!reply.ok() || reply->has_error()) {
-    return R"(<section><h2>Verlauf</h2><p>Der Verlauf ist gerade nicht abrufbar.</p></section>)";
-  }
-  std::string items;
-  for (const lotse::v1::HistoryEntry& e : reply->history().entries()) {
-    items += StrCat("<li><span class=\"when\">",
-                    Escape(DateTime(e.event().occurred_at_us(), site.config().city.zone)),
-                    "</span> ", Escape(EventLine(site.config(), e.event())), "</li>");
-  }
-  return StrCat(R"(<section><h2>Verlauf</h2><ol class="history">)", items, "</ol></section>");
-}
-
 }  // namespace
-
-// Shared with pages_desk.cc: the referral's history as a list.
-std::string ReferralHistory(Site& site, const Caller& caller, const std::string& ref) {
-  return HistorySection(site, caller, ref);
-}
 
 namespace {
 
@@ -421,7 +376,7 @@ std::string OfficeReferralPage(Site& site, const Caller& caller, const lotse::v1
                        : StrCat("<p class=\"body\">", Escape(r.feedback().comment()), "</p>"),
                    "</section>");
   }
-  body += HistorySection(site, caller, ref);
+  body += ReferralHistory(site, caller, ref);
   body += StrCat(R"(<p class="no-print"><a href="/anfragen/)", Escape(ref),
                  R"(/bestaetigung">Empfangsbestätigung drucken</a></p>)");
   return Page(StrCat("Anfrage ", r.case_number(), ": ", q.subject()), &caller.viewer, body);
@@ -658,11 +613,11 @@ void AddOfficePages(httplib::Server& server, Site& site) {
   server.Get("/anfragen/neu", route(NewReferral));
   server.Post("/anfragen/neu", route(NewReferral));
   server.Get("/anfragen", route(FindReferral));
-  server.Get(StrCat("/anfragen/", kRef, "/bestaetigung"), route(ReceiptPage));
-  server.Get(StrCat("/anfragen/", kRef), route(OfficeReferral));
-  server.Post(StrCat("/anfragen/", kRef, "/rueckmeldung"), route(OfficeFeedback));
-  server.Post(StrCat("/anfragen/", kRef, "/nachfrage"), route(FollowUp));
-  server.Post(StrCat("/anfragen/", kRef, "/unternehmen-antwort"), route(CompanyReply));
+  server.Get(StrCat("/anfragen/", kRefPattern, "/bestaetigung"), route(ReceiptPage));
+  server.Get(StrCat("/anfragen/", kRefPattern), route(OfficeReferral));
+  server.Post(StrCat("/anfragen/", kRefPattern, "/rueckmeldung"), route(OfficeFeedback));
+  server.Post(StrCat("/anfragen/", kRefPattern, "/nachfrage"), route(FollowUp));
+  server.Post(StrCat("/anfragen/", kRefPattern, "/unternehmen-antwort"), route(CompanyReply));
   server.Get("/rueckmeldung", route(CompanyFeedback));
   server.Post("/rueckmeldung", route(CompanyFeedback));
 }

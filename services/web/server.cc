@@ -5,6 +5,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
 #include "common/client/requests.h"
 #include "common/format.h"
@@ -44,7 +45,8 @@ WebServer::WebServer(const config::Config& config, AccountStore& accounts, Sessi
                      client::Client& services)
     : config_(config),
       tls_(!config.web.tls_cert.empty() && !config.web.tls_key.empty()),
-      site_(config, accounts, sessions, services, tls_) {
+      site_(config, accounts, sessions, services, tls_),
+      hub_(services, absl::Milliseconds(500)) {
   if (tls_) {
     server_ = std::make_unique<httplib::SSLServer>(config.web.tls_cert.c_str(),
                                                    config.web.tls_key.c_str());
@@ -74,6 +76,8 @@ absl::Status WebServer::Bind() {
 void WebServer::Serve() { server_->listen_after_bind(); }
 
 void WebServer::Stop() {
+  stopping_ = true;
+  hub_.Stop();
   if (server_ != nullptr) {
     server_->stop();
   }
@@ -81,6 +85,8 @@ void WebServer::Stop() {
 
 void WebServer::Routes() {
   server_->set_payload_max_length(1 << 20);
+  // One thread per request being served: every open live page holds one.
+  server_->new_task_queue = [] { return new httplib::ThreadPool(kMaxLive + 32); };
   // A form posted from another site is refused before anything runs (the login too, so that no
   // other site can log a browser in to an account of its choosing): the browser names the
   // page's origin, whose host must be this server's as the browser addressed it (Host; behind a
@@ -169,6 +175,10 @@ void WebServer::Routes() {
   });
   server_->Get("/posteingang", [this](const httplib::Request& request,
                                       httplib::Response& response) { Inbox(request, response); });
+  server_->Get("/posteingang/live",
+               [this](const httplib::Request& request, httplib::Response& response) {
+                 LiveInbox(request, response);
+               });
   server_->Post("/posteingang/gelesen",
                 [this](const httplib::Request& request, httplib::Response& response) {
                   MarkRead(request, response);
@@ -282,17 +292,37 @@ void WebServer::Logout(const httplib::Request& request, httplib::Response& respo
   SeeOther(response, "/anmelden");
 }
 
+namespace {
+
+// The read of the caller's own inbox (an office's or a department's, a KAM's included); nullopt
+// for ops and admin, who have none.
+std::optional<lotse::v1::NotificationRequest> InboxRead(const Caller& caller) {
+  client::InboxArgs args;
+  if (caller.IsOffice()) {
+    args.office = caller.role.id();
+  } else if (caller.IsDesk()) {
+    args.department = caller.role.id();
+  } else {
+    return std::nullopt;
+  }
+  lotse::v1::NotificationRequest read = client::InboxRequest(args);
+  read.mutable_actor()->set_user(caller.User());
+  return read;
+}
+
+std::string_view LinkBase(const Caller& caller) {
+  return caller.IsOffice() ? "/anfragen/" : "/vorgaenge/";
+}
+
+}  // namespace
+
 void WebServer::Inbox(const httplib::Request& request, httplib::Response& response, uint64_t ack) {
   std::optional<Caller> caller = site_.PageCaller(request, response);
   if (!caller.has_value()) {
     return;
   }
-  client::InboxArgs args;
-  if (caller->role.kind() == lotse::v1::ACTOR_KIND_OFFICE) {
-    args.office = caller->role.id();
-  } else if (caller->role.kind() == lotse::v1::ACTOR_KIND_DEPARTMENT) {
-    args.department = caller->role.id();
-  } else {
+  std::optional<lotse::v1::NotificationRequest> inbox = InboxRead(*caller);
+  if (!inbox.has_value()) {
     Html(response, 200,
          ProblemPage(&caller->viewer, "Posteingang",
                      StrCat(caller->viewer.acts_for,
@@ -300,28 +330,64 @@ void WebServer::Inbox(const httplib::Request& request, httplib::Response& respon
                             "Fachämter, ihre Ansprechpersonen und die Key Account Manager.")));
     return;
   }
-  lotse::v1::NotificationRequest inbox = client::InboxRequest(args);
-  inbox.mutable_inbox()->set_ack(ack);
-  absl::StatusOr<lotse::v1::NotificationReply> reply = site_.Call(*caller, inbox);
-  if (!reply.ok()) {
-    spdlog::error("inbox of {} for '{}': {}", caller->viewer.acts_for, caller->account.login(),
-                  reply.status().message());
-    Html(response, 503,
-         ProblemPage(&caller->viewer, "Posteingang nicht erreichbar",
-                     "Der Benachrichtigungsdienst antwortet gerade nicht. Bitte versuchen Sie es "
-                     "in einer Minute erneut; hält es an, verständigen Sie die IT."));
-    return;
-  }
-  if (reply->has_error()) {
-    const bool refused = reply->error().code() == lotse::v1::ERROR_CODE_PERMISSION_DENIED;
-    Html(response, refused ? 403 : 400,
-         ProblemPage(&caller->viewer, "Posteingang nicht verfügbar", reply->error().message()));
+  inbox->mutable_inbox()->set_ack(ack);
+  absl::StatusOr<lotse::v1::NotificationReply> reply = site_.Call(*caller, *inbox);
+  if (!GotResult(response, *caller, "Der Posteingang", reply)) {
     return;
   }
   const std::vector<lotse::v1::InboxMessage> messages(reply->inbox().messages().begin(),
                                                       reply->inbox().messages().end());
   Html(response, 200,
-       InboxPage(caller->viewer, caller->viewer.acts_for, messages, config_.city.zone));
+       InboxPage(caller->viewer, caller->viewer.acts_for, messages, LinkBase(*caller),
+                 config_.city.zone));
+}
+
+void WebServer::LiveInbox(const httplib::Request& request, httplib::Response& response) {
+  std::optional<Caller> caller = site_.CallerOf(request);
+  std::optional<lotse::v1::NotificationRequest> read;
+  if (caller.has_value()) {
+    read = InboxRead(*caller);
+  }
+  if (!read.has_value()) {
+    response.status = caller.has_value() ? 404 : 401;  // EventSource: an error, no retry loop
+    return;
+  }
+  if (live_ >= kMaxLive) {
+    spdlog::warn("{} live pages open already: '{}' gets none (the page reloads instead)",
+                 live_.load(), caller->account.login());
+    response.status = 503;
+    return;
+  }
+  // After the last message the page shows, or after the last one this stream sent before the
+  // browser reconnected.
+  uint64_t after = 0;
+  (void)absl::SimpleAtoi(request.get_param_value("nach"), &after);
+  if (uint64_t last = 0; absl::SimpleAtoi(request.get_header_value("Last-Event-ID"), &last)) {
+    after = std::max(after, last);
+  }
+  ++live_;
+  const std::string link_base(LinkBase(*caller));
+  response.set_header("X-Accel-Buffering", "no");  // a reverse proxy passes each event at once
+  response.set_chunked_content_provider(
+      "text/event-stream",
+      [this, read = *read, after, link_base](size_t, httplib::DataSink& sink) mutable {
+        std::vector<lotse::v1::InboxMessage> fresh = hub_.WaitFor(read, after, absl::Seconds(15));
+        std::string out;
+        for (const lotse::v1::InboxMessage& m : fresh) {
+          out += StrCat("id: ", m.seq(), "\nevent: message\n");
+          for (absl::string_view line :
+               absl::StrSplit(InboxMessageHtml(m, link_base, config_.city.zone), '\n')) {
+            out += StrCat("data: ", line, "\n");
+          }
+          out += "\n";
+          after = std::max(after, m.seq());
+        }
+        if (out.empty()) {
+          out = ": noch da\n\n";  // a comment keeps proxies from closing an idle stream
+        }
+        return !stopping_ && sink.write(out.data(), out.size());
+      },
+      [this](bool) { --live_; });
 }
 
 void WebServer::MarkRead(const httplib::Request& request, httplib::Response& response) {

@@ -11,10 +11,12 @@
 //   GET  /                        to the first page of the caller's role, else to /anmelden
 //   GET, POST /rolle              whom a person with several roles acts for now (CSRF token)
 //   GET  /posteingang             the unread messages of the person's office or department
+//   GET  /posteingang/live        new messages as server-sent events (live.h)
 //   POST /posteingang/gelesen     acknowledges them up to `bis` (CSRF token)
 //
 // and the pages of each area, which site.h lists.
 
+#include <atomic>
 #include <memory>
 #include <string>
 
@@ -23,6 +25,7 @@
 #include "common/config/config.h"
 #include "common/ops/http.h"
 #include "services/web/accounts.h"
+#include "services/web/live.h"
 #include "services/web/sessions.h"
 #include "services/web/site.h"
 #include "services/web/throttle.h"
@@ -53,11 +56,19 @@ class WebServer {
   void Logout(const httplib::Request& request, httplib::Response& response);
   // The inbox page; with `ack`, the messages up to that seq are acknowledged first.
   void Inbox(const httplib::Request& request, httplib::Response& response, uint64_t ack = 0);
+  // GET /posteingang/live: server-sent events, one per new message of the caller's inbox (as
+  // the page's list item), from the live hub.
+  void LiveInbox(const httplib::Request& request, httplib::Response& response);
   void MarkRead(const httplib::Request& request, httplib::Response& response);
 
   const config::Config& config_;
   const bool tls_;
   Site site_;
+  InboxHub hub_;
+  // Live pages open now; beyond kMaxLive a page gets none and reloads itself instead.
+  static constexpr int kMaxLive = 256;
+  std::atomic<int> live_ = 0;
+  std::atomic<bool> stopping_ = false;
   std::unique_ptr<httplib::Server> server_;
 };
 

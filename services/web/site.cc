@@ -91,6 +91,20 @@ std::string CookieValue(const httplib::Request& request, std::string_view name) 
   return "";
 }
 
+std::string Param(const httplib::Request& request, const std::string& name) {
+  if (request.has_param(name)) {
+    return request.get_param_value(name);
+  }
+  if (request.has_file(name)) {
+    return request.get_file_value(name).content;
+  }
+  return "";
+}
+
+std::string Trimmed(const httplib::Request& request, const std::string& name) {
+  return std::string(absl::StripAsciiWhitespace(Param(request, name)));
+}
+
 void Html(httplib::Response& response, int status, const std::string& body) {
   response.status = status;
   response.set_content(body, "text/html; charset=utf-8");

@@ -88,6 +88,15 @@ class Site {
   bool tls_;
 };
 
+// A path part that names a referral: its id or case number (letters, digits, '-'); anything else
+// matches no route and is "not found".
+inline constexpr char kRefPattern[] = R"(([A-Za-z0-9-]{1,64}))";
+
+// A form field from a urlencoded or a multipart body ("" if absent); Trimmed without the
+// surrounding white space.
+std::string Param(const httplib::Request& request, const std::string& name);
+std::string Trimmed(const httplib::Request& request, const std::string& name);
+
 // The session cookie's name.
 inline constexpr char kSessionCookie[] = "lotse_session";
 
