@@ -113,7 +113,9 @@ void WebServer::Routes() {
         response.set_header("Content-Security-Policy", kContentSecurityPolicy);
         response.set_header("X-Content-Type-Options", "nosniff");
         response.set_header("X-Frame-Options", "DENY");
-        response.set_header("Referrer-Policy", "no-referrer");
+        // No address of a page goes to another site; "no-referrer" would also make the browser
+        // send `Origin: null` with the site's own forms, which the check above refuses.
+        response.set_header("Referrer-Policy", "same-origin");
         if (!request.path.starts_with("/static/")) {
           response.set_header("Cache-Control", "no-store");  // pages hold personal data
         }
