@@ -123,9 +123,11 @@ void WebServer::Routes() {
           response.set_header("Strict-Transport-Security", "max-age=31536000");
         }
       });
-  server_->set_error_handler([](const httplib::Request&, httplib::Response& response) {
+  // A path no route knows: the not-found page, with the menu for a logged-in person.
+  server_->set_error_handler([this](const httplib::Request& request, httplib::Response& response) {
     if (response.body.empty()) {
-      NotFound(response, nullptr);
+      const std::optional<Caller> caller = site_.CallerOf(request);
+      NotFound(response, caller.has_value() ? &caller->viewer : nullptr);
     }
   });
   server_->Get("/healthz", [](const httplib::Request&, httplib::Response& response) {
