@@ -5,6 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash deploy/install-deps.sh
 bash deploy/build.sh --test-hooks
+# The browser tests fail here instead of skipping when chromium or node_modules is missing.
+export LOTSE_REQUIRE_BROWSER=1
 ctest --test-dir build --output-on-failure -j2 --timeout 300 "$@"
 # The whole run (no ctest arguments) also fuzzes every parser that meets outside bytes for a
 # short while (clang, ASan, UBSan); a longer run: tests/fuzz/run_fuzzers.sh 3600.

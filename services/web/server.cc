@@ -120,8 +120,9 @@ void WebServer::Routes() {
         response.set_header("Content-Security-Policy", kContentSecurityPolicy);
         response.set_header("X-Content-Type-Options", "nosniff");
         response.set_header("X-Frame-Options", "DENY");
-        response.set_header("Referrer-Policy",
-                            "same-origin");  // "no-referrer" makes the Origin "null"
+        // No address of a page goes to another site; "no-referrer" would also make the browser
+        // send `Origin: null` with the site's own forms, which the check above refuses.
+        response.set_header("Referrer-Policy", "same-origin");
         if (!request.path.starts_with("/static/")) {
           response.set_header("Cache-Control", "no-store");  // pages hold personal data
         }
@@ -129,9 +130,25 @@ void WebServer::Routes() {
           response.set_header("Strict-Transport-Security", "max-age=31536000");
         }
       });
-  server_->set_error_handler([](const httplib::Request&, httplib::Response& response) {
-    if (response.body.empty()) {
-      NotFound(response, nullptr);
+  // A path no route knows: the not-found page, with the menu for a logged-in person.
+  server_->set_error_handler([this](const httplib::Request& request, httplib::Response& response) {
+    if (!response.body.empty()) {
+      return;
+    }
+    const std::optional<Caller> caller = site_.CallerOf(request);
+    const Viewer* viewer = caller.has_value() ? &caller->viewer : nullptr;
+    if (response.status == 404) {
+      NotFound(response, viewer);
+    } else if (response.status == 413) {
+      Html(response, 413,
+           ProblemPage(viewer, "Zu groß",
+                       "Das Gesendete ist zu groß (höchstens 1 MiB je Formular). Bitte kürzen Sie "
+                       "den Text oder senden Sie große Anhänge einzeln."));
+    } else if (response.status >= 400) {
+      Html(response, response.status,
+           ProblemPage(viewer, "Nicht verstanden",
+                       "Diese Anfrage konnte Lotse nicht lesen. Bitte laden Sie die Seite neu und "
+                       "versuchen Sie es noch einmal."));
     }
   });
   server_->Get("/healthz", [](const httplib::Request&, httplib::Response& response) {

@@ -141,6 +141,8 @@ TEST_F(WebTerminalTest, NothingButLoginStaticAndHealthWithoutASession) {
   EXPECT_EQ(csp.find("unsafe-inline"), std::string::npos) << csp;
   EXPECT_NE(csp.find("script-src 'self';"), std::string::npos) << csp;  // only its own files
   EXPECT_EQ(page->get_header_value("X-Content-Type-Options"), "nosniff");
+  // Not "no-referrer": with it browsers post the site's own forms with `Origin: null`.
+  EXPECT_EQ(page->get_header_value("Referrer-Policy"), "same-origin");
   EXPECT_EQ(page->get_header_value("Cache-Control"), "no-store");
   EXPECT_EQ(ForeignScripts(page->body), 0) << page->body;
 }
