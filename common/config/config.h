@@ -194,7 +194,8 @@ struct Keys {
 };
 
 // A gateway (the web terminal) logs people in and acts on their behalf: as one of `acts_for`
-// (office, department or key account manager ids; "*" for every one of them).
+// (office, department or key account manager ids; "*" for every one of them; "ops" and "admin"
+// only where listed by name).
 struct Gateway {
   std::string id;  // its principal id, e.g. "web"
   std::vector<std::string> acts_for;

@@ -561,10 +561,10 @@ void ValidatePrincipals(const Config& config, Problems* problems) {
       const bool person_unit = it != kinds.end() && (it->second == PrincipalKind::kOffice ||
                                                      it->second == PrincipalKind::kDepartment ||
                                                      it->second == PrincipalKind::kKeyAccount);
-      if (id != "*" && !person_unit) {
+      if (id != "*" && id != "ops" && id != "admin" && !person_unit) {
         problems->Add(IndexPath(JoinPath(path, "acts_for"), j),
-                      absl::StrCat("expected an office, department or key account id, or \"*\"; "
-                                   "got ",
+                      absl::StrCat("expected an office, department or key account id, \"*\" "
+                                   "(all of them), \"ops\" or \"admin\"; got ",
                                    Quote(id)));
       }
     }

@@ -69,16 +69,23 @@ absl::StatusOr<lotse::v1::Actor> EffectiveActor(const auth::Directory& directory
     }
     return actor;
   }
-  // A gateway acts for a person it logged in, within the principals its config allows.
-  const auth::Principal* behalf = directory.ById(claimed.id());
+  // A gateway acts for a person it logged in, within the principals its config allows: "*"
+  // stands for every office, department and KAM; ops and admin only where listed by name.
+  const bool staff_role =
+      claimed.kind() == lotse::v1::ACTOR_KIND_OPS || claimed.kind() == lotse::v1::ACTOR_KIND_ADMIN;
+  const auth::Principal* behalf = directory.ById(
+      staff_role ? std::string(claimed.kind() == lotse::v1::ACTOR_KIND_OPS ? "ops" : "admin")
+                 : claimed.id());
   const bool person_unit =
       behalf != nullptr && (behalf->kind == PrincipalKind::kOffice ||
                             behalf->kind == PrincipalKind::kDepartment ||
                             behalf->kind == PrincipalKind::kKeyAccount);
   const auto& allowed = principal.acts_for;
-  const bool may = person_unit && (std::find(allowed.begin(), allowed.end(), "*") != allowed.end() ||
-                                   std::find(allowed.begin(), allowed.end(), behalf->id) !=
-                                       allowed.end());
+  const bool listed =
+      behalf != nullptr && std::find(allowed.begin(), allowed.end(), behalf->id) != allowed.end();
+  const bool may = (person_unit &&
+                    (listed || std::find(allowed.begin(), allowed.end(), "*") != allowed.end())) ||
+                   (staff_role && listed);
   if (!may || claimed.user().empty() || KindOf(behalf->kind) != claimed.kind()) {
     return FieldError(absl::StatusCode::kPermissionDenied, "actor",
                       StrCat("gateway ", principal.id, " may not act as ", Describe(claimed),

@@ -583,6 +583,8 @@ void CompanyFeedback(Site& site, const httplib::Request& request, httplib::Respo
   }
   if (reply->has_error()) {
     const auto code = reply->error().code();
+    spdlog::info("company feedback from {} refused: {} ({})", request.remote_addr,
+                 lotse::v1::ErrorCode_Name(code), reply->error().message());
     if (code == lotse::v1::ERROR_CODE_NOT_FOUND || code == lotse::v1::ERROR_CODE_INVALID_ARGUMENT) {
       site.throttle().Failed("#code", request.remote_addr, now);
       form.errors["code"] =

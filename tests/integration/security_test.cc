@@ -701,7 +701,7 @@ TEST(SecurityTest, AGatewayActsOnlyForPeopleOfThePrincipalsItsConfigAllows) {
   SetOptions options;
   // The sample city's web gateway, narrowed to two units.
   options.config_toml = std::string(config::DefaultConfigText());
-  const std::string every = "id = \"web\"\nacts_for = [\"*\"]";
+  const std::string every = "id = \"web\"\nacts_for = [\"*\", \"ops\", \"admin\"]";
   const size_t at = options.config_toml.find(every);
   ASSERT_NE(at, std::string::npos);
   options.config_toml.replace(at, every.size(),

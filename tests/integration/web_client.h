@@ -1,0 +1,40 @@
+#pragma once
+
+// A person at the web terminal, for integration tests: logs in with a password from the set's
+// initial-passwords file, keeps the session cookie, and reads and posts pages over real HTTP.
+
+#include <map>
+#include <string>
+
+#include "httplib.h"
+#include "tests/integration/lotse_set.h"
+
+namespace lotse::test {
+
+// Every login's password from `<data>/web/initial-passwords` (the last line of a login counts).
+std::map<std::string, std::string> InitialPasswords(const LotseSet& set);
+
+class WebClient {
+ public:
+  explicit WebClient(const LotseSet& set) : port_(set.WebPort()) {}
+
+  httplib::Client Http() const;
+  // POST /anmelden; keeps the session cookie when the login succeeds.
+  httplib::Result Login(const std::string& login, const std::string& password);
+  httplib::Result Get(const std::string& path) const;
+  // Posts `form` with the session's CSRF token (read from the last page got, unless `form`
+  // has its own "csrf").
+  httplib::Result Post(const std::string& path, httplib::Params form);
+  const std::string& cookie() const { return cookie_; }
+  const std::string& csrf() const { return csrf_; }
+
+  // The value of the page's first field `name` (value="..."), "" if it has none.
+  static std::string FieldOf(const std::string& page, const std::string& name);
+
+ private:
+  int port_;
+  std::string cookie_;  // "lotse_session=..."
+  mutable std::string csrf_;
+};
+
+}  // namespace lotse::test
