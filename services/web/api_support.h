@@ -118,7 +118,8 @@ std::optional<Caller> ApiCaller(Site& site, const httplib::Request& request,
 
 // The actor every request made for `caller` carries: Caller::Actor(), always naming the person
 // (`user`: the staff member, else the login), since the services let a gateway act for an
-// office, department, ops or admin only on behalf of a named person.
+// office, department or KAM only on behalf of a named person (and never as ops or admin:
+// common/service/commands.cc, EffectiveActor).
 lotse::v1::Actor ActorOf(const Caller& caller);
 
 // ---------------------------------------------------------------------------------------------
@@ -134,7 +135,8 @@ class JsonBody {
   // JSON).
   static std::optional<JsonBody> Parse(const httplib::Request& request,
                                        httplib::Response& response);
-  // An object from `json` (for tests and nested objects); nullopt with `error` if malformed.
+  // An object from the text `json` (Parse's parser, for tests too); nullopt with `error` if it
+  // is malformed or not an object.
   static std::optional<JsonBody> FromText(std::string_view json, std::string* error);
 
   // A string field; "" if absent (a problem if `required`, or if empty and `required`).
