@@ -214,4 +214,70 @@ lotse::v1::IntakeRequest FollowUpRequest(const std::string& ref, const std::stri
   return request;
 }
 
+lotse::v1::RoutingRequest AskCompanyRequest(const AskCompanyArgs& args) {
+  lotse::v1::RoutingRequest request;
+  *request.mutable_actor() =
+      MakeActor(lotse::v1::ACTOR_KIND_DEPARTMENT, args.department, args.user);
+  request.set_idempotency_key(KeyOrRandom(args.key));
+  request.mutable_ask_company()->set_ref(args.ref);
+  request.mutable_ask_company()->set_question(args.question);
+  return request;
+}
+
+lotse::v1::RoutingRequest CompanyRepliedRequest(const CompanyRepliedArgs& args) {
+  lotse::v1::RoutingRequest request;
+  *request.mutable_actor() =
+      args.office.empty() ? MakeActor(lotse::v1::ACTOR_KIND_DEPARTMENT, args.department, args.user)
+                          : MakeActor(lotse::v1::ACTOR_KIND_OFFICE, args.office);
+  request.set_idempotency_key(KeyOrRandom(args.key));
+  request.mutable_company_replied()->set_ref(args.ref);
+  request.mutable_company_replied()->set_text(args.text);
+  return request;
+}
+
+lotse::v1::IntakeRequest AttachRequest(const AttachArgs& args) {
+  lotse::v1::IntakeRequest request;
+  *request.mutable_actor() =
+      OfficeOrDepartment(args.office, args.department, lotse::v1::ACTOR_KIND_ADMIN);
+  lotse::v1::AttachRequest* attach = request.mutable_attach();
+  attach->set_idempotency_key(KeyOrRandom(args.key));
+  attach->set_ref(args.ref);
+  attach->set_name(args.name);
+  attach->set_size(args.size);
+  attach->set_sha256(args.sha256);
+  attach->set_offset(args.offset);
+  attach->set_data(args.data);
+  return request;
+}
+
+lotse::v1::IntakeRequest AttachmentRequest(const AttachmentArgs& args) {
+  lotse::v1::IntakeRequest request;
+  *request.mutable_actor() =
+      OfficeOrDepartment(args.office, args.department, lotse::v1::ACTOR_KIND_ADMIN);
+  request.mutable_attachment()->set_ref(args.ref);
+  request.mutable_attachment()->set_name(args.name);
+  request.mutable_attachment()->set_offset(args.offset);
+  return request;
+}
+
+lotse::v1::RoutingRequest SimilarRequest(const SimilarArgs& args) {
+  lotse::v1::RoutingRequest request;
+  *request.mutable_actor() = args.department.empty() ? MakeActor(lotse::v1::ACTOR_KIND_ADMIN)
+                                                     : MakeActor(lotse::v1::ACTOR_KIND_DEPARTMENT,
+                                                                 args.department, args.user);
+  request.mutable_similar()->set_ref(args.ref);
+  request.mutable_similar()->set_limit(args.limit);
+  return request;
+}
+
+lotse::v1::RoutingRequest CompanyRequest(const CompanyArgs& args) {
+  lotse::v1::RoutingRequest request;
+  *request.mutable_actor() =
+      OfficeOrDepartment(args.office, args.department, lotse::v1::ACTOR_KIND_ADMIN);
+  request.mutable_company()->set_company_id(args.company_id);
+  request.mutable_company()->set_limit(args.limit);
+  request.mutable_company()->set_after(args.after);
+  return request;
+}
+
 }  // namespace lotse::client

@@ -116,4 +116,50 @@ lotse::v1::IntakeRequest CompanyFeedbackRequest(const FeedbackArgs& args);
 lotse::v1::IntakeRequest FollowUpRequest(const std::string& ref, const std::string& office,
                                          const std::string& text, const std::string& key);
 
+// Waiting on the company (casework_commands.cc).
+// lotse ask-company: the department asks the company a question back; the answer clock pauses.
+struct AskCompanyArgs {
+  std::string ref, department, user, question, key;
+};
+lotse::v1::RoutingRequest AskCompanyRequest(const AskCompanyArgs& args);
+// lotse company-replied: the company's reply, entered by the office (if given) or the department.
+struct CompanyRepliedArgs {
+  std::string ref, office, department, user, text, key;
+};
+lotse::v1::RoutingRequest CompanyRepliedRequest(const CompanyRepliedArgs& args);
+
+// Attachments (attachment_commands.cc), as the office if given, else the department, else admin.
+// lotse attach: one chunk of an upload (at most 512 KiB of `data` at `offset`); every chunk of
+// one file carries the same key, size and sha256 (hex, of the whole file).
+struct AttachArgs {
+  std::string ref, office, department, name, key;
+  uint64_t size = 0;
+  std::string sha256;
+  uint64_t offset = 0;
+  std::string data;
+};
+lotse::v1::IntakeRequest AttachRequest(const AttachArgs& args);
+// lotse attachment REF NAME: the attachment's bytes from `offset` on (as many as fit in one
+// reply); lotse attachments REF: with an empty name, the list of the referral's attachments.
+struct AttachmentArgs {
+  std::string ref, office, department, name;
+  uint64_t offset = 0;
+};
+lotse::v1::IntakeRequest AttachmentRequest(const AttachmentArgs& args);
+
+// lotse similar REF: the department's earlier answers like REF (as admin without department).
+struct SimilarArgs {
+  std::string ref, department, user;
+  uint32_t limit = 0;
+};
+lotse::v1::RoutingRequest SimilarRequest(const SimilarArgs& args);
+
+// lotse company ID: the company's file, one page, as the office, else the department, else
+// admin.
+struct CompanyArgs {
+  std::string company_id, office, department, after;
+  uint32_t limit = 0;
+};
+lotse::v1::RoutingRequest CompanyRequest(const CompanyArgs& args);
+
 }  // namespace lotse::client

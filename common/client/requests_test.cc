@@ -98,5 +98,71 @@ TEST(InboxRequestTest, ParksTheRequestOnlyWhenFollowing) {
   EXPECT_EQ(InboxRequest(args).inbox().wait_ms(), 20000u);
 }
 
+TEST(CompanyQuestionRequestTest, AsksAsTheDepartmentAndTakesTheReplyFromTheOfficeOrIt) {
+  AskCompanyArgs args;
+  args.ref = "2026-000007";
+  args.department = "bauordnung";
+  args.user = "bo-mueller";
+  args.question = "Wie hoch wird die Halle?";
+  const lotse::v1::RoutingRequest ask = AskCompanyRequest(args);
+  EXPECT_EQ(ask.actor().kind(), lotse::v1::ACTOR_KIND_DEPARTMENT);
+  EXPECT_EQ(ask.actor().user(), "bo-mueller");
+  EXPECT_EQ(ask.ask_company().ref(), "2026-000007");
+  EXPECT_EQ(ask.ask_company().question(), "Wie hoch wird die Halle?");
+  EXPECT_EQ(ask.idempotency_key().size(), 32u);
+  CompanyRepliedArgs replied;
+  replied.ref = "2026-000007";
+  replied.department = "bauordnung";
+  replied.text = "Zwölf Meter.";
+  EXPECT_EQ(CompanyRepliedRequest(replied).actor().kind(), lotse::v1::ACTOR_KIND_DEPARTMENT);
+  replied.office = "bb-mitte";
+  const lotse::v1::RoutingRequest by_office = CompanyRepliedRequest(replied);
+  EXPECT_EQ(by_office.actor().kind(), lotse::v1::ACTOR_KIND_OFFICE);
+  EXPECT_EQ(by_office.actor().id(), "bb-mitte");
+  EXPECT_EQ(by_office.company_replied().text(), "Zwölf Meter.");
+}
+
+TEST(AttachmentRequestTest, CarriesTheChunkAndActsAsOfficeElseDepartmentElseAdmin) {
+  AttachArgs chunk;
+  chunk.ref = "r1";
+  chunk.office = "bb-mitte";
+  chunk.name = "plan.pdf";
+  chunk.key = "k";
+  chunk.size = 10;
+  chunk.offset = 4;
+  chunk.data = "abcdef";
+  const lotse::v1::IntakeRequest attach = AttachRequest(chunk);
+  EXPECT_EQ(attach.actor().kind(), lotse::v1::ACTOR_KIND_OFFICE);
+  EXPECT_EQ(attach.attach().idempotency_key(), "k");
+  EXPECT_EQ(attach.attach().name(), "plan.pdf");
+  EXPECT_EQ(attach.attach().offset(), 4u);
+  EXPECT_EQ(attach.attach().data(), "abcdef");
+  AttachmentArgs list;
+  list.ref = "r1";
+  list.department = "umwelt";
+  EXPECT_EQ(AttachmentRequest(list).actor().kind(), lotse::v1::ACTOR_KIND_DEPARTMENT);
+  EXPECT_EQ(AttachmentRequest(list).attachment().name(), "");
+  list.department.clear();
+  EXPECT_EQ(AttachmentRequest(list).actor().kind(), lotse::v1::ACTOR_KIND_ADMIN);
+}
+
+TEST(SimilarAndCompanyRequestTest, AskAsTheUnitElseAsAdmin) {
+  SimilarArgs similar;
+  similar.ref = "r1";
+  EXPECT_EQ(SimilarRequest(similar).actor().kind(), lotse::v1::ACTOR_KIND_ADMIN);
+  similar.department = "umwelt";
+  similar.user = "um-wagner";
+  similar.limit = 3;
+  EXPECT_EQ(SimilarRequest(similar).actor().user(), "um-wagner");
+  EXPECT_EQ(SimilarRequest(similar).similar().limit(), 3u);
+  CompanyArgs company;
+  company.company_id = "HRB-1";
+  EXPECT_EQ(CompanyRequest(company).actor().kind(), lotse::v1::ACTOR_KIND_ADMIN);
+  company.office = "bb-nord";
+  company.after = "x";
+  EXPECT_EQ(CompanyRequest(company).actor().kind(), lotse::v1::ACTOR_KIND_OFFICE);
+  EXPECT_EQ(CompanyRequest(company).company().after(), "x");
+}
+
 }  // namespace
 }  // namespace lotse::client

@@ -61,23 +61,19 @@ std::string Size(uint64_t bytes) {
   return absl::StrFormat("%.1f MiB", static_cast<double>(bytes) / (1 << 20));
 }
 
-// The acting office or department; one of them must be given.
-bool SetActor(Session& s, const std::string& office, const std::string& department,
-              lotse::v1::Actor* actor, int* code) {
+// Exactly one of office and department must be given: who acts.
+bool OneOf(Session& s, const std::string& office, const std::string& department, int* code) {
   if (office.empty() == department.empty()) {
     *code = s.Fail(kExitUsage, MakeError(lotse::v1::ERROR_CODE_INVALID_ARGUMENT,
                                          "say who acts: --office O or --department D", "office"));
     return false;
   }
-  actor->set_kind(office.empty() ? lotse::v1::ACTOR_KIND_DEPARTMENT : lotse::v1::ACTOR_KIND_OFFICE);
-  actor->set_id(office.empty() ? department : office);
   return true;
 }
 
 int Attach(Session& s, const AttachFlags& f) {
-  lotse::v1::IntakeRequest request;
   int code = kExitOk;
-  if (!SetActor(s, f.office, f.department, request.mutable_actor(), &code)) {
+  if (!OneOf(s, f.office, f.department, &code)) {
     return code;
   }
   std::ifstream in(f.file, std::ios::binary);
@@ -87,22 +83,24 @@ int Attach(Session& s, const AttachFlags& f) {
                                         "file"));
   }
   const std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  lotse::v1::AttachRequest* attach = request.mutable_attach();
-  attach->set_idempotency_key(client::KeyOrRandom(f.key));
-  attach->set_ref(f.ref);
-  attach->set_name(f.name.empty() ? std::filesystem::path(f.file).filename().string() : f.name);
-  attach->set_size(content.size());
-  attach->set_sha256(Sha256Hex(content));
+  client::AttachArgs chunk;
+  chunk.ref = f.ref;
+  chunk.office = f.office;
+  chunk.department = f.department;
+  chunk.key = client::KeyOrRandom(f.key);  // the same for every chunk
+  chunk.name = f.name.empty() ? std::filesystem::path(f.file).filename().string() : f.name;
+  chunk.size = content.size();
+  chunk.sha256 = Sha256Hex(content);
   // An empty file still goes once, so that intake says why it refuses it.
   uint64_t offset = 0;
   do {
-    attach->set_offset(offset);
-    attach->set_data(content.substr(offset, kChunkBytes));
+    chunk.offset = offset;
+    chunk.data = content.substr(offset, kChunkBytes);
     IntakeReply reply;
-    if (int c = s.Call(request, IntakeReply::kAttached, reply); c != kExitOk) {
+    if (int c = s.Call(client::AttachRequest(chunk), IntakeReply::kAttached, reply); c != kExitOk) {
       return c;
     }
-    offset += attach->data().size();
+    offset += chunk.data.size();
     if (reply.attached().complete() || offset >= content.size()) {
       const lotse::v1::AttachmentRef& a = reply.attached().attachment();
       return s.Print(reply.attached(),
@@ -113,9 +111,8 @@ int Attach(Session& s, const AttachFlags& f) {
 }
 
 int ReadAttachment(Session& s, const AttachmentFlags& f) {
-  lotse::v1::IntakeRequest request;
   int code = kExitOk;
-  if (!SetActor(s, f.office, f.department, request.mutable_actor(), &code)) {
+  if (!OneOf(s, f.office, f.department, &code)) {
     return code;
   }
   std::error_code ec;
@@ -125,15 +122,18 @@ int ReadAttachment(Session& s, const AttachmentFlags& f) {
                                                "add --force to overwrite it"),
                                         "out"));
   }
-  lotse::v1::GetAttachmentRequest* get = request.mutable_attachment();
-  get->set_ref(f.ref);
-  get->set_name(f.name);
+  client::AttachmentArgs get;
+  get.ref = f.ref;
+  get.office = f.office;
+  get.department = f.department;
+  get.name = f.name;
   std::string content;
   lotse::v1::AttachmentRef ref;
   while (true) {
-    get->set_offset(content.size());
+    get.offset = content.size();
     IntakeReply reply;
-    if (int c = s.Call(request, IntakeReply::kAttachment, reply); c != kExitOk) {
+    if (int c = s.Call(client::AttachmentRequest(get), IntakeReply::kAttachment, reply);
+        c != kExitOk) {
       return c;
     }
     ref = reply.attachment().attachment();
@@ -163,12 +163,15 @@ int ReadAttachment(Session& s, const AttachmentFlags& f) {
 }
 
 int ListAttachments(Session& s, const ListFlags& f) {
-  lotse::v1::IntakeRequest request;
   int code = kExitOk;
-  if (!SetActor(s, f.office, f.department, request.mutable_actor(), &code)) {
+  if (!OneOf(s, f.office, f.department, &code)) {
     return code;
   }
-  request.mutable_attachment()->set_ref(f.ref);
+  client::AttachmentArgs list;  // no name: the list
+  list.ref = f.ref;
+  list.office = f.office;
+  list.department = f.department;
+  const lotse::v1::IntakeRequest request = client::AttachmentRequest(list);
   return s.CallThen(request, IntakeReply::kAttachment, [&](const IntakeReply& r) {
     const lotse::v1::AttachmentChunk& list = r.attachment();
     if (list.attachments().empty()) {

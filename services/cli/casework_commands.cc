@@ -18,22 +18,6 @@ namespace {
 
 using lotse::v1::RoutingReply;
 
-struct AskCompanyArgs {
-  std::string ref, department, user, question, key;
-};
-
-struct CompanyRepliedArgs {
-  std::string ref, office, department, user, text, key;
-};
-
-lotse::v1::Actor Actor(lotse::v1::ActorKind kind, const std::string& id, const std::string& user) {
-  lotse::v1::Actor actor;
-  actor.set_kind(kind);
-  actor.set_id(id);
-  actor.set_user(user);
-  return actor;
-}
-
 // "2 h 30 min" of office time.
 std::string Hours(int64_t micros) {
   const int64_t minutes = micros / (60 * 1000000);
@@ -44,12 +28,10 @@ std::string Hours(int64_t micros) {
                            : StrCat(minutes / 60, " h ", minutes % 60, " min");
 }
 
-int AskCompany(Session& s, const AskCompanyArgs& args) {
-  lotse::v1::RoutingRequest request;
-  *request.mutable_actor() = Actor(lotse::v1::ACTOR_KIND_DEPARTMENT, args.department, args.user);
-  request.set_idempotency_key(client::KeyOrRandom(args.key));
-  request.mutable_ask_company()->set_ref(args.ref);
-  request.mutable_ask_company()->set_question(TextOrStdin(args.question));
+int AskCompany(Session& s, const client::AskCompanyArgs& flags) {
+  client::AskCompanyArgs args = flags;
+  args.question = TextOrStdin(flags.question);
+  lotse::v1::RoutingRequest request = client::AskCompanyRequest(args);
   return s.CallThen(request, RoutingReply::kReferral, [&](const RoutingReply& r) {
     const lotse::v1::ReferralState& state = r.referral();
     return s.Print(state, StrCat("Referral ", state.case_number(),
@@ -61,7 +43,8 @@ int AskCompany(Session& s, const AskCompanyArgs& args) {
   });
 }
 
-int CompanyReplied(Session& s, const CompanyRepliedArgs& args) {
+int CompanyReplied(Session& s, const client::CompanyRepliedArgs& flags) {
+  client::CompanyRepliedArgs args = flags;
   if (args.office.empty() && args.department.empty()) {
     lotse::v1::Error error;
     error.set_code(lotse::v1::ERROR_CODE_INVALID_ARGUMENT);
@@ -71,13 +54,8 @@ int CompanyReplied(Session& s, const CompanyRepliedArgs& args) {
         "(the department that asked)");
     return s.Fail(kExitUsage, error);
   }
-  lotse::v1::RoutingRequest request;
-  *request.mutable_actor() =
-      args.office.empty() ? Actor(lotse::v1::ACTOR_KIND_DEPARTMENT, args.department, args.user)
-                          : Actor(lotse::v1::ACTOR_KIND_OFFICE, args.office, "");
-  request.set_idempotency_key(client::KeyOrRandom(args.key));
-  request.mutable_company_replied()->set_ref(args.ref);
-  request.mutable_company_replied()->set_text(TextOrStdin(args.text));
+  args.text = TextOrStdin(args.text);
+  lotse::v1::RoutingRequest request = client::CompanyRepliedRequest(args);
   return s.CallThen(request, RoutingReply::kReferral, [&](const RoutingReply& r) {
     const lotse::v1::ReferralState& state = r.referral();
     const int64_t paused = state.company_questions().empty()

@@ -117,13 +117,8 @@ int Absence(Session& s, const AbsenceFlags& f) {
 // ---------------------------------------------------------------------------------------------
 // lotse company
 
-struct CompanyFlags {
-  std::string company_id, office, department, after;
-  uint32_t limit = 0;
-};
-
 std::string RenderCompany(const lotse::v1::CompanyReply& reply, const absl::TimeZone& zone,
-                          const CompanyFlags& f) {
+                          const client::CompanyArgs& f) {
   std::string out = StrCat("Company ", reply.company_id());
   if (!reply.company_name().empty()) {
     out += StrCat(" (", reply.company_name(), ")");
@@ -171,12 +166,8 @@ std::string RenderCompany(const lotse::v1::CompanyReply& reply, const absl::Time
   return out;
 }
 
-int Company(Session& s, const CompanyFlags& f) {
-  RoutingRequest request;
-  *request.mutable_actor() = Asking(f.office, f.department, lotse::v1::ACTOR_KIND_ADMIN);
-  request.mutable_company()->set_company_id(f.company_id);
-  request.mutable_company()->set_limit(f.limit);
-  request.mutable_company()->set_after(f.after);
+int Company(Session& s, const client::CompanyArgs& f) {
+  const RoutingRequest request = client::CompanyRequest(f);
   return s.CallThen(request, RoutingReply::kCompany, [&](const RoutingReply& r) {
     return s.Print(r.company(), RenderCompany(r.company(), s.zone(), f));
   });

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "absl/strings/str_split.h"
+#include "common/client/requests.h"
 #include "common/format.h"
 #include "services/cli/command_line.h"
 #include "services/cli/output.h"
@@ -14,13 +15,6 @@ namespace lotse::cli {
 namespace {
 
 using lotse::v1::RoutingReply;
-
-struct SimilarArgs {
-  std::string ref;
-  std::string department;  // "" = ask as admin
-  std::string user;
-  uint32_t limit = 0;
-};
 
 constexpr size_t kWidth = 76;
 constexpr char kIndent[] = "    ";
@@ -63,18 +57,8 @@ std::string RenderSimilar(const lotse::v1::SimilarReply& reply, const std::strin
   return out;
 }
 
-int Similar(Session& s, const SimilarArgs& args) {
-  lotse::v1::RoutingRequest request;
-  lotse::v1::Actor* actor = request.mutable_actor();
-  if (args.department.empty()) {
-    actor->set_kind(lotse::v1::ACTOR_KIND_ADMIN);
-  } else {
-    actor->set_kind(lotse::v1::ACTOR_KIND_DEPARTMENT);
-    actor->set_id(args.department);
-    actor->set_user(args.user);
-  }
-  request.mutable_similar()->set_ref(args.ref);
-  request.mutable_similar()->set_limit(args.limit);
+int Similar(Session& s, const client::SimilarArgs& args) {
+  const lotse::v1::RoutingRequest request = client::SimilarRequest(args);
   return s.CallThen(request, RoutingReply::kSimilar, [&](const RoutingReply& r) {
     return s.Print(r.similar(), RenderSimilar(r.similar(), args.ref, s.zone()));
   });

@@ -498,13 +498,6 @@ void CompanyReply(Site& site, const httplib::Request& request, httplib::Response
   AfterOfficeChange(site, *caller, ref, response, form, "reply", site.Call(*caller, r));
 }
 
-// The company's feedback page acts with no person logged in: the services hear "rueckmeldung"
-// (the page) as the one who acts, as admin (the code alone says which referral).
-lotse::v1::IntakeRequest AsFeedbackPage(lotse::v1::IntakeRequest request) {
-  request.mutable_actor()->set_user("rueckmeldung");
-  return request;
-}
-
 // The company's own page: the code from the receipt, a rating, done. No login; guessing codes
 // is slowed down per address like a login.
 std::string CompanyFeedbackPage(const Form& form, std::string_view done) {
@@ -546,7 +539,7 @@ void CompanyFeedback(Site& site, const httplib::Request& request, httplib::Respo
   }
   const absl::Time now = absl::Now();
   // The throttle's "login" for codes: one key for every code, so the count is per address.
-  if (const absl::Duration wait = site.throttle().Wait("#code", request.remote_addr, now);
+  if (const absl::Duration wait = site.throttle().Wait(kFeedbackCodeThrottle, request.remote_addr, now);
       wait > absl::ZeroDuration()) {
     form.errors["code"] =
         StrCat("Zu viele falsche Codes. Bitte warten Sie ",
@@ -573,7 +566,7 @@ void CompanyFeedback(Site& site, const httplib::Request& request, httplib::Respo
   args.comment = form.Value("comment");
   args.key = form.Value("key");
   absl::StatusOr<lotse::v1::IntakeReply> reply =
-      site.services().Call(AsFeedbackPage(client::CompanyFeedbackRequest(args)));
+      site.services().Call(CompanyFeedbackCall(args));
   if (!reply.ok()) {
     Html(response, 503,
          CompanyFeedbackPage(form,
@@ -586,7 +579,7 @@ void CompanyFeedback(Site& site, const httplib::Request& request, httplib::Respo
     spdlog::info("company feedback from {} refused: {} ({})", request.remote_addr,
                  lotse::v1::ErrorCode_Name(code), reply->error().message());
     if (code == lotse::v1::ERROR_CODE_NOT_FOUND || code == lotse::v1::ERROR_CODE_INVALID_ARGUMENT) {
-      site.throttle().Failed("#code", request.remote_addr, now);
+      site.throttle().Failed(kFeedbackCodeThrottle, request.remote_addr, now);
       form.errors["code"] =
           "Diesen Code kennen wir nicht. Bitte prüfen Sie ihn auf Ihrer "
           "Empfangsbestätigung.";

@@ -105,6 +105,14 @@ std::string Trimmed(const httplib::Request& request, const std::string& name) {
   return std::string(absl::StripAsciiWhitespace(Param(request, name)));
 }
 
+lotse::v1::IntakeRequest CompanyFeedbackCall(const client::FeedbackArgs& args) {
+  client::FeedbackArgs as_admin = args;
+  as_admin.office.clear();
+  lotse::v1::IntakeRequest request = client::CompanyFeedbackRequest(as_admin);
+  request.mutable_actor()->set_user("rueckmeldung");
+  return request;
+}
+
 void Html(httplib::Response& response, int status, const std::string& body) {
   response.status = status;
   response.set_content(body, "text/html; charset=utf-8");

@@ -13,6 +13,7 @@
 
 #include "absl/status/status.h"
 #include "common/client/client.h"
+#include "common/client/requests.h"
 #include "common/config/config.h"
 #include "common/ops/http.h"
 #include "lotse/v1/common.pb.h"
@@ -96,6 +97,14 @@ inline constexpr char kRefPattern[] = R"(([A-Za-z0-9-]{1,64}))";
 // surrounding white space.
 std::string Param(const httplib::Request& request, const std::string& name);
 std::string Trimmed(const httplib::Request& request, const std::string& name);
+
+// The company's own rating with the code from its receipt, as lotse-web passes it on for the
+// feedback page and the API alike: no one is logged in, so it acts as admin (the gateway's config
+// names admin) with "rueckmeldung" as the person; the code, which intake checks, is the
+// authority. Wrong codes count against the caller's address in the login throttle under
+// kFeedbackCodeThrottle, before intake's own limit for all of the web's callers together.
+lotse::v1::IntakeRequest CompanyFeedbackCall(const client::FeedbackArgs& args);
+inline constexpr char kFeedbackCodeThrottle[] = "#rueckmeldecode";
 
 // The session cookie's name.
 inline constexpr char kSessionCookie[] = "lotse_session";
