@@ -33,6 +33,18 @@ using lotse::v1::ACTOR_KIND_OFFICE;
 
 constexpr uint32_t kWorklistPage = 50;
 
+// The name of the person who acts as `user` (a staff id, a key account manager's id), as the
+// department's people know each other; any other login as it is.
+std::string PersonName(const config::Config& config, const std::string& user) {
+  if (const config::StaffMember* member = config.FindStaff(user).second) {
+    return member->name;
+  }
+  if (const config::KeyAccount* kam = config.FindKeyAccount(user)) {
+    return kam->name;
+  }
+  return user;
+}
+
 // The worklist's table; its own element so that the page's script can swap in a fresh one.
 std::string WorklistTable(const config::Config& config, const lotse::v1::WorklistReply& list,
                           absl::Time now) {
@@ -54,10 +66,11 @@ std::string WorklistTable(const config::Config& config, const lotse::v1::Worklis
       marks += R"( <span class="tag">Beteiligung</span>)";
     }
     const config::Topic* topic = config.FindTopic(item.topic());
-    std::string who = item.claimed_by().empty() ? item.contact_person().name()
-                                                : StrCat("bearbeitet: ", item.claimed_by());
+    std::string who = item.claimed_by().empty()
+                          ? item.contact_person().name()
+                          : StrCat("bearbeitet: ", PersonName(config, item.claimed_by()));
     if (!item.stand_in_for().empty()) {
-      who += StrCat(" (Vertretung für ", item.stand_in_for(), ")");
+      who += StrCat(" (Vertretung für ", PersonName(config, item.stand_in_for()), ")");
     }
     rows += StrCat("<tr><td>", Escape(DateTime(item.due_at_us(), config.city.zone)), marks,
                    R"(</td><td><a href="/vorgaenge/)", Escape(item.referral_id()), R"(">)",
@@ -193,27 +206,29 @@ std::string DeskReferralPage(Site& site, const Caller& caller, const lotse::v1::
   const bool mine = r.assignee() == caller.role.id();
   const bool open = r.status() == lotse::v1::REFERRAL_STATUS_ROUTED ||
                     r.status() == lotse::v1::REFERRAL_STATUS_CLAIMED;
-  std::string facts =
-      StrCat(R"(<dl class="facts"><dt>Aktenzeichen</dt><dd>)", Escape(r.case_number()),
-             "</dd><dt>Stand</dt><dd>", Escape(StatusWord(r.status(), r.waiting_since_us() != 0)),
-             r.claimed_by().empty() ? "" : StrCat(" (", Escape(r.claimed_by()), ")"),
-             "</dd><dt>Unternehmen</dt><dd>", Escape(q.company_name()), " (",
-             Escape(q.company_id()), ")</dd><dt>Ansprechperson im Unternehmen</dt><dd>",
-             Escape(q.contact().name().empty() ? "–" : q.contact().name()),
-             q.contact().phone().empty() ? "" : StrCat(", Tel. ", Escape(q.contact().phone())),
-             "</dd><dt>Bürgerbüro</dt><dd>", Escape(office != nullptr ? office->name : q.office()),
-             "</dd><dt>Thema</dt><dd>", Escape(topic != nullptr ? topic->name : q.topic()),
-             "</dd><dt>Dringlichkeit</dt><dd>", Escape(PriorityWord(q.priority())), "</dd>");
+  std::string facts = StrCat(
+      R"(<dl class="facts"><dt>Aktenzeichen</dt><dd>)", Escape(r.case_number()),
+      "</dd><dt>Stand</dt><dd>", Escape(StatusWord(r.status(), r.waiting_since_us() != 0)),
+      r.claimed_by().empty() ? "" : StrCat(" (", Escape(PersonName(config, r.claimed_by())), ")"),
+      "</dd><dt>Unternehmen</dt><dd>", Escape(q.company_name()), " (", Escape(q.company_id()),
+      ")</dd><dt>Ansprechperson im Unternehmen</dt><dd>",
+      Escape(q.contact().name().empty() ? "–" : q.contact().name()),
+      q.contact().phone().empty() ? "" : StrCat(", Tel. ", Escape(q.contact().phone())),
+      "</dd><dt>Bürgerbüro</dt><dd>", Escape(office != nullptr ? office->name : q.office()),
+      "</dd><dt>Thema</dt><dd>", Escape(topic != nullptr ? topic->name : q.topic()),
+      "</dd><dt>Dringlichkeit</dt><dd>", Escape(PriorityWord(q.priority())), "</dd>");
   if (open && r.due_at_us() != 0) {
     const bool overdue = absl::FromUnixMicros(r.due_at_us()) < absl::Now();
     facts += StrCat("<dt>Antwort fällig</dt><dd>", Escape(DateTime(r.due_at_us(), zone)),
                     overdue ? R"( <span class="tag overdue">überfällig</span>)" : "", "</dd>");
   }
   if (!r.contact_person().name().empty()) {
-    facts += StrCat(
-        "<dt>Ansprechperson im Amt</dt><dd>", Escape(r.contact_person().name()),
-        r.stand_in_for().empty() ? "" : StrCat(" (Vertretung für ", Escape(r.stand_in_for()), ")"),
-        "</dd>");
+    facts +=
+        StrCat("<dt>Ansprechperson im Amt</dt><dd>", Escape(r.contact_person().name()),
+               r.stand_in_for().empty()
+                   ? ""
+                   : StrCat(" (Vertretung für ", Escape(PersonName(config, r.stand_in_for())), ")"),
+               "</dd>");
   }
   facts += "</dl>";
   std::string body =
