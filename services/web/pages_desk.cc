@@ -245,10 +245,12 @@ std::string DeskReferralPage(Site& site, const Caller& caller, const lotse::v1::
                                 Escape(cq.reply()), "</p>"),
                    "</section>");
   }
-  bool consulted_open = false;
+  bool consulted_open = false;  // the caller's own contribution is asked for
+  bool any_open = false;        // a contribution is still to come
   for (const lotse::v1::Consultation& c : r.consultations()) {
     const config::Department* d = config.FindDepartment(c.department());
     consulted_open |= c.department() == caller.role.id() && c.contributed_at_us() == 0;
+    any_open |= c.contributed_at_us() == 0;
     body += StrCat(R"(<section><h2>Beteiligung: )", Escape(d != nullptr ? d->name : c.department()),
                    R"(</h2><p class="body">)", Escape(c.question()), "</p>",
                    c.contributed_at_us() == 0
@@ -285,7 +287,9 @@ std::string DeskReferralPage(Site& site, const Caller& caller, const lotse::v1::
                     {"partly", "teilweise geklärt"},
                     {"not-responsible", "nicht zuständig"}}),
             TextArea(form, "antwort", "Antwort an das Unternehmen", R"( required rows="8")"),
-            R"(<div class="field check"><input type="checkbox" id="f-trotzdem" name="trotzdem" value="ja"><label for="f-trotzdem">Auch wenn Beteiligungen noch offen sind</label></div>)"),
+            any_open
+                ? R"(<div class="field check"><input type="checkbox" id="f-trotzdem" name="trotzdem" value="ja"><label for="f-trotzdem">Auch wenn Beteiligungen noch offen sind</label></div>)"
+                : ""),
         "Antwort senden");
     actions += R"(<details><summary>Rückfrage an das Unternehmen</summary>)";
     actions += ActionForm(caller, ref, "rueckfrage",
@@ -440,7 +444,11 @@ void DeskAction(Site& site, const httplib::Request& request, httplib::Response& 
       (reply->error().code() == lotse::v1::ERROR_CODE_INVALID_ARGUMENT ||
        reply->error().code() == lotse::v1::ERROR_CODE_FAILED_PRECONDITION ||
        reply->error().code() == lotse::v1::ERROR_CODE_ALREADY_EXISTS)) {
-    form.errors[error_field] = StrCat("Nicht möglich: ", reply->error().message());
+    form.errors[error_field] =
+        reply->error().field() == "confirm_open_consultations"
+            ? "Eine Beteiligung ist noch offen. Warten Sie auf den Beitrag, oder kreuzen Sie "
+              "„Auch wenn Beteiligungen noch offen sind“ an und senden Sie die Antwort erneut."
+            : StrCat("Nicht möglich: ", reply->error().message());
     ShowDeskReferral(site, *caller, ref, response, form, 422);
     return;
   }
