@@ -14,6 +14,8 @@
 //
 // A referral the department has nothing to do with is "not found", as one that does not exist.
 
+#include <algorithm>
+#include <initializer_list>
 #include <string>
 
 #include "absl/strings/numbers.h"
@@ -159,6 +161,14 @@ std::string ActionForm(const Caller& caller, const std::string& ref, std::string
                 "</button></form>");
 }
 
+// The start of a folded part of the actions, unfolded while one of its `fields` has an error.
+std::string Details(const Form& form, std::string_view summary,
+                    std::initializer_list<std::string_view> fields) {
+  const bool open = std::any_of(fields.begin(), fields.end(),
+                                [&](std::string_view f) { return !form.Error(f).empty(); });
+  return StrCat("<details", open ? " open" : "", "><summary>", summary, "</summary>");
+}
+
 std::string SimilarSection(Site& site, const Caller& caller, const std::string& ref) {
   lotse::v1::RoutingRequest request;
   *request.mutable_actor() = caller.Actor();
@@ -291,7 +301,7 @@ std::string DeskReferralPage(Site& site, const Caller& caller, const lotse::v1::
                 ? R"(<div class="field check"><input type="checkbox" id="f-trotzdem" name="trotzdem" value="ja"><label for="f-trotzdem">Auch wenn Beteiligungen noch offen sind</label></div>)"
                 : ""),
         "Antwort senden");
-    actions += R"(<details><summary>Rückfrage an das Unternehmen</summary>)";
+    actions += Details(form, "Rückfrage an das Unternehmen", {"frage"});
     actions += ActionForm(caller, ref, "rueckfrage",
                           TextArea(form, "frage", "Frage an das Unternehmen (über das Bürgerbüro)",
                                    R"( required rows="4")"),
@@ -304,7 +314,7 @@ std::string DeskReferralPage(Site& site, const Caller& caller, const lotse::v1::
                               R"( required rows="4")"),
                      "Antwort eintragen", "secondary");
     }
-    actions += R"(<details><summary>Abgeben an ein anderes Amt</summary>)";
+    actions += Details(form, "Abgeben an ein anderes Amt", {"an", "grund"});
     actions += ActionForm(caller, ref, "abgeben",
                           StrCat(Select(form, "an", "An", Units(config, caller.role.id(), true)),
                                  TextArea(form, "grund", "Grund", R"( required rows="3")")),
@@ -315,10 +325,10 @@ std::string DeskReferralPage(Site& site, const Caller& caller, const lotse::v1::
       boxes += StrCat(R"(<label><input type="checkbox" name="mit" value=")", Escape(id), "\"> ",
                       Escape(name), "</label>");
     }
-    actions += R"(<details><summary>Andere Ämter beteiligen</summary>)";
+    actions += Details(form, "Andere Ämter beteiligen", {"mit", "frage_beteiligung"});
     actions += ActionForm(
         caller, ref, "beteiligen",
-        StrCat(R"(<fieldset class="radios")",
+        StrCat(R"(<fieldset class="radios" id="f-mit")",
                form.Error("mit").empty() ? "" : R"( aria-describedby="f-mit-fehler")",
                "><legend>Welche Ämter?</legend>", boxes,
                form.Error("mit").empty() ? ""
