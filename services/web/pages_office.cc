@@ -589,13 +589,18 @@ void CompanyFeedback(Site& site, const httplib::Request& request, httplib::Respo
     const auto code = reply->error().code();
     if (code == lotse::v1::ERROR_CODE_NOT_FOUND || code == lotse::v1::ERROR_CODE_INVALID_ARGUMENT) {
       site.throttle().Failed("#code", request.remote_addr, now);
+      // Intake tells an unknown code and a used one apart to nobody.
       form.errors["code"] =
-          "Diesen Code kennen wir nicht. Bitte prüfen Sie ihn auf Ihrer "
-          "Empfangsbestätigung.";
+          "Diesen Code kennen wir nicht, oder er wurde schon verwendet: ein Code gilt für eine "
+          "Rückmeldung. Bitte prüfen Sie ihn auf Ihrer Empfangsbestätigung.";
+    } else if (code == lotse::v1::ERROR_CODE_FAILED_PRECONDITION) {
+      form.errors["code"] =
+          "Ihre Anfrage ist noch nicht beantwortet. Der Code bleibt gültig: geben Sie Ihre "
+          "Rückmeldung, sobald die Antwort vorliegt.";
     } else {
       form.errors["code"] =
-          "Zu diesem Code wurde schon eine Rückmeldung gegeben, oder die "
-          "Anfrage ist noch nicht beantwortet.";
+          "Ihre Rückmeldung kann gerade nicht angenommen werden. Bitte versuchen Sie es später "
+          "noch einmal.";
     }
     Html(response, 422, CompanyFeedbackPage(form, ""));
     return;
