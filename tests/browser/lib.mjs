@@ -315,8 +315,9 @@ export async function submitReferral(page, fields) {
   await fillReferral(page, fields);
   const response = await navigating(
       page, () => page.getByRole('button', { name: 'Anfrage weiterleiten' }).click());
-  assert.equal(response?.status(), 200, `the form was refused: ${
-    await page.locator('.error-summary').textContent().catch(() => '')}`);
+  if (response?.status() !== 200) {
+    throw new Error(`the new referral was refused (${response?.status()}): ${await textOf(page)}`);
+  }
   return receiptOf(page);
 }
 
