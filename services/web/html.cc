@@ -121,8 +121,8 @@ std::string InboxPage(const Viewer& viewer, std::string_view inbox_name,
   // the list; without script, a reload shows them.
   return Page(
       "Posteingang", &viewer,
-      StrCat(R"(<p class="inbox-name">Posteingang )", Escape(inbox_name),
-             R"( <span class="live" data-live-status aria-live="polite"></span></p>)",
+      StrCat(R"(<div class="inbox-head"><p class="inbox-name">Posteingang )", Escape(inbox_name),
+             R"(</p><p class="live" data-live-status aria-live="polite"></p></div>)",
              R"(<p class="empty")", messages.empty() ? "" : " hidden",
              R"(>Keine ungelesenen Nachrichten.</p>)",
              R"(<ol class="inbox" aria-label="Nachrichten" aria-live="polite" data-inbox-live )",

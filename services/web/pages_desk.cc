@@ -14,6 +14,8 @@
 //
 // A referral the department has nothing to do with is "not found", as one that does not exist.
 
+#include <algorithm>
+#include <initializer_list>
 #include <string>
 
 #include "absl/strings/numbers.h"
@@ -32,6 +34,18 @@ using lotse::v1::ACTOR_KIND_DEPARTMENT;
 using lotse::v1::ACTOR_KIND_OFFICE;
 
 constexpr uint32_t kWorklistPage = 50;
+
+// The name of the person who acts as `user` (a staff id, a key account manager's id), as the
+// department's people know each other; any other login as it is.
+std::string PersonName(const config::Config& config, const std::string& user) {
+  if (const config::StaffMember* member = config.FindStaff(user).second) {
+    return member->name;
+  }
+  if (const config::KeyAccount* kam = config.FindKeyAccount(user)) {
+    return kam->name;
+  }
+  return user;
+}
 
 // The worklist's table; its own element so that the page's script can swap in a fresh one.
 std::string WorklistTable(const config::Config& config, const lotse::v1::WorklistReply& list,
@@ -54,10 +68,11 @@ std::string WorklistTable(const config::Config& config, const lotse::v1::Worklis
       marks += R"( <span class="tag">Beteiligung</span>)";
     }
     const config::Topic* topic = config.FindTopic(item.topic());
-    std::string who = item.claimed_by().empty() ? item.contact_person().name()
-                                                : StrCat("bearbeitet: ", item.claimed_by());
+    std::string who = item.claimed_by().empty()
+                          ? item.contact_person().name()
+                          : StrCat("bearbeitet: ", PersonName(config, item.claimed_by()));
     if (!item.stand_in_for().empty()) {
-      who += StrCat(" (Vertretung für ", item.stand_in_for(), ")");
+      who += StrCat(" (Vertretung für ", PersonName(config, item.stand_in_for()), ")");
     }
     rows += StrCat("<tr><td>", Escape(DateTime(item.due_at_us(), config.city.zone)), marks,
                    R"(</td><td><a href="/vorgaenge/)", Escape(item.referral_id()), R"(">)",
@@ -146,6 +161,14 @@ std::string ActionForm(const Caller& caller, const std::string& ref, std::string
                 "</button></form>");
 }
 
+// The start of a folded part of the actions, unfolded while one of its `fields` has an error.
+std::string Details(const Form& form, std::string_view summary,
+                    std::initializer_list<std::string_view> fields) {
+  const bool open = std::any_of(fields.begin(), fields.end(),
+                                [&](std::string_view f) { return !form.Error(f).empty(); });
+  return StrCat("<details", open ? " open" : "", "><summary>", summary, "</summary>");
+}
+
 std::string SimilarSection(Site& site, const Caller& caller, const std::string& ref) {
   lotse::v1::RoutingRequest request;
   *request.mutable_actor() = caller.Actor();
@@ -193,27 +216,29 @@ std::string DeskReferralPage(Site& site, const Caller& caller, const lotse::v1::
   const bool mine = r.assignee() == caller.role.id();
   const bool open = r.status() == lotse::v1::REFERRAL_STATUS_ROUTED ||
                     r.status() == lotse::v1::REFERRAL_STATUS_CLAIMED;
-  std::string facts =
-      StrCat(R"(<dl class="facts"><dt>Aktenzeichen</dt><dd>)", Escape(r.case_number()),
-             "</dd><dt>Stand</dt><dd>", Escape(StatusWord(r.status(), r.waiting_since_us() != 0)),
-             r.claimed_by().empty() ? "" : StrCat(" (", Escape(r.claimed_by()), ")"),
-             "</dd><dt>Unternehmen</dt><dd>", Escape(q.company_name()), " (",
-             Escape(q.company_id()), ")</dd><dt>Ansprechperson im Unternehmen</dt><dd>",
-             Escape(q.contact().name().empty() ? "–" : q.contact().name()),
-             q.contact().phone().empty() ? "" : StrCat(", Tel. ", Escape(q.contact().phone())),
-             "</dd><dt>Bürgerbüro</dt><dd>", Escape(office != nullptr ? office->name : q.office()),
-             "</dd><dt>Thema</dt><dd>", Escape(topic != nullptr ? topic->name : q.topic()),
-             "</dd><dt>Dringlichkeit</dt><dd>", Escape(PriorityWord(q.priority())), "</dd>");
+  std::string facts = StrCat(
+      R"(<dl class="facts"><dt>Aktenzeichen</dt><dd>)", Escape(r.case_number()),
+      "</dd><dt>Stand</dt><dd>", Escape(StatusWord(r.status(), r.waiting_since_us() != 0)),
+      r.claimed_by().empty() ? "" : StrCat(" (", Escape(PersonName(config, r.claimed_by())), ")"),
+      "</dd><dt>Unternehmen</dt><dd>", Escape(q.company_name()), " (", Escape(q.company_id()),
+      ")</dd><dt>Ansprechperson im Unternehmen</dt><dd>",
+      Escape(q.contact().name().empty() ? "–" : q.contact().name()),
+      q.contact().phone().empty() ? "" : StrCat(", Tel. ", Escape(q.contact().phone())),
+      "</dd><dt>Bürgerbüro</dt><dd>", Escape(office != nullptr ? office->name : q.office()),
+      "</dd><dt>Thema</dt><dd>", Escape(topic != nullptr ? topic->name : q.topic()),
+      "</dd><dt>Dringlichkeit</dt><dd>", Escape(PriorityWord(q.priority())), "</dd>");
   if (open && r.due_at_us() != 0) {
     const bool overdue = absl::FromUnixMicros(r.due_at_us()) < absl::Now();
     facts += StrCat("<dt>Antwort fällig</dt><dd>", Escape(DateTime(r.due_at_us(), zone)),
                     overdue ? R"( <span class="tag overdue">überfällig</span>)" : "", "</dd>");
   }
   if (!r.contact_person().name().empty()) {
-    facts += StrCat(
-        "<dt>Ansprechperson im Amt</dt><dd>", Escape(r.contact_person().name()),
-        r.stand_in_for().empty() ? "" : StrCat(" (Vertretung für ", Escape(r.stand_in_for()), ")"),
-        "</dd>");
+    facts +=
+        StrCat("<dt>Ansprechperson im Amt</dt><dd>", Escape(r.contact_person().name()),
+               r.stand_in_for().empty()
+                   ? ""
+                   : StrCat(" (Vertretung für ", Escape(PersonName(config, r.stand_in_for())), ")"),
+               "</dd>");
   }
   facts += "</dl>";
   std::string body =
@@ -230,10 +255,12 @@ std::string DeskReferralPage(Site& site, const Caller& caller, const lotse::v1::
                                 Escape(cq.reply()), "</p>"),
                    "</section>");
   }
-  bool consulted_open = false;
+  bool consulted_open = false;  // the caller's own contribution is asked for
+  bool any_open = false;        // a contribution is still to come
   for (const lotse::v1::Consultation& c : r.consultations()) {
     const config::Department* d = config.FindDepartment(c.department());
     consulted_open |= c.department() == caller.role.id() && c.contributed_at_us() == 0;
+    any_open |= c.contributed_at_us() == 0;
     body += StrCat(R"(<section><h2>Beteiligung: )", Escape(d != nullptr ? d->name : c.department()),
                    R"(</h2><p class="body">)", Escape(c.question()), "</p>",
                    c.contributed_at_us() == 0
@@ -270,9 +297,11 @@ std::string DeskReferralPage(Site& site, const Caller& caller, const lotse::v1::
                     {"partly", "teilweise geklärt"},
                     {"not-responsible", "nicht zuständig"}}),
             TextArea(form, "antwort", "Antwort an das Unternehmen", R"( required rows="8")"),
-            R"(<div class="field check"><input type="checkbox" id="f-trotzdem" name="trotzdem" value="ja"><label for="f-trotzdem">Auch wenn Beteiligungen noch offen sind</label></div>)"),
+            any_open
+                ? R"(<div class="field check"><input type="checkbox" id="f-trotzdem" name="trotzdem" value="ja"><label for="f-trotzdem">Auch wenn Beteiligungen noch offen sind</label></div>)"
+                : ""),
         "Antwort senden");
-    actions += R"(<details><summary>Rückfrage an das Unternehmen</summary>)";
+    actions += Details(form, "Rückfrage an das Unternehmen", {"frage"});
     actions += ActionForm(caller, ref, "rueckfrage",
                           TextArea(form, "frage", "Frage an das Unternehmen (über das Bürgerbüro)",
                                    R"( required rows="4")"),
@@ -285,7 +314,7 @@ std::string DeskReferralPage(Site& site, const Caller& caller, const lotse::v1::
                               R"( required rows="4")"),
                      "Antwort eintragen", "secondary");
     }
-    actions += R"(<details><summary>Abgeben an ein anderes Amt</summary>)";
+    actions += Details(form, "Abgeben an ein anderes Amt", {"an", "grund"});
     actions += ActionForm(caller, ref, "abgeben",
                           StrCat(Select(form, "an", "An", Units(config, caller.role.id(), true)),
                                  TextArea(form, "grund", "Grund", R"( required rows="3")")),
@@ -296,10 +325,10 @@ std::string DeskReferralPage(Site& site, const Caller& caller, const lotse::v1::
       boxes += StrCat(R"(<label><input type="checkbox" name="mit" value=")", Escape(id), "\"> ",
                       Escape(name), "</label>");
     }
-    actions += R"(<details><summary>Andere Ämter beteiligen</summary>)";
+    actions += Details(form, "Andere Ämter beteiligen", {"mit", "frage_beteiligung"});
     actions += ActionForm(
         caller, ref, "beteiligen",
-        StrCat(R"(<fieldset class="radios")",
+        StrCat(R"(<fieldset class="radios" id="f-mit")",
                form.Error("mit").empty() ? "" : R"( aria-describedby="f-mit-fehler")",
                "><legend>Welche Ämter?</legend>", boxes,
                form.Error("mit").empty() ? ""
@@ -425,7 +454,11 @@ void DeskAction(Site& site, const httplib::Request& request, httplib::Response& 
       (reply->error().code() == lotse::v1::ERROR_CODE_INVALID_ARGUMENT ||
        reply->error().code() == lotse::v1::ERROR_CODE_FAILED_PRECONDITION ||
        reply->error().code() == lotse::v1::ERROR_CODE_ALREADY_EXISTS)) {
-    form.errors[error_field] = StrCat("Nicht möglich: ", reply->error().message());
+    form.errors[error_field] =
+        reply->error().field() == "confirm_open_consultations"
+            ? "Eine Beteiligung ist noch offen. Warten Sie auf den Beitrag, oder kreuzen Sie "
+              "„Auch wenn Beteiligungen noch offen sind“ an und senden Sie die Antwort erneut."
+            : StrCat("Nicht möglich: ", reply->error().message());
     ShowDeskReferral(site, *caller, ref, response, form, 422);
     return;
   }

@@ -308,9 +308,13 @@ std::string OfficeReferralPage(Site& site, const Caller& caller, const lotse::v1
   const std::string ref = r.referral_id();
   const lotse::v1::Referral& q = r.referral();
   const config::Topic* topic = site.config().FindTopic(q.topic());
+  // The office's rating closes the referral: routing's close follows a moment later.
+  const bool rated = r.feedback().submitted_at_us() != 0;
   std::string facts = StrCat(
       R"(<dl class="facts"><dt>Aktenzeichen</dt><dd>)", Escape(r.case_number()),
-      "</dd><dt>Stand</dt><dd>", Escape(StatusWord(r.status(), r.waiting_since_us() != 0)),
+      "</dd><dt>Stand</dt><dd>",
+      Escape(rated ? StatusWord(lotse::v1::REFERRAL_STATUS_CLOSED, false)
+                   : StatusWord(r.status(), r.waiting_since_us() != 0)),
       "</dd><dt>Unternehmen</dt><dd>", Escape(q.company_name()), " (", Escape(q.company_id()),
       ")</dd><dt>Thema</dt><dd>", Escape(topic != nullptr ? topic->name : q.topic()),
       "</dd><dt>Eingegangen</dt><dd>", Escape(DateTime(r.submitted_at_us(), zone)), "</dd>");
@@ -351,7 +355,7 @@ std::string OfficeReferralPage(Site& site, const Caller& caller, const lotse::v1
                " – ", Escape(DateTime(a.answered_at_us(), zone)), R"(</p><p class="body">)",
                Escape(a.text()), "</p></section>");
   }
-  if (r.status() == lotse::v1::REFERRAL_STATUS_ANSWERED) {
+  if (r.status() == lotse::v1::REFERRAL_STATUS_ANSWERED && !rated) {
     body += StrCat(
         R"(<section><h2>Rückmeldung des Bürgerbüros</h2>)", ErrorSummary(form),
         R"(<form method="post" action="/anfragen/)", Escape(ref),
@@ -368,7 +372,7 @@ std::string OfficeReferralPage(Site& site, const Caller& caller, const lotse::v1
         TextArea(form, "followup", "Oder: Nachfrage an das Fachamt", R"( rows="3")"),
         R"(<button type="submit" class="secondary">Nachfrage senden</button></form></section>)");
   }
-  if (r.feedback().submitted_at_us() != 0) {
+  if (rated) {
     body += StrCat(R"(<section><h2>Rückmeldung</h2><p>Bewertung )", r.feedback().rating(),
                    " von 5, ", r.feedback().resolved() ? "geklärt" : "nicht geklärt", "</p>",
                    r.feedback().comment().empty()
@@ -580,13 +584,18 @@ void CompanyFeedback(Site& site, const httplib::Request& request, httplib::Respo
                  lotse::v1::ErrorCode_Name(code), reply->error().message());
     if (code == lotse::v1::ERROR_CODE_NOT_FOUND || code == lotse::v1::ERROR_CODE_INVALID_ARGUMENT) {
       site.throttle().Failed(kFeedbackCodeThrottle, request.remote_addr, now);
+      // Intake tells an unknown code and a used one apart to nobody.
       form.errors["code"] =
-          "Diesen Code kennen wir nicht. Bitte prüfen Sie ihn auf Ihrer "
-          "Empfangsbestätigung.";
+          "Diesen Code kennen wir nicht, oder er wurde schon verwendet: ein Code gilt für eine "
+          "Rückmeldung. Bitte prüfen Sie ihn auf Ihrer Empfangsbestätigung.";
+    } else if (code == lotse::v1::ERROR_CODE_FAILED_PRECONDITION) {
+      form.errors["code"] =
+          "Ihre Anfrage ist noch nicht beantwortet. Der Code bleibt gültig: geben Sie Ihre "
+          "Rückmeldung, sobald die Antwort vorliegt.";
     } else {
       form.errors["code"] =
-          "Zu diesem Code wurde schon eine Rückmeldung gegeben, oder die "
-          "Anfrage ist noch nicht beantwortet.";
+          "Ihre Rückmeldung kann gerade nicht angenommen werden. Bitte versuchen Sie es später "
+          "noch einmal.";
     }
     Html(response, 422, CompanyFeedbackPage(form, ""));
     return;

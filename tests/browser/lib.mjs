@@ -12,8 +12,10 @@
 //   await run();
 //
 // Each test gets a fresh browser context (no cookies) and its page, whose relative URLs go to
-// the web terminal. A test fails on a thrown error, on any dialog (alert, confirm, prompt), on an
-// uncaught script error, and on anything the Content-Security-Policy refused. The environment:
+// the web terminal; `newPage()` opens another one beside it (a second person at another desk,
+// with its own cookies), closed with the test. A test fails on a thrown error, on any dialog
+// (alert, confirm, prompt) in any of its pages, on an uncaught script error, and on anything the
+// Content-Security-Policy refused. The environment:
 //
 //   LOTSE_WEB_URL      the web terminal, "http://127.0.0.1:7116"
 //   LOTSE_PASSWORDS    <data-dir>/web/initial-passwords (login, password, what it acts for)
@@ -23,7 +25,8 @@
 //   LOTSE_SCENE_*      what the set holds besides the sample city's accounts (`scene` below)
 
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -174,6 +177,178 @@ export async function assertFocusVisible(page) {
             `the focused element has no visible outline (${JSON.stringify(outline)})`);
 }
 
+// The text a person reads in `locator` (default: the page's main part), white space made single.
+export async function textOf(pageOrLocator) {
+  const locator = 'goto' in pageOrLocator ? pageOrLocator.locator('main') : pageOrLocator;
+  return (await locator.innerText()).replace(/\s+/g, ' ').trim();
+}
+
+// The path of the page now ("/anfragen/neu").
+export function pathOf(page) {
+  return new URL(page.url()).pathname;
+}
+
+// Presses Tab (or Shift+Tab with `backwards`) until the focused element matches `selector`, then
+// checks its focus is visible: the keyboard flows' step to the next control.
+export async function focusOn(page, selector, { limit = 40, backwards = false } = {}) {
+  if (backwards) {
+    for (let i = 0; i < limit; ++i) {
+      await page.keyboard.press('Shift+Tab');
+      if (await page.evaluate((s) => document.activeElement?.matches(s), selector)) {
+        await assertFocusVisible(page);
+        return;
+      }
+    }
+    throw new Error(`Shift+Tab did not reach ${selector} in ${limit} steps`);
+  }
+  await tabTo(page, selector, limit);
+  await assertFocusVisible(page);
+}
+
+// Chooses the option of the focused <select> whose text starts with `text` by the keyboard
+// alone (arrow keys, as a person does with a closed list), and checks the choice.
+export async function chooseByKeyboard(page, text) {
+  const options = await page.evaluate(() => {
+    const select = document.activeElement;
+    if (!(select instanceof HTMLSelectElement)) return null;
+    return { texts: [...select.options].map((o) => o.text), at: select.selectedIndex };
+  });
+  assert.ok(options, 'chooseByKeyboard: the focus is not on a <select>');
+  const want = options.texts.findIndex((t) => t.startsWith(text));
+  assert.ok(want >= 0, `no option starts with "${text}": ${options.texts.join(' | ')}`);
+  const key = want > options.at ? 'ArrowDown' : 'ArrowUp';
+  for (let i = 0; i < Math.abs(want - options.at); ++i) {
+    await page.keyboard.press(key);
+  }
+  const chosen = await page.evaluate(() => document.activeElement.selectedOptions[0]?.text);
+  assert.ok(chosen?.startsWith(text), `the keyboard chose "${chosen}", not "${text}…"`);
+}
+
+// The form error shown next to the control `fieldId` (the element "<id>-fehler" that the
+// control's aria-describedby names, or its radio group's), "" if none.
+export async function fieldError(page, fieldId) {
+  const error = page.locator(`#${fieldId}-fehler`);
+  if (await error.count() === 0) {
+    return '';
+  }
+  const described = await page.locator(`#${fieldId}`).evaluate((e) => [
+    e.getAttribute('aria-describedby'),
+    e.type === 'radio' || e.type === 'checkbox' ?
+        e.closest('fieldset')?.getAttribute('aria-describedby') :
+        null,
+  ].join(' '));
+  assert.ok(described.split(' ').includes(`${fieldId}-fehler`),
+            `#${fieldId} is not described by its error`);
+  return (await error.textContent()).trim();
+}
+
+// The pages of a PDF: its page objects (/Type /Page, not /Pages), checked against poppler's
+// pdfinfo where it is installed.
+export function pdfPageCount(bytes) {
+  const text = Buffer.from(bytes).toString('latin1');
+  const count = (text.match(/\/Type\s*\/Page(?![a-zA-Z])/g) || []).length;
+  let info;
+  try {
+    info = execFileSync('pdfinfo', ['-'], { input: bytes, encoding: 'utf8' });
+  } catch {
+    return count;  // no pdfinfo: the count alone
+  }
+  const pages = Number(/^Pages:\s+(\d+)/m.exec(info)?.[1]);
+  assert.equal(count, pages, `the PDF's page objects (${count}) and pdfinfo (${pages}) disagree`);
+  return pages;
+}
+
+// Writes `bytes` to <LOTSE_SCREENSHOTS>/<name> beside the screenshots and returns its path.
+export function keepFile(name, bytes) {
+  const file = path.join(env.screenshots, name);
+  writeFileSync(file, bytes);
+  return file;
+}
+
+// --- the office's and the department's steps, shared by the flows ---
+
+// The new-referral form's fields by their labels (the keys of `submitReferral`'s `fields`).
+export const REFERRAL_FIELDS = {
+  companyId: 'Unternehmensnummer',
+  companyName: 'Name des Unternehmens',
+  employees: 'Beschäftigte',
+  contactName: 'Name',
+  contactEmail: 'E-Mail',
+  contactPhone: 'Telefon',
+  subject: 'Betreff',
+  text: 'Frage des Unternehmens',
+};
+
+// Fills the new-referral form on the page (/anfragen/neu) with `fields` (keys of
+// REFERRAL_FIELDS, `topic`: the start of a topic's text, `priority`: its word).
+export async function fillReferral(page, fields) {
+  for (const [key, value] of Object.entries(fields)) {
+    if (key === 'topic') {
+      const select = page.getByLabel('Thema (und wohin es geht)');
+      const label = await select.locator('option').evaluateAll(
+          (all, start) => all.map((o) => o.text).find((t) => t.startsWith(start)), value);
+      assert.ok(label, `no topic starts with "${value}"`);
+      await select.selectOption({ label });
+    } else if (key === 'priority') {
+      await page.getByLabel('Dringlichkeit').selectOption({ label: value });
+    } else {
+      assert.ok(REFERRAL_FIELDS[key], `fillReferral: no field "${key}"`);
+      await page.getByLabel(REFERRAL_FIELDS[key], { exact: true }).fill(value);
+    }
+  }
+}
+
+// From a receipt's URL and title: the referral's id and case number.
+export async function receiptOf(page) {
+  const match = /^\/anfragen\/([A-Za-z0-9-]+)\/bestaetigung$/.exec(pathOf(page));
+  assert.ok(match, `not a receipt: ${page.url()}`);
+  const title = await page.locator('main > h1').textContent();
+  const caseNumber = /^Empfangsbestätigung (\S+)$/.exec(title)?.[1];
+  assert.ok(caseNumber, `no case number in the receipt's title "${title}"`);
+  return { id: match[1], caseNumber, path: match[0] };
+}
+
+// As the office logged in on `page`: a new referral with `fields` (fillReferral), sent; returns
+// the receipt's { id, caseNumber, path }.
+export async function submitReferral(page, fields) {
+  await page.goto('/anfragen/neu');
+  await fillReferral(page, fields);
+  const response = await navigating(
+      page, () => page.getByRole('button', { name: 'Anfrage weiterleiten' }).click());
+  if (response?.status() !== 200) {
+    throw new Error(`the new referral was refused (${response?.status()}): ${await textOf(page)}`);
+  }
+  return receiptOf(page);
+}
+
+// The rows of the worklist on the page (/arbeitsliste) whose case-number link is `caseNumber`.
+export function worklistRows(page, caseNumber) {
+  return page.locator('#arbeitsliste tbody tr').filter({
+    has: page.getByRole('link', { name: caseNumber, exact: true }),
+  });
+}
+
+// As a department's person on `page`: shows the worklist (`whole`: the department's) until
+// `caseNumber` is on it (routing puts it there a moment after intake took it; the page's own
+// refresh is slower), polling the page; returns the link to it.
+export async function awaitOnWorklist(page, caseNumber, { whole = false } = {}) {
+  await page.goto(whole ? '/arbeitsliste?alle=1' : '/arbeitsliste');
+  const link = page.locator('#arbeitsliste').getByRole('link', { name: caseNumber, exact: true });
+  for (const deadline = Date.now() + 30_000; await link.count() === 0;) {
+    assert.ok(Date.now() < deadline, `${caseNumber} did not reach the worklist in 30 s`);
+    await page.waitForTimeout(250);  // the poll's pace, then the condition again
+    await page.reload();
+  }
+  return link;
+}
+
+// awaitOnWorklist, then opens the referral.
+export async function openFromWorklist(page, caseNumber, options = {}) {
+  const link = await awaitOnWorklist(page, caseNumber, options);
+  await navigating(page, () => link.click());
+  assert.match(pathOf(page), /^\/vorgaenge\//);
+}
+
 // --- checked pages: axe and a screenshot ---
 
 let pagesChecked = 0;
@@ -288,19 +463,30 @@ export async function run() {
     if (stopped) {
       break;
     }
-    const context = await browser.newContext({
-      baseURL: env.url,
-      locale: 'de-DE',
-      viewport: { width: 1280, height: 800 },
-    });
-    context.setDefaultTimeout(ACTION_TIMEOUT_MS);
-    context.setDefaultNavigationTimeout(NAVIGATION_TIMEOUT_MS);
     const problems = [];
-    context.on('page', (p) => guard(p, problems));
-    const page = await context.newPage();
+    const contexts = [];
+    const pages = [];
+    // A fresh context (its own cookies) and its page, guarded like the test's own.
+    const newPage = async () => {
+      const context = await browser.newContext({
+        baseURL: env.url,
+        locale: 'de-DE',
+        timezoneId: 'Europe/Berlin',  // the sample city's, as its offices' browsers have it
+        viewport: { width: 1280, height: 800 },
+      });
+      context.setDefaultTimeout(ACTION_TIMEOUT_MS);
+      context.setDefaultNavigationTimeout(NAVIGATION_TIMEOUT_MS);
+      context.on('page', (p) => guard(p, problems));
+      contexts.push(context);
+      const page = await context.newPage();
+      pages.push(page);
+      return page;
+    };
+    const page = await newPage();
+    const context = contexts[0];
     const t0 = Date.now();
     try {
-      await t.fn({ page, context });
+      await t.fn({ page, context, newPage });
       if (problems.length > 0) {
         throw new Error(problems.splice(0).join('\n'));
       }
@@ -312,11 +498,16 @@ export async function run() {
       if (problems.length > 0) {  // besides the error that ended the test
         console.log(indent(problems.join('\n')));
       }
-      const shot = path.join(env.screenshots, `failed-${slug(t.name)}.png`);
-      await page.screenshot({ path: shot, fullPage: true }).then(
-          () => console.log(`    the page then: ${shot} (${page.url()})`), () => {});
+      for (const [i, p] of pages.entries()) {  // each page the test had open
+        const shot =
+            path.join(env.screenshots, `failed-${slug(t.name)}${i === 0 ? '' : `-${i + 1}`}.png`);
+        await p.screenshot({ path: shot, fullPage: true }).then(
+            () => console.log(`    the page then: ${shot} (${p.url()})`), () => {});
+      }
     } finally {
-      await context.close().catch(() => {});
+      for (const c of contexts) {
+        await c.close().catch(() => {});
+      }
     }
   }
   clearTimeout(watchdog);
