@@ -203,6 +203,23 @@ lotse::v1::IntakeRequest CompanyFeedbackRequest(const FeedbackArgs& args) {
   return request;
 }
 
+lotse::v1::IntakeRequest ListReferralsRequest(const ListReferralsArgs& args) {
+  lotse::v1::IntakeRequest request;
+  *request.mutable_actor() = args.admin ? MakeActor(lotse::v1::ACTOR_KIND_ADMIN)
+                                        : MakeActor(lotse::v1::ACTOR_KIND_OFFICE, args.office);
+  lotse::v1::ListReferralsRequest* list = request.mutable_list_referrals();
+  list->set_office(args.office);
+  list->set_limit(args.limit);
+  list->set_after(args.after);
+  for (const std::string& state : args.states) {
+    list->add_states(state);
+  }
+  list->set_search(args.search);
+  list->set_submitted_from(args.from);
+  list->set_submitted_to(args.to);
+  return request;
+}
+
 lotse::v1::IntakeRequest FollowUpRequest(const std::string& ref, const std::string& office,
                                          const std::string& text, const std::string& key) {
   lotse::v1::IntakeRequest request;

@@ -112,6 +112,19 @@ lotse::v1::IntakeRequest ReceiptRequest(const std::string& ref, const std::strin
 // lotse feedback --code C: the company's own rating, passed on by an office terminal (as admin
 // without --office); `resolved` is left out unless yes or no was given.
 lotse::v1::IntakeRequest CompanyFeedbackRequest(const FeedbackArgs& args);
+// lotse referrals --office O: one page of the office's own referrals ("Unsere Anfragen"), newest
+// first, as the office; with `admin`, any one office's, as admin. Words and dates go to intake
+// as given: intake refuses what it does not accept, naming the field.
+struct ListReferralsArgs {
+  std::string office;
+  bool admin = false;
+  std::vector<std::string> states;  // open|waiting|answered|closed; none: every state
+  std::string search;               // in the subject or the company's name, without case
+  std::string from, to;             // submitted in [from, to): YYYY-MM-DD, the city's dates
+  uint32_t limit = 0;               // 0: intake's default (50); at most 200
+  std::string after;                // a page's `next`
+};
+lotse::v1::IntakeRequest ListReferralsRequest(const ListReferralsArgs& args);
 // lotse follow-up REF --text X: the office's follow-up question on an answered referral.
 lotse::v1::IntakeRequest FollowUpRequest(const std::string& ref, const std::string& office,
                                          const std::string& text, const std::string& key);

@@ -162,6 +162,39 @@ TEST(SimilarAndCompanyRequestTest, AskAsTheUnitElseAsAdmin) {
   company.after = "x";
   EXPECT_EQ(CompanyRequest(company).actor().kind(), lotse::v1::ACTOR_KIND_OFFICE);
   EXPECT_EQ(CompanyRequest(company).company().after(), "x");
+
+TEST(ListReferralsRequestTest, AsksAsTheOfficeOrAsAdminWithEveryFilterAsGiven) {
+  ListReferralsArgs args;
+  args.office = "bb-mitte";
+  args.states = {"answered", "closed"};
+  args.search = "Bäckerei";
+  args.from = "2026-03-01";
+  args.to = "2026-04-01";
+  args.limit = 20;
+  args.after = "bb00";
+  const lotse::v1::IntakeRequest request = ListReferralsRequest(args);
+  EXPECT_EQ(request.actor().kind(), lotse::v1::ACTOR_KIND_OFFICE);
+  EXPECT_EQ(request.actor().id(), "bb-mitte");
+  ASSERT_EQ(request.command_case(), lotse::v1::IntakeRequest::kListReferrals);
+  const lotse::v1::ListReferralsRequest& list = request.list_referrals();
+  EXPECT_EQ(list.office(), "bb-mitte");
+  ASSERT_EQ(list.states_size(), 2);
+  EXPECT_EQ(list.states(1), "closed");
+  EXPECT_EQ(list.search(), "Bäckerei");
+  EXPECT_EQ(list.submitted_from(), "2026-03-01");
+  EXPECT_EQ(list.submitted_to(), "2026-04-01");
+  EXPECT_EQ(list.limit(), 20u);
+  EXPECT_EQ(list.after(), "bb00");
+
+  args.admin = true;
+  const lotse::v1::IntakeRequest as_admin = ListReferralsRequest(args);
+  EXPECT_EQ(as_admin.actor().kind(), lotse::v1::ACTOR_KIND_ADMIN);
+  EXPECT_EQ(as_admin.list_referrals().office(), "bb-mitte");  // whose list admin reads
+
+  const lotse::v1::ListReferralsRequest plain = ListReferralsRequest({}).list_referrals();
+  EXPECT_EQ(plain.limit(), 0u);  // intake's default
+  EXPECT_EQ(plain.states_size(), 0);
+  EXPECT_TRUE(plain.after().empty());
 }
 
 }  // namespace

@@ -100,6 +100,8 @@ void AddKeysCommand(CommandLine& cli);  // lotse keys generate
 void AddDirectoryCommands(CommandLine& cli);  // lotse departments | topics | offices | key-accounts
 void AddSubmitCommand(CommandLine& cli);      // lotse submit
 void AddStatusCommand(CommandLine& cli);      // lotse status [REF]
+// office_list_commands.cc: the office's list of its own referrals.
+void AddReferralsCommand(CommandLine& cli);  // lotse referrals
 // ops_commands.cc: the operators' view of the running set.
 void AddLagCommand(CommandLine& cli);  // lotse lag
 void AddTapCommand(CommandLine& cli);  // lotse tap

@@ -12,6 +12,7 @@ int RunCommandLine(int argc, char** argv) {
   AddDirectoryCommands(cli);
   AddSubmitCommand(cli);
   AddStatusCommand(cli);
+  AddReferralsCommand(cli);
   AddLagCommand(cli);
   AddTapCommand(cli);
   AddWorklistCommand(cli);

@@ -433,6 +433,32 @@ std::string RenderWorklist(const lotse::v1::WorklistReply& reply, const absl::Ti
   return out;
 }
 
+std::string RenderReferralList(const lotse::v1::ReferralList& list, const absl::TimeZone& zone) {
+  if (list.entries().empty()) {
+    return list.next().empty() ? StrCat("No referrals of ", list.office(), " to show.\n")
+                               : StrCat("None on this page; more may follow.\n");
+  }
+  Table table({{"submitted", 16},
+               {"case number", 12},
+               {"state", 8},
+               {"subject", 36},
+               {"company", 28},
+               {"with", 28},
+               {"contact", 20},
+               {"due", 16},
+               {"answered", 16},
+               {"answer", 48}});
+  for (const lotse::v1::ReferralListEntry& e : list.entries()) {
+    const std::string& with = e.department_name().empty() ? e.department() : e.department_name();
+    table.AddRow({LocalTime(e.submitted_at_us(), zone), e.case_number(), e.state(), e.subject(),
+                  e.company_name(), with, e.contact_person().name(), LocalTime(e.due_at_us(), zone),
+                  e.answered_at_us() == 0 ? "" : LocalTime(e.answered_at_us(), zone),
+                  e.answer_excerpt()});
+  }
+  return StrCat(table.Render(), Plural(table.rows(), "referral", "referrals"), " of ",
+                list.office(), list.next().empty() ? "" : " on this page", ", newest first.\n");
+}
+
 std::string RenderDepartments(const lotse::v1::DirectoryReply& d) {
   Table table({{"id", 24}, {"name", 44}, {"SLA", 8}, {"office hours", 60}});
   for (const auto& dep : d.departments()) {

@@ -44,6 +44,9 @@ std::string RenderReferral(const lotse::v1::ReferralState& state, const absl::Ti
 // A worklist as a table (due, priority, case number, kind, topic, subject, company, claimed by,
 // contact) with a total line. Overdue and warned items are marked in the due column.
 std::string RenderWorklist(const lotse::v1::WorklistReply& reply, const absl::TimeZone& zone);
+// One page of an office's referrals as a table (submitted, case number, state, subject, company,
+// with whom, contact person, due, answered, the answer's beginning) and a count line.
+std::string RenderReferralList(const lotse::v1::ReferralList& list, const absl::TimeZone& zone);
 std::string RenderDepartments(const lotse::v1::DirectoryReply& directory);
 std::string RenderTopics(const lotse::v1::DirectoryReply& directory);
 std::string RenderOffices(const lotse::v1::DirectoryReply& directory);

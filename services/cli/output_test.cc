@@ -48,6 +48,47 @@ TEST(RenderReferralTest, ShowsAnswerAndFeedbackWhenGiven) {
   EXPECT_NE(text.find("Feedback      4 of 5, resolved"), std::string::npos) << text;
 }
 
+TEST(RenderReferralListTest, ShowsEachReferralWithItsStateAndAnswer) {
+  lotse::v1::ReferralList list;
+  list.set_office("bb-mitte");
+  auto* e = list.add_entries();
+  e->set_case_number("2026-000002");
+  e->set_submitted_at_us(Micros("2026-03-02T08:00:00Z"));
+  e->set_state("answered");
+  e->set_subject("Anbau Lagerhalle");
+  e->set_company_name("Kurz Logistik GmbH");
+  e->set_department("bauordnung");
+  e->set_department_name("Bauordnungsamt");
+  e->mutable_contact_person()->set_name("Jana Müller");
+  e->set_due_at_us(Micros("2026-03-04T13:00:00Z"));
+  e->set_answered_at_us(Micros("2026-03-03T09:00:00Z"));
+  e->set_answer_excerpt("Ein vereinfachtes Verfahren genügt.");
+  auto* open = list.add_entries();
+  open->set_case_number("2026-000001");
+  open->set_submitted_at_us(Micros("2026-03-01T08:00:00Z"));
+  open->set_state("open");
+  open->set_subject("Werbeanlage");
+  std::string text = RenderReferralList(list, Berlin());
+  EXPECT_NE(text.find("submitted         case number  state     subject"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("2026-03-02 09:00  2026-000002  answered  Anbau Lagerhalle"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("Bauordnungsamt"), std::string::npos) << text;
+  EXPECT_NE(text.find("Jana Müller"), std::string::npos) << text;
+  EXPECT_NE(text.find("2026-03-03 10:00  Ein vereinfachtes Verfahren genügt.\n"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("2026-000001  open"), std::string::npos) << text;
+  EXPECT_NE(text.find("2 referrals of bb-mitte, newest first.\n"), std::string::npos) << text;
+  list.set_next("00ff");
+  text = RenderReferralList(list, Berlin());
+  EXPECT_NE(text.find("2 referrals of bb-mitte on this page"), std::string::npos) << text;
+  list.clear_entries();
+  EXPECT_EQ(RenderReferralList(list, Berlin()), "None on this page; more may follow.\n");
+  list.clear_next();
+  EXPECT_EQ(RenderReferralList(list, Berlin()), "No referrals of bb-mitte to show.\n");
+}
+
 TEST(RenderWorklistTest, ListsItemsAndTheTotal) {
   lotse::v1::WorklistReply reply;
   reply.set_assignee("umwelt");

@@ -8,11 +8,11 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "common/service/referral_table.h"
 #include "common/store/store.h"
 #include "lotse/v1/common.pb.h"
 #include "lotse/v1/events.pb.h"
 #include "lotse/v1/intake.pb.h"
+#include "services/intake/office_list.h"
 
 namespace lotse::intake {
 
@@ -61,7 +61,7 @@ void MirrorConsultation(const lotse::v1::Envelope& event, lotse::v1::ReferralSta
 // failed call has written nothing to it. Used on the service thread.
 class Attachments {
  public:
-  Attachments(service::ReferralTable referrals, store::Cf uploads, store::Cf blobs)
+  Attachments(ReferralRecords referrals, store::Cf uploads, store::Cf blobs)
       : referrals_(referrals), uploads_(uploads), blobs_(blobs) {}
 
   // One chunk of an upload by `actor` (the effective actor of the request). `store` is the
@@ -82,7 +82,7 @@ class Attachments {
                                 int max_uploads = 64) const;
 
  private:
-  service::ReferralTable referrals_;
+  ReferralRecords referrals_;
   store::Cf uploads_;
   store::Cf blobs_;
 };

@@ -98,6 +98,7 @@ class AttachTest : public ::testing::Test {
   static constexpr store::Cf kCases = store::kFirstStateFamily + 1;
   static constexpr store::Cf kUploads = store::kFirstStateFamily + 2;
   static constexpr store::Cf kBlobs = store::kFirstStateFamily + 3;
+  static constexpr store::Cf kOfficeList = store::kFirstStateFamily + 4;
 
   void SetUp() override {
     dir_ = StrCat(::testing::TempDir(), "/attach_test_",
@@ -106,8 +107,8 @@ class AttachTest : public ::testing::Test {
     std::filesystem::create_directories(dir_);
     store::Options options;
     options.path = dir_;
-    options.state_families = {"state_referrals", "state_case_numbers",
-                              "state_attachment_uploads", "state_blobs"};
+    options.state_families = {"state_referrals", "state_case_numbers", "state_attachment_uploads",
+                              "state_blobs", "state_office_list"};
     absl::StatusOr<std::unique_ptr<store::Store>> store = store::Store::Open(options);
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = *std::move(store);
@@ -197,7 +198,7 @@ class AttachTest : public ::testing::Test {
 
   std::string dir_;
   std::unique_ptr<store::Store> store_;
-  service::ReferralTable table_{kReferrals, kCases};
+  ReferralRecords table_{kReferrals, kCases, kOfficeList};
   Attachments attachments_{table_, kUploads, kBlobs};
   Actor office_ = MakeActor(lotse::v1::ACTOR_KIND_OFFICE, "bb-mitte");
   Actor department_ = MakeActor(lotse::v1::ACTOR_KIND_DEPARTMENT, "bauordnung");

@@ -61,6 +61,9 @@ IntakeService::IntakeService(const config::Config& config, std::unique_ptr<clock
        [this](const IntakeRequest& r, service::CommandContext& c) {
          return attachments_->Read(r.attachment(), r.actor(), c.batch);
        }},
+      // An office's own list; admin names the office. A read of committed state only.
+      {IntakeRequest::kListReferrals, kOffices | kAdmin,
+       [this](const IntakeRequest& r, service::CommandContext& /*c*/) { return List(r); }},
   });
   // The whole state of the generator from the OS, not one 32-bit seed.
   std::random_device device;
@@ -79,7 +82,16 @@ absl::StatusOr<std::unique_ptr<IntakeService>> IntakeService::Create(
   LOTSE_RETURN_IF_ERROR(service->OpenStore(
       config, config::Service::kIntake,
       {"state_referrals", "state_case_numbers", "state_feedback_codes", "state_open_cases",
-       "state_attachment_uploads", "state_blobs"}));
+       "state_attachment_uploads", "state_blobs", "state_office_list"}));
+  LOTSE_CHECK(FamilyIndex(*service->store_, "state_office_list") == kOfficeList);
+  // A database from before the office list: its entries once, before anything is served.
+  const absl::Time build_start = absl::Now();
+  LOTSE_ASSIGN_OR_RETURN(const size_t built,
+                         service->referrals_.office_list().BuildOnce(*service->store_, kReferrals));
+  if (built > 0) {
+    spdlog::info("built the office list of {} referrals in {} ms", built,
+                 absl::ToInt64Milliseconds(absl::Now() - build_start));
+  }
   service->attachments_.emplace(service->referrals_,
                                 FamilyIndex(*service->store_, "state_attachment_uploads"),
                                 FamilyIndex(*service->store_, "state_blobs"));
@@ -172,6 +184,14 @@ IntakeService::Reply IntakeService::Get(const IntakeRequest& request,
                          FindFor(context.batch, request.get().ref(), request.actor()));
   IntakeReply reply;
   *reply.mutable_referral() = std::move(state);
+  return reply;
+}
+
+IntakeService::Reply IntakeService::List(const IntakeRequest& request) {
+  IntakeReply reply;
+  LOTSE_ASSIGN_OR_RETURN(
+      *reply.mutable_referral_list(),
+      referrals_.office_list().List(config_, *store_, request.actor(), request.list_referrals()));
   return reply;
 }
 

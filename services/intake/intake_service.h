@@ -11,12 +11,12 @@
 #include "common/clock/clock.h"
 #include "common/config/config.h"
 #include "common/service/service_base.h"
-#include "common/service/referral_table.h"
 #include "common/store/store.h"
 #include "lotse/v1/intake.pb.h"
-#include "services/intake/feedback_code.h"
-#include "services/intake/open_cases.h"
 #include "services/intake/attachments.h"
+#include "services/intake/feedback_code.h"
+#include "services/intake/office_list.h"
+#include "services/intake/open_cases.h"
 
 namespace lotse::intake {
 
@@ -30,6 +30,8 @@ class IntakeService final
   static constexpr store::Cf kCaseNumbers = store::kFirstStateFamily + 1;
   static constexpr store::Cf kFeedbackCodes = store::kFirstStateFamily + 2;  // feedback_code.h
   static constexpr store::Cf kOpenCases = store::kFirstStateFamily + 3;      // open_cases.h
+  // After state_attachment_uploads and state_blobs (+4, +5; attachments.h).
+  static constexpr store::Cf kOfficeList = store::kFirstStateFamily + 6;  // office_list.h
   // A caller's wrong feedback codes: more than kMaxWrongCodes within kGuessWindow are refused.
   static constexpr int kMaxWrongCodes = 5;
   static constexpr absl::Duration kGuessWindow = absl::Minutes(10);
@@ -51,6 +53,8 @@ class IntakeService final
   Reply Submit(const lotse::v1::IntakeRequest& request, service::CommandContext& context);
   Reply Get(const lotse::v1::IntakeRequest& request, service::CommandContext& context);
   Reply Feedback(const lotse::v1::IntakeRequest& request, service::CommandContext& context);
+  // One page of an office's list of its referrals (office_list.h), from committed state.
+  Reply List(const lotse::v1::IntakeRequest& request);
   // The referral `ref` if `actor` may see it (its office's own, or admin), else NotYours.
   absl::StatusOr<lotse::v1::ReferralState> FindFor(const store::Batch& batch,
                                                    std::string_view ref,
@@ -70,7 +74,8 @@ class IntakeService final
 
   const config::Config config_;
   absl::TimeZone tz_;
-  service::ReferralTable referrals_{kReferrals, kCaseNumbers};
+  // Every record is written with its case number and its office list entry (office_list.h).
+  ReferralRecords referrals_{kReferrals, kCaseNumbers, kOfficeList};
   std::mt19937_64 random_;
   FeedbackCodes feedback_codes_{kFeedbackCodes};
   OpenCases open_cases_{kOpenCases};

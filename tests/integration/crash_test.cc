@@ -1,6 +1,6 @@
 // kill -9 of intake or routing in the middle of a stream of submissions: every acknowledged
-// referral ends up on exactly one worklist exactly once, and a retried submit with the same key
-// returns the same referral.
+// referral ends up on exactly one worklist exactly once and on its office's list exactly once,
+// and a retried submit with the same key returns the same referral.
 #include <signal.h>
 
 #include <cstdio>
@@ -78,6 +78,38 @@ void ExpectEachExactlyOnce(LotseSet& set, const std::map<std::string, std::strin
   EXPECT_EQ(seen.size(), expected.size()) << "worklists hold referrals nobody acknowledged";
 }
 
+// Each office's list (intake's index, written with the record) holds exactly the office's
+// acknowledged referrals, once each: no kill left an entry without its record or the reverse.
+void ExpectOfficeListsAgree(LotseSet& set, const std::map<std::string, std::string>& acked,
+                            const std::map<std::string, int>& numbers) {
+  for (const std::string office : {"bb-mitte", "bb-nord"}) {
+    std::multiset<std::string> expected;
+    for (const auto& [key, id] : acked) {
+      if ((numbers.at(key) % 2 == 0) == (office == "bb-mitte")) {
+        expected.insert(id);
+      }
+    }
+    std::multiset<std::string> listed;
+    lotse::v1::IntakeRequest request;
+    request.mutable_actor()->set_kind(lotse::v1::ACTOR_KIND_OFFICE);
+    request.mutable_actor()->set_id(office);
+    request.mutable_list_referrals()->set_limit(200);
+    for (int page = 0; page < 100; ++page) {
+      absl::StatusOr<lotse::v1::IntakeReply> reply = set.Intake(request);
+      ASSERT_TRUE(reply.ok()) << reply.status();
+      ASSERT_FALSE(reply->has_error()) << reply->error().message();
+      for (const lotse::v1::ReferralListEntry& e : reply->referral_list().entries()) {
+        listed.insert(e.referral_id());
+      }
+      if (reply->referral_list().next().empty()) {
+        break;
+      }
+      request.mutable_list_referrals()->set_after(reply->referral_list().next());
+    }
+    EXPECT_EQ(listed, expected) << office << "'s list differs from its acknowledged referrals";
+  }
+}
+
 void RunWithKills(const std::string& victim) {
   LotseSet set;
   set.StartAll();
@@ -104,6 +136,7 @@ void RunWithKills(const std::string& victim) {
   }
   EXPECT_GE(killer.kills(), kMinKills) << "the stream was too short to kill " << victim;
   ExpectEachExactlyOnce(set, acked);
+  ExpectOfficeListsAgree(set, acked, numbers);
 
   // A retry of an acknowledged submit returns the same referral and adds nothing.
   const auto& [key, id] = *acked.begin();
