@@ -162,6 +162,7 @@ TEST(SimilarAndCompanyRequestTest, AskAsTheUnitElseAsAdmin) {
   company.after = "x";
   EXPECT_EQ(CompanyRequest(company).actor().kind(), lotse::v1::ACTOR_KIND_OFFICE);
   EXPECT_EQ(CompanyRequest(company).company().after(), "x");
+}
 
 TEST(ListReferralsRequestTest, AsksAsTheOfficeOrAsAdminWithEveryFilterAsGiven) {
   ListReferralsArgs args;
