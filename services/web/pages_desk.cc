@@ -170,11 +170,11 @@ std::string Details(const Form& form, std::string_view summary,
 }
 
 std::string SimilarSection(Site& site, const Caller& caller, const std::string& ref) {
-  lotse::v1::RoutingRequest request;
-  *request.mutable_actor() = caller.Actor();
-  request.mutable_similar()->set_ref(ref);
-  request.mutable_similar()->set_limit(3);
-  absl::StatusOr<lotse::v1::RoutingReply> reply = site.Call(caller, request);
+  client::SimilarArgs args;
+  args.ref = ref;
+  args.department = caller.role.id();
+  args.limit = 3;
+  absl::StatusOr<lotse::v1::RoutingReply> reply = site.Call(caller, client::SimilarRequest(args));
   if (!reply.ok() || reply->has_error() || reply->similar().matches().empty()) {
     return "";
   }
@@ -428,19 +428,23 @@ void DeskAction(Site& site, const httplib::Request& request, httplib::Response& 
     change = client::ChangeRequest(client::Change::kAnswer, args);
     next = "/arbeitsliste";
   } else if (action == "rueckfrage") {
-    const std::string question = required("frage", "Bitte stellen Sie die Frage.");
+    client::AskCompanyArgs ask;
+    ask.ref = ref;
+    ask.department = args.department;
+    ask.user = args.user;
+    ask.key = args.key;
+    ask.question = required("frage", "Bitte stellen Sie die Frage.");
     error_field = "frage";
-    *change.mutable_actor() = caller->Actor();
-    change.set_idempotency_key(args.key);
-    change.mutable_ask_company()->set_ref(ref);
-    change.mutable_ask_company()->set_question(question);
+    change = client::AskCompanyRequest(ask);
   } else if (action == "unternehmen-antwort") {
-    const std::string text = required("text", "Bitte tragen Sie die Antwort des Unternehmens ein.");
+    client::CompanyRepliedArgs replied;
+    replied.ref = ref;
+    replied.department = args.department;
+    replied.user = args.user;
+    replied.key = args.key;
+    replied.text = required("text", "Bitte tragen Sie die Antwort des Unternehmens ein.");
     error_field = "text";
-    *change.mutable_actor() = caller->Actor();
-    change.set_idempotency_key(args.key);
-    change.mutable_company_replied()->set_ref(ref);
-    change.mutable_company_replied()->set_text(text);
+    change = client::CompanyRepliedRequest(replied);
   } else {
     NotFound(response, &caller->viewer);
     return;
@@ -480,12 +484,13 @@ void Attachment(Site& site, const httplib::Request& request, httplib::Response& 
   std::string bytes;
   lotse::v1::AttachmentRef attachment;
   for (;;) {
-    lotse::v1::IntakeRequest get;
-    *get.mutable_actor() = caller->Actor();
-    get.mutable_attachment()->set_ref(ref);
-    get.mutable_attachment()->set_name(name);
-    get.mutable_attachment()->set_offset(bytes.size());
-    absl::StatusOr<lotse::v1::IntakeReply> reply = site.Call(*caller, get);
+    client::AttachmentArgs get;
+    get.ref = ref;
+    (caller->IsOffice() ? get.office : get.department) = caller->role.id();
+    get.name = name;
+    get.offset = bytes.size();
+    absl::StatusOr<lotse::v1::IntakeReply> reply =
+        site.Call(*caller, client::AttachmentRequest(get));
     if (!GotResult(response, *caller, "Der Anhang", reply)) {
       return;
     }

@@ -7,7 +7,7 @@
 //                                      again as typed; else submits (one referral per form:
 //                                      its hidden key makes a double submit the same one)
 //   GET  /anfragen/<ref>/bestaetigung  the receipt, printable on one A4 page
-//   GET  /anfragen                     open a referral by case number (the list: intake)
+//   GET  /anfragen                     the office's referrals with filters and pages (intake)
 //   GET  /anfragen/<ref>               the referral: question, answer, questions back, history
 //   POST /anfragen/<ref>/rueckmeldung  the office's rating (closes the referral)
 //   POST /anfragen/<ref>/nachfrage     a follow-up question on the answer
@@ -106,10 +106,10 @@ std::string EarlierReferrals(Site& site, const Caller& caller, const std::string
   if (company_id.empty()) {
     return "";
   }
-  lotse::v1::RoutingRequest request;
-  *request.mutable_actor() = caller.Actor();
-  request.mutable_company()->set_company_id(company_id);
-  absl::StatusOr<lotse::v1::RoutingReply> reply = site.Call(caller, request);
+  client::CompanyArgs args;
+  args.company_id = company_id;
+  args.office = caller.role.id();
+  absl::StatusOr<lotse::v1::RoutingReply> reply = site.Call(caller, client::CompanyRequest(args));
   if (!reply.ok() || reply->has_error()) {
     return StrCat(
         R"(<section class="earlier" aria-live="polite"><h2>Frühere Anfragen</h2>)", "<p>Zu ",
@@ -273,14 +273,50 @@ void ReceiptPage(Site& site, const httplib::Request& request, httplib::Response&
                 receipt::RenderSheet(receipt, site.config().city.zone))));
 }
 
-void FindReferral(Site& site, const httplib::Request& request, httplib::Response& response) {
+// The German words of intake's list states, in the order the filter offers them.
+const std::vector<std::pair<std::string, std::string>>& ListStates() {
+  static const auto* states = new std::vector<std::pair<std::string, std::string>>{
+      {"", "alle"},
+      {"open", "offen"},
+      {"waiting", "wartet auf das Unternehmen"},
+      {"answered", "beantwortet"},
+      {"closed", "abgeschlossen"}};
+  return *states;
+}
+
+std::string ListStateWord(const std::string& state) {
+  for (const auto& [value, word] : ListStates()) {
+    if (value == state) {
+      return word;
+    }
+  }
+  return state;
+}
+
+// The query string of the list's filters (for the next page's link).
+std::string FilterQuery(const Form& form) {
+  std::string query;
+  for (const char* name : {"stand", "suche", "von", "bis"}) {
+    if (!form.Value(name).empty()) {
+      query +=
+          StrCat("&amp;", name, "=", Escape(httplib::detail::encode_query_param(form.Value(name))));
+    }
+  }
+  return query;
+}
+
+// "Unsere Anfragen": the office's referrals, newest first, with filters and pages; a field
+// opens one by its case number.
+void OfficeList(Site& site, const httplib::Request& request, httplib::Response& response) {
   std::optional<Caller> caller = site.PageCaller(request, response, {ACTOR_KIND_OFFICE});
   if (!caller.has_value()) {
     return;
   }
-  const std::string ref = Trimmed(request, "vorgang");
   Form form;
-  form.values["vorgang"] = ref;
+  for (const char* name : {"vorgang", "stand", "suche", "von", "bis", "nach"}) {
+    form.values[name] = Trimmed(request, name);
+  }
+  const std::string& ref = form.Value("vorgang");
   if (!ref.empty() && ref.size() <= 64 && std::all_of(ref.begin(), ref.end(), [](char c) {
         return absl::ascii_isalnum(c) || c == '-';
       })) {
@@ -290,12 +326,71 @@ void FindReferral(Site& site, const httplib::Request& request, httplib::Response
   if (!ref.empty()) {
     form.errors["vorgang"] = "Ein Aktenzeichen besteht aus Buchstaben, Ziffern und Bindestrichen.";
   }
-  Html(response, 200,
+  client::ListReferralsArgs args;
+  args.office = caller->role.id();
+  if (!form.Value("stand").empty()) {
+    args.states.push_back(form.Value("stand"));
+  }
+  args.search = form.Value("suche");
+  args.from = form.Value("von");
+  args.to = form.Value("bis");
+  args.after = form.Value("nach");
+  args.limit = 50;
+  absl::StatusOr<lotse::v1::IntakeReply> reply =
+      site.Call(*caller, client::ListReferralsRequest(args));
+  std::string table;
+  if (reply.ok() && reply->has_error() &&
+      reply->error().code() == lotse::v1::ERROR_CODE_INVALID_ARGUMENT) {
+    const std::string field = reply->error().field();
+    const std::string name = field == "states"           ? "stand"
+                             : field == "submitted_from" ? "von"
+                             : field == "submitted_to"   ? "bis"
+                                                         : "suche";
+    form.errors[name] = "Dieser Filter passt nicht: bitte prüfen (Daten als JJJJ-MM-TT).";
+  } else if (!GotResult(response, *caller, "Die Liste Ihrer Anfragen", reply)) {
+    return;
+  } else {
+    const absl::TimeZone& zone = site.config().city.zone;
+    std::string rows;
+    for (const lotse::v1::ReferralListEntry& e : reply->referral_list().entries()) {
+      rows += StrCat(
+          "<tr><td>", Escape(DateTime(e.submitted_at_us(), zone)),
+          R"(</td><td><a href="/anfragen/)", Escape(e.referral_id()), R"(">)",
+          Escape(e.case_number()), "</a></td><td>", Escape(e.subject()), "</td><td>",
+          Escape(e.company_name()), "</td><td>", Escape(ListStateWord(e.state())), "</td><td>",
+          Escape(e.department_name().empty() ? e.department() : e.department_name()),
+          e.contact_person().name().empty() ? ""
+                                            : StrCat("<br>", Escape(e.contact_person().name())),
+          "</td><td>", Escape(e.answered_at_us() != 0 ? "" : DateTime(e.due_at_us(), zone)),
+          "</td><td>", Escape(e.answer_excerpt()), "</td></tr>");
+    }
+    table =
+        rows.empty()
+            ? R"(<p class="empty">Keine Anfragen, die zu diesen Filtern passen.</p>)"
+            : StrCat(R"(<table><caption>Ihre Anfragen, die neuesten zuerst</caption><thead><tr>)",
+                     R"(<th scope="col">Eingegangen</th><th scope="col">Vorgang</th>)",
+                     R"(<th scope="col">Betreff</th><th scope="col">Unternehmen</th>)",
+                     R"(<th scope="col">Stand</th><th scope="col">Bei</th>)",
+                     R"(<th scope="col">Fällig</th><th scope="col">Antwort</th></tr></thead>)",
+                     "<tbody>", rows, "</tbody></table>");
+    if (!reply->referral_list().next().empty()) {
+      table += StrCat(R"(<nav class="pager" aria-label="Seiten"><a href="/anfragen?nach=)",
+                      Escape(reply->referral_list().next()), FilterQuery(form),
+                      R"(">Weitere Anfragen</a></nav>)");
+    }
+  }
+  Html(response, form.ok() ? 200 : 422,
        Page("Unsere Anfragen", &caller->viewer,
-            StrCat(R"(<form method="get" action="/anfragen" class="inline">)",
+            StrCat(ErrorSummary(form), R"(<form method="get" action="/anfragen" class="inline">)",
                    TextField(form, "vorgang", "Vorgang öffnen",
-                             R"( required placeholder="Aktenzeichen oder Vorgangsnummer")"),
-                   R"(<button type="submit">Öffnen</button></form>)")));
+                             R"( placeholder="Aktenzeichen, z. B. 2026-000001")"),
+                   R"(<button type="submit">Öffnen</button></form>)",
+                   R"(<form method="get" action="/anfragen" class="inline filters">)",
+                   Select(form, "stand", "Stand", ListStates()),
+                   TextField(form, "suche", "Betreff oder Unternehmen", R"( maxlength="200")"),
+                   TextField(form, "von", "Eingegangen ab", R"( type="date")"),
+                   TextField(form, "bis", "bis vor", R"( type="date")"),
+                   R"(<button type="submit" class="secondary">Filtern</button></form>)", table)));
 }
 
 }  // namespace
@@ -494,12 +589,12 @@ void CompanyReply(Site& site, const httplib::Request& request, httplib::Response
     ShowOfficeReferral(site, *caller, ref, response, form, 422);
     return;
   }
-  lotse::v1::RoutingRequest r;
-  *r.mutable_actor() = caller->Actor();
-  r.mutable_company_replied()->set_ref(ref);
-  r.mutable_company_replied()->set_text(form.Value("reply"));
-  r.set_idempotency_key(client::RandomHex(32));
-  AfterOfficeChange(site, *caller, ref, response, form, "reply", site.Call(*caller, r));
+  client::CompanyRepliedArgs replied;
+  replied.ref = ref;
+  replied.office = caller->role.id();
+  replied.text = form.Value("reply");
+  AfterOfficeChange(site, *caller, ref, response, form, "reply",
+                    site.Call(*caller, client::CompanyRepliedRequest(replied)));
 }
 
 // The company's own page: the code from the receipt, a rating, done. No login; guessing codes
@@ -616,7 +711,7 @@ void AddOfficePages(httplib::Server& server, Site& site) {
   };
   server.Get("/anfragen/neu", route(NewReferral));
   server.Post("/anfragen/neu", route(NewReferral));
-  server.Get("/anfragen", route(FindReferral));
+  server.Get("/anfragen", route(OfficeList));
   server.Get(StrCat("/anfragen/", kRefPattern, "/bestaetigung"), route(ReceiptPage));
   server.Get(StrCat("/anfragen/", kRefPattern), route(OfficeReferral));
   server.Post(StrCat("/anfragen/", kRefPattern, "/rueckmeldung"), route(OfficeFeedback));
