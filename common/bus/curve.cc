@@ -2,6 +2,7 @@
 
 #include <array>
 #include <cstring>
+#include <utility>
 
 #include "common/format.h"
 #include "common/status_macros.h"
@@ -132,14 +133,45 @@ absl::StatusOr<HandshakeWatch> HandshakeWatch::Attach(Context& context, Socket& 
   constexpr int kEvents = ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
                           ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
                           ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL;
-  if (zmq_socket_monitor(socket.raw().handle(), endpoint.c_str(), kEvents) != 0) {
+  void* watched = socket.raw().handle();
+  if (zmq_socket_monitor(watched, endpoint.c_str(), kEvents) != 0) {
     return absl::InternalError(StrCat("cannot watch a socket's handshakes: ", zmq_strerror(errno)));
   }
   SocketOptions options;
   options.linger_ms = 0;
-  LOTSE_ASSIGN_OR_RETURN(Socket monitor, Socket::Create(context, zmq::socket_type::pair, options));
-  LOTSE_RETURN_IF_ERROR(monitor.Connect(endpoint));
-  return HandshakeWatch(std::move(monitor));
+  absl::StatusOr<Socket> monitor = Socket::Create(context, zmq::socket_type::pair, options);
+  absl::Status connected = monitor.ok() ? monitor->Connect(endpoint) : monitor.status();
+  if (!connected.ok()) {
+    zmq_socket_monitor(watched, nullptr, 0);  // before `monitor` closes
+    return connected;
+  }
+  return HandshakeWatch(watched, *std::move(monitor));
+}
+
+HandshakeWatch::HandshakeWatch(HandshakeWatch&& other) noexcept
+    : watched_(std::exchange(other.watched_, nullptr)),
+      monitor_(std::move(other.monitor_)),
+      outcome_(other.outcome_) {}
+
+HandshakeWatch& HandshakeWatch::operator=(HandshakeWatch&& other) noexcept {
+  if (this != &other) {
+    Stop();
+    watched_ = std::exchange(other.watched_, nullptr);
+    monitor_ = std::move(other.monitor_);
+    outcome_ = other.outcome_;
+  }
+  return *this;
+}
+
+HandshakeWatch::~HandshakeWatch() { Stop(); }
+
+void HandshakeWatch::Stop() {
+  if (watched_ == nullptr) {
+    return;
+  }
+  Poll();  // what is queued, so that no send of the I/O thread waits while the monitor ends
+  zmq_socket_monitor(watched_, nullptr, 0);  // no event is sent after this returns
+  watched_ = nullptr;
 }
 
 HandshakeWatch::Outcome HandshakeWatch::Poll() {

@@ -79,19 +79,28 @@ class ZapHandler {
 
 // Watches one socket's handshakes through a socket monitor, so that a client can tell a key the
 // server refused from a server that is not there. Owned by the thread that owns the socket.
+//
+// The watched socket must stay open until the watch is gone (destroy the watch first): the
+// watch ends the monitor before it closes its own end. ZeroMQ's I/O thread sends each event with
+// a blocking send, so an event for an end already closed would stop that thread for good, and
+// with it every socket of the context (libzmq #3575).
 class HandshakeWatch {
  public:
   enum class Outcome { kPending, kSucceeded, kRefused, kFailed };
   // Attaches to `socket` (before it connects); `Context` must outlive the watch.
   static absl::StatusOr<HandshakeWatch> Attach(Context& context, Socket& socket);
-  HandshakeWatch(HandshakeWatch&&) = default;
-  HandshakeWatch& operator=(HandshakeWatch&&) = default;
+  HandshakeWatch(HandshakeWatch&& other) noexcept;
+  HandshakeWatch& operator=(HandshakeWatch&& other) noexcept;
+  ~HandshakeWatch();
   // Reads the events that have arrived and returns the latest handshake outcome.
   Outcome Poll();
   Socket& socket() { return monitor_; }
 
  private:
-  explicit HandshakeWatch(Socket monitor) : monitor_(std::move(monitor)) {}
+  HandshakeWatch(void* watched, Socket monitor) : watched_(watched), monitor_(std::move(monitor)) {}
+  void Stop();
+
+  void* watched_ = nullptr;  // the watched socket's handle; null once stopped or moved from
   Socket monitor_;
   Outcome outcome_ = Outcome::kPending;
 };

@@ -567,5 +567,59 @@ TEST_F(KeyringZapTest, ACommandClientIsToldAtOnceThatItsKeyIsRefused) {
   EXPECT_TRUE(Has(reply.status(), mallory_.public_key)) << reply.status();
 }
 
+// A watch that ends while its socket stays open must leave ZeroMQ's I/O thread running when that
+// socket shakes hands again. Before the watch ended its monitor, the next handshake event went to
+// the watch's closed end and stopped the I/O thread for good, and every socket of the context
+// with it (libzmq #3575): a harness under kill -9 and SIGSTOP was seen with no client getting
+// through and thousands of closed sockets never freed.
+TEST_F(KeyringZapTest, AnEndedWatchLeavesTheIoThreadRunningWhenItsSocketShakesHandsAgain) {
+  // Left to leak if the I/O thread is stuck: ending the context would wait for it forever.
+  auto* context = new bus::Context;
+  absl::StatusOr<std::unique_ptr<bus::ZapHandler>> zap =
+      bus::ZapHandler::Start(*context, AliceOnly());
+  ASSERT_TRUE(zap.ok()) << zap.status();
+  bool runs = false;
+  {
+    bus::Socket first = Bind(*context);
+    const std::string first_endpoint = endpoint_;
+    endpoint_ = lotse::StrCat("ipc://", dir_.Join("second.ipc"));
+    bus::Socket second = Bind(*context);
+
+    bus::SocketOptions options;
+    options.linger_ms = 0;
+    options.curve = ClientOf(alice_, server_.public_key);
+    absl::StatusOr<bus::Socket> watched =
+        bus::Socket::Create(*context, zmq::socket_type::dealer, options);
+    ASSERT_TRUE(watched.ok()) << watched.status();
+    {
+      absl::StatusOr<bus::HandshakeWatch> watch = bus::HandshakeWatch::Attach(*context, *watched);
+      ASSERT_TRUE(watch.ok()) << watch.status();
+      ASSERT_TRUE(watched->Connect(first_endpoint).ok());
+      ASSERT_TRUE(
+          test::WaitUntil([&] { return watch->Poll() == bus::HandshakeWatch::Outcome::kSucceeded; },
+                          absl::Seconds(5)));
+    }
+    // The watch has ended, its socket stays open and shakes hands again: an event.
+    ASSERT_TRUE(watched->Connect(endpoint_).ok());
+    absl::SleepFor(absl::Milliseconds(300));
+
+    // Another client of the same context still gets through.
+    absl::StatusOr<bus::Socket> other =
+        bus::Socket::Create(*context, zmq::socket_type::dealer, options);
+    ASSERT_TRUE(other.ok()) << other.status();
+    ASSERT_TRUE(other->Connect(endpoint_).ok());
+    ASSERT_TRUE(other->Send({"hello"}).ok());
+    absl::StatusOr<bool> arrived = second.WaitReadable(absl::Seconds(5));
+    runs = arrived.ok() && *arrived;
+    EXPECT_TRUE(runs) << "the I/O thread stopped: the ended watch's socket sent it an event";
+  }
+  if (!runs) {
+    (void)zap->release();  // its thread waits on the stuck context too
+    return;
+  }
+  zap->reset();
+  delete context;
+}
+
 }  // namespace
 }  // namespace lotse::auth

@@ -31,6 +31,22 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// How many ZeroMQ sockets this process holds: each has a mailbox, an eventfd (a few more belong
+// to the context's threads); about 360 in a normal run. Shown in the progress notes, so that a
+// set that cannot settle because the harness's sockets pile up (a stuck I/O thread frees none;
+// ZeroMQ allows 1023) says so.
+int OpenMailboxes() {
+  int n = 0;
+  std::error_code ec;
+  for (fs::directory_iterator it("/proc/self/fd", ec), end; !ec && it != end; it.increment(ec)) {
+    std::error_code link_ec;
+    if (fs::read_symlink(it->path(), link_ec).string() == "anon_inode:[eventfd]") {
+      ++n;
+    }
+  }
+  return n;
+}
+
 constexpr double kFeedbackShare = 0.9;
 
 void Say(const std::string& line) { std::fprintf(stderr, "lotse-load: %s\n", line.c_str()); }
@@ -338,7 +354,8 @@ int RunLoad(const LoadOptions& o) {
       }
       Say(StrCat(static_cast<int>(absl::ToDoubleSeconds(now - start)), " s: ", f.acknowledged[0],
                  " referrals acknowledged, worklists hold ", backlog, ", max lag so far ",
-                 sampler.max_lag(), ", kills ", absl::StrJoin(faults.kills(), "/")));
+                 sampler.max_lag(), ", kills ", absl::StrJoin(faults.kills(), "/"), ", sockets ",
+                 OpenMailboxes()));
       next_note = now + absl::Seconds(o.seconds > 300 ? 60 : 10);
     }
     absl::SleepFor(absl::Milliseconds(50));
@@ -390,7 +407,8 @@ int RunLoad(const LoadOptions& o) {
   }
   const double quiesce_ms = absl::ToDoubleMilliseconds(absl::Now() - settle_start);
   if (!quiesced) {
-    Say(StrCat("the set did not settle within ", o.quiesce_timeout_s, " s: ",
+    Say(StrCat("the set did not settle within ", o.quiesce_timeout_s, " s (", OpenMailboxes(),
+               " sockets open in this harness): ",
                last.why_not.empty() ? "actors still busy" : absl::StrJoin(last.why_not, "; ")));
   }
   for (auto& d : departments) {
