@@ -437,6 +437,30 @@ TEST(ParseConfigTest, ReadsAndValidatesTheNotificationSection) {
   EXPECT_THAT(message, HasSubstr("notification.smtp_host: unknown key"));
 }
 
+TEST(ParseConfigTest, ReadsTheWebsAdminKeyAndAccessibilityContact) {
+  absl::StatusOr<Config> config = ParseConfig(kMinimal, "t.toml");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_TRUE(config->web.admin_key.empty());  // never acts as admin unless told
+  EXPECT_TRUE(config->web.accessibility_contact.empty());
+  const absl::StatusOr<Config> sample = ParseConfig(DefaultConfigText(), "default");
+  ASSERT_TRUE(sample.ok()) << sample.status();
+  EXPECT_EQ(sample->web.admin_key, "admin.key");  // in the keys dir 'lotse up' keeps
+
+  config = ParseConfig(std::string(kMinimal) +
+                           "[web]\nadmin_key = \"/etc/lotse/admin.key\"\n"
+                           "accessibility_contact = \"barrierefrei@stadt.example\"\n",
+                       "t.toml");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->web.admin_key, "/etc/lotse/admin.key");
+  EXPECT_EQ(config->web.accessibility_contact, "barrierefrei@stadt.example");
+
+  const absl::StatusOr<Config> bad = ParseConfig(
+      std::string(kMinimal) + "[web]\naccessibility_contact = \"Rathaus Zimmer 3\"\n", "t.toml");
+  ASSERT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(Message(bad.status()),
+              HasSubstr("web.accessibility_contact: expected an e-mail address"));
+}
+
 TEST(ParseConfigTest, ReadsAndValidatesTheSchedulingSection) {
   absl::StatusOr<Config> config = ParseConfig(kMinimal, "t.toml");
   ASSERT_TRUE(config.ok()) << config.status();

@@ -447,6 +447,7 @@ void ValidateWeb(const Web& w, Problems* problems) {
                   "HTTPS needs both tls_cert and tls_key (PEM files); leave both empty to run "
                   "behind a reverse proxy that speaks HTTPS");
   }
+  CheckEmail(w.accessibility_contact, "web.accessibility_contact", problems);
 }
 
 void ValidateKeyAccounts(const Config& config, const IdIndex& departments, Problems* problems) {
