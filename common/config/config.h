@@ -170,10 +170,6 @@ struct Web {
   int session_idle_minutes = 30;  // a session not used this long ends
   std::string tls_cert;           // PEM files; both or neither
   std::string tls_key;
-  // The admin's secret key file, for the admin's read-only pages (the evaluation of every unit,
-  // company files): a gateway acts only for offices, departments and KAMs. A relative path is
-  // in the keys dir ("admin.key"); "" = the terminal never acts as admin.
-  std::string admin_key;
   // Where reports of barriers from the accessibility statement's form go by e-mail (over
   // [notification]'s SMTP), and the address the statement names; "" = the admin reads them in
   // the terminal only.

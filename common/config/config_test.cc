@@ -437,21 +437,15 @@ TEST(ParseConfigTest, ReadsAndValidatesTheNotificationSection) {
   EXPECT_THAT(message, HasSubstr("notification.smtp_host: unknown key"));
 }
 
-TEST(ParseConfigTest, ReadsTheWebsAdminKeyAndAccessibilityContact) {
+TEST(ParseConfigTest, ReadsTheWebsAccessibilityContact) {
   absl::StatusOr<Config> config = ParseConfig(kMinimal, "t.toml");
   ASSERT_TRUE(config.ok()) << config.status();
-  EXPECT_TRUE(config->web.admin_key.empty());  // never acts as admin unless told
   EXPECT_TRUE(config->web.accessibility_contact.empty());
-  const absl::StatusOr<Config> sample = ParseConfig(DefaultConfigText(), "default");
-  ASSERT_TRUE(sample.ok()) << sample.status();
-  EXPECT_EQ(sample->web.admin_key, "admin.key");  // in the keys dir 'lotse up' keeps
 
   config = ParseConfig(std::string(kMinimal) +
-                           "[web]\nadmin_key = \"/etc/lotse/admin.key\"\n"
-                           "accessibility_contact = \"barrierefrei@stadt.example\"\n",
+                           "[web]\naccessibility_contact = \"barrierefrei@stadt.example\"\n",
                        "t.toml");
   ASSERT_TRUE(config.ok()) << config.status();
-  EXPECT_EQ(config->web.admin_key, "/etc/lotse/admin.key");
   EXPECT_EQ(config->web.accessibility_contact, "barrierefrei@stadt.example");
 
   const absl::StatusOr<Config> bad = ParseConfig(

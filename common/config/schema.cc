@@ -94,7 +94,6 @@ Keys WebKeys(Web* web) {
       Int("session_idle_minutes", &web->session_idle_minutes),
       String("tls_cert", &web->tls_cert),
       String("tls_key", &web->tls_key),
-      String("admin_key", &web->admin_key),
       String("accessibility_contact", &web->accessibility_contact),
   };
 }

@@ -3,7 +3,6 @@
 // (/unternehmen) and the accessibility statement with its form for reporting barriers
 // (/barrierefreiheit). Each handler checks the caller's role first; what is not theirs is not
 // found. The HTML is built in management_*.cc and charts.cc.
-#include <filesystem>
 #include <memory>
 #include <optional>
 
@@ -27,85 +26,25 @@ using lotse::v1::ACTOR_KIND_OFFICE;
 using lotse::v1::ACTOR_KIND_OPS;
 
 // What the management pages keep between requests. Shared by the HTTP server's threads; each
-// member is thread-safe (the clients make a socket per call).
+// member is thread-safe.
 struct Management {
-  Management(Site& s, std::unique_ptr<client::Client> admin)
+  explicit Management(Site& s)
       : site(s),
         config(s.config()),
-        admin_client(std::move(admin)),
         ops(HttpOpsFetch(s.config())),
         reports(s.config().WebDataDir() + "/barrier-reports") {}
 
   Site& site;
   const config::Config& config;
-  std::unique_ptr<client::Client> admin_client;  // null: [web] admin_key is not usable
   OpsWatch ops;
   BarrierReports reports;
   ReportThrottle report_throttle;
 };
 
-// The admin's key file of [web] admin_key, relative paths in the keys dir; "" if none.
-std::string AdminKeyFile(const config::Config& config) {
-  const std::string& key = config.web.admin_key;
-  if (key.empty() || key.front() == '/') {
-    return key;
-  }
-  return StrCat(config.keys.Dir(config.data_dir), "/", key);
-}
-
-std::unique_ptr<client::Client> AdminClient(const config::Config& config) {
-  const std::string file = AdminKeyFile(config);
-  if (file.empty()) {
-    spdlog::info("[web] admin_key is empty: the admin's evaluation and company files are off");
-    return nullptr;
-  }
-  std::error_code ec;
-  if (!std::filesystem::exists(file, ec)) {
-    spdlog::warn(
-        "[web] admin_key {} does not exist: the admin's evaluation and company files "
-        "are off until it does and lotse-web starts again",
-        file);
-    return nullptr;
-  }
-  client::IdentityOptions identity;
-  identity.identity_file = file;
-  client::ClientOptions options;
-  options.timeout = absl::Milliseconds(config.limits.request_timeout_ms);
-  options.retries = config.limits.request_retries;
-  return std::make_unique<client::Client>(config.network, options,
-                                          client::Credentials::Load(config, identity));
-}
-
 bool IsAdmin(const Caller& caller) { return caller.Is(ACTOR_KIND_ADMIN); }
 
 bool IsKeyAccount(const config::Config& config, const Caller& caller) {
   return caller.IsDesk() && config.FindKeyAccount(caller.role.id()) != nullptr;
-}
-
-// The actor of a request made for `caller`, naming the person.
-lotse::v1::Actor ActorOf(const Caller& caller) {
-  lotse::v1::Actor actor = caller.Actor();
-  actor.set_user(caller.User());
-  return actor;
-}
-
-// The client that may act for `caller`: the admin's own key for admin, else the web's. Null (and
-// the response made) when admin's key is not set up.
-client::Client* ClientFor(Management& m, const Caller& caller, httplib::Response& response,
-                          std::string_view what) {
-  if (!IsAdmin(caller)) {
-    return &m.site.services();
-  }
-  if (m.admin_client == nullptr) {
-    Html(response, 503,
-         ProblemPage(&caller.viewer, "Für die Verwaltung nicht eingerichtet",
-                     StrCat(what,
-                            " braucht die Rechte der Verwaltung. Dieses Web-Terminal hat den "
-                            "Schlüssel der Verwaltung nicht ([web] admin_key in der "
-                            "Konfiguration). Bitte wenden Sie sich an den Betrieb.")));
-    return nullptr;
-  }
-  return m.admin_client.get();
 }
 
 std::string UnitNameOf(const config::Config& config, std::string_view id) {
@@ -145,7 +84,7 @@ lotse::v1::AuditRequest EvaluationFor(const Caller& caller, const EvaluationQuer
     args.office = query.office;
   }
   lotse::v1::AuditRequest request = client::EvaluationRequest(args);
-  *request.mutable_actor() = ActorOf(caller);
+  *request.mutable_actor() = caller.Actor();
   return request;
 }
 
@@ -155,15 +94,11 @@ void Evaluation(Management& m, const httplib::Request& request, httplib::Respons
   if (!caller.has_value()) {
     return;
   }
-  client::Client* services = ClientFor(m, *caller, response, "Die Auswertung aller Einheiten");
-  if (services == nullptr) {
-    return;
-  }
   EvaluationView view;
   view.query = QueryOf(m, *caller, request);
   view.may_filter = IsAdmin(*caller);
   absl::StatusOr<lotse::v1::AuditReply> reply =
-      services->Call(EvaluationFor(*caller, view.query, view.query.from, view.query.to));
+      m.site.Call(*caller, EvaluationFor(*caller, view.query, view.query.from, view.query.to));
   if (!GotResult(response, *caller, "Die Auswertung", reply)) {
     return;
   }
@@ -171,7 +106,7 @@ void Evaluation(Management& m, const httplib::Request& request, httplib::Respons
   // One evaluation per week: the reply has no weekly figures.
   for (const Week& week : WeeksOf(view.query.from, view.query.to, kMaxWeeks, &view.weeks_capped)) {
     absl::StatusOr<lotse::v1::AuditReply> figures =
-        services->Call(EvaluationFor(*caller, view.query, week.from, week.to));
+        m.site.Call(*caller, EvaluationFor(*caller, view.query, week.from, week.to));
     WeekFigures w{week, {}, figures.ok() && figures->has_evaluation()};
     if (w.asked) {
       w.figures = figures->evaluation().total();
@@ -201,10 +136,6 @@ void EvaluationCsv(Management& m, const httplib::Request& request, httplib::Resp
   if (!caller.has_value()) {
     return;
   }
-  client::Client* services = ClientFor(m, *caller, response, "Die Auswertung aller Einheiten");
-  if (services == nullptr) {
-    return;
-  }
   const EvaluationQuery query = QueryOf(m, *caller, request);
   if (!query.form.ok()) {  // a file of another period than asked for would mislead
     std::string errors;
@@ -215,7 +146,7 @@ void EvaluationCsv(Management& m, const httplib::Request& request, httplib::Resp
     return;
   }
   absl::StatusOr<lotse::v1::AuditReply> reply =
-      services->Call(EvaluationFor(*caller, query, query.from, query.to));
+      m.site.Call(*caller, EvaluationFor(*caller, query, query.from, query.to));
   if (!GotResult(response, *caller, "Die Auswertung", reply)) {
     return;
   }
@@ -276,17 +207,13 @@ void CompanyFile(Management& m, const httplib::Request& request, httplib::Respon
   if (!caller.has_value()) {
     return;
   }
-  client::Client* services = ClientFor(m, *caller, response, "Die Unternehmensakte");
-  if (services == nullptr) {
-    return;
-  }
   const std::string id = request.matches[1].str();
   lotse::v1::RoutingRequest ask;
-  *ask.mutable_actor() = ActorOf(*caller);
+  *ask.mutable_actor() = caller->Actor();
   ask.mutable_company()->set_company_id(id);
   ask.mutable_company()->set_limit(50);
   ask.mutable_company()->set_after(request.get_param_value("nach"));
-  absl::StatusOr<lotse::v1::RoutingReply> reply = services->Call(ask);
+  absl::StatusOr<lotse::v1::RoutingReply> reply = m.site.Call(*caller, ask);
   if (!GotResult(response, *caller, "Die Unternehmensakte", reply)) {
     return;
   }
@@ -382,7 +309,7 @@ void ReportDone(Management& m, const httplib::Request& request, httplib::Respons
 }  // namespace
 
 void AddManagementPages(httplib::Server& server, Site& site) {
-  auto m = std::make_shared<Management>(site, AdminClient(site.config()));
+  auto m = std::make_shared<Management>(site);
   server.Get("/auswertung", [m](const httplib::Request& request, httplib::Response& response) {
     Evaluation(*m, request, response);
   });

@@ -1,5 +1,5 @@
 // lotse-web's management pages over real HTTP against the real services: the evaluation for
-// admin (every unit, with the admin's key) and for an office (only its own), its CSV file, the
+// admin (every unit) and for an office (only its own), its CSV file, the
 // operators' page from the ops ports, the company file for a KAM with the company's name shown
 // as text, 404 for roles the pages are not for, and the accessibility statement with its form,
 // without login.
@@ -304,7 +304,7 @@ TEST_F(WebManagementTest, TheCompanyFileShowsAMarkupNameAsTextToTheKamAndAdmin) 
   EXPECT_EQ(search->status, 303);
   EXPECT_EQ(search->get_header_value("Location"), "/unternehmen/HRB-20417");
   EXPECT_TRUE(Has(Get("/unternehmen", kam)->body, R"(href="/unternehmen/HRB-20417")"));
-  // Admin sees it with the admin's key; another KAM sees nothing of it.
+  // Admin sees it; another KAM sees nothing of it.
   httplib::Result admin = Get("/unternehmen/HRB-20417", Session("admin"));
   ASSERT_TRUE(admin);
   EXPECT_EQ(admin->status, 200) << admin->body;
