@@ -15,17 +15,22 @@ struct MenuItem {
 };
 
 // The pages a role works with, in the order of its day.
-std::vector<MenuItem> Menu(lotse::v1::ActorKind kind) {
-  switch (kind) {
+std::vector<MenuItem> Menu(const Viewer& viewer) {
+  switch (viewer.kind) {
     case lotse::v1::ACTOR_KIND_OFFICE:
       return {{"/anfragen/neu", "Neue Anfrage"},
               {"/anfragen", "Unsere Anfragen"},
               {"/posteingang", "Posteingang"},
               {"/auswertung", "Auswertung"}};
     case lotse::v1::ACTOR_KIND_DEPARTMENT:
+      if (viewer.key_account) {
+        return {{"/arbeitsliste", "Arbeitsliste"},
+                {"/posteingang", "Posteingang"},
+                {"/unternehmen", "Unternehmen"},
+                {"/auswertung", "Auswertung"}};
+      }
       return {{"/arbeitsliste", "Arbeitsliste"},
               {"/posteingang", "Posteingang"},
-              {"/unternehmen", "Unternehmen"},
               {"/auswertung", "Auswertung"}};
     case lotse::v1::ACTOR_KIND_OPS:
       return {{"/betrieb", "Betrieb"}};
@@ -42,7 +47,7 @@ std::string Page(std::string_view title, const Viewer* viewer, std::string_view 
   std::string head;
   if (viewer != nullptr) {
     std::string links;
-    for (const MenuItem& item : Menu(viewer->kind)) {
+    for (const MenuItem& item : Menu(*viewer)) {
       links += StrCat(R"(<a href=")", item.path, R"(">)", item.label, "</a>");
     }
     if (viewer->several_roles) {

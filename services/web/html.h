@@ -26,6 +26,7 @@ struct Viewer {
   std::string csrf_token;  // for the logout form
   lotse::v1::ActorKind kind = lotse::v1::ACTOR_KIND_UNSPECIFIED;  // which pages the menu offers
   bool several_roles = false;  // the menu offers to change whom the person acts for
+  bool key_account = false;    // a KAM: the menu offers the company files
 };
 
 // A whole page: title, the menu for the viewer's role and the viewer's line (neither on the

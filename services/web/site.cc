@@ -40,9 +40,13 @@ std::optional<Caller> Site::CallerOf(const httplib::Request& request) {
   }
   caller.account = **account;
   caller.role = caller.account.roles(static_cast<int>(caller.session.role()));
-  caller.viewer =
-      Viewer{caller.account.display_name(), ActsFor(config_, caller.role),
-             caller.session.csrf_token(), caller.role.kind(), caller.account.roles_size() > 1};
+  caller.viewer = Viewer{caller.account.display_name(),
+                         ActsFor(config_, caller.role),
+                         caller.session.csrf_token(),
+                         caller.role.kind(),
+                         caller.account.roles_size() > 1,
+                         caller.role.kind() == lotse::v1::ACTOR_KIND_DEPARTMENT &&
+                             config_.FindKeyAccount(caller.role.id()) != nullptr};
   return caller;
 }
 

@@ -217,6 +217,13 @@ TEST_F(WebManagementTest, PagesAreNotFoundForRolesTheyAreNotFor) {
     ASSERT_TRUE(r) << path;
     EXPECT_EQ(r->status, 404) << path;
   }
+  // Nor does the menu offer them: a department's has no company files, a KAM's has.
+  httplib::Result worklist = Get("/arbeitsliste", department);
+  ASSERT_TRUE(worklist && worklist->status == 200);
+  EXPECT_FALSE(Has(worklist->body, R"(href="/unternehmen")")) << worklist->body;
+  httplib::Result kam_worklist = Get("/arbeitsliste", Session("kam-schneider"));
+  ASSERT_TRUE(kam_worklist && kam_worklist->status == 200);
+  EXPECT_TRUE(Has(kam_worklist->body, R"(href="/unternehmen")")) << kam_worklist->body;
   const std::string office = Session("bb-mitte");
   for (const char* path : {"/betrieb", "/unternehmen", "/unternehmen/HRB-20417"}) {
     EXPECT_EQ(Get(path, office)->status, 404) << path;
