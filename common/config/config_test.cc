@@ -442,9 +442,9 @@ TEST(ParseConfigTest, ReadsTheWebsAccessibilityContact) {
   ASSERT_TRUE(config.ok()) << config.status();
   EXPECT_TRUE(config->web.accessibility_contact.empty());
 
-  config = ParseConfig(std::string(kMinimal) +
-                           "[web]\naccessibility_contact = \"barrierefrei@stadt.example\"\n",
-                       "t.toml");
+  config = ParseConfig(
+      std::string(kMinimal) + "[web]\naccessibility_contact = \"barrierefrei@stadt.example\"\n",
+      "t.toml");
   ASSERT_TRUE(config.ok()) << config.status();
   EXPECT_EQ(config->web.accessibility_contact, "barrierefrei@stadt.example");
 
