@@ -17,6 +17,7 @@
 #include "common/client/words.h"
 #include "common/format.h"
 #include "services/web/api_support.h"
+#include "services/web/html.h"
 #include "services/web/site.h"
 
 namespace lotse::web::api {
@@ -336,15 +337,9 @@ void Download(Site& site, const httplib::Request& request, httplib::Response& re
     SendProblem(request, response, p);
     return;
   }
-  std::string encoded;  // RFC 8187: the name as UTF-8, percent-encoded
-  for (unsigned char c : attachment.name()) {
-    if (absl::ascii_isalnum(c) || c == '.' || c == '-' || c == '_') {
-      encoded += static_cast<char>(c);
-    } else {
-      encoded += fmt::format("%{:02X}", c);
-    }
-  }
-  response.set_header("Content-Disposition", StrCat("attachment; filename*=UTF-8''", encoded));
+  // RFC 8187: the name as UTF-8, percent-encoded.
+  response.set_header("Content-Disposition",
+                      StrCat("attachment; filename*=UTF-8''", UrlEncode(attachment.name())));
   response.set_header("ETag", StrCat("\"", attachment.sha256(), "\""));
   response.status = 200;
   response.set_content(content, "application/octet-stream");

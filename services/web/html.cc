@@ -1,5 +1,7 @@
 #include "services/web/html.h"
 
+#include <cctype>
+
 #include "common/format.h"
 #include "common/receipt/receipt.h"
 #include "lotse/v1/common.pb.h"
@@ -7,6 +9,19 @@
 namespace lotse::web {
 
 std::string Escape(std::string_view text) { return receipt::EscapeHtml(text); }
+
+std::string UrlEncode(std::string_view text) {
+  std::string out;
+  for (const char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if (std::isalnum(u) != 0 || c == '-' || c == '.' || c == '_' || c == '~') {
+      out += c;
+    } else {
+      out += fmt::format("%{:02X}", u);
+    }
+  }
+  return out;
+}
 
 namespace {
 

@@ -18,6 +18,9 @@ namespace lotse::web {
 
 // & < > " ' as entities (the receipt's escaping: common/receipt).
 std::string Escape(std::string_view text);
+// Letters, digits and -._~ as they are, every other byte %-encoded: a safe URL path segment or
+// query value.
+std::string UrlEncode(std::string_view text);
 
 // Who is logged in, for the page's head line and the logout form.
 struct Viewer {

@@ -1,10 +1,9 @@
 #include "services/web/management_company.h"
 
-#include <cctype>
-
 #include "common/format.h"
 #include "services/web/charts.h"
 #include "services/web/html.h"
+#include "services/web/names.h"
 
 namespace lotse::web {
 namespace {
@@ -15,24 +14,6 @@ std::string When(int64_t micros, const absl::TimeZone& zone) {
 }
 
 std::string Rating(int32_t rating) { return rating != 0 ? StrCat(rating) : "–"; }
-
-std::string UnitLabel(const config::Config& config, const std::string& id) {
-  if (const config::Department* d = config.FindDepartment(id)) {
-    return d->name;
-  }
-  if (const config::KeyAccount* k = config.FindKeyAccount(id)) {
-    return StrCat("Key Account ", k->name);
-  }
-  if (const config::Office* o = config.FindOffice(id)) {
-    return o->name;
-  }
-  return id;
-}
-
-std::string TopicName(const config::Config& config, const std::string& id) {
-  const config::Topic* t = config.FindTopic(id);
-  return t != nullptr ? t->name : id;
-}
 
 std::string CompanyLinks(const std::vector<std::string>& companies) {
   std::string out;
@@ -45,16 +26,7 @@ std::string CompanyLinks(const std::vector<std::string>& companies) {
 }  // namespace
 
 std::string CompanyPath(std::string_view company_id) {
-  std::string out = "/unternehmen/";
-  for (const char c : company_id) {
-    const auto u = static_cast<unsigned char>(c);
-    if (std::isalnum(u) != 0 || c == '-' || c == '.' || c == '_' || c == '~') {
-      out += c;
-    } else {
-      out += fmt::format("%{:02X}", u);
-    }
-  }
-  return out;
+  return StrCat("/unternehmen/", UrlEncode(company_id));
 }
 
 std::string CompanySearch(std::string_view company_id, const config::Config& config,
@@ -108,7 +80,7 @@ std::string CompanyFileMain(const lotse::v1::CompanyReply& reply, const config::
     if (e.reopen_count() > 0) {
       status += StrCat(", ", e.reopen_count(), "× wieder geöffnet");
     }
-    std::string who = UnitLabel(config, e.assignee());
+    std::string who = UnitName(config, e.assignee());
     if (!e.contact_person().name().empty()) {
       who += StrCat(" – ", e.contact_person().name());
     }
@@ -116,7 +88,7 @@ std::string CompanyFileMain(const lotse::v1::CompanyReply& reply, const config::
         R"(<tr><th scope="row">)", Escape(e.case_number()), R"(<span class="note">eingegangen )",
         Escape(When(e.submitted_at_us(), zone)), "</span></th><td>", Escape(status), "</td><td>",
         Escape(TopicName(config, e.topic())), "</td><td>", Escape(who), "</td><td>",
-        Escape(UnitLabel(config, e.office())), "</td><td>", Escape(When(e.due_at_us(), zone)),
+        Escape(UnitName(config, e.office())), "</td><td>", Escape(When(e.due_at_us(), zone)),
         "</td><td>", Escape(When(e.answered_at_us(), zone)), R"(</td><td class="num">)",
         Rating(e.rating()), " / ", Rating(e.company_rating()), "</td></tr>");
   }

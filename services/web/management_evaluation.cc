@@ -33,20 +33,6 @@ std::string NameOf(const EvaluationGroup& g) { return g.name().empty() ? g.id() 
 
 double HoursOf(int64_t micros) { return static_cast<double>(micros) / 3.6e9; }
 
-// A URL query value: letters, digits and -._~ as they are, everything else %-encoded.
-std::string UrlEncode(std::string_view text) {
-  std::string out;
-  for (const char c : text) {
-    const auto u = static_cast<unsigned char>(c);
-    if (std::isalnum(u) != 0 || c == '-' || c == '.' || c == '_' || c == '~') {
-      out += c;
-    } else {
-      out += fmt::format("%{:02X}", u);
-    }
-  }
-  return out;
-}
-
 // One figure of a key-figure table: its name and value (already text).
 struct Figure {
   std::string_view name;

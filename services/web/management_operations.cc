@@ -285,7 +285,7 @@ std::string QueuesTable(const OpsSnapshot& snapshot) {
 }
 
 std::string RecentTable(const OpsSnapshot& snapshot, const absl::TimeZone& zone,
-                        const UnitName& name_of) {
+                        const UnitNamer& name_of) {
   if (snapshot.recent.empty()) {
     return StrCat(R"(<p class="empty">Seit Beginn der Beobachtung um )",
                   Clock(snapshot.watching_since, zone), " Uhr ist nichts geschehen.</p>");
@@ -513,7 +513,7 @@ std::string OpsSummary(const OpsSnapshot& snapshot) {
 }
 
 std::string OpsLiveHtml(const OpsSnapshot& snapshot, const absl::TimeZone& zone,
-                        const UnitName& name_of) {
+                        const UnitNamer& name_of) {
   return StrCat(
       R"(<p class="updated">Stand: )", Clock(snapshot.at, zone), " Uhr</p>",
       ServicesTable(snapshot, zone), QueuesTable(snapshot),
@@ -524,7 +524,7 @@ std::string OpsLiveHtml(const OpsSnapshot& snapshot, const absl::TimeZone& zone,
 }
 
 std::string OpsMain(const OpsSnapshot& snapshot, const absl::TimeZone& zone,
-                    const UnitName& name_of) {
+                    const UnitNamer& name_of) {
   return StrCat(
       R"(<p class="live-status" id="betrieb-zusammenfassung" role="status">)",
       Escape(OpsSummary(snapshot)), "</p>",
@@ -576,7 +576,7 @@ std::string JsonString(std::string_view text) {
 }
 
 std::string OpsJson(const OpsSnapshot& snapshot, const absl::TimeZone& zone,
-                    const UnitName& name_of) {
+                    const UnitNamer& name_of) {
   return StrCat(R"({"stand":)", JsonString(Clock(snapshot.at, zone)), R"(,"zusammenfassung":)",
                 JsonString(OpsSummary(snapshot)), R"(,"html":)",
                 JsonString(OpsLiveHtml(snapshot, zone, name_of)), "}\n");

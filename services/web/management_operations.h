@@ -97,20 +97,20 @@ inline constexpr size_t kMaxOpsEvents = 50;
 std::string EventKindName(std::string_view type);
 
 // `name_of` gives a department's or KAM's name for its id (the id if unknown).
-using UnitName = std::function<std::string(std::string_view id)>;
+using UnitNamer = std::function<std::string(std::string_view id)>;
 
 // The part of the page that refreshes: services, backlogs and queues, recent events, events
 // since start.
 std::string OpsLiveHtml(const OpsSnapshot& snapshot, const absl::TimeZone& zone,
-                        const UnitName& name_of);
+                        const UnitNamer& name_of);
 // One sentence on the state of the set, for the status line ("Alle 4 Dienste laufen.").
 std::string OpsSummary(const OpsSnapshot& snapshot);
 // The page's main content: the status line, the live switch, the live part.
 std::string OpsMain(const OpsSnapshot& snapshot, const absl::TimeZone& zone,
-                    const UnitName& name_of);
+                    const UnitNamer& name_of);
 // /betrieb.json: {"stand": "12:40:05", "zusammenfassung": ..., "html": <OpsLiveHtml>}.
 std::string OpsJson(const OpsSnapshot& snapshot, const absl::TimeZone& zone,
-                    const UnitName& name_of);
+                    const UnitNamer& name_of);
 
 // `text` as a JSON string literal, with < > & as \u escapes (safe anywhere in a page too).
 std::string JsonString(std::string_view text);

@@ -316,7 +316,7 @@ TEST(OpsWatchTest, ShowsEachServiceAndTheEventsBetweenLooks) {
   EXPECT_EQ(third.recent.front().count, 1u);
   EXPECT_EQ(third.watching_since, t0);
 
-  const UnitName name_of = [](std::string_view id) {
+  const UnitNamer name_of = [](std::string_view id) {
     return id == "bauordnung" ? std::string("Bauordnungsamt") : std::string(id);
   };
   const std::string html = OpsLiveHtml(second, absl::UTCTimeZone(), name_of);

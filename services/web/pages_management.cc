@@ -14,6 +14,7 @@
 #include "services/web/management_csv.h"
 #include "services/web/management_evaluation.h"
 #include "services/web/management_operations.h"
+#include "services/web/names.h"
 #include "services/web/site.h"
 #include "spdlog/spdlog.h"
 
@@ -45,19 +46,6 @@ bool IsAdmin(const Caller& caller) { return caller.Is(ACTOR_KIND_ADMIN); }
 
 bool IsKeyAccount(const config::Config& config, const Caller& caller) {
   return caller.IsDesk() && config.FindKeyAccount(caller.role.id()) != nullptr;
-}
-
-std::string UnitNameOf(const config::Config& config, std::string_view id) {
-  if (const config::Department* d = config.FindDepartment(id)) {
-    return d->name;
-  }
-  if (const config::KeyAccount* k = config.FindKeyAccount(id)) {
-    return StrCat("Key Account ", k->name);
-  }
-  if (const config::Office* o = config.FindOffice(id)) {
-    return o->name;
-  }
-  return std::string(id);
 }
 
 EvaluationQuery QueryOf(const Management& m, const Caller& caller,
@@ -116,8 +104,8 @@ void Evaluation(Management& m, const httplib::Request& request, httplib::Respons
   if (IsAdmin(*caller)) {
     view.scope = view.query.department.empty() && view.query.office.empty()
                      ? "Alle Einheiten"
-                     : UnitNameOf(m.config, view.query.department.empty() ? view.query.office
-                                                                          : view.query.department);
+                     : UnitName(m.config, view.query.department.empty() ? view.query.office
+                                                                        : view.query.department);
     if (const size_t waiting = m.reports.Count(); waiting > 0) {
       view.notice =
           StrCat(R"(<p class="notice"><a href="/barrierefreiheit/meldungen">)", waiting,
@@ -162,7 +150,7 @@ void Operations(Management& m, const httplib::Request& request, httplib::Respons
     return;
   }
   const OpsSnapshot snapshot = m.ops.Look(absl::Now());
-  const UnitName name_of = [&m](std::string_view id) { return UnitNameOf(m.config, id); };
+  const UnitNamer name_of = [&m](std::string_view id) { return UnitName(m.config, id); };
   if (json) {
     response.set_content(OpsJson(snapshot, m.config.city.zone, name_of),
                          "application/json; charset=utf-8");

@@ -16,6 +16,7 @@
 #include "gtest/gtest.h"
 #include "httplib.h"
 #include "tests/integration/lotse_set.h"
+#include "tests/integration/web_client.h"
 #include "tests/support/process.h"
 #include "tests/support/wait.h"
 
@@ -67,12 +68,8 @@ class WebApiTest : public ::testing::Test {
   void SetUp() override {
     set_.StartAll(/*with_audit=*/true, /*with_notification=*/true);
     set_.Start("web");
-    const std::string file = set_.dir() + "/data/web/initial-passwords";
-    for (absl::string_view line : absl::StrSplit(ReadFile(file), '\n', absl::SkipEmpty())) {
-      const std::vector<std::string> cells = absl::StrSplit(line, '\t');
-      ASSERT_EQ(cells.size(), 3u) << line;
-      passwords_[cells[0]] = cells[1];
-    }
+    passwords_ = InitialPasswords(set_);
+    ASSERT_FALSE(passwords_.empty()) << "no initial passwords in " << set_.dir();
   }
 
   httplib::Client Http() {

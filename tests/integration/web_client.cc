@@ -18,6 +18,17 @@ std::map<std::string, std::string> InitialPasswords(const LotseSet& set) {
   return out;
 }
 
+int ForeignScripts(const std::string& page) {
+  int n = 0;
+  for (size_t at = page.find("<script"); at != std::string::npos;
+       at = page.find("<script", at + 1)) {
+    const bool own = page.compare(at, 37, R"(<script src="/static/lotse.js" defer>)") == 0 ||
+                     page.compare(at, 42, R"(<script src="/static/management.js" defer>)") == 0;
+    n += own ? 0 : 1;
+  }
+  return n;
+}
+
 httplib::Client WebClient::Http() const {
   httplib::Client client("127.0.0.1", port_);
   client.set_connection_timeout(2, 0);

@@ -14,6 +14,10 @@ namespace lotse::test {
 // Every login's password from `<data>/web/initial-passwords` (the last line of a login counts).
 std::map<std::string, std::string> InitialPasswords(const LotseSet& set);
 
+// How many <script> elements of `page` are not lotse-web's own script files: inline script, or
+// script that came in with a person's text.
+int ForeignScripts(const std::string& page);
+
 class WebClient {
  public:
   explicit WebClient(const LotseSet& set) : port_(set.WebPort()) {}

@@ -18,22 +18,11 @@
 #include "httplib.h"
 #include "tests/integration/lotse_set.h"
 #include "tests/integration/smtp_listener.h"
+#include "tests/integration/web_client.h"
 #include "tests/support/wait.h"
 
 namespace lotse::test {
 namespace {
-
-// <script> elements of `page` that are not lotse-web's own script files.
-int ForeignScripts(const std::string& page) {
-  int n = 0;
-  for (size_t at = page.find("<script"); at != std::string::npos;
-       at = page.find("<script", at + 1)) {
-    const bool own = page.compare(at, 37, R"(<script src="/static/lotse.js" defer>)") == 0 ||
-                     page.compare(at, 42, R"(<script src="/static/management.js" defer>)") == 0;
-    n += own ? 0 : 1;
-  }
-  return n;
-}
 
 bool Has(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
@@ -44,12 +33,8 @@ class WebManagementTest : public ::testing::Test {
   void SetUp() override {
     set_.StartAll(/*with_audit=*/true, /*with_notification=*/true);
     set_.Start("web");
-    const std::string file = set_.dir() + "/data/web/initial-passwords";
-    for (absl::string_view line : absl::StrSplit(ReadFile(file), '\n', absl::SkipEmpty())) {
-      const std::vector<std::string> cells = absl::StrSplit(line, '\t');
-      ASSERT_EQ(cells.size(), 3u) << line;
-      passwords_[cells[0]] = cells[1];
-    }
+    passwords_ = InitialPasswords(set_);
+    ASSERT_FALSE(passwords_.empty()) << "no initial passwords in " << set_.dir();
   }
 
   httplib::Client Http() {

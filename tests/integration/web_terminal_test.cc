@@ -12,21 +12,11 @@
 #include "gtest/gtest.h"
 #include "httplib.h"
 #include "tests/integration/lotse_set.h"
+#include "tests/integration/web_client.h"
 #include "tests/support/wait.h"
 
 namespace lotse::test {
 namespace {
-
-// How many <script> elements of `page` are not lotse-web's own script file: inline script, or
-// script that came in with a person's text.
-int ForeignScripts(const std::string& page) {
-  int n = 0;
-  for (size_t at = page.find("<script"); at != std::string::npos;
-       at = page.find("<script", at + 1)) {
-    n += page.compare(at, 37, R"(<script src="/static/lotse.js" defer>)") != 0 ? 1 : 0;
-  }
-  return n;
-}
 
 class WebTerminalTest : public ::testing::Test {
  protected:
