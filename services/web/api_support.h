@@ -201,7 +201,8 @@ bool CheckQuery(const httplib::Request& request, httplib::Response& response, co
 // ---------------------------------------------------------------------------------------------
 // Answers
 
-// `text` as a JSON string (quoted, escaped; invalid UTF-8 becomes U+FFFD).
+// `text` as a JSON string (quoted, escaped; invalid UTF-8 becomes U+FFFD; < > & as \u escapes,
+// so that it is safe inside a page too).
 std::string JsonString(std::string_view text);
 
 // Makes `response` the JSON of `result` as `lotse --json` prints it, with `status`.

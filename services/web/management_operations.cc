@@ -8,6 +8,7 @@
 #include "absl/strings/numbers.h"
 #include "common/format.h"
 #include "common/ops/http.h"
+#include "services/web/api_support.h"
 #include "google/protobuf/util/json_util.h"
 #include "services/web/charts.h"
 #include "services/web/html.h"
@@ -536,50 +537,11 @@ std::string OpsMain(const OpsSnapshot& snapshot, const absl::TimeZone& zone,
       R"(<script src="/static/management.js" defer></script>)");
 }
 
-std::string JsonString(std::string_view text) {
-  std::string out = "\"";
-  for (const char c : text) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '<':
-        out += "\\u003c";
-        break;
-      case '>':
-        out += "\\u003e";
-        break;
-      case '&':
-        out += "\\u0026";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          out += fmt::format("\\u{:04x}", static_cast<int>(c));
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out + "\"";
-}
-
 std::string OpsJson(const OpsSnapshot& snapshot, const absl::TimeZone& zone,
                     const UnitNamer& name_of) {
-  return StrCat(R"({"stand":)", JsonString(Clock(snapshot.at, zone)), R"(,"zusammenfassung":)",
-                JsonString(OpsSummary(snapshot)), R"(,"html":)",
-                JsonString(OpsLiveHtml(snapshot, zone, name_of)), "}\n");
+  return StrCat(R"({"stand":)", api::JsonString(Clock(snapshot.at, zone)), R"(,"zusammenfassung":)",
+                api::JsonString(OpsSummary(snapshot)), R"(,"html":)",
+                api::JsonString(OpsLiveHtml(snapshot, zone, name_of)), "}\n");
 }
 
 }  // namespace lotse::web

@@ -112,7 +112,5 @@ std::string OpsMain(const OpsSnapshot& snapshot, const absl::TimeZone& zone,
 std::string OpsJson(const OpsSnapshot& snapshot, const absl::TimeZone& zone,
                     const UnitNamer& name_of);
 
-// `text` as a JSON string literal, with < > & as \u escapes (safe anywhere in a page too).
-std::string JsonString(std::string_view text);
 
 }  // namespace lotse::web

@@ -12,6 +12,7 @@
 #include "common/config/config.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "services/web/api_support.h"
 #include "services/web/management_accessibility.h"
 #include "services/web/management_company.h"
 #include "services/web/management_csv.h"
@@ -341,8 +342,8 @@ TEST(OpsWatchTest, AnotherProgramOnTheOpsPortIsNotAService) {
 }
 
 TEST(JsonStringTest, EscapesQuotesControlsAndMarkup) {
-  EXPECT_EQ(JsonString("a\"b\\c\n\x01<&>"), R"("a\"b\\c\n\u0001\u003c\u0026\u003e")");
-  EXPECT_EQ(JsonString("Bürgerbüro"), "\"Bürgerbüro\"");
+  EXPECT_EQ(api::JsonString("a\"b\\c\n\x01<&>"), R"("a\"b\\c\n\u0001\u003c\u0026\u003e")");
+  EXPECT_EQ(api::JsonString("Bürgerbüro"), "\"Bürgerbüro\"");
 }
 
 // ---------------------------------------------------------------------------------------------
