@@ -778,8 +778,8 @@ std::string JsonString(std::string_view text) {
       out += "\\r";
     } else if (cp == '\t') {
       out += "\\t";
-    } else if (cp < 0x20 || cp == 0x7F || cp == 0x2028 || cp == 0x2029 || cp == '<' ||
-               cp == '>' || cp == '&') {
+    } else if (cp < 0x20 || cp == 0x7F || cp == 0x2028 || cp == 0x2029 || cp == '<' || cp == '>' ||
+               cp == '&') {
       out += fmt::format("\\u{:04x}", cp);
     } else {
       out.append(text.substr(start, at - start));

@@ -8,8 +8,8 @@
 #include "absl/strings/numbers.h"
 #include "common/format.h"
 #include "common/ops/http.h"
-#include "services/web/api_support.h"
 #include "google/protobuf/util/json_util.h"
+#include "services/web/api_support.h"
 #include "services/web/charts.h"
 #include "services/web/html.h"
 

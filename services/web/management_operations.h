@@ -112,5 +112,4 @@ std::string OpsMain(const OpsSnapshot& snapshot, const absl::TimeZone& zone,
 std::string OpsJson(const OpsSnapshot& snapshot, const absl::TimeZone& zone,
                     const UnitNamer& name_of);
 
-
 }  // namespace lotse::web
