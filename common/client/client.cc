@@ -1,5 +1,7 @@
 #include "common/client/client.h"
 
+#include <sodium.h>
+
 #include <random>
 #include <utility>
 
@@ -44,6 +46,21 @@ std::string RandomHex(size_t chars) {
   return out;
 }
 
+std::string RandomPassword() {
+  constexpr std::string_view kAlphabet = "abcdefghijkmnpqrstuvwxyz23456789";  // 32: 5 bits each
+  if (sodium_init() < 0) {
+    std::abort();  // no source of randomness: no password may be made
+  }
+  std::string out;
+  for (int i = 0; i < 20; ++i) {
+    if (i > 0 && i % 5 == 0) {
+      out += '-';
+    }
+    out += kAlphabet[randombytes_uniform(static_cast<uint32_t>(kAlphabet.size()))];
+  }
+  return out;
+}
+
 absl::StatusOr<Credentials> Credentials::Load(const config::Config& config,
                                               IdentityOptions options) {
   config::Config with_keys = config;
@@ -61,15 +78,19 @@ absl::StatusOr<Credentials> Credentials::Load(const config::Config& config,
 
 absl::StatusOr<bus::CurveOptions> Credentials::For(std::string_view principal,
                                                    config::Service service) const {
+  return For(principal, config::ServiceName(service));
+}
+
+absl::StatusOr<bus::CurveOptions> Credentials::For(std::string_view principal,
+                                                   std::string_view server_id) const {
   const bool own_file = !options_.identity_file.empty();
   LOTSE_ASSIGN_OR_RETURN(
       auth::Identity identity,
       own_file ? auth::ReadIdentity(options_.identity_file)
                : auth::ReadIdentity(auth::SecretKeyFile(options_.keys_dir, principal), principal));
-  const auth::Principal* server = directory_->ById(config::ServiceName(service));
+  const auth::Principal* server = directory_->ById(server_id);
   if (server == nullptr || server->public_key.empty()) {
-    return absl::FailedPreconditionError(
-        StrCat("the key list names no key for ", config::ServiceName(service)));
+    return absl::FailedPreconditionError(StrCat("the key list names no key for ", server_id));
   }
   bus::CurveOptions curve;
   curve.public_key = identity.keys.public_key;
@@ -93,43 +114,60 @@ Client::Client(config::Network network, ClientOptions options,
                absl::StatusOr<Credentials> credentials)
     : network_(std::move(network)), options_(options), credentials_(std::move(credentials)) {}
 
-absl::StatusOr<std::string> Client::Send(config::Service service, const lotse::v1::Actor& actor,
+Client::Peer Client::PeerOf(const config::Network& network, config::Service service) {
+  return {network.CommandEndpoint(service), std::string(config::ServiceName(service))};
+}
+
+absl::StatusOr<std::string> Client::Send(const Peer& peer, const lotse::v1::Actor& actor,
                                          const std::string& bytes, absl::Duration extra_wait) {
   bus::SocketOptions socket_options;
   socket_options.linger_ms = 0;  // a request nobody answered is not worth waiting for at exit
   socket_options.max_message_bytes = options_.max_message_bytes;
   LOTSE_RETURN_IF_ERROR(credentials_.status());
-  LOTSE_ASSIGN_OR_RETURN(socket_options.curve, credentials_->For(PrincipalFor(actor), service));
-  bus::CommandClient client(context_, network_.CommandEndpoint(service), socket_options,
-                            options_.timeout + extra_wait, options_.retries,
-                            std::string(config::ServiceName(service)));
+  LOTSE_ASSIGN_OR_RETURN(socket_options.curve,
+                         credentials_->For(PrincipalFor(actor), std::string_view(peer.server)));
+  bus::CommandClient client(context_, peer.endpoint, socket_options, options_.timeout + extra_wait,
+                            options_.retries, peer.server);
   return client.Call(bytes);
 }
 
 template <typename Reply, typename Request>
-absl::StatusOr<Reply> Client::Exchange(config::Service service, Request& request,
+absl::StatusOr<Reply> Client::Exchange(const Peer& peer, Request& request,
                                        absl::Duration extra_wait) {
   request.set_request_id(RandomHex(16));
   LOTSE_ASSIGN_OR_RETURN(std::string bytes,
-                         Send(service, request.actor(), request.SerializeAsString(), extra_wait));
-  return ParseReply<Reply>(bytes, request.request_id(), network_.CommandEndpoint(service));
+                         Send(peer, request.actor(), request.SerializeAsString(), extra_wait));
+  return ParseReply<Reply>(bytes, request.request_id(), peer.endpoint);
 }
 
 absl::StatusOr<lotse::v1::IntakeReply> Client::Call(lotse::v1::IntakeRequest request) {
-  return Exchange<lotse::v1::IntakeReply>(config::Service::kIntake, request);
+  return Exchange<lotse::v1::IntakeReply>(PeerOf(network_, config::Service::kIntake), request);
 }
 
 absl::StatusOr<lotse::v1::RoutingReply> Client::Call(lotse::v1::RoutingRequest request) {
-  return Exchange<lotse::v1::RoutingReply>(config::Service::kRouting, request);
+  return Exchange<lotse::v1::RoutingReply>(PeerOf(network_, config::Service::kRouting), request);
 }
 
 absl::StatusOr<lotse::v1::AuditReply> Client::Call(lotse::v1::AuditRequest request) {
-  return Exchange<lotse::v1::AuditReply>(config::Service::kAudit, request);
+  return Exchange<lotse::v1::AuditReply>(PeerOf(network_, config::Service::kAudit), request);
 }
 
 absl::StatusOr<lotse::v1::NotificationReply> Client::Call(lotse::v1::NotificationRequest request) {
-  return Exchange<lotse::v1::NotificationReply>(config::Service::kNotification, request,
+  return Exchange<lotse::v1::NotificationReply>(PeerOf(network_, config::Service::kNotification),
+                                                request,
                                                 absl::Milliseconds(request.inbox().wait_ms()));
+}
+
+absl::StatusOr<lotse::v1::AccountReply> Client::Call(lotse::v1::AccountRequest request) {
+  absl::StatusOr<lotse::v1::AccountReply> reply =
+      Exchange<lotse::v1::AccountReply>({network_.WebCommandEndpoint(), "web"}, request);
+  if (reply.status().code() == absl::StatusCode::kPermissionDenied) {
+    return absl::PermissionDeniedError(
+        StrCat("lotse-web's accounts door at ", network_.WebCommandEndpoint(),
+               " admits the admin's key only, and refused this one: run 'lotse users' where "
+               "the admin's key is (--keys DIR with admin.key in it, or --identity FILE)"));
+  }
+  return reply;
 }
 
 }  // namespace lotse::client

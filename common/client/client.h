@@ -12,12 +12,18 @@
 #include "lotse/v1/intake.pb.h"
 #include "lotse/v1/notification.pb.h"
 #include "lotse/v1/routing.pb.h"
+#include "lotse/v1/web.pb.h"
 
 namespace lotse::client {
 
 // `chars` random lowercase hex digits from std::random_device, e.g. for idempotency keys and
 // request ids.
 std::string RandomHex(size_t chars);
+
+// A new random password for a web account: 20 characters from an alphabet without look-alikes
+// (no 0/O, 1/l/I), 100 bits from libsodium, grouped by dashes every 5 for reading aloud
+// ("k7qmx-3rtw9-...").
+std::string RandomPassword();
 
 struct ClientOptions {
   absl::Duration timeout = absl::Seconds(3);  // per try
@@ -41,6 +47,8 @@ class Credentials {
   static absl::StatusOr<Credentials> Load(const config::Config& config, IdentityOptions options);
   // Curve options to talk to `service` as `principal` ("bb-mitte", "ops", "admin").
   absl::StatusOr<bus::CurveOptions> For(std::string_view principal, config::Service service) const;
+  // The same for the server whose principal id is `server` ("web").
+  absl::StatusOr<bus::CurveOptions> For(std::string_view principal, std::string_view server) const;
 
  private:
   IdentityOptions options_;
@@ -50,10 +58,10 @@ class Credentials {
 // The principal whose key a request acting as `actor` needs.
 std::string PrincipalFor(const lotse::v1::Actor& actor);
 
-// Talks to the command endpoints of intake and routing, one request at a time, with Lazy Pirate
-// retries (bus::CommandClient): every retry sends the same request bytes, so a changing command
-// that carries an idempotency key never acts twice. Owns the process's one bus::Context; one
-// per process, used from one thread.
+// Talks to the command endpoints of the services and lotse-web's accounts door, one request at a
+// time, with Lazy Pirate retries (bus::CommandClient): every retry sends the same request bytes, so
+// a changing command that carries an idempotency key never acts twice. Owns the process's one
+// bus::Context; one per process, used from one thread.
 class Client {
  public:
   // `credentials` not OK: every call fails with its status (no keyring to talk with).
@@ -72,14 +80,22 @@ class Client {
   // An inbox read that may wait on the service for `request.inbox().wait_ms()` before it
   // answers: each try waits that much longer than the usual timeout.
   absl::StatusOr<lotse::v1::NotificationReply> Call(lotse::v1::NotificationRequest request);
+  // lotse-web's accounts (`lotse users`, as admin).
+  absl::StatusOr<lotse::v1::AccountReply> Call(lotse::v1::AccountRequest request);
 
  private:
-  absl::StatusOr<std::string> Send(config::Service service, const lotse::v1::Actor& actor,
-                                   const std::string& bytes,
-                                   absl::Duration extra_wait = absl::ZeroDuration());
-  // Gives `request` a fresh request id, sends it to `service` and parses the reply.
+  // A command endpoint and the principal id of the server behind it ("intake", "web").
+  struct Peer {
+    std::string endpoint;
+    std::string server;
+  };
+  static Peer PeerOf(const config::Network& network, config::Service service);
+
+  absl::StatusOr<std::string> Send(const Peer& peer, const lotse::v1::Actor& actor,
+                                   const std::string& bytes, absl::Duration extra_wait);
+  // Gives `request` a fresh request id, sends it to `peer` and parses the reply.
   template <typename Reply, typename Request>
-  absl::StatusOr<Reply> Exchange(config::Service service, Request& request,
+  absl::StatusOr<Reply> Exchange(const Peer& peer, Request& request,
                                  absl::Duration extra_wait = absl::ZeroDuration());
 
   bus::Context context_;  // before every socket

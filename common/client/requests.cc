@@ -297,4 +297,42 @@ lotse::v1::RoutingRequest CompanyRequest(const CompanyArgs& args) {
   return request;
 }
 
+lotse::v1::AccountRequest AccountAddRequest(const AddAccountArgs& args) {
+  lotse::v1::AccountRequest request;
+  *request.mutable_actor() = MakeActor(lotse::v1::ACTOR_KIND_ADMIN);
+  lotse::v1::AddAccountRequest* add = request.mutable_add();
+  add->set_login(args.login);
+  add->set_display_name(args.display_name);
+  for (const lotse::v1::AccountRole& role : args.roles) {
+    *add->add_roles() = role;
+  }
+  add->set_password(args.password);
+  add->set_key(KeyOrRandom(args.key));
+  return request;
+}
+
+lotse::v1::AccountRequest AccountPasswordRequest(const std::string& login,
+                                                 const std::string& password) {
+  lotse::v1::AccountRequest request;
+  *request.mutable_actor() = MakeActor(lotse::v1::ACTOR_KIND_ADMIN);
+  request.mutable_passwd()->set_login(login);
+  request.mutable_passwd()->set_password(password);
+  return request;
+}
+
+lotse::v1::AccountRequest AccountDisabledRequest(const std::string& login, bool disabled) {
+  lotse::v1::AccountRequest request;
+  *request.mutable_actor() = MakeActor(lotse::v1::ACTOR_KIND_ADMIN);
+  request.mutable_disable()->set_login(login);
+  request.mutable_disable()->set_disabled(disabled);
+  return request;
+}
+
+lotse::v1::AccountRequest AccountListRequest() {
+  lotse::v1::AccountRequest request;
+  *request.mutable_actor() = MakeActor(lotse::v1::ACTOR_KIND_ADMIN);
+  request.mutable_list();
+  return request;
+}
+
 }  // namespace lotse::client

@@ -18,6 +18,7 @@
 #include "lotse/v1/intake.pb.h"
 #include "lotse/v1/notification.pb.h"
 #include "lotse/v1/routing.pb.h"
+#include "lotse/v1/web.pb.h"
 
 namespace lotse::client {
 
@@ -174,5 +175,17 @@ struct CompanyArgs {
   uint32_t limit = 0;
 };
 lotse::v1::RoutingRequest CompanyRequest(const CompanyArgs& args);
+
+// lotse users: the web terminal's accounts, as admin (lotse-web's accounts door).
+struct AddAccountArgs {
+  std::string login, display_name, password;
+  std::vector<lotse::v1::AccountRole> roles;  // words.h ParseAccountRole
+  std::string key;                            // idempotency key; empty: a random one
+};
+lotse::v1::AccountRequest AccountAddRequest(const AddAccountArgs& args);
+lotse::v1::AccountRequest AccountPasswordRequest(const std::string& login,
+                                                 const std::string& password);
+lotse::v1::AccountRequest AccountDisabledRequest(const std::string& login, bool disabled);
+lotse::v1::AccountRequest AccountListRequest();
 
 }  // namespace lotse::client

@@ -60,4 +60,58 @@ std::optional<int> ParseRating(std::string_view text) {
   return std::nullopt;
 }
 
+std::optional<lotse::v1::AccountRole> ParseAccountRole(std::string_view text) {
+  lotse::v1::AccountRole role;
+  if (text == "ops" || text == "admin") {
+    role.set_kind(text == "ops" ? lotse::v1::ACTOR_KIND_OPS : lotse::v1::ACTOR_KIND_ADMIN);
+    role.set_id(std::string(text));
+    return role;
+  }
+  const size_t colon = text.find(':');
+  if (colon == std::string_view::npos || colon + 1 == text.size()) {
+    return std::nullopt;
+  }
+  const std::string_view kind = text.substr(0, colon);
+  std::string_view id = text.substr(colon + 1);
+  if (kind == "office") {
+    role.set_kind(lotse::v1::ACTOR_KIND_OFFICE);
+  } else if (kind == "department" || kind == "key-account") {
+    role.set_kind(lotse::v1::ACTOR_KIND_DEPARTMENT);
+    if (const size_t slash = id.find('/');
+        kind == "department" && slash != std::string_view::npos) {
+      if (slash == 0 || slash + 1 == id.size()) {
+        return std::nullopt;
+      }
+      role.set_user(std::string(id.substr(slash + 1)));
+      id = id.substr(0, slash);
+    }
+  } else {
+    return std::nullopt;
+  }
+  if (id.find_first_of(":/") != std::string_view::npos) {
+    return std::nullopt;
+  }
+  role.set_id(std::string(id));
+  return role;
+}
+
+std::string AccountRoleWord(const lotse::v1::AccountRole& role, bool key_account) {
+  switch (role.kind()) {
+    case lotse::v1::ACTOR_KIND_OFFICE:
+      return "office:" + role.id();
+    case lotse::v1::ACTOR_KIND_DEPARTMENT:
+      if (key_account) {
+        return "key-account:" + role.id();
+      }
+      return role.user().empty() ? "department:" + role.id()
+                                 : "department:" + role.id() + "/" + role.user();
+    case lotse::v1::ACTOR_KIND_OPS:
+      return "ops";
+    case lotse::v1::ACTOR_KIND_ADMIN:
+      return "admin";
+    default:
+      return "?" + role.id();
+  }
+}
+
 }  // namespace lotse::client

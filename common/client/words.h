@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "lotse/v1/common.pb.h"
+#include "lotse/v1/web.pb.h"
 
 namespace lotse::client {
 
@@ -19,5 +20,11 @@ std::optional<lotse::v1::Outcome> ParseOutcome(std::string_view text);    // res
                                                                           // not-responsible
 std::optional<bool> ParseYesNo(std::string_view text);                    // yes|no (also ja|nein)
 std::optional<int> ParseRating(std::string_view text);                    // 1..5
+
+// Whom a web account acts for, as `lotse users --acts-for` takes it and `lotse users list`
+// shows it: "office:ID", "department:ID", "department:ID/STAFF" (as a named contact person),
+// "key-account:ID", "ops", "admin". Whether the city has that unit is the server's check.
+std::optional<lotse::v1::AccountRole> ParseAccountRole(std::string_view text);
+std::string AccountRoleWord(const lotse::v1::AccountRole& role, bool key_account);
 
 }  // namespace lotse::client

@@ -119,6 +119,10 @@ std::string Network::CommandEndpoint(Service service) const {
   return absl::StrCat("tcp://", CommandHost(), ":", port_base + 2 * static_cast<int>(service));
 }
 
+std::string Network::WebCommandEndpoint() const {
+  return absl::StrCat("tcp://", CommandHost(), ":", port_base + kWebCommandPortOffset);
+}
+
 std::string Network::LogEndpoint(Service service) const {
   return absl::StrCat("tcp://", LogHost(), ":", port_base + 2 * static_cast<int>(service) + 1);
 }

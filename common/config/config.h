@@ -110,9 +110,12 @@ struct Network {
   std::string LogEndpoint(Service service) const;
   int OpsPort(Service service) const;              // HTTP: /metrics, /healthz, /readyz, /status
   std::string TapEndpoint(Service service) const;  // XPUB: every committed event, lossy
+  // lotse-web's door for the admin's `lotse users` (CurveZMQ, port_base + 17).
+  std::string WebCommandEndpoint() const;
 };
 // The set uses port_base .. port_base + 31: commands and logs +0..+7, ops +8..+11, taps
-// +12..+15, the web terminal +16 (kWebPortOffset), the rest kept free for what comes.
+// +12..+15, the web terminal +16 (kWebPortOffset) and its accounts door +17
+// (kWebCommandPortOffset), the rest kept free for what comes.
 inline constexpr int kPortsPerSet = 32;
 
 struct Log {
@@ -176,6 +179,7 @@ struct Web {
   std::string accessibility_contact;
 };
 inline constexpr int kWebPortOffset = 16;
+inline constexpr int kWebCommandPortOffset = 17;
 
 // The CPU priority of each service (Linux nice value, -20..19; higher yields to lower). When
 // more arrives than the machine can do at once, the offices' acknowledgements and the routing

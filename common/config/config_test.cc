@@ -365,6 +365,7 @@ TEST(NetworkTest, EndpointsFollowPortBase) {
   EXPECT_EQ(network.LogEndpoint(Service::kNotification), "tcp://10.20.30.40:9005");
   EXPECT_EQ(network.CommandEndpoint(Service::kAudit), "tcp://10.20.30.40:9006");
   EXPECT_EQ(network.LogEndpoint(Service::kAudit), "tcp://10.20.30.40:9007");
+  EXPECT_EQ(network.WebCommandEndpoint(), "tcp://10.20.30.40:9017");
 }
 
 TEST(ConfigTest, KeyAccountForCompanyFindsTheAssignedManager) {
@@ -400,6 +401,8 @@ TEST(DescribeTest, SummarizesWithoutEmailAddresses) {
   EXPECT_THAT(summary, HasSubstr("Musterstadt"));
   EXPECT_THAT(summary, HasSubstr("tcp://127.0.0.1:7100"));
   EXPECT_THAT(summary, HasSubstr("2 key accounts"));
+  EXPECT_THAT(summary,
+              HasSubstr("web: http://127.0.0.1:7116/, accounts door tcp://127.0.0.1:7117"));
   EXPECT_THAT(summary, Not(HasSubstr("@")));
 }
 

@@ -25,6 +25,9 @@ std::string Describe(const Config& config) {
         ":", config.network.OpsPort(service), ", tap ", config.network.TapEndpoint(service),
         ", data ", config.ServiceDataDir(service), "\n");
   }
+  absl::StrAppend(&out, "web: http", config.web.tls_cert.empty() ? "" : "s", "://",
+                  config.network.CommandHost(), ":", config.WebPort(), "/, accounts door ",
+                  config.network.WebCommandEndpoint(), ", data ", config.WebDataDir(), "\n");
   size_t companies = 0;
   for (const KeyAccount& account : config.key_accounts) {
     companies += account.companies.size();

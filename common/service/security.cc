@@ -1,7 +1,5 @@
 #include "common/service/security.h"
 
-#include <map>
-
 #include "absl/time/clock.h"
 #include "common/format.h"
 #include "common/log/log.h"
@@ -11,31 +9,20 @@
 #include "spdlog/spdlog.h"
 
 namespace lotse::service {
-namespace {
 
-// Refusals are logged once a minute per key and door: a refused client retries every 100 ms.
-class RefusalLog {
- public:
-  bool ShouldLog(const std::string& what) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    const absl::Time now = absl::Now();
-    auto [it, inserted] = last_.emplace(what, now);
-    if (!inserted && now - it->second < absl::Minutes(1)) {
-      return false;
-    }
-    it->second = now;
-    if (last_.size() > 10000) {
-      last_.clear();
-    }
-    return true;
+bool RefusalLog::ShouldLog(const std::string& what) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  const absl::Time now = absl::Now();
+  auto [it, inserted] = last_.emplace(what, now);
+  if (!inserted && now - it->second < absl::Minutes(1)) {
+    return false;
   }
-
- private:
-  std::mutex mutex_;
-  std::map<std::string, absl::Time> last_;
-};
-
-}  // namespace
+  it->second = now;
+  if (last_.size() > 10000) {
+    last_.clear();
+  }
+  return true;
+}
 
 Security::Security(config::Config config, config::Service self, auth::Identity identity,
                    std::shared_ptr<const auth::Directory> directory)

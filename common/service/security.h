@@ -1,15 +1,29 @@
 #pragma once
 
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "common/auth/keyring.h"
 #include "common/bus/curve.h"
 #include "common/config/config.h"
 
 namespace lotse::service {
+
+// Refusals at a door are logged once a minute per key and door: a refused client retries every
+// 100 ms. Thread-safe (the ZAP thread asks).
+class RefusalLog {
+ public:
+  // True if `what` (door and key) was not logged within the last minute.
+  bool ShouldLog(const std::string& what);
+
+ private:
+  std::mutex mutex_;
+  std::map<std::string, absl::Time> last_;
+};
 
 // The identity of one service and who may reach it: its own keypair (<keys dir>/<service>.key),
 // the key list (auth::Directory), and the process's ZAP handler that admits clients by it.

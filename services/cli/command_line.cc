@@ -56,11 +56,16 @@ CommandLine::CommandLine()
 }
 
 CLI::App* CommandLine::Add(const std::string& name, std::string description,
-                           std::function<int(Session&)> run) {
-  CLI::App* sub = app_.add_subcommand(name, std::move(description));
+                           std::function<int(Session&)> run, CLI::App* parent) {
+  if (parent == nullptr) {
+    parent = &app_;
+  }
+  CLI::App* sub = parent->add_subcommand(name, std::move(description));
   AddGlobalOptions(sub, globals_);
-  commands_.emplace_back(sub, [name, run = std::move(run), this]() {
-    Session session(StrCat("lotse ", name), globals_);
+  const std::string command =
+      parent == &app_ ? StrCat("lotse ", name) : StrCat("lotse ", parent->get_name(), " ", name);
+  commands_.emplace_back(sub, [command, run = std::move(run), this]() {
+    Session session(command, globals_);
     if (int code = session.Init(); code != kExitOk) {
       return code;
     }
@@ -85,9 +90,13 @@ int CommandLine::Run(int argc, char** argv) {
   } catch (const CLI::CallForAllHelp& e) {
     return app_.exit(e);
   } catch (const CLI::ParseError& e) {
-    std::string name = "lotse";
-    for (CLI::App* sub : app_.get_subcommands()) {
-      name = StrCat("lotse ", sub->get_name());
+    std::string name = "lotse";  // with the (nested) subcommands parsed so far
+    for (CLI::App* level = &app_; level != nullptr;) {
+      const std::vector<CLI::App*> parsed = level->get_subcommands();
+      level = parsed.empty() ? nullptr : parsed.front();
+      if (level != nullptr) {
+        name = StrCat(name, " ", level->get_name());
+      }
     }
     std::string message = StrCat(e.what(), "; see '", name, " --help'");
     if (name == "lotse" && argc > 1 && argv[1][0] != '-') {

@@ -32,16 +32,19 @@ class CommandLine {
 
   // A subcommand that talks to the services. It takes every global option; `run` gets a Session
   // with the config loaded (a config that does not load ends the command with exit 2).
-  CLI::App* Add(const std::string& name, std::string description, std::function<int(Session&)> run);
+  // `parent`: a group such as `users` (lotse users add), else the top level.
+  CLI::App* Add(const std::string& name, std::string description, std::function<int(Session&)> run,
+                CLI::App* parent = nullptr);
   // The same for a subcommand with flags of its own: returns the subcommand and the `Flags`
   // to declare its options on; `run` gets them as CLI11 filled them. They live as long as the
   // command line.
   template <typename Flags>
   std::pair<CLI::App*, Flags*> Add(const std::string& name, std::string description,
-                                   int (*run)(Session&, const Flags&)) {
+                                   int (*run)(Session&, const Flags&), CLI::App* parent = nullptr) {
     auto flags = std::make_shared<Flags>();
-    CLI::App* sub = Add(name, std::move(description),
-                        [flags, run](Session& session) { return run(session, *flags); });
+    CLI::App* sub = Add(
+        name, std::move(description),
+        [flags, run](Session& session) { return run(session, *flags); }, parent);
     return {sub, flags.get()};
   }
   // A subcommand of `parent` that runs without a Session (`up`, `keys generate`). It takes the
@@ -134,5 +137,7 @@ void AddAttachmentCommands(CommandLine& cli);  // lotse attach | attachment | at
 void AddEvaluationCommand(CommandLine& cli);  // lotse evaluation
 void AddHistoryCommand(CommandLine& cli);     // lotse history
 void AddAuditCommand(CommandLine& cli);       // lotse audit verify
+// users_commands.cc: the web terminal's accounts, as admin.
+void AddUsersCommand(CommandLine& cli);  // lotse users add | passwd | disable | enable | list
 
 }  // namespace lotse::cli

@@ -27,6 +27,7 @@ int RunCommandLine(int argc, char** argv) {
   AddEvaluationCommand(cli);
   AddHistoryCommand(cli);
   AddAuditCommand(cli);
+  AddUsersCommand(cli);
   return cli.Run(argc, argv);
 }
 

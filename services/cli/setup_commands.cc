@@ -155,8 +155,10 @@ int Up(const Globals& g, const UpFlags& f) {
   table.AddRow({"web", web_url, "-", config->WebDataDir()});
   fmt::print("{}", table.Render());
   fmt::print("Data directory: {}\n", error ? config->data_dir : data_dir.string());
-  fmt::print("Web terminal: {} (first start: logins and passwords in {}/initial-passwords)\n",
-             web_url, config->WebDataDir());
+  fmt::print(
+      "Web terminal: {} (first start: logins and passwords in {}/initial-passwords; more "
+      "accounts: 'lotse users add' with the admin's key)\n",
+      web_url, config->WebDataDir());
   if (config->clock.speedup != 1.0 || config->clock.start.has_value()) {
     fmt::print("Service clock: {}x real time, starting at {}\n", config->clock.speedup,
                config->clock.start.has_value()

@@ -96,7 +96,7 @@ std::string DescribeRole(const config::Config& config, const AccountRole& role) 
 absl::StatusOr<Account> AccountStore::Add(const config::Config& config, std::string_view login,
                                           std::string_view display_name,
                                           std::vector<AccountRole> roles, std::string_view password,
-                                          absl::Time now) {
+                                          absl::Time now, std::string_view add_key) {
   LOTSE_RETURN_IF_ERROR(CheckLogin(login));
   LOTSE_RETURN_IF_ERROR(CheckRoles(config, roles));
   LOTSE_RETURN_IF_ERROR(service::CheckText("display_name", display_name, 200, true));
@@ -104,6 +104,10 @@ absl::StatusOr<Account> AccountStore::Add(const config::Config& config, std::str
   std::lock_guard lock(*mu_);
   LOTSE_ASSIGN_OR_RETURN(std::optional<std::string> existing, store_->Get(family_, login));
   if (existing.has_value()) {
+    Account earlier;
+    if (!add_key.empty() && earlier.ParseFromString(*existing) && earlier.add_key() == add_key) {
+      return earlier;  // the same `lotse users add` again: its reply was lost
+    }
     return service::FieldError(absl::StatusCode::kAlreadyExists, "login",
                                StrCat("the login '", login,
                                       "' is taken: choose another, or change that account's "
@@ -118,6 +122,7 @@ absl::StatusOr<Account> AccountStore::Add(const config::Config& config, std::str
   account.set_password_hash(std::move(hash));
   account.set_created_at_us(clock::ToMicros(now));
   account.set_password_changed_at_us(clock::ToMicros(now));
+  account.set_add_key(std::string(add_key));
   LOTSE_RETURN_IF_ERROR(Put(account));
   return account;
 }

@@ -32,12 +32,16 @@ class AccountStore {
   AccountStore(store::Store* store, store::Cf family, std::mutex* store_mu)
       : store_(store), family_(family), mu_(store_mu) {}
 
-  // A new account with `password` (hashed here). AlreadyExists if the login is taken.
+  // A new account with `password` (hashed here). AlreadyExists if the login is taken, unless
+  // by an Add with the same non-empty `add_key` (an idempotency key): then that account.
   absl::StatusOr<lotse::v1::Account> Add(const config::Config& config, std::string_view login,
                                          std::string_view display_name,
                                          std::vector<lotse::v1::AccountRole> roles,
-                                         std::string_view password, absl::Time now);
+                                         std::string_view password, absl::Time now,
+                                         std::string_view add_key = "");
   absl::StatusOr<std::optional<lotse::v1::Account>> Find(std::string_view login) const;
+  // A new password; the account's sessions started before `now` end (Site checks
+  // password_changed_at_us).
   absl::Status SetPassword(std::string_view login, std::string_view password, absl::Time now);
   absl::Status SetDisabled(std::string_view login, bool disabled);
   absl::StatusOr<std::vector<lotse::v1::Account>> List() const;

@@ -7,9 +7,9 @@
 #include <cerrno>
 #include <cstring>
 
+#include "common/client/client.h"
 #include "common/format.h"
 #include "common/status_macros.h"
-#include "services/web/passwords.h"
 
 namespace lotse::web {
 namespace {
@@ -75,7 +75,7 @@ absl::StatusOr<size_t> CreateFirstAccounts(const config::Config& config, Account
     if (existing.has_value()) {
       continue;
     }
-    const std::string password = RandomPassword();
+    const std::string password = client::RandomPassword();
     // The line first: a crash before the account is stored leaves a line that a later start
     // follows with a new one for the same login (the last line of a login counts), never an
     // account whose password nobody has.

@@ -1,8 +1,6 @@
 // lotse-web: the web terminal. Serves the pages people use Lotse with, acting for each logged-in
 // person through the services' command ports with the web's gateway key; keeps its accounts and
 // sessions in its own RocksDB (<data-dir>/web).
-#include <poll.h>
-
 #include <filesystem>
 #include <thread>
 
@@ -12,6 +10,7 @@
 #include "common/format.h"
 #include "common/service/startup.h"
 #include "common/service/stop_signal.h"
+#include "services/web/account_door.h"
 #include "services/web/accounts.h"
 #include "services/web/first_accounts.h"
 #include "services/web/server.h"
@@ -80,14 +79,28 @@ int Run(int argc, char** argv, service::StopSignal& stop) {
   if (absl::Status bound = server.Bind(); !bound.ok()) {
     return service::ExitCode(bound, "web");
   }
+  absl::StatusOr<std::unique_ptr<AccountDoor>> door = AccountDoor::Open(*config, accounts, **store);
+  if (!door.ok()) {
+    return service::ExitCode(door.status(), "web");
+  }
   std::thread serving([&] { server.Serve(); });
-  spdlog::info("web ready: {}://{}:{}/ (data {})", server.tls() ? "https" : "http",
-               config->network.CommandHost(), config->WebPort(), options.path);
-  // Idle sessions are swept once a minute; a stop signal ends the loop.
+  spdlog::info("web ready: {}://{}:{}/ (data {}; accounts door {} for 'lotse users')",
+               server.tls() ? "https" : "http", config->network.CommandHost(), config->WebPort(),
+               options.path, config->network.WebCommandEndpoint());
+  // The admin's requests are answered here; idle sessions are swept once a minute; a stop
+  // signal ends the loop.
+  bus::Poller poller;
+  poller.AddFd(stop.fd());
+  const size_t door_item = poller.Add((*door)->socket());
   absl::Time next_sweep = absl::Now() + absl::Minutes(1);
   while (!stop.Consume()) {
-    pollfd fd{stop.fd(), POLLIN, 0};
-    ::poll(&fd, 1, 1000);
+    if (absl::Status waited = poller.Wait(absl::Seconds(1)); !waited.ok()) {
+      spdlog::error("web: waiting for requests failed: {}", waited.message());
+      break;
+    }
+    if (poller.readable(door_item)) {
+      (*door)->AnswerWaiting();
+    }
     if (absl::Now() >= next_sweep) {
       (void)sessions.Sweep(absl::Now());
       next_sweep = absl::Now() + absl::Minutes(1);

@@ -3,13 +3,13 @@
 #include <sodium.h>
 
 #include "common/format.h"
+#include "common/service/errors.h"
 
 namespace lotse::web {
 namespace {
 
 constexpr size_t kMinPasswordBytes = 12;
 constexpr size_t kMaxPasswordBytes = 1024;
-constexpr std::string_view kAlphabet = "abcdefghijkmnpqrstuvwxyz23456789";  // 32, no look-alikes
 
 }  // namespace
 
@@ -20,10 +20,10 @@ bool SodiumReady() {
 
 absl::StatusOr<std::string> HashPassword(std::string_view password) {
   if (password.size() < kMinPasswordBytes || password.size() > kMaxPasswordBytes) {
-    return absl::InvalidArgumentError(StrCat("a password needs ", kMinPasswordBytes, " to ",
-                                             kMaxPasswordBytes,
-                                             " characters: choose a longer one (a few words "
-                                             "make a good one)"));
+    return service::InvalidField(
+        "password", StrCat("a password needs ", kMinPasswordBytes, " to ", kMaxPasswordBytes,
+                           " characters: choose a longer one (a few words make a "
+                           "good one)"));
   }
   if (!SodiumReady()) {
     return absl::InternalError("libsodium could not be initialised");
@@ -44,18 +44,6 @@ bool VerifyPassword(std::string_view hash, std::string_view password) {
   }
   const std::string terminated(hash);  // crypto_pwhash_str_verify wants a C string
   return crypto_pwhash_str_verify(terminated.c_str(), password.data(), password.size()) == 0;
-}
-
-std::string RandomPassword() {
-  SodiumReady();
-  std::string out;
-  for (int i = 0; i < 20; ++i) {
-    if (i > 0 && i % 5 == 0) {
-      out += '-';
-    }
-    out += kAlphabet[randombytes_uniform(static_cast<uint32_t>(kAlphabet.size()))];
-  }
-  return out;
 }
 
 }  // namespace lotse::web

@@ -1,8 +1,7 @@
 #pragma once
 
 // Passwords of the web terminal's accounts: argon2id through libsodium's crypto_pwhash_str
-// (salt and parameters inside the stored string), and the random passwords of the accounts made
-// on a city's first start.
+// (salt and parameters inside the stored string). New random passwords: client::RandomPassword.
 
 #include <string>
 #include <string_view>
@@ -21,9 +20,5 @@ absl::StatusOr<std::string> HashPassword(std::string_view password);
 
 // Whether `password` is the one `hash` was made from. False for a malformed hash.
 bool VerifyPassword(std::string_view hash, std::string_view password);
-
-// A new random password: 20 characters from an alphabet without look-alikes (no 0/O, 1/l/I),
-// 100 bits, grouped by dashes every 5 for reading aloud ("k7qmx-3rtw9-...").
-std::string RandomPassword();
 
 }  // namespace lotse::web

@@ -34,8 +34,10 @@ std::optional<Caller> Site::CallerOf(const httplib::Request& request) {
   absl::StatusOr<std::optional<lotse::v1::Account>> account =
       accounts_.Find(caller.session.login());
   if (!account.ok() || !account->has_value() || (*account)->disabled() ||
+      caller.session.created_at_us() < (*account)->password_changed_at_us() ||
       caller.session.role() >= static_cast<uint32_t>((*account)->roles_size())) {
-    (void)sessions_.End(caller.session_id);  // a disabled account's sessions end at once
+    // A disabled account's sessions end at once, and so do those from before a new password.
+    (void)sessions_.End(caller.session_id);
     return std::nullopt;
   }
   caller.account = **account;

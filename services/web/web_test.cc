@@ -6,6 +6,7 @@
 #include <set>
 
 #include "absl/strings/str_split.h"
+#include "common/client/client.h"
 #include "common/clock/clock.h"
 #include "common/config/config.h"
 #include "common/store/store.h"
@@ -73,7 +74,7 @@ TEST(PasswordsTest, Argon2idHashesVerifyOnlyTheirPassword) {
 TEST(PasswordsTest, RandomPasswordsAreLongReadableAndDifferent) {
   std::set<std::string> seen;
   for (int i = 0; i < 200; ++i) {
-    const std::string p = RandomPassword();
+    const std::string p = client::RandomPassword();
     ASSERT_EQ(p.size(), 23u) << p;  // 20 characters and 3 dashes
     EXPECT_EQ(p.find_first_of("0O1lI"), std::string::npos) << p;
     seen.insert(p);

@@ -17,12 +17,12 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "common/client/client.h"
 #include "common/config/config.h"
 #include "common/format.h"
 #include "common/store/store.h"
 #include "gtest/gtest.h"
 #include "services/web/accounts.h"
-#include "services/web/passwords.h"
 #include "tests/integration/lotse_set.h"
 #include "tests/support/process.h"
 #include "tests/support/wait.h"
@@ -151,7 +151,7 @@ void AddTwoRoleAccount(const std::string& data_dir) {
   roles[1].set_kind(lotse::v1::ACTOR_KIND_DEPARTMENT);
   roles[1].set_id("bauordnung");
   roles[1].set_user("bo-kaya");
-  const std::string password = web::RandomPassword();
+  const std::string password = client::RandomPassword();
   const absl::StatusOr<lotse::v1::Account> added =
       accounts.Add(*city, kTwoRoleLogin, "Deniz Kaya", roles, password, absl::Now());
   ASSERT_TRUE(added.ok()) << added.status();
