@@ -21,6 +21,7 @@
 #include "tests/bench/bench_set.h"
 #include "tests/bench/ceiling.h"
 #include "tests/bench/flow.h"
+#include "tests/bench/web.h"
 #include "tests/support/process.h"
 #include "zmq.hpp"
 
@@ -34,6 +35,7 @@ struct Options {
   std::vector<double> rates = {500, 2000, 10000};
   int window = 512;
   int scale_max = 100000;
+  int live = 200;  // web: open live connections
   bool json = false;
   bool keep = false;
   std::string out_dir = "bench-out";
@@ -547,6 +549,12 @@ int Run(const Options& o) {
     report.Raw("scale", s.json);
     text += s.text;
   }
+  if (all || o.mode == "web") {
+    const WebReport w = WebBench(o.bin_dir, o.keep, o.seconds, o.window, o.live);
+    report.Raw("web", w.json.empty() ? "null" : w.json);
+    text += w.text;
+    ok = ok && w.ok;
+  }
   std::ofstream(o.out_dir + "/report.json") << report.Text() << "\n";
   if (o.json) {
     std::fprintf(stderr, "%s", text.c_str());
@@ -580,13 +588,14 @@ int main(int argc, char** argv) {
   Options o;
   CLI::App app("lotse-bench: the whole flow through the real services, against the machine's "
                "own ceiling");
-  app.add_option("MODE", o.mode, "saturation | latency | scale | ceiling | curve | all")
+  app.add_option("MODE", o.mode, "saturation | latency | scale | ceiling | curve | web | all")
       ->required()
-      ->check(CLI::IsMember({"saturation", "latency", "scale", "ceiling", "curve", "all"}));
+      ->check(CLI::IsMember({"saturation", "latency", "scale", "ceiling", "curve", "web", "all"}));
   app.add_option("--seconds", o.seconds, "how long each run submits (default 10)");
   app.add_option("--rate", o.rate, "latency: one offered rate instead of 500, 2000, 10000");
   app.add_option("--window", o.window, "saturation: submits in flight (default 512)");
   app.add_option("--scale-max", o.scale_max, "scale: up to this many referrals (default 100000; 1000000 for the full run)");
+  app.add_option("--live", o.live, "web: live connections open (default 200)");
   app.add_flag("--json", o.json, "print the JSON report on stdout (summary on stderr)");
   app.add_flag("--keep", o.keep, "keep the sets' data directories");
   app.add_option("--out", o.out_dir, "where report.json, latency.dat and latency.png go");

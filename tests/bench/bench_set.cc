@@ -84,7 +84,7 @@ BenchSet::~BenchSet() {
   }
 }
 
-absl::Status BenchSet::Start() {
+absl::Status BenchSet::Start(bool with_web) {
   if (port_base_ <= 0) {
     return absl::UnavailableError("no free block of 32 TCP ports found");
   }
@@ -94,7 +94,11 @@ absl::Status BenchSet::Start() {
     return keys.status();
   }
   keys_ = *std::move(keys);
-  for (const char* service : kServices) {
+  std::vector<std::string> services(std::begin(kServices), std::end(kServices));
+  if (with_web) {
+    services.emplace_back("web");
+  }
+  for (const std::string& service : services) {
     std::vector<std::string> args = {"--data-dir", dir_.Join("data"), "--port-base",
                                      StrCat(port_base_), "--log-level", "warn"};
     if (!config_path_.empty()) {
@@ -126,6 +130,19 @@ absl::Status BenchSet::Start() {
       }
       absl::SleepFor(absl::Milliseconds(50));
     }
+  }
+  while (with_web) {  // its first start makes the accounts (argon2id: a few seconds)
+    httplib::Client client("127.0.0.1", WebPort());
+    client.set_connection_timeout(0, 200000);
+    const httplib::Result r = client.Get("/healthz");
+    if (r && r->status == 200) {
+      break;
+    }
+    if (absl::Now() > deadline + absl::Seconds(40) || !processes_[4]->Running()) {
+      return absl::UnavailableError(
+          StrCat("lotse-web did not answer; its log: ", dir_.Join("web.log")));
+    }
+    absl::SleepFor(absl::Milliseconds(100));
   }
   return absl::OkStatus();
 }

@@ -9,6 +9,7 @@
 
 #include "absl/status/statusor.h"
 #include "common/bus/socket.h"
+#include "common/config/config.h"
 #include "lotse/v1/ops.pb.h"
 #include "tests/support/keys.h"
 #include "tests/support/process.h"
@@ -44,8 +45,9 @@ class BenchSet {
   BenchSet& operator=(const BenchSet&) = delete;
 
   // Makes the keyring of the config's principals, starts the four services and waits until
-  // every /readyz answers 200.
-  absl::Status Start();
+  // every /readyz answers 200; `with_web`: lotse-web too (its accounts made at its first start,
+  // the passwords in data/web/initial-passwords), until its /healthz answers.
+  absl::Status Start(bool with_web = false);
   // SIGTERM to every service; true if all exited 0 within 2 s.
   bool Stop();
 
@@ -53,6 +55,9 @@ class BenchSet {
   std::string CommandEndpoint(int service) const;
   std::string TapEndpoint(int service) const;
   pid_t Pid(int service) const;
+  // lotse-web, after Start(true).
+  int WebPort() const { return port_base_ + config::kWebPortOffset; }
+  pid_t WebPid() const { return Pid(4); }
   // Curve options to reach `service` (its command endpoint, log or tap) as `principal`
   // ("bb-mitte", "umwelt", "ops", "admin"). After Start().
   bus::CurveOptions Curve(std::string_view principal, int service) const;
