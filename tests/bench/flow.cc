@@ -247,7 +247,9 @@ FlowResult RunFlow(const BenchSet& set, const FlowOptions& options) {
       send_inbox(i);
     }
     for (size_t i = 0; i < departments.size(); ++i) {
-      send_department_inbox(i);
+      if (departments[i] != options.exclude_department) {  // its backlog is not this run's
+        send_department_inbox(i);
+      }
     }
   }
   size_t submits_in_flight = 0;

@@ -25,7 +25,7 @@ struct FlowOptions {
   absl::Duration drain = absl::Seconds(60);  // how long the rest may take to complete
   bool full_flow = true;   // false: submit only (scale loading)
   std::string only_topic;  // every referral on this topic (scale: one department's worklist)
-  std::string exclude_department;  // no referral on this department's topics
+  std::string exclude_department;  // no referral on its topics, its inbox not read
   int first_index = 0;     // numbering of referrals, keys and company ids (several runs on one set)
   uint64_t max_submits = 0;  // submit no more than this many (0: as many as the time allows)
   // Subscribe to routing's and audit's live taps to time submit -> worklist and event -> audit
