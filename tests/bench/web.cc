@@ -232,6 +232,8 @@ Throughput Saturate(const BenchSet& set, double seconds, int window, int first_i
       r.total_seconds > 0 ? static_cast<double>(r.completed) / r.total_seconds : 0;
   t.submit_ack_p99_ms = r.submit_ack.Percentile(99);
   t.ok = r.problem.empty() && r.errors == 0 && r.completed > 0;
+  fmt::print(stderr, "web: a saturation run: {:.0f} referrals/s{}{}\n", t.referrals_per_s,
+             r.problem.empty() ? "" : ", ", r.problem);
   return t;
 }
 
@@ -241,6 +243,10 @@ std::string Fixed(double value, int digits) { return fmt::format("{:.{}f}", valu
 
 WebReport WebBench(const std::string& bin_dir, bool keep, double seconds, int window, int live) {
   WebReport report;
+  const absl::Time began = absl::Now();
+  auto note = [&](const std::string& what) {  // progress on stderr: the whole run takes minutes
+    fmt::print(stderr, "web: {} ({:.0f} s)\n", what, absl::ToDoubleSeconds(absl::Now() - began));
+  };
   BenchSet set(bin_dir, "", keep);
   if (absl::Status s = set.Start(/*with_web=*/true); !s.ok()) {
     report.text = StrCat("web: the set did not start: ", std::string(s.message()), "\n");
@@ -260,7 +266,9 @@ WebReport WebBench(const std::string& bin_dir, bool keep, double seconds, int wi
     umwelt.first_index = stored;
     stored += static_cast<int>(RunFlow(set, umwelt).submitted);
   }
+  note(StrCat(stored, " open referrals on umwelt's worklist"));
   (void)set.WaitQuiet(absl::Seconds(300));
+  note("the set is quiet");
   int next_index = stored;
 
   // The set's throughput before any live connection, as the first of the "without" runs.
@@ -274,8 +282,11 @@ WebReport WebBench(const std::string& bin_dir, bool keep, double seconds, int wi
   for (const char* office : {"bb-mitte", "bb-nord", "bb-sued"}) {
     office_cookies.push_back(LoginCookie(port, office, passwords[office]));
   }
+  note(StrCat("throughput without live connections: ", Fixed(without.back().referrals_per_s, 0),
+              " referrals/s"));
   auto streams = std::make_unique<LiveConnections>(port, office_cookies, live);
   int refused_streams = streams->refused();
+  note(StrCat(streams->open(), " live connections open"));
 
   // The department's pages and API calls with the live connections open.
   const std::string cookie = LoginCookie(port, "um-wagner", passwords["um-wagner"]);
@@ -319,12 +330,13 @@ WebReport WebBench(const std::string& bin_dir, bool keep, double seconds, int wi
                            page(StrCat("/arbeitsliste?alle=1&nach=", next), "Zum Anfang"),
                            &failures));
   stages.push_back(Measure("page_referral",
-                           page(StrCat("/vorgaenge/", ref), "Lastprobe"), &failures));
+                           page(StrCat("/vorgaenge/", ref), "Betriebserweiterung"), &failures));
   stages.push_back(Measure("page_inbox", page("/posteingang", "Posteingang"), &failures));
   stages.push_back(Measure("api_worklist_first_50", api("/api/v1/worklist?limit=50"), &failures));
   stages.push_back(Measure("api_worklist_next_50",
                            api(StrCat("/api/v1/worklist?limit=50&after=", api_next)), &failures));
   const ProcessFigures web = ReadFigures(set.WebPid());
+  note("pages and API measured");
 
   // Throughput with the connections open, then without again, alternating. The answers reach
   // the offices' open inboxes: what the live connections read shows they were live.
