@@ -5,6 +5,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/str_join.h"
 #include "absl/time/civil_time.h"
 #include "common/format.h"
 
@@ -81,6 +82,9 @@ std::vector<Row> Rows(const lotse::v1::Receipt& r, const absl::TimeZone& zone) {
   rows.push_back({"Eingegangen am", GermanDateTime(r.submitted_at_us(), zone)});
   rows.push_back({"Unternehmen", r.company_name()});
   rows.push_back({"Anliegen", r.topic_name().empty() ? r.topic() : r.topic_name()});
+  if (!r.attachments().empty()) {
+    rows.push_back({"Anlagen", absl::StrJoin(r.attachments(), ", ")});
+  }
   std::string department = r.department_name().empty() ? r.department() : r.department_name();
   rows.push_back({"Zuständig", department.empty() ? "wird gerade ermittelt" : department});
   if (!r.contact_person().name().empty()) {

@@ -92,6 +92,19 @@ TEST(RenderTextTest, SaysWhatIsNotKnownYetBeforeRouting) {
   EXPECT_EQ(text.find("Ansprechperson"), std::string::npos) << text;
 }
 
+TEST(RenderTextTest, NamesTheAttachedDocumentsOnlyWhenThereAreAny) {
+  EXPECT_EQ(RenderText(Sample(), Berlin()).find("Anlagen"), std::string::npos);
+  lotse::v1::Receipt r = Sample();
+  r.add_attachments("Lageplan.pdf");
+  r.add_attachments("Skizze <Halle>.png");
+  EXPECT_NE(RenderText(r, Berlin()).find("Anlagen:"), std::string::npos) << RenderText(r, Berlin());
+  EXPECT_NE(RenderText(r, Berlin()).find("Lageplan.pdf, Skizze <Halle>.png"), std::string::npos);
+  const std::string sheet = RenderSheet(r, Berlin());
+  EXPECT_NE(sheet.find("<th scope=\"row\">Anlagen</th><td>Lageplan.pdf, Skizze &lt;Halle&gt;.png"),
+            std::string::npos)
+      << sheet;
+}
+
 TEST(RenderHtmlTest, EscapesWhatTheOfficeTypedAndLoadsNothing) {
   lotse::v1::Receipt r = Sample();
   r.set_company_name("<script>alert('x')</script> GmbH");

@@ -182,6 +182,17 @@ TEST_F(ReceiptBuilderTest, BeforeRoutingNamesTheTopicsDepartmentAndNoDueTime) {
       << receipt.next_steps();
 }
 
+TEST_F(ReceiptBuilderTest, NamesTheAttachmentsInTheOrderTheyCame) {
+  lotse::v1::ReferralState state = Referral("r1", "2026-000001", "HRB 1", "baugenehmigung");
+  EXPECT_TRUE(BuildReceipt(config_, state, "").attachments().empty());
+  state.add_attachments()->set_name("Lageplan.pdf");
+  state.add_attachments()->set_name("Skizze.png");
+  const lotse::v1::Receipt receipt = BuildReceipt(config_, state, "");
+  ASSERT_EQ(receipt.attachments_size(), 2);
+  EXPECT_EQ(receipt.attachments(0), "Lageplan.pdf");
+  EXPECT_EQ(receipt.attachments(1), "Skizze.png");
+}
+
 TEST_F(ReceiptBuilderTest, OnceRoutedNamesContactAndDueTimeInGerman) {
   lotse::v1::ReferralState state = Referral("r1", "2026-000001", "HRB 1", "baugenehmigung");
   state.set_status(lotse::v1::REFERRAL_STATUS_ROUTED);

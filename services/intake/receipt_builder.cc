@@ -44,6 +44,9 @@ lotse::v1::Receipt BuildReceipt(const config::Config& config,
     receipt.set_department_name(AssigneeName(config, topic->department));
   }
   receipt.set_company_name(r.company_name());
+  for (const lotse::v1::AttachmentRef& a : state.attachments()) {
+    receipt.add_attachments(a.name());
+  }
   receipt.set_city(config.city.name);
   receipt.set_feedback_code(std::string(feedback_code));
   receipt.set_next_steps(NextSteps(config, state, receipt));

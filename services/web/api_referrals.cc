@@ -17,6 +17,7 @@
 #include "common/client/words.h"
 #include "common/format.h"
 #include "services/web/api_support.h"
+#include "services/web/attachments.h"
 #include "services/web/html.h"
 #include "services/web/site.h"
 
@@ -30,7 +31,6 @@ constexpr ActorKind kOffice = lotse::v1::ACTOR_KIND_OFFICE;
 constexpr ActorKind kDesk = lotse::v1::ACTOR_KIND_DEPARTMENT;
 constexpr ActorKind kAdmin = lotse::v1::ACTOR_KIND_ADMIN;
 
-constexpr uint64_t kChunkBytes = uint64_t{512} << 10;  // intake's chunk of an upload
 // More than intake keeps of one referral (50 MiB): a download that grows beyond is broken.
 constexpr uint64_t kMostDownloadBytes = uint64_t{64} << 20;
 
@@ -269,30 +269,19 @@ void Attach(Site& site, const httplib::Request& request, httplib::Response& resp
     args.data = request.body;
     args.key = request.get_header_value("Idempotency-Key");
   }
-  args.key = client::KeyOrRandom(args.key);  // one for every chunk of this upload
-  const std::string content = one_chunk ? std::string() : std::move(args.data);
-  if (!one_chunk) {
-    args.size = content.size();
-    args.sha256 = Sha256Hex(content);
-  }
-  // A whole file goes in chunks; an empty file still goes once, so that intake says why it
-  // refuses it.
-  do {
-    if (!one_chunk) {
-      args.data = content.substr(args.offset, kChunkBytes);
-    }
+  absl::StatusOr<IntakeReply> reply;
+  if (one_chunk) {
     lotse::v1::IntakeRequest call = client::AttachRequest(args);
     *call.mutable_actor() = ActorOf(*caller);
-    absl::StatusOr<IntakeReply> reply = site.services().Call(call);
-    if (!Answered(request, response, &*caller, what, reply, IntakeReply::kAttached)) {
-      return;
-    }
-    args.offset += args.data.size();
-    if (one_chunk || reply->attached().complete() || args.offset >= content.size()) {
-      SendResult(response, reply->attached().complete() ? 201 : 200, reply->attached());
-      return;
-    }
-  } while (true);
+    reply = site.services().Call(call);
+  } else {  // a whole file, in chunks under one key (a random one without)
+    const std::string content = std::move(args.data);
+    reply = AttachFile(site, *caller, std::move(args), content);
+  }
+  if (!Answered(request, response, &*caller, what, reply, IntakeReply::kAttached)) {
+    return;
+  }
+  SendResult(response, reply->attached().complete() ? 201 : 200, reply->attached());
 }
 
 // The attachment's bytes, read in chunks and checked against its size and SHA-256.

@@ -1,7 +1,5 @@
 #include "services/web/api_support.h"
 
-#include <sodium.h>
-
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -12,7 +10,6 @@
 #include "common/client/json.h"
 #include "common/format.h"
 #include "google/protobuf/util/json_util.h"
-#include "services/web/passwords.h"
 #include "services/web/sessions.h"
 #include "spdlog/spdlog.h"
 
@@ -806,15 +803,6 @@ void SendResult(httplib::Response& response, int status, const google::protobuf:
 
 // ---------------------------------------------------------------------------------------------
 // Bytes
-
-std::string Sha256Hex(std::string_view bytes) {
-  SodiumReady();
-  unsigned char digest[crypto_hash_sha256_BYTES];
-  crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
-  char hex[crypto_hash_sha256_BYTES * 2 + 1];
-  sodium_bin2hex(hex, sizeof hex, digest, sizeof digest);
-  return hex;
-}
 
 bool IsUtf8(std::string_view text) {
   size_t at = 0;

@@ -245,8 +245,6 @@ bool Answered(const httplib::Request& request, httplib::Response& response, cons
 // ---------------------------------------------------------------------------------------------
 // Bytes
 
-// The SHA-256 of `bytes` as 64 lower-case hex digits.
-std::string Sha256Hex(std::string_view bytes);
 // Whether `text` is valid UTF-8.
 bool IsUtf8(std::string_view text);
 

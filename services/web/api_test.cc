@@ -23,6 +23,7 @@
 #include "gtest/gtest.h"
 #include "services/web/api_schema.h"
 #include "services/web/api_support.h"
+#include "services/web/attachments.h"
 #include "services/web/html.h"
 
 namespace lotse::web::api {

@@ -213,6 +213,13 @@ std::string TextArea(const Form& form, std::string_view name, std::string_view l
                 Escape(form.Value(name)), "</textarea>", l.after, "</div>");
 }
 
+std::string FileField(const Form& form, std::string_view name, std::string_view label,
+                      std::string_view attrs, std::string_view hint) {
+  const Labelled l = Label(form, name, label, hint);
+  return StrCat(R"(<div class="field">)", l.before, R"(<input type="file")", l.attrs, attrs, ">",
+                l.after, "</div>");
+}
+
 std::string Select(const Form& form, std::string_view name, std::string_view label,
                    const std::vector<std::pair<std::string, std::string>>& options,
                    std::string_view attrs) {

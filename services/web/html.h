@@ -67,6 +67,10 @@ std::string TextField(const Form& form, std::string_view name, std::string_view 
                       std::string_view attrs = "", std::string_view hint = "");
 std::string TextArea(const Form& form, std::string_view name, std::string_view label,
                      std::string_view attrs = "", std::string_view hint = "");
+// A file chooser (<input type="file">) with its label, hint and error as above. A browser cannot
+// be given files back, so a form that returns says in the error which files to choose again.
+std::string FileField(const Form& form, std::string_view name, std::string_view label,
+                      std::string_view attrs = "", std::string_view hint = "");
 // A <select> of (value, label) pairs; the typed value is selected.
 std::string Select(const Form& form, std::string_view name, std::string_view label,
                    const std::vector<std::pair<std::string, std::string>>& options,

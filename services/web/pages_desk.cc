@@ -24,8 +24,10 @@
 #include "common/client/words.h"
 #include "common/clock/clock.h"
 #include "common/format.h"
+#include "services/web/attachments.h"
 #include "services/web/history.h"
 #include "services/web/site.h"
+#include "spdlog/spdlog.h"
 
 namespace lotse::web {
 namespace {
@@ -188,21 +190,22 @@ std::string SimilarSection(Site& site, const Caller& caller, const std::string& 
   return StrCat(R"(<section><h2>Frühere ähnliche Antworten</h2><ol>)", items, "</ol></section>");
 }
 
-std::string AttachmentsSection(
-    Site& site, const Caller& caller, const std::string& base,
-    const google::protobuf::RepeatedPtrField<lotse::v1::AttachmentRef>& attachments) {
-  if (attachments.empty()) {
-    return "";
+// The referral's attachments as intake keeps them: routing's record has none, so the department
+// asks intake for the list. Nothing when there are none.
+std::string DeskAttachments(Site& site, const Caller& caller, const std::string& ref) {
+  client::AttachmentArgs list;  // no name: the list
+  list.ref = ref;
+  list.department = caller.role.id();
+  absl::StatusOr<lotse::v1::IntakeReply> reply = site.Call(caller, client::AttachmentRequest(list));
+  if (!reply.ok() || reply->has_error()) {
+    spdlog::warn("the attachments of {} for '{}' ({}): {}", ref, caller.account.login(),
+                 caller.viewer.acts_for,
+                 reply.ok() ? reply->error().message() : reply.status().message());
+    return R"(<section id="anhaenge"><h2>Anhänge</h2><p>Die Anhänge können gerade nicht )"
+           "geladen werden. Bitte laden Sie die Seite in einer Minute neu.</p></section>";
   }
-  std::string items;
-  for (const lotse::v1::AttachmentRef& a : attachments) {
-    items += StrCat(R"(<li><a href=")", base,
-                    "/anhang?name=", Escape(httplib::detail::encode_query_param(a.name())), R"(">)",
-                    Escape(a.name()), "</a> (", (a.size() + 1023) / 1024, " KiB, ",
-                    Escape(DateTime(a.added_at_us(), site.config().city.zone)), ")</li>");
-  }
-  (void)caller;
-  return StrCat(R"(<section><h2>Anhänge</h2><ul>)", items, "</ul></section>");
+  return AttachmentsSection(site, StrCat("/vorgaenge/", Escape(ref)),
+                            reply->attachment().attachments());
 }
 
 std::string DeskReferralPage(Site& site, const Caller& caller, const lotse::v1::ReferralState& r,
@@ -244,7 +247,7 @@ std::string DeskReferralPage(Site& site, const Caller& caller, const lotse::v1::
   std::string body =
       StrCat(facts, R"(<section><h2>Frage</h2><p class="subject">)", Escape(q.subject()),
              R"(</p><p class="body">)", Escape(q.text()), "</p></section>");
-  body += AttachmentsSection(site, caller, StrCat("/vorgaenge/", Escape(ref)), r.attachments());
+  body += DeskAttachments(site, caller, ref);
   for (const lotse::v1::CompanyQuestion& cq : r.company_questions()) {
     body += StrCat(R"(<section class="question-back"><h2>Rückfrage an das Unternehmen</h2><p>)",
                    Escape(DateTime(cq.asked_at_us(), zone)), R"(</p><p class="body">)",

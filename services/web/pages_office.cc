@@ -5,10 +5,13 @@
 //   GET  /anfragen/neu                 the form (office)
 //   POST /anfragen/neu                 schritt=pruefen: the company's earlier referrals, the form
 //                                      again as typed; else submits (one referral per form:
-//                                      its hidden key makes a double submit the same one)
+//                                      its hidden key makes a double submit the same one) and
+//                                      attaches its files (`anhang`, multipart; each once)
 //   GET  /anfragen/<ref>/bestaetigung  the receipt, printable on one A4 page
 //   GET  /anfragen                     the office's referrals with filters and pages (intake)
-//   GET  /anfragen/<ref>               the referral: question, answer, questions back, history
+//   GET  /anfragen/<ref>               the referral: question, attachments, answer, questions
+//                                      back, history
+//   POST /anfragen/<ref>/anhaenge      more files for the referral (`anhang`, multipart)
 //   POST /anfragen/<ref>/rueckmeldung  the office's rating (closes the referral)
 //   POST /anfragen/<ref>/nachfrage     a follow-up question on the answer
 //   POST /anfragen/<ref>/unternehmen-antwort   the company's reply to a question back
@@ -26,6 +29,7 @@
 #include "common/client/words.h"
 #include "common/format.h"
 #include "common/receipt/receipt.h"
+#include "services/web/attachments.h"
 #include "services/web/history.h"
 #include "services/web/site.h"
 #include "spdlog/spdlog.h"
@@ -152,9 +156,9 @@ std::string NewReferralPage(Site& site, const Caller& caller, const Form& form,
       "Neue Anfrage", &caller.viewer,
       StrCat(
           ErrorSummary(form),
-          R"(<form method="post" action="/anfragen/neu" class="stack" novalidate>)",
-          CsrfField(caller.viewer), Hidden("key", form.Value("key")),
-          R"(<fieldset><legend>Unternehmen</legend>)",
+          R"(<form method="post" action="/anfragen/neu" enctype="multipart/form-data" )",
+          R"(class="stack" novalidate>)", CsrfField(caller.viewer),
+          Hidden("key", form.Value("key")), R"(<fieldset><legend>Unternehmen</legend>)",
           TextField(form, "company_id", "Unternehmensnummer", R"( required maxlength="64")",
                     "z. B. die Handelsregisternummer"),
           R"(<button type="submit" name="schritt" value="pruefen" class="secondary">)",
@@ -178,7 +182,10 @@ std::string NewReferralPage(Site& site, const Caller& caller, const Form& form,
                     StrCat(R"( required maxlength=")", config.limits.max_subject_bytes, "\"")),
           TextArea(form, "text", "Frage des Unternehmens",
                    StrCat(R"( required rows="8" maxlength=")", config.limits.max_text_bytes, "\"")),
-          Select(form, "priority", "Dringlichkeit", priorities), "</fieldset>",
+          Select(form, "priority", "Dringlichkeit", priorities),
+          FileField(form, "anhang", "Unterlagen des Unternehmens (freiwillig)", " multiple",
+                    kFileHint),
+          "</fieldset>",
           R"(<button type="submit" name="schritt" value="senden">Anfrage weiterleiten</button>)",
           "</form>"));
 }
@@ -195,7 +202,84 @@ Form SubmitForm(const httplib::Request& request) {
   return form;
 }
 
-void NewReferral(Site& site, const httplib::Request& request, httplib::Response& response) {
+// A form that comes back cannot keep the files chosen for it: its error says which to choose
+// again.
+void ChooseFilesAgain(Form& form, const std::vector<PostedFile>& files) {
+  if (!files.empty()) {
+    form.errors["anhang"] =
+        StrCat("Bitte wählen Sie ", files.size() == 1 ? "die Datei" : "die Dateien",
+               " noch einmal: ", FileNames(files),
+               ". Ein Formular, das zurückkommt, kann keine Dateien behalten.");
+  }
+}
+
+// The body of a POST with files as it arrives (ReadPostedForm: the files kept only for an office
+// logged in), then `handler` with its fields and files. A body too large: a page that says so
+// (nothing is done); a broken one: the server's "not understood".
+void WithFiles(Site& site, const httplib::Request& request, httplib::Response& response,
+               const httplib::ContentReader& reader,
+               void (*handler)(Site&, const httplib::Request&, httplib::Response&,
+                               const std::vector<PostedFile>&)) {
+  const std::optional<Caller> caller = site.CallerOf(request);
+  std::optional<PostedForm> posted =
+      ReadPostedForm(request, response, reader, "anhang", caller.has_value() && caller->IsOffice());
+  if (!posted.has_value()) {
+    spdlog::info("a form with files to {} was not read ({}, {} bytes)", request.path,
+                 response.status, request.get_header_value("Content-Length"));
+    if (response.status == 413) {
+      Html(response, 413,
+           ProblemPage(caller.has_value() ? &caller->viewer : nullptr, "Zu groß",
+                       "Das Formular war zu groß für Lotse: je Datei höchstens 10 MB, je Anfrage "
+                       "höchstens 50 MB, alles zusammen höchstens 100 MB und der Text bis 1 MB. "
+                       "Es wurde nichts gesendet und nichts angelegt. Bitte gehen Sie im Browser "
+                       "zurück, wählen Sie weniger oder kleinere Dateien und senden Sie erneut."));
+    }
+    return;
+  }
+  handler(site, posted->request, response, posted->files);
+}
+
+// The receipt of `ref` with `notice` (HTML, not printed) above it.
+void ShowReceipt(Site& site, const Caller& caller, const std::string& ref,
+                 httplib::Response& response, std::string_view notice) {
+  absl::StatusOr<lotse::v1::IntakeReply> reply =
+      site.Call(caller, client::ReceiptRequest(ref, caller.role.id()));
+  if (!GotResult(response, caller, "Die Empfangsbestätigung", reply)) {
+    return;
+  }
+  const lotse::v1::Receipt& receipt = reply->receipt();
+  Html(response, 200,
+       Page(StrCat("Empfangsbestätigung ", receipt.case_number()), &caller.viewer,
+            StrCat(
+                R"(<link rel="stylesheet" href="/static/receipt.css">)", notice,
+                R"(<p class="no-print actions"><button type="button" data-print>Drucken</button> )",
+                R"(<a href="/anfragen/)", Escape(receipt.referral_id()),
+                R"(">Zur Anfrage</a> <a href="/anfragen/neu">Nächste Anfrage</a></p>)",
+                receipt::RenderSheet(receipt, site.config().city.zone))));
+}
+
+// What the receipt says when not every file of the form is attached: which are, which are not
+// and why, and where to attach them later.
+std::string NotAttachedNotice(
+    const std::string& ref, const std::vector<PostedFile>& attached,
+    const std::vector<std::pair<const PostedFile*, NotAttached>>& refused) {
+  std::string items;
+  for (const auto& [file, why] : refused) {
+    items += StrCat("<li><strong>", Escape(file->name), "</strong>: ", Escape(NotAttachedText(why)),
+                    "</li>");
+  }
+  return StrCat(
+      R"(<div class="error-summary no-print" role="alert" id="nicht-angehaengt">)",
+      "<p>Die Anfrage ist angelegt, aber nicht jede Datei hängt an ihr.</p>",
+      "<p>Nicht angehängt:</p><ul>", items,
+      "</ul><p>Angehängt: ", attached.empty() ? "keine Datei" : Escape(FileNames(attached)),
+      R"(.</p><p>Fehlende Unterlagen können Sie auf der <a href="/anfragen/)", Escape(ref),
+      R"(#anhaenge">Seite der Anfrage</a> unter „Anhang nachreichen“ anhängen, sobald sie )",
+      "passen; das Fachamt sieht sie dort auch.</p></div>");
+}
+
+void NewReferral(Site& site, const httplib::Request& request, httplib::Response& response,
+                 const std::vector<PostedFile>& files) {
   const bool post = request.method == "POST";
   std::optional<Caller> caller = post ? site.FormCaller(request, response, {ACTOR_KIND_OFFICE})
                                       : site.PageCaller(request, response, {ACTOR_KIND_OFFICE});
@@ -210,6 +294,7 @@ void NewReferral(Site& site, const httplib::Request& request, httplib::Response&
     form.values["key"] = client::RandomHex(32);
   }
   if (!post || Param(request, "schritt") == "pruefen") {
+    ChooseFilesAgain(form, files);
     Html(response, 200,
          NewReferralPage(site, *caller, form,
                          EarlierReferrals(site, *caller, form.Value("company_id"))));
@@ -217,6 +302,7 @@ void NewReferral(Site& site, const httplib::Request& request, httplib::Response&
   }
   CheckSubmitForm(site.config(), form);
   if (!form.ok()) {
+    ChooseFilesAgain(form, files);
     Html(response, 422, NewReferralPage(site, *caller, form, ""));
     return;
   }
@@ -240,15 +326,33 @@ void NewReferral(Site& site, const httplib::Request& request, httplib::Response&
     const std::string field = FormField(reply->error().field());
     form.errors[form.values.contains(field) ? field : "text"] =
         StrCat("Das nimmt Lotse so nicht an: ", reply->error().message());
+    ChooseFilesAgain(form, files);
     Html(response, 422, NewReferralPage(site, *caller, form, ""));
     return;
   }
   if (!GotResult(response, *caller, "Die Anfrage", reply)) {
     return;
   }
-  spdlog::info("{} submitted {} for '{}'", caller->role.id(), reply->submitted().referral_id(),
-               caller->account.login());
-  SeeOther(response, StrCat("/anfragen/", reply->submitted().referral_id(), "/bestaetigung"));
+  const std::string ref = reply->submitted().referral_id();
+  // The files, each once however often the form comes (their keys are made from the form's).
+  std::vector<PostedFile> attached;  // their names
+  std::vector<std::pair<const PostedFile*, NotAttached>> refused;
+  for (const PostedFile& file : files) {
+    if (const std::optional<NotAttached> why =
+            AttachPostedFile(site, *caller, ref, form.Value("key"), file)) {
+      refused.emplace_back(&file, *why);
+    } else {
+      attached.emplace_back().name = file.name;
+    }
+  }
+  spdlog::info("{} submitted {} with {} of {} files for '{}'", caller->role.id(), ref,
+               attached.size(), files.size(), caller->account.login());
+  if (refused.empty()) {
+    SeeOther(response, StrCat("/anfragen/", ref, "/bestaetigung"));
+    return;
+  }
+  // The receipt at once, with what was not attached (sent again, the form does the same).
+  ShowReceipt(site, *caller, ref, response, NotAttachedNotice(ref, attached, refused));
 }
 
 void ReceiptPage(Site& site, const httplib::Request& request, httplib::Response& response) {
@@ -256,21 +360,7 @@ void ReceiptPage(Site& site, const httplib::Request& request, httplib::Response&
   if (!caller.has_value()) {
     return;
   }
-  const std::string ref = request.matches[1].str();
-  absl::StatusOr<lotse::v1::IntakeReply> reply =
-      site.Call(*caller, client::ReceiptRequest(ref, caller->role.id()));
-  if (!GotResult(response, *caller, "Die Empfangsbestätigung", reply)) {
-    return;
-  }
-  const lotse::v1::Receipt& receipt = reply->receipt();
-  Html(response, 200,
-       Page(StrCat("Empfangsbestätigung ", receipt.case_number()), &caller->viewer,
-            StrCat(
-                R"(<link rel="stylesheet" href="/static/receipt.css">)",
-                R"(<p class="no-print actions"><button type="button" data-print>Drucken</button> )",
-                R"(<a href="/anfragen/)", Escape(receipt.referral_id()),
-                R"(">Zur Anfrage</a> <a href="/anfragen/neu">Nächste Anfrage</a></p>)",
-                receipt::RenderSheet(receipt, site.config().city.zone))));
+  ShowReceipt(site, *caller, request.matches[1].str(), response, "");
 }
 
 // The German words of intake's list states, in the order the filter offers them.
@@ -397,6 +487,19 @@ void OfficeList(Site& site, const httplib::Request& request, httplib::Response& 
 
 namespace {
 
+// The form that attaches more files to `ref`, with the error of a refused one next to the field.
+std::string AttachForm(const Caller& caller, const std::string& ref, const Form& form) {
+  Form own;  // the file field's error only: the page's other forms have theirs
+  if (!form.Error("anhang").empty()) {
+    own.errors["anhang"] = form.Error("anhang");
+  }
+  return StrCat(ErrorSummary(own), R"(<form method="post" action="/anfragen/)", Escape(ref),
+                R"(/anhaenge#anhaenge" enctype="multipart/form-data" class="stack">)",
+                CsrfField(caller.viewer), Hidden("key", form.Value("key")),
+                FileField(form, "anhang", "Anhang nachreichen", " multiple", kFileHint),
+                R"(<button type="submit" class="secondary">Anhängen</button></form>)");
+}
+
 std::string OfficeReferralPage(Site& site, const Caller& caller, const lotse::v1::ReferralState& r,
                                const Form& form) {
   const absl::TimeZone& zone = site.config().city.zone;
@@ -427,6 +530,9 @@ std::string OfficeReferralPage(Site& site, const Caller& caller, const lotse::v1
   std::string body =
       StrCat(facts, R"(<section><h2>Frage</h2><p class="subject">)", Escape(q.subject()),
              R"(</p><p class="body">)", Escape(q.text()), "</p></section>");
+  const bool closed = rated || r.status() == lotse::v1::REFERRAL_STATUS_CLOSED;
+  body += AttachmentsSection(site, StrCat("/anfragen/", Escape(ref)), r.attachments(),
+                             "Keine Anhänge.", closed ? "" : AttachForm(caller, ref, form));
   // Questions back from the department, and the form for the company's reply to an open one.
   for (const lotse::v1::CompanyQuestion& cq : r.company_questions()) {
     body += StrCat(R"(<section class="question-back"><h2>Rückfrage des Fachamts</h2><p>)",
@@ -451,8 +557,10 @@ std::string OfficeReferralPage(Site& site, const Caller& caller, const lotse::v1
                Escape(a.text()), "</p></section>");
   }
   if (r.status() == lotse::v1::REFERRAL_STATUS_ANSWERED && !rated) {
+    Form others = form;  // the file field's error is with the attachments
+    others.errors.erase("anhang");
     body += StrCat(
-        R"(<section><h2>Rückmeldung des Bürgerbüros</h2>)", ErrorSummary(form),
+        R"(<section><h2>Rückmeldung des Bürgerbüros</h2>)", ErrorSummary(others),
         R"(<form method="post" action="/anfragen/)", Escape(ref),
         R"(/rueckmeldung" class="stack">)", CsrfField(caller.viewer),
         Radios(form, "rating", "Wie gut war die Antwort? (1 = sehr schlecht, 5 = sehr gut)",
@@ -520,6 +628,44 @@ void AfterOfficeChange(Site& site, const Caller& caller, const std::string& ref,
     return;
   }
   SeeOther(response, StrCat("/anfragen/", ref));
+}
+
+// More files for the referral: back to its attachments once all are attached, else the page with
+// what was not attached (and why) next to the file field.
+void AttachMore(Site& site, const httplib::Request& request, httplib::Response& response,
+                const std::vector<PostedFile>& files) {
+  std::optional<Caller> caller = site.FormCaller(request, response, {ACTOR_KIND_OFFICE});
+  if (!caller.has_value()) {
+    return;
+  }
+  const std::string ref = request.matches[1].str();
+  Form form;
+  form.values["key"] = Param(request, "key");
+  if (form.Value("key").size() != 32) {
+    form.values["key"] = client::RandomHex(32);
+  }
+  if (files.empty()) {
+    form.errors["anhang"] = "Bitte wählen Sie die Datei, die Sie anhängen möchten.";
+    ShowOfficeReferral(site, *caller, ref, response, form, 422);
+    return;
+  }
+  std::string attached;
+  std::string refused;
+  for (const PostedFile& file : files) {
+    if (const std::optional<NotAttached> why =
+            AttachPostedFile(site, *caller, ref, form.Value("key"), file)) {
+      refused += StrCat(refused.empty() ? "" : " ", file.name, ": ", NotAttachedText(*why), ".");
+    } else {
+      attached += StrCat(attached.empty() ? "" : ", ", file.name);
+    }
+  }
+  if (refused.empty()) {
+    SeeOther(response, StrCat("/anfragen/", ref, "#anhaenge"));
+    return;
+  }
+  form.errors["anhang"] = StrCat("Nicht angehängt: ", refused,
+                                 attached.empty() ? "" : StrCat(" Angehängt: ", attached, "."));
+  ShowOfficeReferral(site, *caller, ref, response, form, 422);
 }
 
 void OfficeFeedback(Site& site, const httplib::Request& request, httplib::Response& response) {
@@ -709,11 +855,23 @@ void AddOfficePages(httplib::Server& server, Site& site) {
       handler(site, request, response);
     };
   };
-  server.Get("/anfragen/neu", route(NewReferral));
-  server.Post("/anfragen/neu", route(NewReferral));
+  // The forms with files read their bodies as they arrive (WithFiles).
+  auto with_files = [&site](void (*handler)(Site&, const httplib::Request&, httplib::Response&,
+                                            const std::vector<PostedFile>&)) {
+    return [&site, handler](const httplib::Request& request, httplib::Response& response,
+                            const httplib::ContentReader& reader) {
+      WithFiles(site, request, response, reader, handler);
+    };
+  };
+  server.Get("/anfragen/neu",
+             [&site](const httplib::Request& request, httplib::Response& response) {
+               NewReferral(site, request, response, {});
+             });
+  server.Post("/anfragen/neu", with_files(NewReferral));
   server.Get("/anfragen", route(OfficeList));
   server.Get(StrCat("/anfragen/", kRefPattern, "/bestaetigung"), route(ReceiptPage));
   server.Get(StrCat("/anfragen/", kRefPattern), route(OfficeReferral));
+  server.Post(StrCat("/anfragen/", kRefPattern, "/anhaenge"), with_files(AttachMore));
   server.Post(StrCat("/anfragen/", kRefPattern, "/rueckmeldung"), route(OfficeFeedback));
   server.Post(StrCat("/anfragen/", kRefPattern, "/nachfrage"), route(FollowUp));
   server.Post(StrCat("/anfragen/", kRefPattern, "/unternehmen-antwort"), route(CompanyReply));

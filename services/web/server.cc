@@ -10,11 +10,16 @@
 #include "common/client/requests.h"
 #include "common/format.h"
 #include "common/receipt/receipt.h"
+#include "services/web/attachments.h"
 #include "services/web/html.h"
 #include "spdlog/spdlog.h"
 
 namespace lotse::web {
 namespace {
+
+constexpr char kTooLargeText[] =
+    "Das Gesendete ist zu groß (höchstens 1 MB je Formular; Dateien höchstens 10 MB, über "
+    "„Neue Anfrage“ oder „Anhang nachreichen“). Bitte kürzen Sie den Text.";
 
 constexpr char kContentSecurityPolicy[] =
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
@@ -84,7 +89,9 @@ void WebServer::Stop() {
 }
 
 void WebServer::Routes() {
-  server_->set_payload_max_length(1 << 20);
+  // A form with files (attachments.h, TakesFiles) may send up to kMaxUploadBytes, read as it
+  // arrives; every other request at most kMaxFormBytes, refused below before its body is read.
+  server_->set_payload_max_length(kMaxUploadBytes);
   // One thread per request being served: every open live page holds one.
   server_->new_task_queue = [] { return new httplib::ThreadPool(kMaxLive + 32); };
   // A form posted from another site is refused before anything runs (the login too, so that no
@@ -93,6 +100,18 @@ void WebServer::Routes() {
   // reverse proxy that speaks HTTPS the scheme differs, the host does not).
   server_->set_pre_routing_handler([this](const httplib::Request& request,
                                           httplib::Response& response) {
+    // A body beyond kMaxFormBytes is refused unread where no form with files goes (a client
+    // that reads the answer while it sends, as curl does, gets the page; a browser may only see
+    // the connection closed, but no other form of lotse-web's comes near 1 MiB).
+    if (uint64_t length = 0;
+        absl::SimpleAtoi(request.get_header_value("Content-Length"), &length) &&
+        length > kMaxFormBytes && !(request.method == "POST" && TakesFiles(request.path))) {
+      const std::optional<Caller> caller = site_.CallerOf(request);
+      response.set_header("Connection", "close");  // the body is not read
+      Html(response, 413,
+           ProblemPage(caller.has_value() ? &caller->viewer : nullptr, "Zu groß", kTooLargeText));
+      return httplib::Server::HandlerResponse::Handled;
+    }
     if (request.method != "POST" || !request.has_header("Origin")) {
       return httplib::Server::HandlerResponse::Unhandled;
     }
@@ -140,10 +159,7 @@ void WebServer::Routes() {
     if (response.status == 404) {
       NotFound(response, viewer);
     } else if (response.status == 413) {
-      Html(response, 413,
-           ProblemPage(viewer, "Zu groß",
-                       "Das Gesendete ist zu groß (höchstens 1 MiB je Formular). Bitte kürzen Sie "
-                       "den Text oder senden Sie große Anhänge einzeln."));
+      Html(response, 413, ProblemPage(viewer, "Zu groß", kTooLargeText));
     } else if (response.status >= 400) {
       Html(response, response.status,
            ProblemPage(viewer, "Nicht verstanden",

@@ -73,7 +73,7 @@ std::optional<Caller> Site::FormCaller(const httplib::Request& request, httplib:
   if (!caller.has_value()) {
     return std::nullopt;
   }
-  if (!CsrfMatches(caller->session, request.get_param_value("csrf"))) {
+  if (!CsrfMatches(caller->session, Param(request, "csrf"))) {  // urlencoded or multipart
     Html(response, 403,
          ProblemPage(&caller->viewer, "Formular abgelaufen",
                      "Dieses Formular gehört nicht zu Ihrer Sitzung. Bitte laden Sie die Seite neu "

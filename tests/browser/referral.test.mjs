@@ -1,7 +1,8 @@
 // A whole referral, as the office and the department do it at the same time in two browsers:
 // the office's form (a missing subject named in German next to the field, what was typed kept,
-// markup in the company's name and question shown as text, a double submit that makes one
-// referral), the receipt printed to one A4 page, the department's worklist, claim and answer, the
+// markup in the company's name and question shown as text, the chosen file to choose again, a
+// double submit that makes one referral with its file), the receipt naming the file printed to
+// one A4 page, the department's worklist, the file on its page, claim and answer, the
 // answer arriving in the office's open inbox live, the office's feedback that closes it; a
 // made-up referral and another office's are the same "not found"; and the keyboard alone.
 import {
@@ -41,6 +42,12 @@ const REFERRAL = {
         'Welche Unterlagen braucht die Bauvoranfrage?',
 };
 const ANSWER = 'Für die Bauvoranfrage reichen Lageplan und Skizze; Formular BV-1 anbei.';
+// The company's document, chosen in the form's file field.
+const PLAN = {
+  name: 'Lageplan Backstube.pdf',
+  mimeType: 'application/pdf',
+  buffer: Buffer.from('%PDF-1.4\n% Lageplan der Backstube mit Lagerhalle\n%%EOF\n'),
+};
 const NOT_FOUND_TEXT = 'Diese Seite gibt es nicht, oder sie ist nicht für Sie bestimmt.';
 // How long the answer may take to show in the office's open inbox (the inbox hub reads every
 // 500 ms; notification takes the event from routing within a second or so).
@@ -67,14 +74,24 @@ test('a whole referral: office and department at once, the answer live in the of
        // Without a subject: named next to the field, in German; everything typed is kept.
        const { subject, ...withoutSubject } = REFERRAL;
        await fillReferral(office, withoutSubject);
+       const files = office.getByLabel('Unterlagen des Unternehmens (freiwillig)');
+       assert.match(await files.getAttribute('aria-describedby'), /f-anhang-hinweis/);
+       assert.match(await office.locator('#f-anhang-hinweis').textContent(), /10 MB je Datei/);
+       await files.setInputFiles(PLAN);
        const send = office.getByRole('button', { name: 'Anfrage weiterleiten' });
        let response = await navigating(office, () => send.click());
        assert.equal(response.status(), 422);
        assert.equal(await fieldError(office, 'f-subject'), 'Bitte geben Sie einen Betreff an.');
+       // The form came back without the file (a browser cannot be given one): it says so there.
+       assert.equal(await fieldError(office, 'f-anhang'),
+                    `Bitte wählen Sie die Datei noch einmal: ${PLAN.name}. Ein Formular, das ` +
+                    'zurückkommt, kann keine Dateien behalten.');
        assert.equal(await office.getByLabel('Betreff').getAttribute('aria-invalid'), 'true');
        const summary = office.locator('.error-summary');
        assert.equal(await summary.getAttribute('role'), 'alert');
-       assert.equal(await summary.getByRole('link').getAttribute('href'), '#f-subject');
+       assert.deepEqual(
+           await summary.getByRole('link').evaluateAll((all) => all.map((a) => a.getAttribute('href'))),
+           ['#f-anhang', '#f-subject']);
        for (const [key, value] of Object.entries(withoutSubject)) {
          if (key !== 'topic') {
            assert.equal(await office.getByLabel(REFERRAL_FIELDS[key], { exact: true }).inputValue(),
@@ -87,10 +104,13 @@ test('a whole referral: office and department at once, the answer live in the of
        await assertNoMarkup(office);
        await checkPage(office, 'neue-anfrage-fehler');
 
-       // Complete, and sent with a double click: one referral.
+       // Complete with its file, and sent with a double click: one referral, the file once.
        await fillReferral(office, { subject });
+       await files.setInputFiles(PLAN);
        const form = await office.locator('form[action="/anfragen/neu"]').evaluate(
-           (f) => Object.fromEntries([...new FormData(f)].concat([['schritt', 'senden']])));
+           (f) => Object.fromEntries([...new FormData(f)]
+                                         .filter(([, value]) => typeof value === 'string')
+                                         .concat([['schritt', 'senden']])));
        let posts = 0;
        office.on('request', (r) => {
          posts += r.method() === 'POST' && new URL(r.url()).pathname === '/anfragen/neu' ? 1 : 0;
@@ -118,6 +138,8 @@ test('a whole referral: office and department at once, the answer live in the of
        assert.match(await sheet.textContent(),
                     /Jana Müller|wird gerade an das zuständige Fachamt weitergeleitet/);
        assert.match(await sheet.locator('.code .value').textContent(), /^[A-Z0-9-]{6,}$/);
+       assert.equal(await sheet.locator('tr', { hasText: 'Anlagen' }).locator('td').textContent(),
+                    PLAN.name);
        await assertNoMarkup(office);
        await checkPage(office, 'empfangsbestaetigung');
        const pdf = await office.pdf({ format: 'A4' });
@@ -148,6 +170,17 @@ test('a whole referral: office and department at once, the answer live in the of
        await checkPage(desk, 'arbeitsliste');
        await navigating(desk, () => worklistRows(desk, made.caseNumber).getByRole('link').click());
        assert.equal(await desk.locator('.subject').textContent(), REFERRAL.subject);
+       // The file, once routing has heard of it (a moment after the referral itself).
+       const attachment = desk.locator('#anhaenge').getByRole('link', { name: PLAN.name });
+       for (const deadline = Date.now() + 30_000; await attachment.count() === 0;) {
+         assert.ok(Date.now() < deadline, `${PLAN.name} is not on the department's page in 30 s`);
+         await desk.waitForTimeout(250);
+         await desk.reload();
+       }
+       assert.equal(await desk.locator('#anhaenge li').count(), 1, 'the file is there once');
+       const download = await desk.request.get(await attachment.getAttribute('href'));
+       assert.equal(download.status(), 200);
+       assert.ok((await download.body()).equals(PLAN.buffer), 'the department gets the same bytes');
        assert.equal((await desk.locator('.subject + .body').textContent()), REFERRAL.text);
        assert.match(await textOf(desk), /Bäckerei <script>alert\(1\)<\/script> GmbH \(HRB-55001\)/);
        await assertNoMarkup(desk);
@@ -182,6 +215,8 @@ test('a whole referral: office and department at once, the answer live in the of
        // The office opens it from the message, reads the answer and closes it with its rating.
        await navigating(office, () => message.getByRole('link').click());
        assert.equal(pathOf(office), `/anfragen/${made.id}`);
+       assert.equal(await office.locator('#anhaenge').getByRole('link', { name: PLAN.name }).count(),
+                    1, 'the office sees its file on the referral');
        const answer = office.locator('section.answer');
        assert.match(await answer.textContent(), /geklärt/);
        assert.equal(await answer.locator('.body').textContent(), ANSWER);

@@ -6,14 +6,7 @@
 //
 // bad_input_test.cc covers field validation and a few shapes at intake and routing; this test
 // covers breadth: every endpoint of every service, with many inputs each.
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
 #include <map>
 #include <optional>
 #include <random>
@@ -29,6 +22,7 @@
 #include "gtest/gtest.h"
 #include "lotse/v1/ops.pb.h"
 #include "tests/integration/lotse_set.h"
+#include "tests/support/raw_tcp.h"
 
 namespace lotse::test {
 namespace {
@@ -159,55 +153,6 @@ class Dealer {
   bus::CurveOptions curve_;
   std::optional<bus::Socket> socket_;
 };
-
-// Connects to 127.0.0.1:`port`, writes `bytes`, and reads whatever comes back until the peer
-// closes or `timeout` passes. Returns what was read ("" if nothing). With `half_close` the
-// sending side is shut after the bytes, so that a peer waiting for more sees the end at once
-// (cpp-httplib then closes without answering, even a well-formed request).
-std::string RawTcp(int port, const std::string& bytes,
-                   absl::Duration timeout = absl::Milliseconds(300), bool half_close = true) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) {
-    ADD_FAILURE() << "socket(): " << std::strerror(errno);
-    return "";
-  }
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) != 0) {
-    ADD_FAILURE() << "nothing listens on port " << port << ": " << std::strerror(errno);
-    ::close(fd);
-    return "";
-  }
-  size_t sent = 0;
-  while (sent < bytes.size()) {
-    const ssize_t n = ::send(fd, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
-    if (n <= 0) {
-      break;  // the peer closed on us mid-way: fine, it refused the garbage
-    }
-    sent += static_cast<size_t>(n);
-  }
-  if (half_close) {
-    ::shutdown(fd, SHUT_WR);
-  }
-  std::string got;
-  const absl::Time deadline = absl::Now() + timeout;
-  while (absl::Now() < deadline) {
-    pollfd p{fd, POLLIN, 0};
-    if (::poll(&p, 1, static_cast<int>(absl::ToInt64Milliseconds(deadline - absl::Now()))) <= 0) {
-      break;
-    }
-    char buffer[4096];
-    const ssize_t n = ::recv(fd, buffer, sizeof(buffer), 0);
-    if (n <= 0) {
-      break;
-    }
-    got.append(buffer, static_cast<size_t>(n));
-  }
-  ::close(fd);
-  return got;
-}
 
 // What a ZMTP 3.0 SUB peer sends to subscribe to `topic`: the greeting (NULL mechanism), the
 // READY command naming the socket type, and the subscription as a message (0x01 + topic), which

@@ -63,6 +63,22 @@ httplib::Result WebClient::Post(const std::string& path, httplib::Params form) {
   return Http().Post(path.c_str(), {{"Cookie", cookie_}}, form);
 }
 
+httplib::Result WebClient::PostWithFiles(const std::string& path, const httplib::Params& form,
+                                         const httplib::MultipartFormDataItems& files) {
+  httplib::MultipartFormDataItems items;
+  if (form.find("csrf") == form.end()) {
+    items.push_back({"csrf", csrf_, "", ""});
+  }
+  for (const auto& [name, value] : form) {
+    items.push_back({name, value, "", ""});
+  }
+  items.insert(items.end(), files.begin(), files.end());
+  httplib::Client client = Http();
+  client.set_write_timeout(30, 0);
+  client.set_read_timeout(60, 0);
+  return client.Post(path.c_str(), {{"Cookie", cookie_}}, items);
+}
+
 std::string WebClient::FieldOf(const std::string& page, const std::string& name) {
   const std::string marker = StrCat(R"(name=")", name, R"(" value=")");
   const size_t at = page.find(marker);

@@ -29,6 +29,10 @@ class WebClient {
   // Posts `form` with the session's CSRF token (read from the last page got, unless `form`
   // has its own "csrf").
   httplib::Result Post(const std::string& path, httplib::Params form);
+  // Posts `form` and `files` as multipart/form-data, as a browser sends a form with a file field
+  // (each file: its field, its bytes and its file name), with the token as Post does.
+  httplib::Result PostWithFiles(const std::string& path, const httplib::Params& form,
+                                const httplib::MultipartFormDataItems& files);
   const std::string& cookie() const { return cookie_; }
   const std::string& csrf() const { return csrf_; }
 

@@ -1,8 +1,9 @@
 // The web terminal's office and desk pages over real HTTP against the real services: a referral
-// taken at the counter (once, however often the form is sent), its receipt, the department's
-// worklist, claim and answer, the answer arriving live in the office's inbox, the office's
-// rating, the company's feedback page; another office's referral and a made-up one are the
-// same "not found"; a form without its token changes nothing.
+// taken at the counter (once, however often the form is sent) with its files (each once, read
+// back byte for byte by office and department; one intake refuses named on the receipt), its
+// receipt, the department's worklist, claim and answer, the answer arriving live in the office's
+// inbox, the office's rating, the company's feedback page; another office's referral and a
+// made-up one are the same "not found"; a form without its token changes nothing.
 #include <atomic>
 #include <thread>
 
@@ -11,6 +12,7 @@
 #include "gtest/gtest.h"
 #include "tests/integration/lotse_set.h"
 #include "tests/integration/web_client.h"
+#include "tests/support/raw_tcp.h"
 #include "tests/support/wait.h"
 
 namespace lotse::test {
@@ -143,6 +145,161 @@ TEST_F(WebPagesTest, ACounterTakesAQuestionOnceKeepsWhatWasTypedAndPrintsTheRece
   EXPECT_EQ(Count(page, "Lagerhalle am Hafen"), 1) << page;
   EXPECT_FALSE(absl::StrContains(page, "Untergeschoben")) << page;
   EXPECT_TRUE(absl::StrContains(page, "Lagerbau &lt;b&gt;Nord&lt;/b&gt; GmbH")) << page;
+}
+
+// Bytes of every value, more than one of intake's 512 KiB chunks, with what a multipart body
+// uses for its own ("\r\n--").
+std::string PlanBytes(size_t size) {
+  std::string bytes(size, '\0');
+  for (size_t i = 0; i < size; ++i) {
+    bytes[i] = static_cast<char>((i * 7 + i / 251) % 256);
+  }
+  for (size_t at = 1000; at + 4 < size; at += 65'536) {
+    bytes.replace(at, 4, "\r\n--");
+  }
+  return bytes;
+}
+
+TEST_F(WebPagesTest, TheFormsFilesAreAttachedOnceAndReadBackByteForByte) {
+  WebClient office = LoggedIn("bb-mitte");
+  httplib::Result page = office.Get("/anfragen/neu");
+  ASSERT_TRUE(page && page->status == 200);
+  EXPECT_TRUE(absl::StrContains(page->body, R"(enctype="multipart/form-data")")) << page->body;
+  EXPECT_TRUE(absl::StrContains(page->body, R"(<input type="file" id="f-anhang" name="anhang")"))
+      << page->body;
+  EXPECT_TRUE(absl::StrContains(page->body, "Höchstens 10 MB je Datei und 50 MB je Anfrage"));
+
+  const std::string plan = PlanBytes(size_t{700} * 1024 + 123);
+  const std::string name = "Lageplan Süd.pdf";
+  const std::string url_name = "Lageplan%20S%C3%BCd.pdf";
+  const httplib::MultipartFormDataItems files = {
+      {"anhang", plan, name, "application/pdf"},
+      {"anhang", "", "", "application/octet-stream"},  // a second field left empty
+  };
+  httplib::Params form = ReferralForm(office, "Lagerhalle mit Lageplan");
+  // Without the session's token, or with another: 403, and nothing is made.
+  for (const char* token : {"", "nicht-das-token"}) {
+    httplib::Params forged = ReferralForm(office, "Untergeschoben mit Anhang");
+    forged.emplace("csrf", token);
+    httplib::Result refused = office.PostWithFiles("/anfragen/neu", forged, files);
+    ASSERT_TRUE(refused);
+    EXPECT_EQ(refused->status, 403) << "token '" << token << "': " << refused->body;
+  }
+  httplib::Result none = office.Get("/anfragen?suche=Untergeschoben");
+  ASSERT_TRUE(none && none->status == 200);
+  EXPECT_TRUE(absl::StrContains(none->body, "Keine Anfragen, die zu diesen Filtern passen."))
+      << none->body;
+
+  // Sent twice with its file (a double click, a reload): one referral, the file once.
+  httplib::Result first = office.PostWithFiles("/anfragen/neu", form, files);
+  ASSERT_TRUE(first);
+  ASSERT_EQ(first->status, 303) << first->body;
+  httplib::Result second = office.PostWithFiles("/anfragen/neu", form, files);
+  ASSERT_TRUE(second);
+  EXPECT_EQ(second->status, 303) << second->body;
+  const std::string location = first->get_header_value("Location");
+  EXPECT_EQ(second->get_header_value("Location"), location);
+  ASSERT_TRUE(absl::EndsWith(location, "/bestaetigung")) << location;
+  const std::string ref = location.substr(10, location.size() - 10 - 13);
+
+  // The receipt names it; the office's page lists it once with its size and gives it back.
+  httplib::Result receipt = office.Get(location);
+  ASSERT_TRUE(receipt && receipt->status == 200);
+  EXPECT_TRUE(absl::StrContains(receipt->body,
+                                StrCat(R"(<th scope="row">Anlagen</th><td>)", name, "</td>")))
+      << receipt->body;
+  const std::string listed = StrCat(R"(<a href="/anfragen/)", ref, "/anhang?name=", url_name,
+                                    R"(">)", name, "</a> (", (plan.size() + 1023) / 1024, " KiB, ");
+  httplib::Result own = office.Get(StrCat("/anfragen/", ref));
+  ASSERT_TRUE(own && own->status == 200);
+  EXPECT_EQ(Count(own->body, listed), 1) << own->body;
+  EXPECT_EQ(Count(own->body, "/anhang?name="), 1) << own->body;
+  httplib::Result back = office.Get(StrCat("/anfragen/", ref, "/anhang?name=", url_name));
+  ASSERT_TRUE(back);
+  ASSERT_EQ(back->status, 200) << back->body.substr(0, 500);
+  EXPECT_TRUE(back->body == plan) << back->body.size() << " bytes, not " << plan.size();
+
+  // The department sees it on the referral's page and downloads the same bytes.
+  WebClient department = LoggedIn("bo-mueller");
+  std::string desk;
+  ASSERT_TRUE(set_.Eventually([&] {
+    httplib::Result r = department.Get(StrCat("/vorgaenge/", ref));
+    desk = r ? r->body : "";
+    return r && r->status == 200 && absl::StrContains(desk, StrCat(">", name, "</a>"));
+  })) << desk;
+  EXPECT_EQ(Count(desk, "/anhang?name="), 1) << desk;
+  EXPECT_TRUE(absl::StrContains(
+      desk, StrCat(R"(<a href="/vorgaenge/)", ref, "/anhang?name=", url_name, R"(">)", name,
+                   "</a> (", (plan.size() + 1023) / 1024, " KiB, ")))
+      << desk;
+  httplib::Result downloaded =
+      department.Get(StrCat("/vorgaenge/", ref, "/anhang?name=", url_name));
+  ASSERT_TRUE(downloaded);
+  ASSERT_EQ(downloaded->status, 200) << downloaded->body.substr(0, 500);
+  EXPECT_TRUE(downloaded->body == plan) << downloaded->body.size() << " bytes";
+  EXPECT_EQ(Count(WorklistWith(department, "Lagerhalle mit Lageplan"), "Lagerhalle mit Lageplan"),
+            1);
+}
+
+TEST_F(WebPagesTest, AFileIntakeRefusesIsNamedAndTheReferralStillExists) {
+  WebClient office = LoggedIn("bb-mitte");
+  const std::string too_large(size_t{10} * 1024 * 1024 + 1, 'x');  // 1 byte over 10 MiB
+  httplib::Result sent =
+      office.PostWithFiles("/anfragen/neu", ReferralForm(office, "Scan zu groß"),
+                           {{"anhang", "Bauzeichnung", "Bauzeichnung.txt", "text/plain"},
+                            {"anhang", too_large, "Scan.tif", "image/tiff"},
+                            {"anhang", "Punkt", "..", "text/plain"}});
+  ASSERT_TRUE(sent);
+  // The receipt at once: what is attached, what is not and why, where to attach it later.
+  ASSERT_EQ(sent->status, 200) << sent->body.substr(0, 2000);
+  const std::string& page = sent->body;
+  EXPECT_TRUE(absl::StrContains(page, "Die Anfrage ist angelegt, aber nicht jede Datei")) << page;
+  EXPECT_TRUE(absl::StrContains(page, "<strong>Scan.tif</strong>: größer als 10 MB")) << page;
+  EXPECT_TRUE(absl::StrContains(page, "<strong>..</strong>: diesen Dateinamen nimmt Lotse nicht"))
+      << page;
+  EXPECT_TRUE(absl::StrContains(page, "Angehängt: Bauzeichnung.txt.")) << page;
+  EXPECT_TRUE(absl::StrContains(page, R"(<th scope="row">Anlagen</th><td>Bauzeichnung.txt</td>)"))
+      << page;
+  const std::string marker = R"(Seite der Anfrage</a>)";
+  const size_t link = page.find(R"(#anhaenge">)" + marker);
+  ASSERT_NE(link, std::string::npos) << page;
+  const size_t start = page.rfind(R"(<a href="/anfragen/)", link) + 19;
+  const std::string ref = page.substr(start, link - start);
+
+  // Attached later on the referral's page; a name it has already is refused next to the field.
+  httplib::Result referral = office.Get(StrCat("/anfragen/", ref));
+  ASSERT_TRUE(referral && referral->status == 200) << ref;
+  const httplib::Params key = {{"key", WebClient::FieldOf(referral->body, "key")}};
+  httplib::Result later = office.PostWithFiles(StrCat("/anfragen/", ref, "/anhaenge"), key,
+                                               {{"anhang", "klein", "Scan.pdf", "text/plain"}});
+  ASSERT_TRUE(later);
+  EXPECT_EQ(later->status, 303) << later->body;
+  httplib::Result again =
+      office.PostWithFiles(StrCat("/anfragen/", ref, "/anhaenge"), key,
+                           {{"anhang", "anders", "Bauzeichnung.txt", "text/plain"}});
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->status, 422);
+  EXPECT_TRUE(absl::StrContains(
+      again->body, R"(id="f-anhang-fehler">Nicht angehängt: Bauzeichnung.txt: die Anfrage hat )"))
+      << again->body;
+  httplib::Result empty = office.PostWithFiles(StrCat("/anfragen/", ref, "/anhaenge"), key,
+                                               {{"anhang", "", "", "text/plain"}});
+  ASSERT_TRUE(empty);
+  EXPECT_EQ(empty->status, 422);
+  httplib::Result listed = office.Get(StrCat("/anfragen/", ref));
+  ASSERT_TRUE(listed && listed->status == 200);
+  EXPECT_EQ(Count(listed->body, "/anhang?name="), 2) << listed->body;
+  EXPECT_TRUE(absl::StrContains(listed->body, ">Scan.pdf</a>")) << listed->body;
+
+  // Any other form takes 1 MiB at most: refused before its body is read (none is sent here).
+  const std::string huge =
+      RawTcp(set_.WebPort(),
+             StrCat("POST /anfragen/", ref, "/nachfrage HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: ",
+                    office.cookie(), "\r\nContent-Type: application/x-www-form-urlencoded\r\n",
+                    "Content-Length: ", size_t{2} << 20, "\r\n\r\n"),
+             absl::Seconds(5), /*half_close=*/false);
+  EXPECT_TRUE(absl::StartsWith(huge, "HTTP/1.1 413 ")) << huge;
+  EXPECT_TRUE(absl::StrContains(huge, "höchstens 1 MB je Formular")) << huge;
 }
 
 TEST_F(WebPagesTest, AnotherOfficesReferralIsAsNotFoundAsAMadeUpOne) {
