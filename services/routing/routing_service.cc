@@ -315,6 +315,9 @@ void RoutingService::Save(store::Batch& batch, const ReferralState* before, Outc
   for (const auto& [key, value] : old_entries) {
     if (new_entries.find(key) == new_entries.end()) {
       batch.Delete(key.first, key.second);
+      if (key.first == kContacts) {
+        pending_contacts_.insert(key.second);  // no longer counted, before the batch commits
+      }
     }
   }
   for (const auto& [key, value] : new_entries) {

@@ -56,6 +56,11 @@ class RoutingService final
   absl::Status ApplyEvent(const lotse::v1::Envelope& event, std::string_view raw,
                           store::Batch& batch, absl::Time now) override;
   void Tick(store::Batch& batch, absl::Time now) override;
+  // The batch is committed or dropped: what it put is in the store's own scans now, or gone.
+  void AfterCommit() override {
+    pending_contacts_.clear();
+    pending_absences_.clear();
+  }
   absl::Duration tick_interval() const override {
     return absl::Milliseconds(config_.routing.escalation_scan_ms);
   }
@@ -100,11 +105,10 @@ class RoutingService final
   absl::StatusOr<Absences> LoadAbsences(const store::Batch& batch, std::string_view user = "");
   absl::StatusOr<uint32_t> OpenItems(const store::Batch& batch, std::string_view staff_id);
   // (key, value) of `cf` under `prefix` as the batch leaves them: what is committed and what
-  // this service put in the batch (`pending`, keys it wrote), each read through the batch.
-  absl::StatusOr<std::map<std::string, std::string>> ScanThrough(const store::Batch& batch,
-                                                                 store::Cf cf,
-                                                                 std::string_view prefix,
-                                                                 std::set<std::string>& pending);
+  // this service put in or deleted from the batch (`pending`), those read through the batch.
+  absl::StatusOr<std::map<std::string, std::string>> ScanThrough(
+      const store::Batch& batch, store::Cf cf, std::string_view prefix,
+      std::set<std::string, std::less<>>& pending);
   // The company's rating (intake's CompanyFeedbackSubmitted): kept with the referral.
   absl::Status KeepCompanyFeedback(const lotse::v1::Envelope& event, store::Batch& batch);
   std::string Today(absl::Time now) const;
@@ -141,10 +145,11 @@ class RoutingService final
                        static_cast<size_t>(config_.limits.max_text_bytes)};
   service::ReferralTable referrals_{kReferrals, kCaseNumbers};
   const similar::Index similar_{kSimilarPostings, kSimilarDocs};
-  // Keys of kContacts and kAbsences put in a batch not yet committed: RocksDB's scan sees only
-  // committed keys, and several referrals may be routed in one batch.
-  std::set<std::string> pending_contacts_;
-  std::set<std::string> pending_absences_;
+  // Keys of kContacts and kAbsences put in the batch not yet committed: RocksDB's scan sees
+  // only committed keys, and several referrals may be routed in one batch. Ordered, so that a
+  // scan visits only its prefix; emptied after every commit. std::less<> looks up string_views.
+  std::set<std::string, std::less<>> pending_contacts_;
+  std::set<std::string, std::less<>> pending_absences_;
 };
 
 }  // namespace lotse::routing

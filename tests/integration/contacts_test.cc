@@ -234,6 +234,28 @@ TEST(ContactsTest, TheFewestOpenItemsSpreadTheWork) {
   EXPECT_EQ(EntryOf(*contacts, "bo-becker")->open_items(), 0u);
 }
 
+TEST(ContactsTest, ABurstRoutedInOneBatchIsSpreadEvenly) {
+  LotseSet set;
+  set.StartAll();
+  // 40 referrals while routing is down: started again, it takes them in one batch, where what
+  // the batch has assigned so far must count as open items, or one person gets them all.
+  set.Kill("routing");
+  std::vector<std::string> refs;
+  for (int i = 0; i < 40; ++i) {
+    refs.push_back(Submit(set, "bb-mitte", "baugenehmigung", StrCat("HRB-72", 100 + i), "Frage"));
+  }
+  set.Start("routing");
+  for (const std::string& ref : refs) {
+    (void)Routed(set, ref);
+  }
+  absl::StatusOr<RoutingReply> contacts = Contacts(set, Admin(), "bauordnung");
+  ASSERT_TRUE(contacts.ok() && contacts->has_contacts());
+  ASSERT_NE(EntryOf(*contacts, "bo-mueller"), nullptr);
+  ASSERT_NE(EntryOf(*contacts, "bo-kaya"), nullptr);
+  EXPECT_EQ(EntryOf(*contacts, "bo-mueller")->open_items(), 20u);
+  EXPECT_EQ(EntryOf(*contacts, "bo-kaya")->open_items(), 20u);
+}
+
 TEST(ContactsTest, AnAbsentSpecialistsItemsGoToTheSubstituteAndTheSetKeepsFlowing) {
   LotseSet set;
   set.StartAll(/*with_audit=*/true);
