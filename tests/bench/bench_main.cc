@@ -550,7 +550,7 @@ int Run(const Options& o) {
     text += s.text;
   }
   if (all || o.mode == "web") {
-    const WebReport w = WebBench(o.bin_dir, o.keep, o.seconds, o.window, o.live);
+    const WebReport w = WebBench(o.bin_dir, o.keep, o.seconds, o.rate > 0 ? o.rate : 300, o.live);
     report.Raw("web", w.json.empty() ? "null" : w.json);
     text += w.text;
     ok = ok && w.ok;
@@ -592,7 +592,9 @@ int main(int argc, char** argv) {
       ->required()
       ->check(CLI::IsMember({"saturation", "latency", "scale", "ceiling", "curve", "web", "all"}));
   app.add_option("--seconds", o.seconds, "how long each run submits (default 10)");
-  app.add_option("--rate", o.rate, "latency: one offered rate instead of 500, 2000, 10000");
+  app.add_option(
+      "--rate", o.rate,
+      "latency: one offered rate instead of 500, 2000, 10000; web: the rate offered (300)");
   app.add_option("--window", o.window, "saturation: submits in flight (default 512)");
   app.add_option("--scale-max", o.scale_max, "scale: up to this many referrals (default 100000; 1000000 for the full run)");
   app.add_option("--live", o.live, "web: live connections open (default 200)");

@@ -218,7 +218,8 @@ FlowResult RunFlow(const BenchSet& set, const FlowOptions& options) {
     department_index[departments[i]] = i;
   }
   uint64_t next_id = 0;
-  auto request_id = [&] { return StrCat("b", next_id++); };
+  // Unique across the runs on one set (first_index differs), as the keys made from them must be.
+  auto request_id = [&] { return StrCat("b", options.first_index, "-", next_id++); };
 
   auto send_inbox = [&](size_t office) {
     lotse::v1::NotificationRequest r;
@@ -305,7 +306,7 @@ FlowResult RunFlow(const BenchSet& set, const FlowOptions& options) {
     r.set_request_id(request_id());
     r.mutable_actor()->set_kind(lotse::v1::ACTOR_KIND_OFFICE);
     r.mutable_actor()->set_id(ref.office);
-    r.mutable_feedback()->set_idempotency_key(StrCat("fb-", index));
+    r.mutable_feedback()->set_idempotency_key(StrCat("fb-", options.first_index, "-", index));
     r.mutable_feedback()->set_ref(ref.id);
     r.mutable_feedback()->set_rating(5);
     r.mutable_feedback()->set_resolved(true);
