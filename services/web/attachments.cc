@@ -180,9 +180,10 @@ std::optional<NotAttached> AttachPostedFile(Site& site, const Caller& caller,
     return NotAttached::kRefused;
   }
   const lotse::v1::Error& error = reply->error();
-  spdlog::info("intake did not attach a file of {} bytes to {} for '{}': {} {} ({})", file.size,
-               ref, caller.account.login(), lotse::v1::ErrorCode_Name(error.code()), error.field(),
-               error.message());
+  // Code and field only: intake's message may name the file, and a file's name is the
+  // company's data, not the log's.
+  spdlog::info("intake did not attach a file of {} bytes to {} for '{}': {} {}", file.size, ref,
+               caller.account.login(), lotse::v1::ErrorCode_Name(error.code()), error.field());
   switch (error.code()) {
     case lotse::v1::ERROR_CODE_ALREADY_EXISTS:
       return NotAttached::kNameTaken;

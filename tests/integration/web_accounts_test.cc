@@ -69,8 +69,9 @@ class WebAccountsTest : public ::testing::Test {
     bus::SocketOptions options;
     options.curve = curve;
     options.linger_ms = 0;
-    bus::CommandClient client(context_, StrCat("tcp://127.0.0.1:", set_.port_base() + 17), options,
-                              absl::Seconds(2), 0, "web");
+    bus::CommandClient client(
+        context_, StrCat("tcp://127.0.0.1:", set_.port_base() + config::kWebCommandPortOffset),
+        options, absl::Seconds(2), 0, "web");
     request.set_request_id("r1");
     absl::StatusOr<std::string> bytes = client.Call(request.SerializeAsString());
     if (!bytes.ok()) {

@@ -291,6 +291,22 @@ TEST_F(WebPagesTest, AFileIntakeRefusesIsNamedAndTheReferralStillExists) {
   EXPECT_EQ(Count(listed->body, "/anhang?name="), 2) << listed->body;
   EXPECT_TRUE(absl::StrContains(listed->body, ">Scan.pdf</a>")) << listed->body;
 
+  // Another office that changes the id in the URL: 404 as for a referral that does not exist,
+  // and nothing is attached.
+  WebClient other = LoggedIn("bb-nord");
+  ASSERT_EQ(other.Get("/anfragen")->status, 200);  // its own page: its CSRF token
+  httplib::Result foreign = other.PostWithFiles(StrCat("/anfragen/", ref, "/anhaenge"), key,
+                                                {{"anhang", "fremd", "Fremd.pdf", "text/plain"}});
+  httplib::Result made_up = other.PostWithFiles("/anfragen/2026-999999/anhaenge", key,
+                                                {{"anhang", "fremd", "Fremd.pdf", "text/plain"}});
+  ASSERT_TRUE(foreign && made_up);
+  EXPECT_EQ(foreign->status, 404) << foreign->body.substr(0, 2000);
+  EXPECT_EQ(made_up->status, 404);
+  EXPECT_EQ(foreign->body.find(ref), std::string::npos) << "the refusal named the referral";
+  listed = office.Get(StrCat("/anfragen/", ref));
+  ASSERT_TRUE(listed && listed->status == 200);
+  EXPECT_EQ(Count(listed->body, "/anhang?name="), 2) << listed->body;
+
   // Any other form takes 1 MiB at most: refused before its body is read (none is sent here).
   const std::string huge =
       RawTcp(set_.WebPort(),
