@@ -163,6 +163,12 @@ std::pair<const Department*, const StaffMember*> Config::FindStaff(std::string_v
   return {nullptr, nullptr};
 }
 
+int Retention::PersonalDataDays(const Config& config, std::string_view topic) const {
+  const Topic* found = config.FindTopic(topic);
+  return found != nullptr && found->personal_data_days > 0 ? found->personal_data_days
+                                                           : personal_data_days;
+}
+
 const Topic* Config::FindTopic(std::string_view id) const { return FindById(topics, id); }
 const Office* Config::FindOffice(std::string_view id) const { return FindById(offices, id); }
 const KeyAccount* Config::FindKeyAccount(std::string_view id) const {

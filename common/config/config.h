@@ -52,6 +52,9 @@ struct Topic {
   std::string id;          // e.g. "baugenehmigung"
   std::string name;        // e.g. "Baugenehmigung und Bauvoranfrage"
   std::string department;  // a Department id
+  // Days after a referral on this topic was closed until its personal data is erased; 0 in the
+  // file: [retention] personal_data_days.
+  int personal_data_days = 0;
 };
 
 struct Office {
@@ -209,6 +212,29 @@ struct Gateway {
   std::vector<std::string> acts_for;
 };
 
+struct Config;
+
+// How long Lotse keeps what (DESIGN.md "Personal data", docs/datenschutz.md). Every value has a
+// documented lower bound (kRetentionFields): validation refuses a shorter one.
+struct Retention {
+  // A closed referral's personal data (contact person, texts, attachments) is erased this many
+  // days after it was closed (answered and not reopened); a topic may say otherwise.
+  int personal_data_days = 730;
+  // The whole referral (case number, times, outcome) is erased this many years after it was
+  // closed; the evaluation keeps its aggregates. At least personal_data_days.
+  int referral_years = 6;
+  int idempotency_days = 7;   // a command's stored reply (a retry within gets the same answer)
+  int inbox_days = 90;        // an inbox message after it was marked read
+  int dead_letter_days = 90;  // an event that could not be applied, after it was dead-lettered
+  // A service's outbox keeps an event at least this long, even when every consumer has it
+  // (a replay for debugging stays possible); then it is trimmed below the lowest offset every
+  // consumer committed.
+  int log_min_hours = 168;
+  int scan_minutes = 10;  // how often each service looks for what has expired
+  // The personal data retention of a referral on `topic` (the topic's own or the default).
+  int PersonalDataDays(const Config& config, std::string_view topic) const;
+};
+
 // Service time. speedup > 1 makes time run faster (tests, demos); start, if set, is the service
 // time at process start. Both default to the real clock.
 struct Clock {
@@ -228,6 +254,7 @@ struct Config {
   Notification notification;
   Web web;
   Keys keys;
+  Retention retention;
   std::vector<Gateway> gateways;
   std::vector<Department> departments;
   std::vector<Topic> topics;

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "common/config/calendars.h"
@@ -483,6 +484,41 @@ TEST(ParseConfigTest, ReadsAndValidatesTheSchedulingSection) {
               HasSubstr("scheduling.notification_nice: must be a nice value in -20..19, got 20"));
   EXPECT_THAT(message, HasSubstr("scheduling.audit_nice: expected an integer"));
   EXPECT_THAT(message, HasSubstr("scheduling.mail_nice: unknown key"));
+}
+
+TEST(ParseConfigTest, ReadsAndValidatesTheRetentionSection) {
+  absl::StatusOr<Config> config = ParseConfig(kMinimal, "t.toml");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->retention.personal_data_days, 730);
+  EXPECT_EQ(config->retention.referral_years, 6);
+  EXPECT_EQ(config->retention.idempotency_days, 7);
+  EXPECT_EQ(config->retention.PersonalDataDays(*config, "foerdermittel"), 730);
+
+  std::string text(kMinimal);
+  absl::StrReplaceAll({{"department = \"wifoe\"\n\n[[offices]]",
+                        "department = \"wifoe\"\npersonal_data_days = 90\n\n[[offices]]"}},
+                      &text);
+  config = ParseConfig(text + "[retention]\npersonal_data_days = 365\nreferral_years = 2\n",
+                       "t.toml");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->retention.PersonalDataDays(*config, "foerdermittel"), 90);
+  EXPECT_EQ(config->retention.PersonalDataDays(*config, "unknown"), 365);
+
+  // Shorter than the documented minimum, or the referral before its personal data: refused.
+  const absl::StatusOr<Config> bad = ParseConfig(
+      std::string(kMinimal) +
+          "[retention]\npersonal_data_days = 800\nreferral_years = 2\nidempotency_days = 0\n"
+          "inbox_days = 3\n",
+      "t.toml");
+  ASSERT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
+  const std::string message = Message(bad.status());
+  EXPECT_THAT(message, HasSubstr("retention.idempotency_days: must be in 1..365, got 0"));
+  EXPECT_THAT(message, HasSubstr("retention.inbox_days: must be in 7..3650, got 3"));
+  EXPECT_THAT(message, HasSubstr("retention.referral_years: must be at least personal_data_days"));
+  const absl::StatusOr<Config> short_topic = ParseConfig(
+      std::string(kMinimal) + "[retention]\npersonal_data_days = 29\n", "t.toml");
+  EXPECT_THAT(Message(short_topic.status()),
+              HasSubstr("retention.personal_data_days: must be in 30..36500, got 29"));
 }
 
 TEST(DescribeTest, HidesSmtpCredentials) {

@@ -41,6 +41,14 @@ Keys LimitKeys(Limits* limits) {
   return keys;
 }
 
+Keys RetentionKeys(Retention* retention) {
+  Keys keys;
+  for (const RetentionField& field : kRetentionFields) {
+    keys.push_back(Int(field.key, &(retention->*field.field)));
+  }
+  return keys;
+}
+
 Keys ClockKeys(Clock* clock) {
   return {
       Number("speedup", &clock->speedup),
@@ -142,6 +150,7 @@ Keys TopicKeys(Topic* topic) {
       String("id", &topic->id, "id = \"baugenehmigung\""),
       String("name", &topic->name, "name = \"Baugenehmigung\""),
       String("department", &topic->department, "department = \"bauordnung\""),
+      Int("personal_data_days", &topic->personal_data_days),
   };
 }
 
@@ -178,6 +187,7 @@ Keys ConfigKeys(Config* config) {
       Table("notification", NotificationKeys(&config->notification)),
       Table("web", WebKeys(&config->web)),
       Table("keys", KeysKeys(&config->keys)),
+      Table("retention", RetentionKeys(&config->retention)),
       Blocks("gateways", &config->gateways, GatewayKeys),
       Blocks("departments", &config->departments, DepartmentKeys),
       Blocks("topics", &config->topics, TopicKeys),

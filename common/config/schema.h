@@ -37,6 +37,24 @@ inline constexpr auto kLimitFields = std::to_array<LimitField>({
     {"feedback_code_days", &Limits::feedback_code_days, 1},
 });
 
+// Every [retention] key, its field, and the smallest value allowed: the lower bounds that
+// docs/datenschutz.md gives reasons for.
+struct RetentionField {
+  absl::string_view key;
+  int Retention::*field = nullptr;
+  int min = 0;
+  int max = 0;
+};
+inline constexpr auto kRetentionFields = std::to_array<RetentionField>({
+    {"personal_data_days", &Retention::personal_data_days, 30, 36500},
+    {"referral_years", &Retention::referral_years, 1, 100},
+    {"idempotency_days", &Retention::idempotency_days, 1, 365},
+    {"inbox_days", &Retention::inbox_days, 7, 3650},
+    {"dead_letter_days", &Retention::dead_letter_days, 7, 3650},
+    {"log_min_hours", &Retention::log_min_hours, 1, 24 * 365},
+    {"scan_minutes", &Retention::scan_minutes, 1, 24 * 60},
+});
+
 // The [scheduling] keys, by Service.
 inline constexpr auto kSchedulingKeys = std::to_array<absl::string_view>(
     {"intake_nice", "routing_nice", "notification_nice", "audit_nice"});

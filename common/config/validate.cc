@@ -572,6 +572,24 @@ void ValidatePrincipals(const Config& config, Problems* problems) {
   }
 }
 
+
+void ValidateRetention(const Retention& retention, Problems* problems) {
+  for (const RetentionField& field : kRetentionFields) {
+    const int value = retention.*field.field;
+    if (value < field.min || value > field.max) {
+      problems->Add(JoinPath("retention", field.key),
+                    absl::StrCat("must be in ", field.min, "..", field.max, ", got ", value,
+                                 " (docs/datenschutz.md gives the reasons for the bounds)"));
+    }
+  }
+  if (static_cast<int64_t>(retention.referral_years) * 365 < retention.personal_data_days) {
+    problems->Add("retention.referral_years",
+                  absl::StrCat("must be at least personal_data_days (", retention.personal_data_days,
+                               " days): a referral is erased after its personal data, got ",
+                               retention.referral_years, " years"));
+  }
+}
+
 }  // namespace
 
 void Validate(Config* config, Problems* problems) {
@@ -581,6 +599,7 @@ void Validate(Config* config, Problems* problems) {
   CheckOneOf(config->log.level, kLogLevels, "log.level", problems);
   CheckOneOf(config->log.format, kLogFormats, "log.format", problems);
   ValidateLimits(config->limits, problems);
+  ValidateRetention(config->retention, problems);
   for (int i = 0; i < kServiceCount; ++i) {
     const int nice = config->scheduling.nice[i];
     if (nice < -20 || nice > 19) {
@@ -601,6 +620,14 @@ void Validate(Config* config, Problems* problems) {
       config->topics, "topics", problems, [&](const Topic& topic, const std::string& path) {
         CheckReference(topic.department, JoinPath(path, "department"), "department", departments,
                        problems);
+        if (topic.personal_data_days != 0 &&
+            (topic.personal_data_days < kRetentionFields[0].min ||
+             topic.personal_data_days > kRetentionFields[0].max)) {
+          problems->Add(JoinPath(path, "personal_data_days"),
+                        absl::StrCat("must be 0 ([retention] personal_data_days) or in ",
+                                     kRetentionFields[0].min, "..", kRetentionFields[0].max,
+                                     ", got ", topic.personal_data_days));
+        }
       });
   const IdIndex offices = ValidateBlocks(
       config->offices, "offices", problems, [&](const Office& office, const std::string& path) {
