@@ -179,6 +179,33 @@ lotse::v1::AuditRequest VerifyRequest() {
   return request;
 }
 
+lotse::v1::IntakeRequest EraseRequest(const std::string& ref, const std::string& contact_email,
+                                      const std::string& reason, const std::string& key) {
+  lotse::v1::IntakeRequest request;
+  *request.mutable_actor() = MakeActor(lotse::v1::ACTOR_KIND_ADMIN);
+  lotse::v1::EraseRequest* erase = request.mutable_erase();
+  erase->set_idempotency_key(KeyOrRandom(key));
+  erase->set_ref(ref);
+  erase->set_contact_email(contact_email);
+  erase->set_reason(reason);
+  return request;
+}
+
+lotse::v1::IntakeRequest PersonalDataRequest(const std::string& contact_email) {
+  lotse::v1::IntakeRequest request;
+  *request.mutable_actor() = MakeActor(lotse::v1::ACTOR_KIND_ADMIN);
+  request.mutable_personal_data()->set_contact_email(contact_email);
+  return request;
+}
+
+lotse::v1::AuditRequest AdminHistoryRequest(const std::string& ref, uint64_t after_index) {
+  lotse::v1::AuditRequest request;
+  *request.mutable_actor() = MakeActor(lotse::v1::ACTOR_KIND_ADMIN);
+  request.mutable_history()->set_ref(ref);
+  request.mutable_history()->set_after_index(after_index);
+  return request;
+}
+
 lotse::v1::IntakeRequest ReceiptRequest(const std::string& ref, const std::string& office) {
   lotse::v1::IntakeRequest request;
   *request.mutable_actor() = office.empty() ? MakeActor(lotse::v1::ACTOR_KIND_ADMIN)

@@ -107,6 +107,15 @@ lotse::v1::AuditRequest HistoryRequest(const HistoryArgs& args);
 // lotse audit verify: walk the audit log's hash chain, as ops.
 lotse::v1::AuditRequest VerifyRequest();
 
+// Personal data (erasure_commands.cc), as admin. lotse erase: one referral (`ref`) or every
+// referral of a contact person (`contact_email`), with the reason kept in the audit log.
+lotse::v1::IntakeRequest EraseRequest(const std::string& ref, const std::string& contact_email,
+                                      const std::string& reason, const std::string& key);
+// lotse personal-data: what intake holds about the contact person with this e-mail.
+lotse::v1::IntakeRequest PersonalDataRequest(const std::string& contact_email);
+// A referral's whole history, as admin (personal data included).
+lotse::v1::AuditRequest AdminHistoryRequest(const std::string& ref, uint64_t after_index);
+
 // Case work, intake's side (receipt_commands.cc).
 // lotse receipt REF: the receipt, as the office (as admin without one).
 lotse::v1::IntakeRequest ReceiptRequest(const std::string& ref, const std::string& office);

@@ -49,6 +49,12 @@ std::string Describe(const Config& config) {
                     n.max_attempts, " attempts\n");
   }
   absl::StrAppend(&out, "log: level ", config.log.level, ", format ", config.log.format, "\n");
+  const Retention& r = config.retention;
+  absl::StrAppend(&out, "retention: personal data ", r.personal_data_days,
+                  " days after closing, referrals ", r.referral_years, " years, replies ",
+                  r.idempotency_days, " days, read inbox messages ", r.inbox_days,
+                  " days, dead letters ", r.dead_letter_days, " days, event log at least ",
+                  r.log_min_hours, " hours\n");
   if (config.clock.start.has_value() || config.clock.speedup != 1.0) {
     absl::StrAppend(
         &out, "clock: speedup ", FormatNumber(config.clock.speedup), "x, start ",

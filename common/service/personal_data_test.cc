@@ -53,6 +53,12 @@ TEST(PersonalDataTest, MarksWhatDesignCallsPersonal) {
       "Delivered.address",
       "DeliveryFailed.address",
       "WorkItem.subject",
+      // Notification's copies (issue 17): messages and mails quote subjects and texts.
+      "InboxMessage.title",
+      "InboxMessage.body",
+      "ReferralNote.subject",
+      "ReferralNote.company_email",
+      "MailJob.address",
   };
   const std::set<std::string> marked = MarkedFields();
   for (const std::string& field : expected) {

@@ -5,6 +5,9 @@
 #include "absl/strings/str_format.h"
 #include "common/format.h"
 #include "common/log/log.h"
+#include "common/ops/metrics.h"
+#include "common/service/erasure.h"
+#include "common/service/personal_data.h"
 #include "common/service/unsafe.h"
 #include "common/status_macros.h"
 #include "google/protobuf/io/coded_stream.h"
@@ -23,6 +26,9 @@ Runner::Runner(bus::Context& context, store::Store& store, const clock::Clock& c
       options_(std::move(options)) {}
 
 absl::Status Runner::Start() {
+  if (store_.owes_compaction()) {  // an erasure committed before a crash or stop
+    CompactErased();
+  }
   if (TestHooksCompiledIn()) {
     spdlog::info(
         "test build: LOTSE_UNSAFE_FAULT and LOTSE_CLOCK_FILE are honoured (a city's "
@@ -137,6 +143,30 @@ void Runner::AfterCommit(const store::Batch& batch) {
     log_->OnCommitted();
   }
   handler_.AfterCommit();
+  if (store_.owes_compaction()) {
+    CompactErased();
+  }
+}
+
+void Runner::CompactErased() {
+  const absl::Time start = absl::Now();
+  if (absl::Status s = store_.CompactAway(); !s.ok()) {
+    // The erasure itself is committed; its old bytes stay in the files until this succeeds.
+    spdlog::error(
+        "erased personal data is committed, but the store's files could not be "
+        "rewritten yet (tried again after the next commit): {}",
+        s.message());
+    return;
+  }
+  ops::DefaultRegistry()
+      .GetCounter("lotse_erasure_compactions_total",
+                  "rewrites of the store's files after personal data was erased, so that no "
+                  "erased byte remains on disk")
+      .Add();
+  spdlog::info(
+      "the store's files were rewritten after an erasure in {} ms: no erased byte "
+      "remains on disk",
+      absl::ToInt64Milliseconds(absl::Now() - start));
 }
 
 absl::Status Runner::Serve(bool commands_readable,
@@ -151,10 +181,27 @@ absl::Status Runner::Serve(bool commands_readable,
   std::vector<Consumed> consumed;
   store::Batch batch(&store_);
   const absl::Time now = clock_.Now();
-  while (commands_readable && pending.size() < options_.max_batch) {
-    LOTSE_ASSIGN_OR_RETURN(std::optional<bus::Request> request, commands_->Receive());
+  const bool held = this->held();
+  // What waited for a backup's hold goes first, in the order it came.
+  std::vector<bus::Request> waited;
+  if (!held) {
+    waited.swap(deferred_);
+  }
+  size_t next_waited = 0;
+  while ((next_waited < waited.size() || commands_readable) &&
+         pending.size() < options_.max_batch) {
+    std::optional<bus::Request> request;
+    if (next_waited < waited.size()) {
+      request = std::move(waited[next_waited++]);
+    } else {
+      LOTSE_ASSIGN_OR_RETURN(request, commands_->Receive());
+    }
     if (!request.has_value()) {
       break;
+    }
+    if (held && !request->malformed && !handler_.ServedWhileHeld(*request)) {
+      deferred_.push_back(*std::move(request));
+      continue;
     }
     // A request handled while the batch is still empty, that writes nothing, saw committed
     // state only: its reply stands even if the batch's commit fails (reads on a full disk).
@@ -241,9 +288,16 @@ size_t Runner::Apply(const bus::LogConsumer& consumer, const std::vector<bus::De
             ? log::Context{d.envelope->referral_id(), d.envelope->case_number(),
                            EventType(static_cast<int>(d.envelope->payload_case()))}
             : log::Context{});
-    absl::Status applied = d.envelope.has_value()
-                               ? handler_.ApplyEvent(*d.envelope, d.raw, batch, now)
-                               : absl::DataLossError("the event bytes are not a lotse.v1.Envelope");
+    absl::Status applied = absl::DataLossError("the event bytes are not a lotse.v1.Envelope");
+    if (d.envelope.has_value()) {
+      // What arrives about a referral erased here is kept without its personal fields.
+      lotse::v1::Envelope event = *d.envelope;
+      std::string raw = d.raw;
+      absl::StatusOr<bool> stripped = StripIfErased(batch, event, raw);
+      applied = !stripped.ok() ? stripped.status()
+                : *stripped    ? handler_.ApplyEvent(event, raw, batch, now)
+                               : handler_.ApplyEvent(*d.envelope, d.raw, batch, now);
+    }
     if (!applied.ok()) {
       spdlog::error(
           "event {} of stream '{}' (referral {}) cannot be applied and was moved to "
@@ -283,7 +337,9 @@ absl::Status Runner::Run(StopSignal& stop) {
     const size_t signals = poller.AddFd(stop.fd());
     const size_t commands = poller.Add(commands_->socket());
     const size_t log = log_.has_value() ? poller.Add(log_->socket()) : kNone;
-    absl::Time deadline = next_tick_;
+    // Held for a backup: no events are taken and no timers run until the hold ends.
+    const bool held = this->held();
+    absl::Time deadline = held ? held_until_ : next_tick_;
     if (log_.has_value()) {
       deadline = std::min(deadline, log_->NextDeadline().value_or(absl::InfiniteFuture()));
     }
@@ -291,7 +347,7 @@ absl::Status Runner::Run(StopSignal& stop) {
     for (const auto& consumer : consumers_) {
       deadline = std::min(deadline, consumer->NextDeadline());
       bus::Socket* socket = consumer->socket();
-      consumer_items.push_back(socket != nullptr ? poller.Add(*socket) : kNone);
+      consumer_items.push_back(socket != nullptr && !held ? poller.Add(*socket) : kNone);
     }
     LOTSE_RETURN_IF_ERROR(
         poller.Wait(std::clamp(deadline - absl::Now(), absl::ZeroDuration(), absl::Seconds(1))));
@@ -316,7 +372,7 @@ absl::Status Runner::Run(StopSignal& stop) {
         consumers_readable.push_back(consumers_[i].get());
       }
     }
-    if (commands_readable || !consumers_readable.empty()) {
+    if (commands_readable || !consumers_readable.empty() || (!deferred_.empty() && !this->held())) {
       LOTSE_RETURN_IF_ERROR(Serve(commands_readable, consumers_readable));
     }
     if (log_.has_value()) {
@@ -328,7 +384,7 @@ absl::Status Runner::Run(StopSignal& stop) {
     for (const auto& consumer : consumers_) {
       LOTSE_RETURN_IF_ERROR(consumer->OnTimer());
     }
-    if (absl::Now() >= next_tick_) {
+    if (absl::Now() >= next_tick_ && !this->held()) {
       Tick();
     }
     PublishView(/*force=*/false);
@@ -345,6 +401,10 @@ void Emit(store::Batch& batch, const store::Store& store, std::string_view strea
   event.set_epoch(store.epoch());
   event.set_occurred_at_us(clock::ToMicros(now));
   event.set_event_id(absl::StrFormat("%s-%016x-%d", stream, store.epoch(), seq));
+  // A referral erased here gets no personal data into the log again.
+  if (absl::StatusOr<bool> erased = IsErased(batch, event.referral_id()); !erased.ok() || *erased) {
+    KeepFlowMetadataOnly(event);
+  }
   batch.AppendEvent(event.SerializeAsString(), static_cast<int>(event.payload_case()));
 }
 
@@ -359,7 +419,11 @@ absl::StatusOr<std::optional<std::string>> FindStoredReply(const store::Batch& b
   if (!record.ParseFromString(*stored)) {
     return absl::DataLossError("a stored idempotency record is damaged");
   }
-  if (record.request_fingerprint() != fingerprint) {
+  // A record from before fingerprints were hashed holds the request itself.
+  const bool same = record.request_fingerprint().size() == 32
+                        ? record.request_fingerprint() == fingerprint
+                        : Sha256(record.request_fingerprint()) == fingerprint;
+  if (!same) {
     return absl::AlreadyExistsError(
         "this idempotency key was already used for a different request: use a new key for a "
         "new request, or repeat the original request unchanged");
@@ -374,7 +438,9 @@ std::string Fingerprint(const google::protobuf::Message& message) {
   coded.SetSerializationDeterministic(true);
   message.SerializeToCodedStream(&coded);
   coded.Trim();
-  return out;
+  // Only its hash is kept: the request may hold personal data, and its stored copy would
+  // outlive an erasure of the referral it made.
+  return Sha256(out);
 }
 
 void StoreReply(store::Batch& batch, std::string_view key, std::string_view fingerprint,

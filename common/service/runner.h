@@ -36,6 +36,9 @@ class Handler {
   // Called after every commit and every tick: a handler with parked requests answers what it
   // can now.
   virtual void AfterCommit() {}
+  // Whether `request` may be handled while the runner is held for a backup (its backup command);
+  // every other request waits until the hold ends.
+  virtual bool ServedWhileHeld(const bus::Request& /*request*/) const { return false; }
   // The request message type (whose command is a oneof), to name commands in the metrics.
   virtual const google::protobuf::Descriptor* RequestDescriptor() const { return nullptr; }
   // The reply for a request that could not be handled at all (wrong shape, commit failed).
@@ -82,6 +85,12 @@ class Runner {
   void Reply(const bus::Frames& route, const std::string& body) { commands_->Reply(route, body); }
   // Who holds which key now (changes on SIGHUP).
   const auth::Directory& directory() const { return options_.security->directory(); }
+  // Backup: takes no work (commands other than ServedWhileHeld wait, no events, no timers)
+  // until Release() or `until` (real time), whichever is first.
+  void Hold(absl::Time until) { held_until_ = until; }
+  void Release() { held_until_ = absl::InfinitePast(); }
+  bool held() const { return absl::Now() < held_until_; }
+  const std::string& service() const { return options_.service; }
   // The consumers, for status and tests.
   const std::vector<std::unique_ptr<bus::LogConsumer>>& consumers() const { return consumers_; }
 
@@ -106,6 +115,9 @@ class Runner {
                store::Batch& batch, absl::Time now);
   void Tick();
   void AfterCommit(const store::Batch& batch);
+  // Rewrites the store's files after an erasure (store::Store::CompactAway); logs a failure,
+  // which the next commit retries.
+  void CompactErased();
 
   bus::Context& context_;
   store::Store& store_;
@@ -125,6 +137,9 @@ class Runner {
     double rate = 0;
   };
   std::vector<RateSample> rates_;  // per consumer
+  absl::Time held_until_ = absl::InfinitePast();
+  // Requests that arrived while held, answered in order once the hold ends.
+  std::vector<bus::Request> deferred_;
 };
 
 // Stamps `event` (stream, seq, epoch, event id, time) and appends it to the batch's outbox.
@@ -154,7 +169,8 @@ absl::StatusOr<std::optional<Reply>> FindStoredReplyAs(const store::Batch& batch
   }
   return reply;
 }
-// Deterministic serialization of `message`, to tell a retry from a different request.
+// SHA-256 of the deterministic serialization of `message`, to tell a retry from a different
+// request.
 std::string Fingerprint(const google::protobuf::Message& message);
 void StoreReply(store::Batch& batch, std::string_view key, std::string_view fingerprint,
                 std::string_view reply, absl::Time now);

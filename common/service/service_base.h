@@ -11,6 +11,7 @@
 #include "common/bus/socket.h"
 #include "common/clock/clock.h"
 #include "common/config/config.h"
+#include "common/service/backup.h"
 #include "common/service/commands.h"
 #include "common/service/runner.h"
 #include "common/service/startup.h"
@@ -51,6 +52,10 @@ class ServiceBase : public Handler {
   const google::protobuf::Descriptor* RequestDescriptor() const final {
     return Request::descriptor();
   }
+  bool ServedWhileHeld(const bus::Request& request) const final {
+    Request parsed;
+    return parsed.ParseFromString(request.body) && parsed.command_case() == Request::kBackup;
+  }
 
   // The service's own store, for harnesses that call the handler directly (the fuzzers): a
   // Batch must be opened on it.
@@ -61,7 +66,19 @@ class ServiceBase : public Handler {
 
   // Declares the service's commands; called once, from the derived constructor (the handlers
   // may capture `this`).
-  void Serve(std::vector<Command> commands) { commands_ = Commands(std::move(commands)); }
+  // Every service also answers `lotse backup` (common/service/backup.h), the admin's only.
+  void Serve(std::vector<Command> commands) {
+    commands.push_back(Command{Request::kBackup, kAdmin,
+                               [this](const Request& r, CommandContext&) -> absl::StatusOr<Reply> {
+                                 LOTSE_ASSIGN_OR_RETURN(
+                                     lotse::v1::BackupReply backup,
+                                     HandleBackup(r.backup(), *store_, *runner_));
+                                 Reply reply;
+                                 *reply.mutable_backup() = std::move(backup);
+                                 return reply;
+                               }});
+    commands_ = Commands(std::move(commands));
+  }
 
   // Opens the store (OpenServiceStore). Called first in Create().
   absl::Status OpenStore(const config::Config& config, config::Service which,

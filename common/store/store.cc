@@ -3,6 +3,7 @@
 #include <sys/statvfs.h>
 
 #include <algorithm>
+#include <limits>
 #include <random>
 #include <utility>
 
@@ -13,6 +14,7 @@
 #include "rocksdb/options.h"
 #include "rocksdb/perf_level.h"
 #include "rocksdb/table.h"
+#include "rocksdb/utilities/checkpoint.h"
 #include "rocksdb/utilities/table_properties_collectors.h"
 #include "rocksdb/write_batch.h"
 #include "rocksdb/write_buffer_manager.h"
@@ -98,10 +100,12 @@ bool IsBlobFamily(std::string_view name) {
   return name.size() >= kSuffix.size() && name.substr(name.size() - kSuffix.size()) == kSuffix;
 }
 
-absl::StatusOr<std::unique_ptr<Store>> Store::Open(const Options& options) {
-  // RocksDB counts every comparison and block read in a thread-local context unless told
-  // not to; nothing here reads those counts. The store is used from the thread that opens it.
-  rocksdb::SetPerfLevel(rocksdb::PerfLevel::kDisable);
+namespace {
+
+// Opens the RocksDB of `options` with every family; `handles` by Cf (the default family's
+// handle is closed, not returned).
+absl::Status OpenDb(const Options& options, std::unique_ptr<rocksdb::DB>* db_out,
+                    std::vector<rocksdb::ColumnFamilyHandle*>* handles_out) {
   rocksdb::DBOptions db_options;
   db_options.create_if_missing = true;
   db_options.create_missing_column_families = true;
@@ -170,6 +174,20 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const Options& options) {
   rocksdb::ColumnFamilyHandle* default_handle = handles.front();
   handles.erase(handles.begin());
   db->DestroyColumnFamilyHandle(default_handle);
+  *db_out = std::move(db);
+  *handles_out = std::move(handles);
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Store>> Store::Open(const Options& options) {
+  // RocksDB counts every comparison and block read in a thread-local context unless told
+  // not to; nothing here reads those counts. The store is used from the thread that opens it.
+  rocksdb::SetPerfLevel(rocksdb::PerfLevel::kDisable);
+  std::unique_ptr<rocksdb::DB> db;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  LOTSE_RETURN_IF_ERROR(OpenDb(options, &db, &handles));
   std::unique_ptr<Store> store(new Store(options, std::move(db), std::move(handles)));
   LOTSE_RETURN_IF_ERROR(store->LoadMeta());
   return store;
@@ -179,14 +197,56 @@ Store::Store(Options options, std::unique_ptr<rocksdb::DB> db,
              std::vector<rocksdb::ColumnFamilyHandle*> handles)
     : options_(std::move(options)), db_(std::move(db)), handles_(std::move(handles)) {}
 
-Store::~Store() {
+Store::~Store() { CloseDb(); }
+
+void Store::CloseDb() {
+  if (db_ == nullptr) {
+    return;
+  }
   for (rocksdb::ColumnFamilyHandle* handle : handles_) {
     db_->DestroyColumnFamilyHandle(handle);
   }
+  handles_.clear();
   const rocksdb::Status s = db_->Close();
   if (!s.ok()) {
     spdlog::error("closing the store at {} failed: {}", options_.path, s.ToString());
   }
+  db_.reset();
+}
+
+absl::Status Store::Checkpoint(const std::string& dir) const {
+  rocksdb::Checkpoint* raw = nullptr;
+  LOTSE_RETURN_IF_ERROR(FromRocks(rocksdb::Checkpoint::Create(db_.get(), &raw),
+                                  StrCat("cannot back up the store at ", options_.path)));
+  const std::unique_ptr<rocksdb::Checkpoint> checkpoint(raw);
+  return FromRocks(checkpoint->CreateCheckpoint(
+                       dir, /*log_size_for_flush=*/std::numeric_limits<uint64_t>::max()),
+                   StrCat("cannot write the backup of ", options_.path, " to ", dir));
+}
+
+absl::Status Store::CompactAway() {
+  rocksdb::FlushOptions flush;
+  flush.wait = true;
+  LOTSE_RETURN_IF_ERROR(
+      FromRocks(db_->Flush(flush, handles_), StrCat("flushing the store at ", options_.path)));
+  rocksdb::CompactRangeOptions compact;
+  compact.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+  compact.blob_garbage_collection_policy = rocksdb::BlobGarbageCollectionPolicy::kForce;
+  compact.blob_garbage_collection_age_cutoff = 1.0;
+  for (rocksdb::ColumnFamilyHandle* handle : handles_) {
+    LOTSE_RETURN_IF_ERROR(FromRocks(db_->CompactRange(compact, handle, nullptr, nullptr),
+                                    StrCat("compacting the store at ", options_.path)));
+  }
+  {
+    const std::unique_lock lock(reopen_mutex_);
+    CloseDb();
+    LOTSE_RETURN_IF_ERROR(OpenDb(options_, &db_, &handles_));
+  }
+  Batch batch(this);
+  batch.Delete(kMeta, kCompactionOwedKey);
+  LOTSE_RETURN_IF_ERROR(WriteSynced(batch));
+  owes_compaction_ = false;
+  return absl::OkStatus();
 }
 
 absl::Status Store::LoadMeta() {
@@ -210,6 +270,8 @@ absl::Status Store::LoadMeta() {
         StrCat("the store at ", options_.path, " has no epoch: it is damaged"));
   }
   epoch_ = DecodeU64(*epoch);
+  LOTSE_ASSIGN_OR_RETURN(std::optional<std::string> owed, Get(kMeta, kCompactionOwedKey));
+  owes_compaction_ = owed.has_value();
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator({}, handles_[kOutbox]));
   it->SeekToLast();
   LOTSE_RETURN_IF_ERROR(FromRocks(it->status(), "reading the outbox"));
@@ -315,6 +377,10 @@ absl::Status Store::WriteSynced(Batch& batch) {
   LOTSE_RETURN_IF_ERROR(FromRocks(db_->Write(write_options, &write),
                                   StrCat("writing to the store at ", options_.path)));
   last_seq_ += batch.events_;
+  if (auto it = batch.overlay_.find(std::make_pair(kMeta, kCompactionOwedKey));
+      it != batch.overlay_.end() && it->second.has_value()) {
+    owes_compaction_ = true;
+  }
   return absl::OkStatus();
 }
 
@@ -333,6 +399,7 @@ std::vector<std::string> Store::FamilyNames() const {
 }
 
 uint64_t Store::IntProperty(Cf cf, const std::string& property) const {
+  const std::shared_lock lock(reopen_mutex_);
   uint64_t value = 0;
   if (cf < 0 || static_cast<size_t>(cf) >= handles_.size() ||
       !db_->GetIntProperty(handles_[cf], property, &value)) {
@@ -374,6 +441,13 @@ void Batch::AppendEvent(std::string_view serialized, int kind) {
   appended_kinds_.push_back(kind);
   ++events_;
   ++writes_;
+}
+
+void Batch::Absorb(const Batch& staged) {
+  for (const auto& [key, value] : staged.overlay_) {
+    overlay_[key] = value;
+    ++writes_;
+  }
 }
 
 void Batch::SetOffset(std::string_view stream, Offset offset) {

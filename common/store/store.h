@@ -5,6 +5,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -30,6 +31,10 @@ inline constexpr Cf kIdempotency = 2;  // command key -> stored reply
 inline constexpr Cf kMeta = 3;         // schema version, epoch, counters
 inline constexpr Cf kDeadLetter = 4;   // stream + seq -> event that could not be applied
 inline constexpr Cf kFirstStateFamily = 5;
+
+// In meta: present while a commit erased personal data whose old bytes may still lie in the
+// store's files (memtables, WAL, tables, blob files, MANIFEST). Store::CompactAway removes it.
+inline constexpr std::string_view kCompactionOwedKey = "erasure_compaction_owed";
 
 // Where a consumer stands in one producer's log.
 struct Offset {
@@ -114,16 +119,35 @@ class Store {
   // RocksDB does not know it. Thread-safe (unlike the rest of Store): for metrics scrapes.
   uint64_t IntProperty(Cf cf, const std::string& property) const;
 
+  // Writes a consistent copy of the committed store to `dir` (which must not exist; on the same
+  // file system its table and blob files are hard links): a RocksDB checkpoint, with the live
+  // WAL copied instead of flushed, so it takes milliseconds.
+  absl::Status Checkpoint(const std::string& dir) const;
+
+  // Whether a committed erasure still waits for CompactAway (kCompactionOwedKey in meta).
+  bool owes_compaction() const { return owes_compaction_; }
+  // Makes erased bytes unrecoverable from the store's directory: flushes every family (the WAL
+  // that held them is deleted), rewrites every table and blob file (a forced full compaction
+  // with blob garbage collection), then reopens the database, which writes a new MANIFEST
+  // (the old one may name erased keys as file bounds) and deletes the old one. Then removes
+  // kCompactionOwedKey (synced). Blocks the calling (service) thread while it runs.
+  absl::Status CompactAway();
+
  private:
   friend class Batch;
   Store(Options options, std::unique_ptr<rocksdb::DB> db,
         std::vector<rocksdb::ColumnFamilyHandle*> handles);
   absl::Status LoadMeta();
   absl::Status WriteSynced(Batch& batch);
+  void CloseDb();
 
   Options options_;
+  // Swapped only by CompactAway on the service thread; IntProperty (other threads) reads them
+  // under the shared lock.
+  mutable std::shared_mutex reopen_mutex_;
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+  bool owes_compaction_ = false;
   uint64_t epoch_ = 0;
   uint64_t last_seq_ = 0;
 };
@@ -147,6 +171,10 @@ class Batch {
   // the caller's label for it (the Runner passes the payload case), kept beside it unwritten.
   void AppendEvent(std::string_view serialized, int kind = 0);
   void SetOffset(std::string_view stream, Offset offset);
+  // Takes over every pending put and delete of `staged` (a batch on the same store that
+  // appended no events), after its own: changes prepared in `staged` that must land all
+  // together or not at all.
+  void Absorb(const Batch& staged);
 
   size_t events() const { return events_; }
   // The serialized events appended so far, in seq order.

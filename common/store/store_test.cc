@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <string>
 
 #include "absl/time/clock.h"
@@ -322,6 +324,83 @@ TEST_F(StoreTest, BlobFamilyKeepsLargeValuesAcrossReopen) {
   ASSERT_TRUE(value.ok()) << value.status();
   ASSERT_TRUE(value->has_value());
   EXPECT_EQ(**value, big);
+}
+
+// Whether any file under `dir` holds `needle`.
+bool DirectoryHolds(const std::string& dir, const std::string& needle) {
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(dir)) {
+    if (!entry.is_regular_file()) {
+      continue;
+    }
+    std::ifstream in(entry.path(), std::ios::binary);
+    const std::string content((std::istreambuf_iterator<char>(in)),
+                              std::istreambuf_iterator<char>());
+    if (content.find(needle) != std::string::npos) {
+      return true;
+    }
+  }
+  return false;
+}
+
+TEST_F(StoreTest, CompactAwayLeavesNoByteOfWhatWasOverwrittenOrDeleted) {
+  auto store = Open();
+  ASSERT_NE(store, nullptr);
+  {
+    Batch batch(store.get());
+    batch.Put(kState, "a", "secret-overwritten");
+    batch.Put(kState, "b", "secret-deleted");
+    batch.Put(kState, "c", "kept");
+    ASSERT_TRUE(store->Commit(batch).ok());
+  }
+  {
+    Batch batch(store.get());
+    batch.Put(kState, "a", "cleared");
+    batch.Delete(kState, "b");
+    batch.Put(kMeta, kCompactionOwedKey, "");
+    ASSERT_TRUE(store->Commit(batch).ok());
+  }
+  ASSERT_TRUE(DirectoryHolds(dir_, "secret-overwritten"));  // the WAL still has it
+  EXPECT_TRUE(store->owes_compaction());
+  ASSERT_TRUE(store->CompactAway().ok());
+  EXPECT_FALSE(store->owes_compaction());
+  EXPECT_FALSE(DirectoryHolds(dir_, "secret-overwritten"));
+  EXPECT_FALSE(DirectoryHolds(dir_, "secret-deleted"));
+  EXPECT_EQ(store->Get(kState, "a")->value_or(""), "cleared");
+  EXPECT_EQ(store->Get(kState, "c")->value_or(""), "kept");
+  // The store works on after reopening its database, and nothing is owed after a restart.
+  Batch batch(store.get());
+  batch.Put(kState, "d", "later");
+  ASSERT_TRUE(store->Commit(batch).ok());
+  store.reset();
+  store = Open();
+  ASSERT_NE(store, nullptr);
+  EXPECT_FALSE(store->owes_compaction());
+  EXPECT_EQ(store->Get(kState, "d")->value_or(""), "later");
+}
+
+TEST_F(StoreTest, ACheckpointIsAStoreOfItsOwnWithTheCommittedState) {
+  auto store = Open();
+  ASSERT_NE(store, nullptr);
+  Batch batch(store.get());
+  batch.Put(kState, "k", "v");
+  batch.AppendEvent("e1");
+  batch.SetOffset("routing", Offset{7, 9});
+  ASSERT_TRUE(store->Commit(batch).ok());
+  const std::string copy = dir_ + "-copy";
+  std::filesystem::remove_all(copy);
+  ASSERT_TRUE(store->Checkpoint(copy).ok());
+  EXPECT_FALSE(store->Checkpoint(copy).ok());  // never into an existing directory
+  Options options;
+  options.path = copy;
+  options.state_families = {"state_test"};
+  auto restored = Store::Open(options);
+  ASSERT_TRUE(restored.ok()) << restored.status();
+  EXPECT_EQ((*restored)->epoch(), store->epoch());
+  EXPECT_EQ((*restored)->last_seq(), 1u);
+  EXPECT_EQ((*restored)->Get(kState, "k")->value_or(""), "v");
+  EXPECT_EQ((*restored)->GetOffset("routing")->value_or(Offset{}).seq, 7u);
+  restored->reset();
+  std::filesystem::remove_all(copy);
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 #include "services/audit/audit_service.h"
 
 #include "common/format.h"
+#include "common/service/erasure.h"
 #include "common/service/errors.h"
 #include "common/service/personal_data.h"
 #include "common/service/startup.h"
@@ -163,6 +164,12 @@ absl::StatusOr<AuditReply> AuditService::Evaluation(const AuditRequest& request)
 
 absl::Status AuditService::ApplyEvent(const Envelope& event, std::string_view raw,
                                       store::Batch& batch, absl::Time now) {
+  if (event.has_personal_data_erased()) {
+    // The referral's entries keep their place and flow form; the erasure is chained after them.
+    LOTSE_RETURN_IF_ERROR(Chain::Erase(batch, *store_, event.referral_id()));
+    LOTSE_RETURN_IF_ERROR(service::EraseFromCommonFamilies(
+        batch, *store_, {event.referral_id()}, {event.case_number()}, AuditReply(), now));
+  }
   return RecordEvent(batch, event, raw, now);  // chain entry and evaluation facts together
 }
 

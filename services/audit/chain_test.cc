@@ -129,5 +129,110 @@ TEST(EntryHashTest, DependsOnEveryPart) {
   EXPECT_NE(h, EntryHash(std::string(kHashBytes, '\1'), 1, "intake", 1, "e"));
 }
 
+// Appends one event of referral `id` holding personal data (`secret` as the question).
+void AppendPersonal(store::Store& store, const std::string& id, uint64_t seq,
+                    const std::string& secret) {
+  lotse::v1::Envelope e;
+  e.set_stream("intake");
+  e.set_seq(seq);
+  e.set_referral_id(id);
+  e.set_case_number("2026-" + id);
+  lotse::v1::Referral* r = e.mutable_referral_submitted()->mutable_referral();
+  r->set_topic("bauantrag");
+  r->set_text(secret);
+  r->mutable_contact()->set_name(secret + "-name");
+  store::Batch batch(&store);
+  ASSERT_TRUE(Chain::Append(batch, e, e.SerializeAsString(), absl::Now()).ok());
+  ASSERT_TRUE(store.Commit(batch).ok());
+}
+
+// Whether any stored entry's bytes contain `needle`.
+bool EntriesHold(const store::Store& store, const std::string& needle) {
+  bool found = false;
+  EXPECT_TRUE(store
+                  .Scan(Chain::kEntries, "", "",
+                        [&](std::string_view, std::string_view value) {
+                          found = found || value.find(needle) != std::string_view::npos;
+                          return true;
+                        })
+                  .ok());
+  return found;
+}
+
+TEST_F(ChainTest, SealedEntriesVerifyAfterTheirPersonalDataIsErased) {
+  AppendPersonal(*store_, "a", 1, "geheim-a");
+  AppendEvents("routing", "a", 2);
+  AppendPersonal(*store_, "b", 2, "geheim-b");
+  ASSERT_TRUE(Chain::Verify(*store_)->ok());
+  ASSERT_TRUE(EntriesHold(*store_, "geheim-a"));
+
+  store::Batch batch(store_.get());
+  ASSERT_TRUE(Chain::Erase(batch, *store_, "a").ok());
+  ASSERT_TRUE(store_->Commit(batch).ok());
+  EXPECT_FALSE(EntriesHold(*store_, "geheim-a"));
+  EXPECT_TRUE(EntriesHold(*store_, "geheim-b"));
+  auto verified = Chain::Verify(*store_);
+  ASSERT_TRUE(verified.ok());
+  EXPECT_TRUE(verified->ok()) << verified->problem();
+  EXPECT_EQ(verified->entries(), 4u);
+  // History shows the flow: the topic stays, the text is gone.
+  auto history = Chain::History(*store_, "a");
+  ASSERT_TRUE(history.ok());
+  ASSERT_EQ(history->entries_size(), 3);
+  const lotse::v1::Referral& shown = history->entries(0).event().referral_submitted().referral();
+  EXPECT_EQ(shown.topic(), "bauantrag");
+  EXPECT_EQ(shown.text(), "");
+  EXPECT_FALSE(shown.has_contact());
+}
+
+TEST_F(ChainTest, TheSealedPersonalPartCannotBeAlteredUnnoticed) {
+  AppendPersonal(*store_, "a", 1, "geheim-a");
+  AppendEvents("routing", "a", 1);
+  // The flow form and the hash are intact; only the event with the personal data is changed.
+  Tamper(1, [](lotse::v1::AuditEntry& e) {
+    lotse::v1::Envelope event;
+    ASSERT_TRUE(event.ParseFromString(e.event()));
+    event.mutable_referral_submitted()->mutable_referral()->set_text("gefälscht");
+    e.set_event(event.SerializeAsString());
+  });
+  auto verified = Chain::Verify(*store_);
+  ASSERT_TRUE(verified.ok());
+  EXPECT_FALSE(verified->ok());
+  EXPECT_EQ(verified->first_bad_index(), 1u);
+  EXPECT_NE(verified->problem().find("sealed digest"), std::string::npos) << verified->problem();
+}
+
+TEST_F(ChainTest, AnOlderEntryKeepsItsPlaceAfterErasure) {
+  // An entry of the form before sealing: its hash is over the whole event.
+  lotse::v1::Envelope e;
+  e.set_stream("intake");
+  e.set_seq(1);
+  e.set_referral_id("a");
+  e.mutable_referral_submitted()->mutable_referral()->set_text("geheim-alt");
+  lotse::v1::AuditEntry entry;
+  entry.set_index(1);
+  entry.set_stream("intake");
+  entry.set_seq(1);
+  entry.set_event(e.SerializeAsString());
+  entry.set_prev_hash(std::string(kHashBytes, '\0'));
+  entry.set_hash(EntryHash(entry.prev_hash(), 1, "intake", 1, entry.event()));
+  store::Batch batch(store_.get());
+  batch.Put(Chain::kEntries, store::EncodeU64(1), entry.SerializeAsString());
+  batch.Put(Chain::kByReferral, std::string("a\0", 2) + store::EncodeU64(1), "");
+  batch.Put(store::kMeta, "chain_head", store::EncodeU64(1) + entry.hash());
+  ASSERT_TRUE(store_->Commit(batch).ok());
+  seq_["routing"] = 0;
+  AppendEvents("routing", "a", 1);
+  ASSERT_TRUE(Chain::Verify(*store_)->ok());
+
+  store::Batch erase(store_.get());
+  ASSERT_TRUE(Chain::Erase(erase, *store_, "a").ok());
+  ASSERT_TRUE(store_->Commit(erase).ok());
+  EXPECT_FALSE(EntriesHold(*store_, "geheim-alt"));
+  auto verified = Chain::Verify(*store_);
+  ASSERT_TRUE(verified.ok());
+  EXPECT_TRUE(verified->ok()) << verified->problem();
+}
+
 }  // namespace
 }  // namespace lotse::audit

@@ -448,7 +448,7 @@ absl::StatusOr<std::map<std::string, ReferralFacts>> ReplayChain(const store::St
         lotse::v1::AuditEntry entry;
         Envelope event;
         if (!entry.ParseFromArray(value.data(), static_cast<int>(value.size())) ||
-            !event.ParseFromString(entry.event())) {
+            !event.ParseFromString(Chain::EventBytes(entry))) {
           bad = absl::DataLossError(StrCat("audit entry ",
                                            key.size() == 8 ? store::DecodeU64(key) : 0,
                                            " cannot be read: run 'lotse audit verify'"));

@@ -129,6 +129,8 @@ void AddFeedbackCommand(CommandLine& cli);  // lotse feedback
 void AddInboxCommand(CommandLine& cli);     // lotse inbox
 // receipt_commands.cc: the receipt, the company's feedback code, follow-up questions.
 void AddReceiptCommands(CommandLine& cli);  // lotse receipt | follow-up
+void AddErasureCommands(CommandLine& cli);  // lotse erase | personal-data
+void AddBackupCommands(CommandLine& cli);   // lotse backup | restore
 // lotse feedback --code: the company's own rating (the feedback command's other half).
 int CompanyFeedback(Session& s, const client::FeedbackArgs& args);
 // attachment_commands.cc: documents attached to a referral.

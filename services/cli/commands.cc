@@ -23,6 +23,8 @@ int RunCommandLine(int argc, char** argv) {
   AddFeedbackCommand(cli);
   AddInboxCommand(cli);
   AddReceiptCommands(cli);
+  AddErasureCommands(cli);
+  AddBackupCommands(cli);
   AddAttachmentCommands(cli);
   AddEvaluationCommand(cli);
   AddHistoryCommand(cli);

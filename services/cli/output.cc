@@ -634,6 +634,11 @@ std::string DescribeEvent(const lotse::v1::Envelope& e) {
     }
     case Envelope::kClosed:
       return "closed after feedback";
+    case Envelope::kPersonalDataErased:
+      return StrCat(e.personal_data_erased().by_retention()
+                        ? "personal data erased, retention ran out"
+                        : "personal data erased",
+                    " (", e.personal_data_erased().reason(), ")");
     case Envelope::kDelivered:
       return StrCat("mailed to ", e.delivered().address(), " (", e.delivered().recipient(), ")");
     case Envelope::kDeliveryFailed:

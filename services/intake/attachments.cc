@@ -14,6 +14,7 @@
 #include "common/log/log.h"
 #include "common/ops/metrics.h"
 #include "common/service/commands.h"
+#include "common/service/erasure.h"
 #include "common/service/errors.h"
 #include "common/service/runner.h"
 #include "common/status_macros.h"
@@ -265,6 +266,12 @@ absl::StatusOr<IntakeReply> Attachments::Attach(const AttachRequest& request, co
     return service::NotYours(actor, request.ref());
   }
   ReferralState& state = *found;
+  LOTSE_ASSIGN_OR_RETURN(const bool erased, service::IsErased(batch, state.referral_id()));
+  if (erased) {
+    return service::FieldError(absl::StatusCode::kFailedPrecondition, "ref",
+                               StrCat("the personal data of referral ", state.case_number(),
+                                      " was erased: it takes no documents any more"));
+  }
 
   const std::string upload_id = UploadId(actor, request.idempotency_key());
   LOTSE_ASSIGN_OR_RETURN(std::optional<std::string> header_value,
@@ -498,6 +505,47 @@ absl::StatusOr<int> Attachments::DropStale(store::Batch& batch, const store::Sto
                  absl::FormatDuration(kStaleUploadAfter));
   }
   return static_cast<int>(stale.size());
+}
+
+absl::Status Attachments::Erase(store::Batch& batch, const store::Store& store,
+                                const std::vector<std::string>& referral_ids,
+                                const std::set<std::string>& shas) const {
+  // Every key first, then the deletes: a failed scan leaves the batch untouched.
+  std::vector<std::string> uploads;
+  LOTSE_RETURN_IF_ERROR(store.Scan(uploads_, std::string(1, kHeaderPrefix), "",
+                                   [&](std::string_view key, std::string_view value) {
+                                     for (const std::string& id : referral_ids) {
+                                       if (value.find(id) != std::string_view::npos) {
+                                         uploads.emplace_back(key.substr(1));
+                                         break;
+                                       }
+                                     }
+                                     return true;
+                                   }));
+  std::vector<std::string> doomed_uploads;
+  for (const std::string& upload : uploads) {
+    LOTSE_RETURN_IF_ERROR(
+        store.Scan(uploads_, ChunkPrefix(upload), "", [&](std::string_view key, std::string_view) {
+          doomed_uploads.emplace_back(key);
+          return true;
+        }));
+    doomed_uploads.push_back(HeaderKey(upload));
+  }
+  std::vector<std::string> doomed_blobs;
+  for (const std::string& sha : shas) {
+    // The content's size under the hex digest, its pieces under the digest + offset.
+    LOTSE_RETURN_IF_ERROR(store.Scan(blobs_, sha, "", [&](std::string_view key, std::string_view) {
+      doomed_blobs.emplace_back(key);
+      return true;
+    }));
+  }
+  for (const std::string& k : doomed_uploads) {
+    batch.Delete(uploads_, k);
+  }
+  for (const std::string& k : doomed_blobs) {
+    batch.Delete(blobs_, k);
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace lotse::intake

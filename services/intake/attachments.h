@@ -2,8 +2,10 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <set>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -76,6 +78,11 @@ class Attachments {
                                               const lotse::v1::Actor& actor,
                                               const store::Batch& batch) const;
 
+  // Erasure: deletes the uploads in progress for `referral_ids` and the stored contents
+  // `shas` (hex; the caller keeps those another referral still carries). Writes into `batch`.
+  absl::Status Erase(store::Batch& batch, const store::Store& store,
+                     const std::vector<std::string>& referral_ids,
+                     const std::set<std::string>& shas) const;
   // Drops uploads that had no chunk for kStaleUploadAfter (at most `max_uploads` per call),
   // reading what `store` has committed. Returns how many it dropped.
   absl::StatusOr<int> DropStale(store::Batch& batch, const store::Store& store, absl::Time now,

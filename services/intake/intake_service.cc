@@ -61,6 +61,11 @@ IntakeService::IntakeService(const config::Config& config, std::unique_ptr<clock
        [this](const IntakeRequest& r, service::CommandContext& c) {
          return attachments_->Read(r.attachment(), r.actor(), c.batch);
        }},
+      // Erasure of personal data and what Lotse holds about a person: admin only.
+      {IntakeRequest::kErase, kAdmin,
+       [this](const IntakeRequest& r, service::CommandContext& c) { return Erase(r, c); }},
+      {IntakeRequest::kPersonalData, kAdmin,
+       [this](const IntakeRequest& r, service::CommandContext& c) { return PersonalData(r, c); }},
       // An office's own list; admin names the office. A read of committed state only.
       {IntakeRequest::kListReferrals, kOffices | kAdmin,
        [this](const IntakeRequest& r, service::CommandContext& /*c*/) { return List(r); }},
@@ -327,6 +332,7 @@ void IntakeService::Tick(store::Batch& batch, absl::Time now) {
   if (absl::StatusOr<int> dropped = attachments_->DropStale(batch, *store_, now); !dropped.ok()) {
     spdlog::warn("cannot drop stale attachment uploads: {}", dropped.status());
   }
+  EraseExpired(batch, now);
 }
 
 }  // namespace lotse::intake

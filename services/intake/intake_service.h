@@ -4,6 +4,8 @@
 #include <optional>
 #include <random>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -44,7 +46,9 @@ class IntakeService final
   absl::Status ApplyEvent(const lotse::v1::Envelope& event, std::string_view raw,
                           store::Batch& batch, absl::Time now) override;
   void Tick(store::Batch& batch, absl::Time now) override;
-  absl::Duration tick_interval() const override { return absl::Minutes(1); }
+  // Stale uploads and the retention scan (which itself runs every [retention] scan_minutes of
+  // service time): a tick is cheap when nothing is due.
+  absl::Duration tick_interval() const override { return absl::Seconds(1); }
 
  private:
   IntakeService(const config::Config& config, std::unique_ptr<clock::Clock> clock,
@@ -68,6 +72,19 @@ class IntakeService final
   Reply CompanyFeedback(const lotse::v1::IntakeRequest& request,
                         service::CommandContext& context);
   Reply FollowUp(const lotse::v1::IntakeRequest& request, service::CommandContext& context);
+  // Erasure (erasure.cc): the admin's command, what intake holds about a contact person, and
+  // the retention scan (from Tick, every [retention] scan_minutes).
+  Reply Erase(const lotse::v1::IntakeRequest& request, service::CommandContext& context);
+  Reply PersonalData(const lotse::v1::IntakeRequest& request, service::CommandContext& context);
+  void EraseExpired(store::Batch& batch, absl::Time now);
+  // Every referral whose contact person has `email` (case-insensitive), as `batch` sees it.
+  absl::StatusOr<std::vector<lotse::v1::ReferralState>> ReferralsOfContact(
+      const store::Batch& batch, std::string_view email) const;
+  // Erases the personal data of `states` (not erased yet) in intake and logs PersonalDataErased
+  // for each: one commit. Writes nothing on failure.
+  absl::Status EraseReferrals(store::Batch& batch, std::vector<lotse::v1::ReferralState> states,
+                              const lotse::v1::Actor& actor, std::string_view reason,
+                              bool by_retention, absl::Time now);
   absl::Status AddCaseWorkToSubmit(store::Batch& batch, const lotse::v1::ReferralState& state,
                                    const std::string& code, absl::Time now,
                                    lotse::v1::SubmitReferralReply& submitted);
@@ -82,6 +99,7 @@ class IntakeService final
   GuessLimiter guesses_{kMaxWrongCodes, kGuessWindow};
   // Attachments (attachments.h): set in Create(), once the store names its families.
   std::optional<Attachments> attachments_;
+  absl::Time next_retention_scan_ = absl::InfinitePast();
 };
 
 }  // namespace lotse::intake

@@ -20,6 +20,8 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/config/config.h"
+#include "common/service/erasure.h"
+#include "common/service/personal_data.h"
 #include "common/service/referral_table.h"
 #include "common/store/store.h"
 #include "lotse/v1/common.pb.h"
@@ -101,8 +103,17 @@ class ReferralRecords {
     table_.Insert(batch, state);
     office_list_.Put(batch, state);
   }
-  // Stores a changed record and its changed entry.
+  // Stores a changed record and its changed entry; a record whose personal data was erased
+  // is stored without personal fields, whatever a later command brought.
   void Update(store::Batch& batch, const lotse::v1::ReferralState& state) const {
+    if (absl::StatusOr<bool> erased = service::IsErased(batch, state.referral_id());
+        erased.ok() && *erased) {
+      lotse::v1::ReferralState scrubbed = state;
+      service::KeepFlowMetadataOnly(scrubbed);
+      table_.Update(batch, scrubbed);
+      office_list_.Put(batch, scrubbed);
+      return;
+    }
     table_.Update(batch, state);
     office_list_.Put(batch, state);
   }

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "common/format.h"
+#include "common/service/erasure.h"
 #include "common/service/errors.h"
 #include "common/service/startup.h"
 #include "common/status_macros.h"
@@ -213,6 +214,21 @@ absl::Status NotificationService::ApplyEvent(const lotse::v1::Envelope& event,
   if (event.referral_id().empty()) {
     return absl::OkStatus();
   }
+  if (event.has_personal_data_erased()) {
+    // The note and the inbox messages of the referral lose their personal fields; its mails
+    // not yet sent are not sent. Prepared first: all or nothing.
+    const std::vector<std::string> ids = {event.referral_id()};
+    store::Batch staged(store_.get());
+    LOTSE_RETURN_IF_ERROR(service::EraseFromCommonFamilies(
+        staged, *store_, ids, {event.case_number()}, lotse::v1::NotificationReply(), now));
+    const lotse::v1::InboxMessage message;
+    const lotse::v1::ReferralNote note;
+    LOTSE_RETURN_IF_ERROR(service::EraseFromFamily(staged, *store_, kInbox, ids, &message));
+    LOTSE_RETURN_IF_ERROR(service::EraseFromFamily(staged, *store_, kMail, ids, nullptr));
+    LOTSE_RETURN_IF_ERROR(service::EraseFromFamily(staged, *store_, kNotes, ids, &note));
+    batch.Absorb(staged);
+    return absl::OkStatus();
+  }
   LOTSE_ASSIGN_OR_RETURN(std::optional<std::string> stored, batch.Get(kNotes, event.referral_id()));
   lotse::v1::ReferralNote note;
   if (stored.has_value() && !note.ParseFromString(*stored)) {
@@ -333,6 +349,9 @@ std::set<std::string> NotificationService::RecordMailResults(store::Batch& batch
     absl::StatusOr<std::optional<std::string>> stored = batch.Get(kMail, result.key);
     lotse::v1::MailJob job;
     if (!stored.ok() || !stored->has_value() || !job.ParseFromString(**stored)) {
+      if (stored.ok() && !stored->has_value()) {
+        continue;  // its referral's personal data was erased while it was out
+      }
       spdlog::error(
           "the mail job {} cannot be read back after sending ({}); it is left as is",
           JobName(result.key),

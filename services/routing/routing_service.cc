@@ -11,6 +11,7 @@
 #include "common/format.h"
 #include "common/log/log.h"
 #include "common/ops/metrics.h"
+#include "common/service/erasure.h"
 #include "common/service/errors.h"
 #include "common/service/personal_data.h"
 #include "common/service/startup.h"
@@ -309,6 +310,11 @@ void RoutingService::Save(store::Batch& batch, const ReferralState* before, Outc
     return;
   }
   AssignContact(batch, outcome, now);
+  // A referral whose personal data was erased keeps none of what a later command brought.
+  if (absl::StatusOr<bool> erased = service::IsErased(batch, outcome.state.referral_id());
+      erased.ok() && *erased) {
+    service::KeepFlowMetadataOnly(outcome.state);
+  }
   const ReferralState& after = outcome.state;
   const IndexEntries old_entries = before != nullptr ? IndexFor(*before) : IndexEntries{};
   const IndexEntries new_entries = IndexFor(after);
@@ -552,6 +558,9 @@ RoutingService::Reply RoutingService::Directory() const {
 
 absl::Status RoutingService::ApplyEvent(const Envelope& event, std::string_view /*raw*/,
                                         store::Batch& batch, absl::Time now) {
+  if (event.payload_case() == Envelope::kPersonalDataErased) {
+    return ErasePersonalData(event, batch, now);
+  }
   if (event.payload_case() == Envelope::kCompanyFeedbackSubmitted) {
     return KeepCompanyFeedback(event, batch);
   }

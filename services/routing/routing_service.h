@@ -67,6 +67,10 @@ class RoutingService final
 
   // The worklist and timer entries `state` implies.
   static IndexEntries IndexFor(const lotse::v1::ReferralState& state);
+  // Intake's PersonalDataErased: clears routing's copies of the referral's personal fields
+  // (erasure.cc). Writes nothing on failure.
+  absl::Status ErasePersonalData(const lotse::v1::Envelope& event, store::Batch& batch,
+                                 absl::Time now);
 
  private:
   RoutingService(const config::Config& config, Rules rules, std::unique_ptr<clock::Clock> clock);

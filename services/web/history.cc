@@ -76,6 +76,11 @@ std::string EventLine(const config::Config& config, const lotse::v1::Envelope& e
       return StrCat("Anhang hinzugefügt: ", e.attachment_added().attachment().name());
     case Envelope::kClosed:
       return "Abgeschlossen";
+    case Envelope::kPersonalDataErased:
+      return e.personal_data_erased().by_retention()
+                 ? "Personenbezogene Daten gelöscht: Aufbewahrungsfrist abgelaufen"
+                 : StrCat("Personenbezogene Daten gelöscht (", e.personal_data_erased().reason(),
+                          ")");
     case Envelope::kDelivered:
       return "Per E-Mail zugestellt";
     case Envelope::kDeliveryFailed:

@@ -1,0 +1,38 @@
+// Erasure of personal data in routing (issue 17): intake's PersonalDataErased clears routing's
+// copies. See common/service/erasure.h for the design.
+
+#include "common/service/erasure.h"
+
+#include "common/service/personal_data.h"
+#include "common/status_macros.h"
+#include "services/routing/routing_service.h"
+
+namespace lotse::routing {
+
+absl::Status RoutingService::ErasePersonalData(const lotse::v1::Envelope& event,
+                                               store::Batch& batch, absl::Time now) {
+  const std::string& id = event.referral_id();
+  // Everything that can fail is prepared first: the erasure lands whole or not at all.
+  store::Batch staged(store_.get());
+  LOTSE_RETURN_IF_ERROR(service::EraseFromCommonFamilies(
+      staged, *store_, {id}, {event.case_number()}, lotse::v1::RoutingReply(), now));
+  LOTSE_ASSIGN_OR_RETURN(std::optional<lotse::v1::ReferralState> found, referrals_.Find(batch, id));
+  batch.Absorb(staged);
+  if (!found.has_value()) {
+    return absl::OkStatus();  // never routed here: nothing of it to clear
+  }
+  // The index of earlier answers names the referral's words in its keys.
+  if (!found->answer().department().empty()) {
+    similar_.Remove(batch, found->answer().department(), *found);
+  }
+  lotse::v1::ReferralState after = *found;
+  service::KeepFlowMetadataOnly(after);
+  // Worklist items carry the subject: written again from the cleared record.
+  for (const auto& [key, value] : IndexFor(after)) {
+    batch.Put(key.first, key.second, value);
+  }
+  referrals_.Update(batch, after);
+  return absl::OkStatus();
+}
+
+}  // namespace lotse::routing
