@@ -3,11 +3,11 @@
 // and its department, the attachment's bytes, the evaluation figure by figure, the audit chain,
 // consumers caught up and ready, lotse-web's old accounts, and new work on top. The expected
 // values are written here from the fixture's timeline, not computed by the code under test.
-#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <csignal>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -38,13 +38,13 @@ constexpr int64_t kMinuteUs = int64_t{60} * 1000 * 1000;
 constexpr int64_t kHourUs = 60 * kMinuteUs;
 
 // The fixture's referrals (README.md, "How fixture-v1 was made").
-constexpr char kR1[] = "2026-000001";  // bb-mitte -> umwelt, attachment, consulted, closed
-constexpr char kR2[] = "2026-000002";  // bb-nord -> kam-schneider, escalated, answered
-constexpr char kR3[] = "2026-000003";  // bb-sued -> ordnung-gewerbe, forwarded to bauordnung
+constexpr const char* kR1 = "2026-000001";  // bb-mitte -> umwelt, attachment, consulted, closed
+constexpr const char* kR2 = "2026-000002";  // bb-nord -> kam-schneider, escalated, answered
+constexpr const char* kR3 = "2026-000003";  // bb-sued -> ordnung-gewerbe, forwarded to bauordnung
 // The attachment of 2026-000001, as make_fixture.sh wrote it.
-constexpr char kAttachmentName[] = "Lageplan.pdf";
+constexpr const char* kAttachmentName = "Lageplan.pdf";
 constexpr uint64_t kAttachmentSize = 7758;
-constexpr char kAttachmentSha256[] =
+constexpr const char* kAttachmentSha256 =
     "f1ac8e2010ad84b255ca4d197a8083de23c10ce2cf5a78382fe66c31ffa1e55e";
 
 template <typename Message>
@@ -81,7 +81,7 @@ Story StoryOf(const lotse::v1::HistoryReply& history) {
     if (kind == "delivered") {
       ++story.deliveries;
     } else {
-      story.steps.push_back(StrCat(event.stream(), ":", kind));
+      story.steps.emplace_back(StrCat(event.stream(), ":", kind));
     }
   }
   return story;
@@ -133,7 +133,7 @@ class CompatFixtureV1Test : public ::testing::Test {
   // A command that must succeed, with --json; its JSON document.
   template <typename Message>
   Message Json(std::vector<std::string> args) {
-    args.push_back("--json");
+    args.emplace_back("--json");
     CommandResult r = Lotse(args);
     EXPECT_EQ(r.exit_code, 0) << args[0] << ": " << r.err;
     return FromJson<Message>(r.out);
@@ -149,7 +149,7 @@ class CompatFixtureV1Test : public ::testing::Test {
     std::vector<std::string> args = {"evaluation", "--from",   "2026-03-02", "--to",
                                      "2026-03-03", "--format", "json"};
     if (rebuild) {
-      args.push_back("--rebuild");
+      args.emplace_back("--rebuild");
     }
     CommandResult r = Lotse(args);
     EXPECT_EQ(r.exit_code, 0) << r.err;
@@ -213,8 +213,7 @@ TEST_F(CompatFixtureV1Test, ReferralsKeepTheirStatusForOfficeAndDepartment) {
   EXPECT_EQ(r3_department.claimed_by(), "bo-kaya");
   EXPECT_EQ(r3_department.forward_count(), 1);
   // ... and it is on bauordnung's worklist, not on ordnung-gewerbe's.
-  lotse::v1::WorklistReply worklist =
-      Json<lotse::v1::WorklistReply>({"worklist", "--department", "bauordnung"});
+  auto worklist = Json<lotse::v1::WorklistReply>({"worklist", "--department", "bauordnung"});
   ASSERT_EQ(worklist.items_size(), 1);
   EXPECT_EQ(worklist.items(0).case_number(), kR3);
   EXPECT_EQ(
@@ -426,7 +425,7 @@ TEST_F(CompatFixtureV1Test, NewWorkFlowsOnTop) {
        "--text", "Gilt das auch für die zweite Halle?", "--contact-name", "Eva Kurz"});
   // The case-number counter continues where version 1 left it.
   EXPECT_EQ(submitted.case_number(), "2026-000004");
-  const std::string ref = submitted.case_number();
+  const std::string& ref = submitted.case_number();
   ASSERT_TRUE(WaitUntil(
       [&] {
         return Status(ref, "--office", "bb-mitte").status() == lotse::v1::REFERRAL_STATUS_ROUTED;

@@ -4,6 +4,7 @@
 // stopped store under DATA_DIR to OUT_DIR/<service>.events (event_stream.h), read-only, and
 // lists them: seq, kind, case number.
 #include <cstdio>
+#include <exception>
 #include <string>
 #include <vector>
 
@@ -59,9 +60,14 @@ int Events(const std::string& data_dir, const std::string& out_dir) {
 }  // namespace lotse::compat
 
 int main(int argc, char** argv) {
-  if (argc == 4 && std::string(argv[1]) == "events") {
-    return lotse::compat::Events(argv[2], argv[3]);
+  try {
+    if (argc == 4 && std::string(argv[1]) == "events") {
+      return lotse::compat::Events(argv[2], argv[3]);
+    }
+    std::fprintf(stderr, "usage: lotse-compat events DATA_DIR OUT_DIR\n");
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "lotse-compat: %s\n", e.what());
+    return 1;
   }
-  std::fprintf(stderr, "usage: lotse-compat events DATA_DIR OUT_DIR\n");
-  return 2;
 }

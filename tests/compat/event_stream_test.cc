@@ -106,31 +106,20 @@ TEST(EventStreamFileTest, ATruncatedRecordIsDataLoss) {
   EXPECT_EQ(ReadEventStream(path).status().code(), absl::StatusCode::kDataLoss);
 }
 
-// fixture-v1's streams as make_fixture.sh listed them (made.txt, README.md's timeline).
-const std::vector<std::string> kIntake = {"referral_submitted", "attachment_added",
-                                          "referral_submitted", "referral_submitted",
-                                          "feedback_submitted", "company_feedback_submitted"};
-const std::vector<std::string> kRouting = {"referral_routed",
-                                           "referral_routed",
-                                           "referral_routed",
-                                           "claimed",
-                                           "forwarded",
-                                           "consultation_opened",
-                                           "contribution_added",
-                                           "escalated",
-                                           "escalated",
-                                           "answered",
-                                           "claimed",
-                                           "answered",
-                                           "claimed",
-                                           "closed"};
-// 25 mails delivered.
-const std::vector<std::string> kNotification(25, "delivered");
-
-INSTANTIATE_TEST_SUITE_P(FixtureV1, EventStreamTest,
-                         ::testing::Values(Stream{"intake", kIntake}, Stream{"routing", kRouting},
-                                           Stream{"notification", kNotification}),
-                         [](const auto& info) { return info.param.name; });
+INSTANTIATE_TEST_SUITE_P(
+    FixtureV1, EventStreamTest,
+    // fixture-v1's streams as make_fixture.sh listed them (made.txt, README.md's timeline); the
+    // notification stream is 25 mails delivered.
+    ::testing::Values(Stream{"intake",
+                             {"referral_submitted", "attachment_added", "referral_submitted",
+                              "referral_submitted", "feedback_submitted",
+                              "company_feedback_submitted"}},
+                      Stream{"routing",
+                             {"referral_routed", "referral_routed", "referral_routed", "claimed",
+                              "forwarded", "consultation_opened", "contribution_added", "escalated",
+                              "escalated", "answered", "claimed", "answered", "claimed", "closed"}},
+                      Stream{"notification", std::vector<std::string>(25, "delivered")}),
+    [](const auto& info) { return info.param.name; });
 
 }  // namespace
 }  // namespace lotse::compat
