@@ -4,6 +4,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash deploy/install-deps.sh
+# Old data stays readable: today's protos against the committed baseline (proto/README.md). buf
+# comes from npm (package-lock.json) and runs offline.
+echo "Checking proto/ against proto/compat/baseline.binpb (buf breaking, rules FILE)"
+if ! node_modules/.bin/buf breaking proto --against proto/compat/baseline.binpb; then
+  echo "proto/ breaks compatibility with the baseline (above): fields are only ever added and" \
+    "numbers never reused. Add a new field instead; proto/README.md says when and how the" \
+    "baseline may move." >&2
+  exit 1
+fi
 bash deploy/build.sh --test-hooks
 # The browser tests fail here instead of skipping when chromium or node_modules is missing.
 export LOTSE_REQUIRE_BROWSER=1
