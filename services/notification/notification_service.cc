@@ -4,6 +4,7 @@
 
 #include "common/format.h"
 #include "common/service/errors.h"
+#include "common/service/expiry.h"
 #include "common/service/startup.h"
 #include "common/status_macros.h"
 #include "services/notification/mail.h"
@@ -37,7 +38,12 @@ std::string JobName(std::string_view key) {
 
 NotificationService::NotificationService(const config::Config& config,
                                          std::unique_ptr<clock::Clock> clock, absl::TimeZone zone)
-    : ServiceBase(std::move(clock)), config_(config), zone_(zone) {
+    : ServiceBase(std::move(clock)),
+      config_(config),
+      zone_(zone),
+      inbox_expiry_(kInbox, kPositions, absl::Hours(24) * config.retention.inbox_days,
+                    absl::Minutes(config.retention.scan_minutes)) {
+  service::CountExpired("state_inbox", 0);
   Serve(
       {{NotificationRequest::kInbox, kOffices | kDepartments | kAdmin,
         [this](const NotificationRequest& r, service::CommandContext& c) { return Inbox(r, c); }}});
@@ -173,6 +179,7 @@ absl::StatusOr<NotificationReply> NotificationService::Inbox(const NotificationR
   const uint64_t after = std::max(acked, inbox.ack());
   if (after > acked) {
     batch.Put(kPositions, StrCat("ack/", recipient), store::EncodeU64(after));
+    LOTSE_RETURN_IF_ERROR(inbox_expiry_.RecordRead(batch, recipient, acked, after, context.now));
   }
   const uint32_t max =
       inbox.max_messages() == 0 ? kDefaultMax : std::min(inbox.max_messages(), kMaxMessages);
@@ -308,6 +315,13 @@ absl::Status NotificationService::TellOfficeAboutCompanyMail(store::Batch& batch
 }
 
 void NotificationService::Tick(store::Batch& batch, absl::Time now) {
+  // Its own synced batch: it frees space, so it also runs when the disk is nearly full.
+  if (absl::StatusOr<uint64_t> expired = inbox_expiry_.Step(*store_, now); !expired.ok()) {
+    spdlog::error("deleting read inbox messages failed; trying again at the next scan: {}",
+                  expired.status().message());
+  } else if (*expired > 0) {
+    service::CountExpired("state_inbox", *expired);
+  }
   if (mail_ == nullptr) {
     return;
   }
