@@ -100,11 +100,12 @@ ExpiryCounts Expiry::Step(uint64_t acknowledged) {
   }
   if (!outbox_done_) {
     const absl::Time cutoff = now - options_.log_min_age;
-    absl::StatusOr<store::TrimStep> step = store::TrimOutbox(
-        store_, acknowledged, options_.step_keys, [&](uint64_t, std::string_view value) {
-          const std::optional<absl::Time> at = OccurredAt(value);
-          return at.has_value() && *at <= cutoff;
-        });
+    absl::StatusOr<store::TrimStep> step =
+        store::TrimOutbox(store_, first_seq_, acknowledged, options_.step_keys,
+                          [&](uint64_t, std::string_view value) {
+                            const std::optional<absl::Time> at = OccurredAt(value);
+                            return at.has_value() && *at <= cutoff;
+                          });
     if (step.ok()) {
       counts.outbox = step->deleted;
       if (step->first_kept != 0) {

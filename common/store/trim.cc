@@ -8,18 +8,25 @@
 
 namespace lotse::store {
 
-absl::StatusOr<uint64_t> FirstOutboxSeq(const Store& store) {
+namespace {
+
+// The first seq in the outbox at or after `from`; 0 if none.
+absl::StatusOr<uint64_t> FirstSeqFrom(const Store& store, uint64_t from) {
   uint64_t first = 0;
-  LOTSE_RETURN_IF_ERROR(
-      store.ScanRange(kOutbox, "", "", [&](std::string_view key, std::string_view) {
-        first = key.size() == 8 ? DecodeU64(key) : 0;
-        return false;
-      }));
+  LOTSE_RETURN_IF_ERROR(store.ScanRange(kOutbox, from > 0 ? EncodeU64(from) : std::string(), "",
+                                        [&](std::string_view key, std::string_view) {
+                                          first = key.size() == 8 ? DecodeU64(key) : 0;
+                                          return false;
+                                        }));
   return first;
 }
 
+}  // namespace
+
+absl::StatusOr<uint64_t> FirstOutboxSeq(const Store& store) { return FirstSeqFrom(store, 0); }
+
 absl::StatusOr<TrimStep> TrimOutbox(
-    Store& store, uint64_t upto, size_t max_events,
+    Store& store, uint64_t from, uint64_t upto, size_t max_events,
     const std::function<bool(uint64_t seq, std::string_view value)>& may_trim) {
   TrimStep step;
   // The newest event stays: the store finds last_seq() from it when it is opened again.
@@ -28,7 +35,8 @@ absl::StatusOr<TrimStep> TrimOutbox(
   std::vector<uint64_t> doomed;
   bool stopped = false;
   uint64_t first_kept = 0;
-  LOTSE_RETURN_IF_ERROR(store.ScanRange(kOutbox, "", EncodeU64(upto + 1),
+  LOTSE_RETURN_IF_ERROR(store.ScanRange(kOutbox, from > 0 ? EncodeU64(from) : std::string(),
+                                        EncodeU64(upto + 1),
                                         [&](std::string_view key, std::string_view value) {
                                           const uint64_t seq = DecodeU64(key);
                                           if (doomed.size() >= max_events) {
@@ -53,7 +61,8 @@ absl::StatusOr<TrimStep> TrimOutbox(
   step.deleted = doomed.size();
   step.more = first_kept != 0 && !stopped;
   if (first_kept == 0) {
-    LOTSE_ASSIGN_OR_RETURN(first_kept, FirstOutboxSeq(store));
+    LOTSE_ASSIGN_OR_RETURN(first_kept,
+                           FirstSeqFrom(store, doomed.empty() ? from : doomed.back() + 1));
   }
   step.first_kept = first_kept;
   return step;

@@ -29,9 +29,10 @@ struct TrimStep {
 // Deletes the oldest outbox events, in seq order, while seq <= `upto` and `may_trim(seq, value)`
 // holds, at most `max_events` of them, in one synced batch. Stops at the first event that may
 // not go (so a younger event in the middle keeps everything after it) and never deletes the
-// newest event of the outbox.
+// newest event of the outbox. `from`: where the outbox begins, if known (the first_kept of the
+// last step): the scan starts there instead of walking the deletions of earlier steps.
 absl::StatusOr<TrimStep> TrimOutbox(
-    Store& store, uint64_t upto, size_t max_events,
+    Store& store, uint64_t from, uint64_t upto, size_t max_events,
     const std::function<bool(uint64_t seq, std::string_view value)>& may_trim);
 
 struct ExpiryStep {

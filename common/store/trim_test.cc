@@ -59,12 +59,12 @@ const auto kAll = [](uint64_t, std::string_view) { return true; };
 
 TEST_F(TrimTest, TrimsUpToTheGivenSeqInBoundedSteps) {
   Append(10);
-  absl::StatusOr<TrimStep> step = TrimOutbox(*store_, 6, 4, kAll);
+  absl::StatusOr<TrimStep> step = TrimOutbox(*store_, 0, 6, 4, kAll);
   ASSERT_TRUE(step.ok()) << step.status();
   EXPECT_EQ(step->deleted, 4u);
   EXPECT_TRUE(step->more);
   EXPECT_EQ(step->first_kept, 5u);
-  step = TrimOutbox(*store_, 6, 4, kAll);
+  step = TrimOutbox(*store_, step->first_kept, 6, 4, kAll);
   ASSERT_TRUE(step.ok());
   EXPECT_EQ(step->deleted, 2u);
   EXPECT_FALSE(step->more);
@@ -76,7 +76,7 @@ TEST_F(TrimTest, TrimsUpToTheGivenSeqInBoundedSteps) {
 TEST_F(TrimTest, StopsAtTheFirstEventThatMustStay) {
   Append(10);
   absl::StatusOr<TrimStep> step =
-      TrimOutbox(*store_, 10, 100, [](uint64_t seq, std::string_view value) {
+      TrimOutbox(*store_, 0, 10, 100, [](uint64_t seq, std::string_view value) {
         EXPECT_EQ(value, std::to_string(seq));
         return seq != 4 && seq != 8;  // 4 is young: 5..7 stay behind it too
       });
@@ -90,7 +90,7 @@ TEST_F(TrimTest, StopsAtTheFirstEventThatMustStay) {
 // seqs are not reused after a restart.
 TEST_F(TrimTest, KeepsTheNewestEventSoTheHeadSurvivesARestart) {
   Append(5);
-  ASSERT_TRUE(TrimOutbox(*store_, 5, 100, kAll).ok());
+  ASSERT_TRUE(TrimOutbox(*store_, 0, 5, 100, kAll).ok());
   EXPECT_EQ(Outbox(), (std::vector<uint64_t>{5}));
   Reopen();
   EXPECT_EQ(store_->last_seq(), 5u);
@@ -145,7 +145,7 @@ TEST_F(TrimTest, HousekeepingRunsOnANearlyFullDisk) {
   Batch batch(store_.get());
   batch.AppendEvent("4");
   EXPECT_FALSE(store_->Commit(batch).ok());
-  absl::StatusOr<TrimStep> step = TrimOutbox(*store_, 3, 100, kAll);
+  absl::StatusOr<TrimStep> step = TrimOutbox(*store_, 0, 3, 100, kAll);
   ASSERT_TRUE(step.ok()) << step.status();
   EXPECT_EQ(step->deleted, 2u);
 }
