@@ -43,7 +43,6 @@ NotificationService::NotificationService(const config::Config& config,
       zone_(zone),
       inbox_expiry_(kInbox, kPositions, absl::Hours(24) * config.retention.inbox_days,
                     absl::Minutes(config.retention.scan_minutes)) {
-  service::CountExpired("state_inbox", 0);
   Serve(
       {{NotificationRequest::kInbox, kOffices | kDepartments | kAdmin,
         [this](const NotificationRequest& r, service::CommandContext& c) { return Inbox(r, c); }}});
@@ -66,6 +65,7 @@ absl::StatusOr<std::unique_ptr<NotificationService>> NotificationService::Create
                          service::MakeRunnerOptions(config, config::Service::kNotification));
   LOTSE_RETURN_IF_ERROR(
       service->StartRunner(config, config::Service::kNotification, context, std::move(options)));
+  service::CountExpired("state_inbox", 0);  // the series starts at 0, labelled with the service
   if (service->mail_ != nullptr) {
     spdlog::info("e-mail channel on: mail from {} via {} ({}), retry {}..{} ms, {} attempts",
                  config.notification.mail_from, config::RedactedUrl(config.notification.smtp_url),
