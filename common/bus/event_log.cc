@@ -37,6 +37,20 @@ bool LogServer::Answer(const std::string& identity, const lotse::v1::FetchReques
   reply.set_fetch_id(request.fetch_id());
   const uint64_t head = source_.head();
   reply.set_head_seq(head);
+  const uint64_t first = source_.first ? source_.first() : 0;
+  const bool this_log = request.epoch() == 0 || request.epoch() == source_.epoch;
+  if (this_log && head > request.after_seq() && first > request.after_seq() + 1) {
+    // Never a silent skip: the consumer halts with this message and an operator decides.
+    reply.mutable_error()->set_code(lotse::v1::ERROR_CODE_FAILED_PRECONDITION);
+    reply.mutable_error()->set_message(StrCat(
+        "stream '", source_.stream, "' was trimmed: it keeps events from seq ", first, " on, and '",
+        request.consumer(), "' asks for those after seq ", request.after_seq(), ". Events ",
+        request.after_seq() + 1, "..", first - 1,
+        " are gone (every registered consumer had acknowledged them). Restore the consumer's "
+        "data directory from a backup taken with the producer's, or see the runbook"));
+    SendReply(identity, reply);
+    return true;
+  }
   if (head > request.after_seq()) {
     const size_t max_events = std::clamp<uint32_t>(request.max_events(), 1, options_.max_events);
     const size_t max_bytes = std::clamp<uint32_t>(request.max_bytes(), 1, options_.max_bytes);
@@ -107,9 +121,13 @@ absl::Status LogServer::HandleReadable() {
     // Epoch and head checks are the consumer's to make: it halts with an alarm.
     // Only the configured consumers are remembered: any client may send any name, and the
     // map must not grow with them (a tap or a benchmark is served, not recorded).
+    // Its offset says nothing about this log if the consumer read a log of another epoch: it
+    // then holds the trimming back until an operator has resolved its halt.
     if (options_.known_consumers.contains(request.consumer())) {
-      acknowledged_[request.consumer()] =
+      const bool this_log = request.epoch() == 0 || request.epoch() == source_.epoch;
+      const uint64_t committed =
           request.has_committed_seq() ? request.committed_seq() : request.after_seq();
+      acknowledged_[request.consumer()] = this_log ? std::min(committed, source_.head()) : 0;
     }
     std::erase_if(parked_, [&](const Parked& p) { return p.identity == identity; });
     if (request.epoch() != 0 && request.epoch() != source_.epoch) {

@@ -25,6 +25,10 @@ struct LogSource {
   std::function<absl::Status(uint64_t after_seq, size_t max_events, size_t max_bytes,
                              std::vector<std::string>* out)>
       read;
+  // Seq of the oldest event the log still holds (older ones were trimmed); 0 or unset: the log
+  // holds every event from seq 1. A consumer asking for trimmed events gets a refusal, never a
+  // silent skip.
+  std::function<uint64_t()> first;
 };
 
 struct LogServerOptions {
@@ -32,6 +36,7 @@ struct LogServerOptions {
   uint32_t max_events = 1000;                    // caps what a consumer may ask for
   uint32_t max_bytes = 512 << 10;  // capped below the socket's max message size at Bind
   // Consumers whose acknowledged offsets are recorded (acknowledged()); others are served too.
+  // The outbox is trimmed only below the offset every one of them acknowledged.
   std::set<std::string, std::less<>> known_consumers;
   // On a CURVE door: whether the connection tagged `caller` (its ZAP User-Id) still holds a
   // listed key, asked on every Fetch, so that a key revoked since the handshake is refused on
@@ -55,7 +60,9 @@ class LogServer {
   void OnTimer();
   // When OnTimer must run next, if anything is parked.
   std::optional<absl::Time> NextDeadline() const;
-  // The offset each consumer acknowledged with its last Fetch (consumer name -> seq).
+  // The offset each consumer acknowledged with its last Fetch (consumer name -> seq): its
+  // committed offset, at most our head; 0 for a consumer of another epoch. A consumer that has
+  // not fetched since this process started is absent.
   const std::map<std::string, uint64_t>& acknowledged() const { return acknowledged_; }
   Socket& socket() { return socket_; }
 

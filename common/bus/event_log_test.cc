@@ -16,6 +16,7 @@ struct FakeOutbox {
   std::map<uint64_t, std::string> events;
   uint64_t head = 0;
   uint64_t replay = 0;  // also send this many events at or below the requested offset
+  uint64_t first = 0;   // the oldest event still held (trimmed below it); 0: all
 
   void Append(uint64_t seq, uint64_t epoch) {
     lotse::v1::Envelope e;
@@ -35,6 +36,7 @@ class EventLogTest : public ::testing::Test {
     source.stream = "intake";
     source.epoch = epoch;
     source.head = [this] { return outbox_.head; };
+    source.first = [this] { return outbox_.first; };
     source.read = [this](uint64_t after, size_t max_events, size_t, std::vector<std::string>* out) {
       for (auto it = outbox_.events.upper_bound(after > outbox_.replay ? after - outbox_.replay : 0);
            it != outbox_.events.end() && out->size() < max_events; ++it) {
@@ -277,6 +279,66 @@ TEST_F(EventLogTest, RecordsOnlyKnownConsumersButServesEveryone) {
   Pump(*known, 1, absl::Milliseconds(50));  // its next fetch acknowledges seq 1
   EXPECT_EQ(server_->acknowledged().size(), 1u);
   EXPECT_TRUE(server_->acknowledged().contains("routing"));
+}
+
+// A consumer whose offset lies below what the producer trimmed would miss events: it halts
+// with a message that says so, instead of skipping them or fetching the gap again forever.
+TEST_F(EventLogTest, HaltsWhenTheEventsItNeedsWereTrimmed) {
+  StartServer(9);
+  for (uint64_t s = 5; s <= 7; ++s) {
+    outbox_.Append(s, 9);
+  }
+  outbox_.first = 5;
+  auto behind = StartConsumer(/*offset=*/2, 9);
+  EXPECT_TRUE(Pump(*behind, 1, absl::Milliseconds(500)).empty());
+  EXPECT_TRUE(behind->halted());
+  EXPECT_NE(behind->halt_reason().find("trimmed"), std::string::npos) << behind->halt_reason();
+  EXPECT_NE(behind->halt_reason().find("3..4"), std::string::npos) << behind->halt_reason();
+  EXPECT_EQ(behind->offset(), 2u);
+  // One at the trim point gets everything that is left.
+  auto level = StartConsumer(/*offset=*/4, 9, "audit");
+  EXPECT_EQ(Pump(*level, 3), (std::vector<uint64_t>{5, 6, 7}));
+  EXPECT_FALSE(level->halted());
+}
+
+// The trim point rests on acknowledged(): it must be the consumer's committed offset, not the
+// end of the batch it asked for ahead while committing.
+TEST_F(EventLogTest, AcknowledgesOnlyTheCommittedOffset) {
+  StartServer(9, {"routing"});
+  for (uint64_t s = 1; s <= 3; ++s) {
+    outbox_.Append(s, 9);
+  }
+  auto consumer = StartConsumer(0, 9);
+  absl::StatusOr<std::vector<Delivery>> got;
+  const absl::Time end = absl::Now() + absl::Seconds(2);
+  while (absl::Now() < end) {
+    ASSERT_TRUE(server_->HandleReadable().ok());
+    got = consumer->OnReadable();
+    ASSERT_TRUE(got.ok());
+    if (!got->empty()) {
+      break;
+    }
+    absl::SleepFor(absl::Milliseconds(2));
+  }
+  ASSERT_EQ(got->size(), 3u);
+  // The prefetch (after seq 3) reaches the producer while the batch is not committed yet.
+  absl::SleepFor(absl::Milliseconds(20));
+  ASSERT_TRUE(server_->HandleReadable().ok());
+  EXPECT_EQ(server_->acknowledged().at("routing"), 0u);
+  ASSERT_TRUE(consumer->Committed(3).ok());
+  Pump(*consumer, 1, absl::Milliseconds(300));  // heartbeats carry the committed offset
+  EXPECT_EQ(server_->acknowledged().at("routing"), 3u);
+}
+
+// A consumer of another epoch has an offset in another log: it acknowledges nothing of ours.
+TEST_F(EventLogTest, AConsumerOfAnotherEpochAcknowledgesNothing) {
+  StartServer(10, {"routing"});
+  outbox_.Append(1, 10);
+  outbox_.Append(2, 10);
+  auto consumer = StartConsumer(/*offset=*/2, /*epoch=*/9);
+  Pump(*consumer, 1, absl::Milliseconds(300));
+  EXPECT_TRUE(consumer->halted());
+  EXPECT_EQ(server_->acknowledged().at("routing"), 0u);
 }
 
 TEST_F(EventLogTest, AnswersGarbageWithAStructuredError) {

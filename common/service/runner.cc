@@ -52,6 +52,9 @@ absl::Status Runner::Start() {
       bus::CommandServer commands,
       bus::CommandServer::Bind(context_, options_.command_endpoint, options_.socket_options));
   commands_.emplace(std::move(commands));
+  options_.expiry.trim_outbox = !options_.log_endpoint.empty();
+  expiry_ = std::make_unique<Expiry>(store_, clock_, options_.expiry);
+  LOTSE_RETURN_IF_ERROR(expiry_->Start());
   if (!options_.log_endpoint.empty()) {
     bus::LogSource source;
     source.stream = options_.service;
@@ -61,6 +64,7 @@ absl::Status Runner::Start() {
                          std::vector<std::string>* out) {
       return store_.ReadOutbox(after, max_events, max_bytes, out);
     };
+    source.first = [this] { return expiry_->first_seq(); };
     if (options_.security != nullptr) {
       options_.log_options.still_admitted = [security =
                                                  options_.security.get()](std::string_view caller) {
@@ -329,6 +333,20 @@ void Runner::Tick() {
   next_tick_ = absl::Now() + handler_.tick_interval();
 }
 
+void Runner::Expire() {
+  // The outbox goes only as far as every registered consumer acknowledged; one that has not
+  // fetched since we started holds it at 0.
+  uint64_t acknowledged = store_.last_seq();
+  if (log_.has_value()) {
+    for (const std::string& consumer : options_.log_options.known_consumers) {
+      const auto it = log_->acknowledged().find(consumer);
+      acknowledged = std::min(acknowledged, it == log_->acknowledged().end() ? 0 : it->second);
+    }
+  }
+  const ExpiryCounts counts = expiry_->Step(acknowledged);
+  telemetry_->Expired(counts);
+}
+
 absl::Status Runner::Run(StopSignal& stop) {
   constexpr size_t kNone = SIZE_MAX;
   std::vector<size_t> consumer_items;
@@ -339,7 +357,7 @@ absl::Status Runner::Run(StopSignal& stop) {
     const size_t log = log_.has_value() ? poller.Add(log_->socket()) : kNone;
     // Held for a backup: no events are taken and no timers run until the hold ends.
     const bool held = this->held();
-    absl::Time deadline = held ? held_until_ : next_tick_;
+    absl::Time deadline = held ? held_until_ : std::min(next_tick_, expiry_->NextStep());
     if (log_.has_value()) {
       deadline = std::min(deadline, log_->NextDeadline().value_or(absl::InfiniteFuture()));
     }
@@ -386,6 +404,9 @@ absl::Status Runner::Run(StopSignal& stop) {
     }
     if (absl::Now() >= next_tick_ && !this->held()) {
       Tick();
+    }
+    if (absl::Now() >= expiry_->NextStep() && !this->held()) {
+      Expire();
     }
     PublishView(/*force=*/false);
   }

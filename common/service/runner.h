@@ -11,6 +11,7 @@
 #include "common/bus/command.h"
 #include "common/bus/event_log.h"
 #include "common/clock/clock.h"
+#include "common/service/expiry.h"
 #include "common/service/security.h"
 #include "common/service/stop_signal.h"
 #include "common/service/telemetry.h"
@@ -62,6 +63,9 @@ struct RunnerOptions {
   bus::SocketOptions socket_options;      // the command endpoint
   bus::SocketOptions log_socket_options;  // the log endpoint
   bus::LogServerOptions log_options;
+  // Retention of the outbox, idempotency records and dead letters (expiry.h); trim_outbox is
+  // set by Start() when the service has a log endpoint.
+  ExpiryOptions expiry;
   size_t max_batch = 512;        // commands or events per commit
   TelemetryOptions telemetry;    // ops HTTP port and live tap; telemetry.service is filled in
   // Our keys and the key list; the Runner starts its ZAP handler before binding and rereads
@@ -114,6 +118,8 @@ class Runner {
   size_t Apply(const bus::LogConsumer& consumer, const std::vector<bus::Delivery>& deliveries,
                store::Batch& batch, absl::Time now);
   void Tick();
+  // One bounded step of the retention housekeeping (Expiry), on the service thread.
+  void Expire();
   void AfterCommit(const store::Batch& batch);
   // Rewrites the store's files after an erasure (store::Store::CompactAway); logs a failure,
   // which the next commit retries.
@@ -129,6 +135,7 @@ class Runner {
   std::vector<std::unique_ptr<bus::LogConsumer>> consumers_;
   absl::Time next_tick_ = absl::InfiniteFuture();
   std::unique_ptr<Telemetry> telemetry_;
+  std::unique_ptr<Expiry> expiry_;
   absl::Time last_commit_at_ = absl::InfinitePast();
   absl::Time next_publish_ = absl::InfinitePast();
   struct RateSample {

@@ -108,9 +108,12 @@ absl::StatusOr<RunnerOptions> MakeRunnerOptions(const config::Config& config,
   options.log_options.max_events = config.limits.fetch_max_events;
   options.log_options.max_bytes = config.limits.fetch_max_bytes;
   options.max_batch = config.limits.commit_max_batch;
-  for (int i = 0; i < config::kServiceCount; ++i) {
-    options.log_options.known_consumers.emplace(config::ServiceName(static_cast<config::Service>(i)));
+  // The services that read our log: the outbox is trimmed only below what each of them
+  // acknowledged.
+  for (config::Service consumer : auth::ConsumersOf(service)) {
+    options.log_options.known_consumers.emplace(config::ServiceName(consumer));
   }
+  options.expiry = ExpiryOptionsFrom(config.retention);
   options.telemetry.ops_host = config.network.OpsHost();
   options.telemetry.ops_port = config.network.OpsPort(service);
   options.telemetry.tap_endpoint = config.network.TapEndpoint(service);

@@ -103,6 +103,7 @@ Telemetry::Telemetry(bus::Context& context, const store::Store& store, Telemetry
       dead_letters_total_(registry_.GetCounter(
           "lotse_dead_letters_total",
           "Events moved to the dead letters since the process started (cannot be applied).")),
+      dead_letters_expired_(ExpiredCounter("dead_letter")),
       timer_scans_total_(registry_.GetCounter(
           "lotse_timer_scans_total",
           "Timer scans (warnings, escalations, mail retries, expiries) since the process "
@@ -361,6 +362,18 @@ void Telemetry::Tap(lotse::v1::TapDirection direction, std::string_view stream, 
 
 void Telemetry::DeadLettered() { dead_letters_total_.Add(); }
 
+void Telemetry::Expired(const ExpiryCounts& counts) {
+  if (counts.outbox > 0) {
+    CountExpired("outbox", counts.outbox);
+  }
+  if (counts.idempotency > 0) {
+    CountExpired("idempotency", counts.idempotency);
+  }
+  if (counts.dead_letter > 0) {
+    CountExpired("dead_letter", counts.dead_letter);
+  }
+}
+
 void Telemetry::TimerScanned() { timer_scans_total_.Add(); }
 
 void Telemetry::Publish(LoopView view) {
@@ -486,8 +499,11 @@ void Telemetry::Collect(ops::Sample& sample) const {
                    {{"consumer", consumer}}, static_cast<double>(acknowledged));
     }
   }
+  const uint64_t dead_letters = dead_letters_at_start_ + dead_letters_total_.value();
+  const uint64_t dead_letters_expired = dead_letters_expired_.value();
   sample.Gauge("lotse_dead_letters", "Events stored in the dead letters (cannot be applied).", {},
-               static_cast<double>(dead_letters_at_start_ + dead_letters_total_.value()));
+               static_cast<double>(
+                   dead_letters > dead_letters_expired ? dead_letters - dead_letters_expired : 0));
   const std::vector<std::string> families = store_.FamilyNames();
   for (size_t cf = 0; cf < families.size(); ++cf) {
     const ops::Labels labels = {{"family", families[cf]}};
@@ -502,6 +518,18 @@ void Telemetry::Collect(ops::Sample& sample) const {
     sample.Gauge(
         "lotse_rocksdb_estimated_keys", "RocksDB's estimate of keys per family.", labels,
         static_cast<double>(store_.IntProperty(static_cast<int>(cf), "rocksdb.estimate-num-keys")));
+    sample.Gauge("lotse_rocksdb_sst_bytes",
+                 "Bytes of the family's SST files on disk (all versions RocksDB still keeps).",
+                 labels,
+                 static_cast<double>(
+                     store_.IntProperty(static_cast<int>(cf), "rocksdb.total-sst-files-size")));
+    if (store::IsBlobFamily(families[cf])) {
+      sample.Gauge("lotse_rocksdb_blob_bytes",
+                   "Bytes of the family's blob files on disk (large values such as attachments).",
+                   labels,
+                   static_cast<double>(
+                       store_.IntProperty(static_cast<int>(cf), "rocksdb.total-blob-file-size")));
+    }
   }
   sample.Gauge("lotse_disk_free_bytes", "Free bytes on the file system of the data directory.", {},
                static_cast<double>(store_.FreeDiskBytes().value_or(0)));

@@ -17,6 +17,7 @@
 #include "common/bus/event_log.h"
 #include "common/bus/socket.h"
 #include "common/ops/metrics.h"
+#include "common/service/expiry.h"
 #include "common/store/store.h"
 #include "lotse/v1/events.pb.h"
 #include "lotse/v1/ops.pb.h"
@@ -91,6 +92,8 @@ class Telemetry {
   void Consumed(const bus::LogConsumer& consumer, const std::vector<bus::Delivery>& deliveries);
   void Produced(const std::vector<std::string>& events, const std::vector<int>& payload_cases);
   void DeadLettered();
+  // Keys the retention housekeeping deleted (lotse_expired_total).
+  void Expired(const ExpiryCounts& counts);
   void TimerScanned();
   // Reads the live tap's (un)subscriptions that arrived; the runner calls it once per loop,
   // before handling what woke it. Consumed and Produced build tap records only while someone
@@ -115,6 +118,7 @@ class Telemetry {
   ops::Histogram& commit_seconds_;
   ops::Histogram& commit_items_;
   ops::Counter& dead_letters_total_;
+  ops::Counter& dead_letters_expired_;
   ops::Counter& timer_scans_total_;
   ops::Counter& tap_records_total_;
   ops::Gauge& tap_watched_;

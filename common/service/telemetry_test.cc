@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -100,6 +101,26 @@ TEST_F(TelemetryTest, WithoutEventCountersItsEventsAreNotCounted) {
   telemetry.Produced({Escalated("umwelt")}, {lotse::v1::Envelope::kEscalated});
   EXPECT_EQ(Value(R"(lotse_test_escalations_total{service="intake",department="umwelt"})"), -1);
   EXPECT_EQ(Value(R"(lotse_events_produced_total{service="intake",type="escalated"})"), 1);
+}
+
+// Per family: the keys and bytes it keeps; what retention deleted is counted, and dead letters
+// it deleted no longer count as stored.
+TEST_F(TelemetryTest, ShowsEachFamilysSizeAndCountsWhatRetentionDeleted) {
+  store::Batch batch(store_.get());
+  batch.Put(store::kDeadLetter, "routing/1", "a");
+  batch.Put(store::kDeadLetter, "routing/2", "b");
+  ASSERT_TRUE(store_->Commit(batch).ok());
+  TelemetryOptions options;
+  options.service = "audit";
+  Telemetry telemetry(context_, *store_, options);
+  EXPECT_EQ(Value(R"(lotse_rocksdb_estimated_keys{service="audit",family="dead_letter"})"), 2);
+  EXPECT_GE(Value(R"(lotse_rocksdb_sst_bytes{service="audit",family="outbox"})"), 0);
+  EXPECT_GE(Value(R"(lotse_rocksdb_live_data_bytes{service="audit",family="idempotency"})"), 0);
+  const double stored = Value(R"(lotse_dead_letters{service="audit"})");
+  const uint64_t expired = ExpiredCounter("dead_letter").value();
+  telemetry.Expired(ExpiryCounts{.outbox = 3, .idempotency = 0, .dead_letter = 1});
+  EXPECT_EQ(ExpiredCounter("dead_letter").value(), expired + 1);
+  EXPECT_EQ(Value(R"(lotse_dead_letters{service="audit"})"), std::max(stored - 1, 0.0));
 }
 
 }  // namespace

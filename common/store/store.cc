@@ -113,6 +113,10 @@ absl::Status OpenDb(const Options& options, std::unique_ptr<rocksdb::DB>* db_out
   db_options.keep_log_file_num = 4;
   // All memtables of one store together stay within 64 MiB, however many families it has.
   db_options.write_buffer_manager = std::make_shared<rocksdb::WriteBufferManager>(64 << 20);
+  // The write-ahead log stays within 64 MiB too: beyond it, the families that hold the oldest
+  // log file are flushed, so a family written rarely (meta) does not keep every older log file
+  // on disk. RocksDB's default allows four times all write buffers (over 1 GiB here).
+  db_options.max_total_wal_size = 64 << 20;
   rocksdb::ColumnFamilyOptions cf_options;
   cf_options.write_buffer_size = 16 << 20;
   // Worklist items and SLA timers are deleted as fast as they are added. A file that is mostly

@@ -108,6 +108,9 @@ class Store {
   // through ReadOutbox and last_seq() has advanced; on failure nothing of it is stored.
   // Refuses with ResourceExhausted while free disk space is below options.min_free_bytes.
   absl::Status Commit(Batch& batch);
+  // Commit() for housekeeping that frees space (trim.h: expired keys and the cursor of the
+  // scan that found them): written synced like any commit, but also on a nearly full disk.
+  absl::Status CommitHousekeeping(Batch& batch) { return WriteSynced(batch); }
 
   // Free bytes on the store's file system.
   absl::StatusOr<uint64_t> FreeDiskBytes() const;

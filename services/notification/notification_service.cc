@@ -5,6 +5,7 @@
 #include "common/format.h"
 #include "common/service/erasure.h"
 #include "common/service/errors.h"
+#include "common/service/expiry.h"
 #include "common/service/startup.h"
 #include "common/status_macros.h"
 #include "services/notification/mail.h"
@@ -38,7 +39,11 @@ std::string JobName(std::string_view key) {
 
 NotificationService::NotificationService(const config::Config& config,
                                          std::unique_ptr<clock::Clock> clock, absl::TimeZone zone)
-    : ServiceBase(std::move(clock)), config_(config), zone_(zone) {
+    : ServiceBase(std::move(clock)),
+      config_(config),
+      zone_(zone),
+      inbox_expiry_(kInbox, kPositions, absl::Hours(24) * config.retention.inbox_days,
+                    absl::Minutes(config.retention.scan_minutes)) {
   Serve(
       {{NotificationRequest::kInbox, kOffices | kDepartments | kAdmin,
         [this](const NotificationRequest& r, service::CommandContext& c) { return Inbox(r, c); }}});
@@ -61,6 +66,7 @@ absl::StatusOr<std::unique_ptr<NotificationService>> NotificationService::Create
                          service::MakeRunnerOptions(config, config::Service::kNotification));
   LOTSE_RETURN_IF_ERROR(
       service->StartRunner(config, config::Service::kNotification, context, std::move(options)));
+  service::CountExpired("state_inbox", 0);  // the series starts at 0, labelled with the service
   if (service->mail_ != nullptr) {
     spdlog::info("e-mail channel on: mail from {} via {} ({}), retry {}..{} ms, {} attempts",
                  config.notification.mail_from, config::RedactedUrl(config.notification.smtp_url),
@@ -174,6 +180,7 @@ absl::StatusOr<NotificationReply> NotificationService::Inbox(const NotificationR
   const uint64_t after = std::max(acked, inbox.ack());
   if (after > acked) {
     batch.Put(kPositions, StrCat("ack/", recipient), store::EncodeU64(after));
+    LOTSE_RETURN_IF_ERROR(inbox_expiry_.RecordRead(batch, recipient, acked, after, context.now));
   }
   const uint32_t max =
       inbox.max_messages() == 0 ? kDefaultMax : std::min(inbox.max_messages(), kMaxMessages);
@@ -324,6 +331,13 @@ absl::Status NotificationService::TellOfficeAboutCompanyMail(store::Batch& batch
 }
 
 void NotificationService::Tick(store::Batch& batch, absl::Time now) {
+  // Its own synced batch: it frees space, so it also runs when the disk is nearly full.
+  if (absl::StatusOr<uint64_t> expired = inbox_expiry_.Step(*store_, now); !expired.ok()) {
+    spdlog::error("deleting read inbox messages failed; trying again at the next scan: {}",
+                  expired.status().message());
+  } else if (*expired > 0) {
+    service::CountExpired("state_inbox", *expired);
+  }
   if (mail_ == nullptr) {
     return;
   }

@@ -14,6 +14,7 @@
 #include "common/service/service_base.h"
 #include "common/store/store.h"
 #include "lotse/v1/notification.pb.h"
+#include "services/notification/inbox_expiry.h"
 #include "services/notification/mail_sender.h"
 #include "services/notification/messages.h"
 
@@ -91,6 +92,7 @@ class NotificationService final
   std::vector<Parked> parked_;
   std::set<std::string> in_flight_;  // state_mail keys handed to the sender
   std::mt19937 jitter_{std::random_device{}()};
+  InboxExpiry inbox_expiry_;          // read messages after [retention] inbox_days
   std::unique_ptr<MailSender> mail_;  // null: e-mail off. Last: stopped first
 };
 

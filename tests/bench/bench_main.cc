@@ -2,10 +2,10 @@
 // machine's own ceiling. See tests/bench/README.md.
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <atomic>
 #include <map>
 #include <string>
 #include <thread>
@@ -20,6 +20,7 @@
 #include "lotse/v1/routing.pb.h"
 #include "tests/bench/bench_set.h"
 #include "tests/bench/ceiling.h"
+#include "tests/bench/disk.h"
 #include "tests/bench/flow.h"
 #include "tests/bench/web.h"
 #include "tests/support/process.h"
@@ -36,6 +37,8 @@ struct Options {
   int window = 512;
   int scale_max = 100000;
   int live = 200;  // web: open live connections
+  double every = 15;      // disk: seconds between samples
+  double speedup = 2880;  // disk: the service clock (2880: a day in 30 s)
   bool json = false;
   bool keep = false;
   std::string out_dir = "bench-out";
@@ -555,6 +558,13 @@ int Run(const Options& o) {
     text += w.text;
     ok = ok && w.ok;
   }
+  if (o.mode == "disk") {  // long by nature: not part of "all"
+    const DiskReport d =
+        DiskBench(o.bin_dir, o.keep, o.seconds, o.rate > 0 ? o.rate : 20, o.every, o.speedup);
+    report.Raw("disk", d.json.empty() ? "null" : d.json);
+    text += d.text;
+    ok = ok && d.ok;
+  }
   std::ofstream(o.out_dir + "/report.json") << report.Text() << "\n";
   if (o.json) {
     std::fprintf(stderr, "%s", text.c_str());
@@ -588,16 +598,22 @@ int main(int argc, char** argv) {
   Options o;
   CLI::App app("lotse-bench: the whole flow through the real services, against the machine's "
                "own ceiling");
-  app.add_option("MODE", o.mode, "saturation | latency | scale | ceiling | curve | web | all")
+  app.add_option("MODE", o.mode,
+                 "saturation | latency | scale | ceiling | curve | web | all | disk")
       ->required()
-      ->check(CLI::IsMember({"saturation", "latency", "scale", "ceiling", "curve", "web", "all"}));
+      ->check(CLI::IsMember(
+          {"saturation", "latency", "scale", "ceiling", "curve", "web", "all", "disk"}));
   app.add_option("--seconds", o.seconds, "how long each run submits (default 10)");
   app.add_option(
       "--rate", o.rate,
-      "latency: one offered rate instead of 500, 2000, 10000; web: the rate offered (300)");
+      "latency: one offered rate instead of 500, 2000, 10000; web: the rate offered (300); "
+      "disk: the steady rate (20)");
   app.add_option("--window", o.window, "saturation: submits in flight (default 512)");
   app.add_option("--scale-max", o.scale_max, "scale: up to this many referrals (default 100000; 1000000 for the full run)");
   app.add_option("--live", o.live, "web: live connections open (default 200)");
+  app.add_option("--every", o.every, "disk: seconds between samples (default 15)");
+  app.add_option("--speedup", o.speedup,
+                 "disk: how much faster the service clock runs (default 2880: a day in 30 s)");
   app.add_flag("--json", o.json, "print the JSON report on stdout (summary on stderr)");
   app.add_flag("--keep", o.keep, "keep the sets' data directories");
   app.add_option("--out", o.out_dir, "where report.json, latency.dat and latency.png go");

@@ -414,6 +414,9 @@ absl::StatusOr<std::vector<lotse::v1::Envelope>> LotseSet::LogEvents(const std::
   if (!reply.ok()) {
     return reply.status();
   }
+  if (reply->has_error()) {  // e.g. the events after `after_seq` were trimmed
+    return absl::FailedPreconditionError(reply->error().message());
+  }
   std::vector<lotse::v1::Envelope> events;
   for (const std::string& raw : reply->events()) {
     if (!events.emplace_back().ParseFromString(raw)) {
