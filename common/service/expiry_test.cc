@@ -13,6 +13,9 @@
 namespace lotse::service {
 namespace {
 
+// A request fingerprint as Fingerprint() makes them: 32 bytes.
+const std::string kFingerprint(32, 'f');
+
 class ExpiryTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -100,7 +103,7 @@ TEST_F(ExpiryTest, ExpiresIdempotencyRecordsAndDeadLettersAfterTheirWindows) {
   {
     store::Batch batch(store_.get());
     for (int i = 0; i < 5; ++i) {
-      StoreReply(batch, "old-" + std::to_string(i), "f", "reply", clock_.Now());
+      StoreReply(batch, "old-" + std::to_string(i), kFingerprint, "reply", clock_.Now());
     }
     lotse::v1::DeadLetter dead;
     dead.set_reason("test");
@@ -112,7 +115,7 @@ TEST_F(ExpiryTest, ExpiresIdempotencyRecordsAndDeadLettersAfterTheirWindows) {
   {
     store::Batch batch(store_.get());
     for (int i = 0; i < 4; ++i) {
-      StoreReply(batch, "new-" + std::to_string(i), "f", "reply", clock_.Now());
+      StoreReply(batch, "new-" + std::to_string(i), kFingerprint, "reply", clock_.Now());
     }
     ASSERT_TRUE(store_->Commit(batch).ok());
   }
@@ -126,7 +129,7 @@ TEST_F(ExpiryTest, ExpiresIdempotencyRecordsAndDeadLettersAfterTheirWindows) {
   EXPECT_EQ(Count(store::kIdempotency), 4u);
   // A retry within the window still finds its reply.
   store::Batch batch(store_.get());
-  absl::StatusOr<std::optional<std::string>> stored = FindStoredReply(batch, "new-0", "f");
+  absl::StatusOr<std::optional<std::string>> stored = FindStoredReply(batch, "new-0", kFingerprint);
   ASSERT_TRUE(stored.ok());
   EXPECT_EQ(stored->value_or(""), "reply");
   clock_.Advance(absl::Hours(24 * 6));

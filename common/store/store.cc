@@ -397,8 +397,13 @@ absl::StatusOr<uint64_t> Store::FreeDiskBytes() const {
 }
 
 std::vector<std::string> Store::FamilyNames() const {
-  std::vector<std::string> names(std::begin(kBuiltinFamilies), std::end(kBuiltinFamilies));
-  names.insert(names.end(), options_.state_families.begin(), options_.state_families.end());
+  // The open handles, in Cf order: with open_other_families also the families found on disk.
+  const std::shared_lock lock(reopen_mutex_);
+  std::vector<std::string> names;
+  names.reserve(handles_.size());
+  for (const rocksdb::ColumnFamilyHandle* handle : handles_) {
+    names.push_back(handle->GetName());
+  }
   return names;
 }
 

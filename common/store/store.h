@@ -116,7 +116,7 @@ class Store {
   absl::StatusOr<uint64_t> FreeDiskBytes() const;
   uint64_t min_free_bytes() const { return options_.min_free_bytes; }
 
-  // The column families' names, by Cf index.
+  // The column families' names, by Cf index. Thread-safe, like IntProperty.
   std::vector<std::string> FamilyNames() const;
   // A RocksDB integer property of one family (e.g. "rocksdb.estimate-live-data-size"), 0 if
   // RocksDB does not know it. Thread-safe (unlike the rest of Store): for metrics scrapes.

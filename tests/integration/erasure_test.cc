@@ -299,7 +299,9 @@ class ErasureTest : public ::testing::Test {
     EXPECT_EQ(Joined(StoredHits(set_->dir() + "/data", strings)), "");
     const std::string kept_hits = Joined(StoredHits(set_->dir() + "/data", kept.All()));
     for (const std::string& s : kept.All()) {
-      EXPECT_NE(kept_hits.find(s), std::string::npos) << s << " of the other referral is gone";
+      EXPECT_NE(kept_hits.find(s), std::string::npos)
+          << s << " of the other referral is gone; found:\n"
+          << kept_hits;
     }
     set_->StartAll(/*with_audit=*/true, /*with_notification=*/true);
   }
