@@ -219,6 +219,10 @@ absl::Status Runner::Serve(bool commands_readable,
     pending.push_back(Pending{std::move(*request), std::move(reply), absl::Now(),
                               saw_committed_state_only && batch.empty()});
   }
+  // What waited and did not fit into this batch goes first in the next one.
+  for (; next_waited < waited.size(); ++next_waited) {
+    deferred_.push_back(std::move(waited[next_waited]));
+  }
   size_t items = pending.size();
   size_t dead_letters = 0;
   for (bus::LogConsumer* consumer : consumers_readable) {
