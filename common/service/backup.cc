@@ -21,16 +21,19 @@ absl::StatusOr<lotse::v1::BackupReply> HandleBackup(const lotse::v1::BackupReque
       break;
     }
     case lotse::v1::BACKUP_PHASE_CHECKPOINT: {
+      // <backup directory>/<this service>: the backup directory exists (lotse backup made it),
+      // the service's part of it does not yet. Nothing else is written anywhere.
       const std::filesystem::path dir(request.dir());
-      if (!dir.is_absolute() || request.dir().size() > 4096) {
-        return InvalidField("dir", "give the backup directory as an absolute path");
-      }
       std::error_code error;
+      if (!dir.is_absolute() || request.dir().size() > 4096 || dir.filename() != runner.service() ||
+          !std::filesystem::is_directory(dir.parent_path(), error)) {
+        return InvalidField("dir", StrCat("give <an existing backup directory>/", runner.service(),
+                                          " as an absolute path"));
+      }
       if (std::filesystem::exists(dir, error)) {
         return FieldError(absl::StatusCode::kAlreadyExists, "dir",
                           StrCat(request.dir(), " exists already: back up into a new directory"));
       }
-      std::filesystem::create_directories(dir.parent_path(), error);
       LOTSE_RETURN_IF_ERROR(store.Checkpoint(request.dir()));
       reply.set_last_seq(store.last_seq());
       reply.set_epoch(store.epoch());

@@ -16,8 +16,9 @@ namespace lotse::service {
 // The longest hold a backup may ask for; it ends by itself then.
 inline constexpr absl::Duration kMaxBackupHold = absl::Seconds(5);
 
-// Answers one phase of a backup for the service `runner` runs on `store`. Errors name the
-// field: a phase missing, a relative or existing directory.
+// Answers one phase of a backup for the service `runner` runs on `store`. CHECKPOINT writes only
+// to <an existing directory>/<the service's name>, which must not exist yet. Errors name the
+// field: a phase missing, a relative, misnamed or existing directory.
 absl::StatusOr<lotse::v1::BackupReply> HandleBackup(const lotse::v1::BackupRequest& request,
                                                     store::Store& store, Runner& runner);
 
