@@ -30,6 +30,11 @@ absl::StatusOr<lotse::v1::BackupReply> HandleBackup(const lotse::v1::BackupReque
         return InvalidField("dir", StrCat("give <an existing backup directory>/", runner.service(),
                                           " as an absolute path"));
       }
+      if (store.owes_compaction()) {
+        return FieldError(absl::StatusCode::kUnavailable, "dir",
+                          "the store is still rewriting its files after an erasure (a backup now "
+                          "would hold erased bytes): run lotse backup again in a minute");
+      }
       if (std::filesystem::exists(dir, error)) {
         return FieldError(absl::StatusCode::kAlreadyExists, "dir",
                           StrCat(request.dir(), " exists already: back up into a new directory"));

@@ -297,10 +297,11 @@ size_t Runner::Apply(const bus::LogConsumer& consumer, const std::vector<bus::De
                            EventType(static_cast<int>(d.envelope->payload_case()))}
             : log::Context{});
     absl::Status applied = absl::DataLossError("the event bytes are not a lotse.v1.Envelope");
+    // What arrives about a referral erased here is kept without its personal fields, in the
+    // dead letters too.
+    std::string raw = d.raw;
     if (d.envelope.has_value()) {
-      // What arrives about a referral erased here is kept without its personal fields.
       lotse::v1::Envelope event = *d.envelope;
-      std::string raw = d.raw;
       absl::StatusOr<bool> stripped = StripIfErased(batch, event, raw);
       applied = !stripped.ok() ? stripped.status()
                 : *stripped    ? handler_.ApplyEvent(event, raw, batch, now)
@@ -313,7 +314,7 @@ size_t Runner::Apply(const bus::LogConsumer& consumer, const std::vector<bus::De
           d.seq, consumer.stream(), d.envelope.has_value() ? d.envelope->referral_id() : "unknown",
           applied.message());
       lotse::v1::DeadLetter dead;
-      dead.set_event(d.raw);
+      dead.set_event(raw);
       dead.set_reason(std::string(applied.message()));
       dead.set_at_us(clock::ToMicros(now));
       batch.Put(store::kDeadLetter, StrCat(consumer.stream(), "/", store::EncodeU64(d.seq)),
@@ -362,6 +363,9 @@ absl::Status Runner::Run(StopSignal& stop) {
     // Held for a backup: no events are taken and no timers run until the hold ends.
     const bool held = this->held();
     absl::Time deadline = held ? held_until_ : std::min(next_tick_, expiry_->NextStep());
+    if (!held && !deferred_.empty()) {
+      deadline = absl::Now();  // what waited for a backup's hold is answered at once
+    }
     if (log_.has_value()) {
       deadline = std::min(deadline, log_->NextDeadline().value_or(absl::InfiniteFuture()));
     }

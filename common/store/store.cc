@@ -3,10 +3,12 @@
 #include <sys/statvfs.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <limits>
 #include <random>
 #include <utility>
 
+#include "absl/time/clock.h"
 #include "common/format.h"
 #include "common/status_macros.h"
 #include "rocksdb/db.h"
@@ -244,7 +246,19 @@ absl::Status Store::CompactAway() {
   {
     const std::unique_lock lock(reopen_mutex_);
     CloseDb();
-    LOTSE_RETURN_IF_ERROR(OpenDb(options_, &db_, &handles_));
+    absl::Status reopened = OpenDb(options_, &db_, &handles_);
+    for (int attempt = 1; !reopened.ok() && attempt < 5; ++attempt) {
+      absl::SleepFor(absl::Milliseconds(200) * attempt);
+      reopened = OpenDb(options_, &db_, &handles_);
+    }
+    if (!reopened.ok()) {
+      // Without its database the service cannot go on; a restart opens it as at any start.
+      spdlog::critical(
+          "the store at {} cannot be opened again after rewriting its files: {}. "
+          "The service stops; start it again (it redoes the rewrite)",
+          options_.path, reopened.message());
+      std::abort();
+    }
   }
   Batch batch(this);
   batch.Delete(kMeta, kCompactionOwedKey);

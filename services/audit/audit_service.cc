@@ -166,9 +166,12 @@ absl::Status AuditService::ApplyEvent(const Envelope& event, std::string_view ra
                                       store::Batch& batch, absl::Time now) {
   if (event.has_personal_data_erased()) {
     // The referral's entries keep their place and flow form; the erasure is chained after them.
-    LOTSE_RETURN_IF_ERROR(Chain::Erase(batch, *store_, event.referral_id()));
+    // Prepared first: all or nothing.
+    store::Batch staged(store_.get());
+    LOTSE_RETURN_IF_ERROR(Chain::Erase(staged, *store_, event.referral_id()));
     LOTSE_RETURN_IF_ERROR(service::EraseFromCommonFamilies(
-        batch, *store_, {event.referral_id()}, {event.case_number()}, AuditReply(), now));
+        staged, *store_, {event.referral_id()}, {event.case_number()}, AuditReply(), now));
+    batch.Absorb(staged);
   }
   return RecordEvent(batch, event, raw, now);  // chain entry and evaluation facts together
 }

@@ -146,6 +146,14 @@ absl::StatusOr<lotse::v1::VerifyReply> Chain::Verify(const store::Store& store) 
       return fail(expected, StrCat("entry ", expected, " does not follow entry ", expected - 1,
                                    ": one of them was replaced"));
     }
+    // Only the two forms exist, and only an older entry is marked erased: the marks are not
+    // under the hash, so anything else is an alteration.
+    if ((entry.form() != 0 && entry.form() != kSealedForm) ||
+        (entry.form() == kSealedForm && entry.erased())) {
+      return fail(expected, StrCat("entry ", expected, " (", entry.stream(), " event ", entry.seq(),
+                                   ") was altered: its form marks are not ones "
+                                   "audit writes"));
+    }
     // An older entry whose personal data was erased keeps only its place in the chain.
     const bool checkable = entry.form() == kSealedForm || !entry.erased();
     if (checkable && EntryHash(prev, entry.index(), entry.stream(), entry.seq(),

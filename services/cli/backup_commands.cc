@@ -69,6 +69,11 @@ int Backup(Session& s, const BackupFlags& f) {
                                         "to"));
   }
   fs::create_directories(dir, error);
+  if (error) {
+    return s.Fail(kExitUsage,
+                  MakeError(lotse::v1::ERROR_CODE_INVALID_ARGUMENT,
+                            StrCat("cannot make ", dir.string(), ": ", error.message()), "to"));
+  }
   const absl::Time start = absl::Now();
   // Hold all, checkpoint each, release all: while every service is held none commits, so the
   // checkpoints are one state of the whole set.
@@ -132,6 +137,12 @@ int Backup(Session& s, const BackupFlags& f) {
     }
   }
   fs::rename(temp, dir / kManifest, error);
+  if (error) {
+    return s.Fail(kExitUsage, MakeError(lotse::v1::ERROR_CODE_INVALID_ARGUMENT,
+                                        StrCat("cannot write ", (dir / kManifest).string(), ": ",
+                                               error.message(), "; the backup is incomplete"),
+                                        "to"));
+  }
   std::string text = StrCat("Backup of the set written to ", dir.string(),
                             " (the services took "
                             "no work for ",

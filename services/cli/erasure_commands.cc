@@ -41,7 +41,8 @@ int Erase(Session& s, const EraseFlags& f) {
         text += StrCat(
             "Case numbers, topics, departments, times and ratings stay; the evaluation "
             "does not change. The audit log records the erasure (lotse history ",
-            r.erased().erased(0).case_number(), ").\n");
+            r.erased().erased().empty() ? std::string("REF") : r.erased().erased(0).case_number(),
+            ").\n");
         return s.Print(r.erased(), text);
       });
 }

@@ -108,6 +108,15 @@ absl::Status IntakeService::EraseReferrals(store::Batch& batch, std::vector<Refe
             problem = absl::DataLossError("a stored referral cannot be read");
             return false;
           }
+          // An erased referral keeps its documents' digests, not their bytes.
+          absl::StatusOr<bool> other_erased = service::IsErased(batch, other.referral_id());
+          if (!other_erased.ok()) {
+            problem = other_erased.status();
+            return false;
+          }
+          if (*other_erased) {
+            return true;
+          }
           for (const lotse::v1::AttachmentRef& ref : other.attachments()) {
             shas.erase(ref.sha256());
           }

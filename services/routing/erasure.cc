@@ -16,14 +16,14 @@ absl::Status RoutingService::ErasePersonalData(const lotse::v1::Envelope& event,
   store::Batch staged(store_.get());
   LOTSE_RETURN_IF_ERROR(service::EraseFromCommonFamilies(
       staged, *store_, {id}, {event.case_number()}, lotse::v1::RoutingReply(), now));
+  // The index of earlier answers names the referral's words in its keys, under every department
+  // that answered it (a reopened referral keeps its earlier entry).
+  LOTSE_RETURN_IF_ERROR(service::EraseFromFamily(staged, *store_, kSimilarPostings, {id}, nullptr));
+  LOTSE_RETURN_IF_ERROR(service::EraseFromFamily(staged, *store_, kSimilarDocs, {id}, nullptr));
   LOTSE_ASSIGN_OR_RETURN(std::optional<lotse::v1::ReferralState> found, referrals_.Find(batch, id));
   batch.Absorb(staged);
   if (!found.has_value()) {
     return absl::OkStatus();  // never routed here: nothing of it to clear
-  }
-  // The index of earlier answers names the referral's words in its keys.
-  if (!found->answer().department().empty()) {
-    similar_.Remove(batch, found->answer().department(), *found);
   }
   lotse::v1::ReferralState after = *found;
   service::KeepFlowMetadataOnly(after);
