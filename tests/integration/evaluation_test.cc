@@ -183,11 +183,12 @@ TEST_F(EvaluationFlowTest, KnownTimelineGivesKnownFigures) {
     return r.ok() && r->referral().reopen_count() == 1;
   })) << b;
 
-  // Audit has every event once it matches the producers' heads.
+  // Audit has every event once both feedbacks (intake) and B's reopening (routing) are in: the
+  // two arrive from different services in either order.
   lotse::v1::EvaluationReply e;
   ASSERT_TRUE(set_->Eventually([&] {
     e = Evaluate(false);
-    return e.total().feedback() == 2;
+    return e.total().feedback() == 2 && e.total().reopenings() == 1;
   })) << e.DebugString();
 
   const lotse::v1::EvaluationFigures& umwelt = Group(e.departments(), "umwelt");
