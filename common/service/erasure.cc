@@ -139,9 +139,11 @@ absl::Status EraseFromCommonFamilies(store::Batch& batch, const store::Store& st
     batch.Put(store::kMeta, StrCat(kErasedPrefix, id),
               store::EncodeU64(static_cast<uint64_t>(clock::ToMicros(now))));
   }
-  batch.Put(store::kMeta, store::kCompactionOwedKey, "");
+  OweCompaction(batch);
   return absl::OkStatus();
 }
+
+void OweCompaction(store::Batch& batch) { batch.Put(store::kMeta, store::kCompactionOwedKey, ""); }
 
 absl::Status EraseFromFamily(store::Batch& batch, const store::Store& store, store::Cf cf,
                              const std::vector<std::string>& referral_ids,

@@ -51,6 +51,10 @@ absl::Status EraseFromFamily(store::Batch& batch, const store::Store& store, sto
                              const std::vector<std::string>& referral_ids,
                              const google::protobuf::Message* prototype);
 
+// Marks the store as owing a compaction (store::Store::CompactAway): what `batch` deletes or
+// clears must leave the files too. EraseFromCommonFamilies does it itself.
+void OweCompaction(store::Batch& batch);
+
 // SHA-256 of `bytes` (32 raw bytes).
 std::string Sha256(std::string_view bytes);
 

@@ -39,4 +39,11 @@ void ReferralTable::Update(store::Batch& batch, const lotse::v1::ReferralState& 
   batch.Put(by_id_, state.referral_id(), state.SerializeAsString());
 }
 
+void ReferralTable::Delete(store::Batch& batch, const lotse::v1::ReferralState& state) const {
+  batch.Delete(by_id_, state.referral_id());
+  if (!state.case_number().empty()) {
+    batch.Delete(by_case_, state.case_number());
+  }
+}
+
 }  // namespace lotse::service

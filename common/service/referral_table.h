@@ -23,6 +23,8 @@ class ReferralTable {
   void Insert(store::Batch& batch, const lotse::v1::ReferralState& state) const;
   // Stores a changed record (its case number, and so the index entry, never changes).
   void Update(store::Batch& batch, const lotse::v1::ReferralState& state) const;
+  // Deletes the record and its case-number index entry (the referral's retention ran out).
+  void Delete(store::Batch& batch, const lotse::v1::ReferralState& state) const;
 
  private:
   store::Cf by_id_;

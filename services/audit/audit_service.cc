@@ -168,10 +168,13 @@ absl::Status AuditService::ApplyEvent(const Envelope& event, std::string_view ra
     // The referral's entries keep their place and flow form; the erasure is chained after them.
     // Prepared first: all or nothing.
     store::Batch staged(store_.get());
-    LOTSE_RETURN_IF_ERROR(Chain::Erase(staged, *store_, event.referral_id()));
+    LOTSE_RETURN_IF_ERROR(Chain::Erase(batch, staged, *store_, event.referral_id()));
     LOTSE_RETURN_IF_ERROR(service::EraseFromCommonFamilies(
         staged, *store_, {event.referral_id()}, {event.case_number()}, AuditReply(), now));
     batch.Absorb(staged);
+  }
+  if (event.has_referral_deleted()) {
+    return RecordDeletion(batch, *store_, event, raw, now);
   }
   return RecordEvent(batch, event, raw, now);  // chain entry and evaluation facts together
 }

@@ -3,6 +3,8 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include <map>
+
 #include "common/clock/clock.h"
 #include "common/format.h"
 #include "common/service/erasure.h"
@@ -21,17 +23,76 @@ std::string HistoryKey(std::string_view referral_id, uint64_t index) {
 }
 
 constexpr int kSealedForm = 2;
+constexpr int kDeletableForm = 3;
 constexpr size_t kSaltBytes = 32;
 
 // In meta: the referral's salt for the digests of its entries; deleted by erasure.
 std::string SaltKey(std::string_view referral_id) { return StrCat("salt/", referral_id); }
+// In meta: the referral's salt for the digests of its entries' flow forms; deleted with the
+// referral.
+std::string FlowSaltKey(std::string_view referral_id) { return StrCat("flow_salt/", referral_id); }
 
-// What the hash of an entry covers besides its header: a sealed entry's flow form and digest;
-// the event itself where it holds no personal data (or is of the old form).
+// What the hash of an entry covers besides its header: a form 3 entry's flow digest and digest;
+// a form 2 entry's flow form and digest; the event itself where it has no referral (or is of
+// the oldest form).
 std::string HashedContent(const lotse::v1::AuditEntry& entry) {
-  return entry.form() == kSealedForm && !entry.flow_event().empty()
-             ? entry.flow_event() + entry.digest()
-             : entry.event();
+  std::string content;
+  if (entry.form() == kDeletableForm && !entry.flow_digest().empty()) {
+    content = entry.flow_digest() + entry.digest();
+  } else if (entry.form() == kSealedForm && !entry.flow_event().empty()) {
+    content = entry.flow_event() + entry.digest();
+  } else {
+    content = entry.event();
+  }
+  for (const uint64_t index : entry.pruned()) {  // a deletion's list of what it cleared
+    AppendU64(content, index);
+  }
+  return content;
+}
+
+// The salt stored under `key` in meta, or a new random one put there through `batch`.
+absl::StatusOr<std::string> SaltFor(store::Batch& batch, const std::string& key) {
+  LOTSE_ASSIGN_OR_RETURN(std::optional<std::string> stored, batch.Get(store::kMeta, key));
+  if (stored.has_value()) {
+    return *std::move(stored);
+  }
+  std::string salt(kSaltBytes, '\0');
+  if (RAND_bytes(reinterpret_cast<unsigned char*>(salt.data()), kSaltBytes) != 1) {
+    return absl::UnavailableError("no random bytes for the audit salt");
+  }
+  batch.Put(store::kMeta, key, salt);
+  return salt;
+}
+
+// Where the sealed parts of `entry` still exist, whether they match the digests its hash
+// covers: the flow form against its flow digest (form 3, until the referral is deleted), the
+// whole event against its digest (forms 2 and 3, until its personal data is erased). Returns
+// what does not match, or "" if all does.
+std::string CheckSealedContent(const store::Store& store, const lotse::v1::AuditEntry& entry) {
+  auto salt_of = [&](const std::string& flow_bytes,
+                     std::string (*key)(std::string_view)) -> std::optional<std::string> {
+    lotse::v1::Envelope flow;
+    if (!flow.ParseFromString(flow_bytes) || flow.referral_id().empty()) {
+      return std::nullopt;
+    }
+    absl::StatusOr<std::optional<std::string>> stored =
+        store.Get(store::kMeta, key(flow.referral_id()));
+    return stored.ok() ? *std::move(stored) : std::nullopt;
+  };
+  const std::string& flow_bytes = entry.flow_event().empty() ? entry.event() : entry.flow_event();
+  if (entry.form() == kDeletableForm && !entry.flow_digest().empty() && entry.deleted_by() == 0) {
+    const std::optional<std::string> salt = salt_of(flow_bytes, FlowSaltKey);
+    if (!salt.has_value() || service::Sha256(*salt + flow_bytes) != entry.flow_digest()) {
+      return "its flow form does not match its sealed digest";
+    }
+  }
+  if (entry.form() != 0 && !entry.flow_event().empty() && !entry.event().empty()) {
+    const std::optional<std::string> salt = salt_of(entry.flow_event(), SaltKey);
+    if (!salt.has_value() || service::Sha256(*salt + entry.event()) != entry.digest()) {
+      return "its event does not match its sealed digest";
+    }
+  }
+  return "";
 }
 
 }  // namespace
@@ -65,46 +126,53 @@ std::vector<std::string> Chain::Families() {
   return {"state_entries", "state_by_referral", "state_case_numbers"};
 }
 
-absl::Status Chain::Append(store::Batch& batch, const lotse::v1::Envelope& event,
-                           std::string_view raw, absl::Time now) {
+absl::StatusOr<uint64_t> Chain::NextIndex(const store::Batch& batch) {
   LOTSE_ASSIGN_OR_RETURN(std::optional<std::string> head, batch.Get(store::kMeta, kHeadKey));
-  uint64_t index = 0;
+  if (!head.has_value()) {
+    return 1;
+  }
+  if (head->size() != 8 + kHashBytes) {
+    return absl::DataLossError("the stored head of the audit chain is damaged");
+  }
+  return store::DecodeU64(*head) + 1;
+}
+
+absl::Status Chain::Append(store::Batch& batch, const lotse::v1::Envelope& event,
+                           std::string_view raw, absl::Time now,
+                           const std::vector<uint64_t>& pruned) {
+  LOTSE_ASSIGN_OR_RETURN(const uint64_t index, NextIndex(batch));
   std::string prev_hash(kHashBytes, '\0');
-  if (head.has_value()) {
-    if (head->size() != 8 + kHashBytes) {
-      return absl::DataLossError("the stored head of the audit chain is damaged");
-    }
-    index = store::DecodeU64(*head);
+  if (index > 1) {
+    LOTSE_ASSIGN_OR_RETURN(std::optional<std::string> head, batch.Get(store::kMeta, kHeadKey));
     prev_hash = head->substr(8);
   }
   lotse::v1::AuditEntry entry;
-  entry.set_index(index + 1);
+  entry.set_index(index);
   entry.set_stream(event.stream());
   entry.set_seq(event.seq());
-  entry.set_form(kSealedForm);
+  entry.set_form(kDeletableForm);
   entry.set_event(std::string(raw));
-  lotse::v1::Envelope flow = event;
-  service::KeepFlowMetadataOnly(flow);
-  std::string flow_bytes = flow.SerializeAsString();
-  if (flow_bytes != raw) {  // the event holds personal data: seal it
-    LOTSE_ASSIGN_OR_RETURN(const bool erased, service::IsErased(batch, event.referral_id()));
-    std::string salt;
-    if (!event.referral_id().empty() && !erased) {
-      LOTSE_ASSIGN_OR_RETURN(std::optional<std::string> stored,
-                             batch.Get(store::kMeta, SaltKey(event.referral_id())));
-      if (stored.has_value()) {
-        salt = *std::move(stored);
+  for (const uint64_t index : pruned) {
+    entry.add_pruned(index);
+  }
+  // The record of a deletion stays whole: it is hashed as it is, like an event without a
+  // referral.
+  const std::string& id = event.referral_id();
+  if (!id.empty() && !event.has_referral_deleted()) {
+    lotse::v1::Envelope flow = event;
+    service::KeepFlowMetadataOnly(flow);
+    std::string flow_bytes = flow.SerializeAsString();
+    LOTSE_ASSIGN_OR_RETURN(const std::string flow_salt, SaltFor(batch, FlowSaltKey(id)));
+    entry.set_flow_digest(service::Sha256(flow_salt + flow_bytes));
+    if (flow_bytes != raw) {  // the event holds personal data: seal it
+      LOTSE_ASSIGN_OR_RETURN(const bool erased, service::IsErased(batch, id));
+      if (erased) {
+        entry.set_event(std::move(flow_bytes));  // what the Runner left of it is all there is
       } else {
-        salt.resize(kSaltBytes);
-        if (RAND_bytes(reinterpret_cast<unsigned char*>(salt.data()), kSaltBytes) != 1) {
-          return absl::UnavailableError("no random bytes for the audit salt");
-        }
-        batch.Put(store::kMeta, SaltKey(event.referral_id()), salt);
+        LOTSE_ASSIGN_OR_RETURN(const std::string salt, SaltFor(batch, SaltKey(id)));
+        entry.set_digest(service::Sha256(salt + std::string(raw)));
+        entry.set_flow_event(std::move(flow_bytes));
       }
-    }
-    if (!salt.empty()) {  // else: no referral to erase it with; hashed as it is
-      entry.set_flow_event(std::move(flow_bytes));
-      entry.set_digest(service::Sha256(salt + std::string(raw)));
     }
   }
   entry.set_prev_hash(prev_hash);
@@ -113,10 +181,10 @@ absl::Status Chain::Append(store::Batch& batch, const lotse::v1::Envelope& event
   entry.set_appended_at_us(clock::ToMicros(now));
   batch.Put(kEntries, store::EncodeU64(entry.index()), entry.SerializeAsString());
   batch.Put(store::kMeta, kHeadKey, store::EncodeU64(entry.index()) + entry.hash());
-  if (!event.referral_id().empty()) {
-    batch.Put(kByReferral, HistoryKey(event.referral_id(), entry.index()), "");
+  if (!id.empty()) {
+    batch.Put(kByReferral, HistoryKey(id, entry.index()), "");
     if (!event.case_number().empty()) {
-      batch.Put(kCaseNumbers, event.case_number(), event.referral_id());
+      batch.Put(kCaseNumbers, event.case_number(), id);
     }
   }
   return absl::OkStatus();
@@ -131,6 +199,7 @@ absl::StatusOr<lotse::v1::VerifyReply> Chain::Verify(const store::Store& store) 
     reply.set_problem(std::move(problem));
     return false;
   };
+  std::map<uint64_t, std::vector<uint64_t>> deletions;  // deletion index -> entries it cleared
   LOTSE_RETURN_IF_ERROR(store.Scan(kEntries, "", "", [&](std::string_view key,
                                                           std::string_view value) {
     lotse::v1::AuditEntry entry;
@@ -146,45 +215,59 @@ absl::StatusOr<lotse::v1::VerifyReply> Chain::Verify(const store::Store& store) 
       return fail(expected, StrCat("entry ", expected, " does not follow entry ", expected - 1,
                                    ": one of them was replaced"));
     }
-    // Only the two forms exist, and only an older entry is marked erased: the marks are not
+    // Only the three forms exist, and only the oldest is marked erased: the marks are not
     // under the hash, so anything else is an alteration.
-    if ((entry.form() != 0 && entry.form() != kSealedForm) ||
-        (entry.form() == kSealedForm && entry.erased())) {
+    const bool known_form =
+        entry.form() == 0 || entry.form() == kSealedForm || entry.form() == kDeletableForm;
+    if (!known_form || (entry.form() != 0 && entry.erased()) ||
+        (entry.deleted_by() != 0 && entry.deleted_by() <= entry.index())) {
       return fail(expected, StrCat("entry ", expected, " (", entry.stream(), " event ", entry.seq(),
                                    ") was altered: its form marks are not ones "
                                    "audit writes"));
     }
-    // An older entry whose personal data was erased keeps only its place in the chain.
-    const bool checkable = entry.form() == kSealedForm || !entry.erased();
+    // Entries cleared by a deletion and the deletion's list of them must match exactly.
+    if (entry.deleted_by() != 0) {
+      deletions[entry.deleted_by()].push_back(expected);
+    }
+    std::vector<uint64_t> cleared;
+    if (auto it = deletions.find(expected); it != deletions.end()) {
+      cleared = std::move(it->second);
+      deletions.erase(it);
+    }
+    if (!cleared.empty() || entry.pruned_size() > 0) {
+      lotse::v1::Envelope deletion;
+      const std::vector<uint64_t> listed(entry.pruned().begin(), entry.pruned().end());
+      if (!deletion.ParseFromString(entry.event()) || !deletion.has_referral_deleted() ||
+          listed != cleared) {
+        return fail(expected,
+                    StrCat("entry ", expected, " (", entry.stream(), " event ", entry.seq(),
+                           ") and the entries cleared in its name do "
+                           "not match: an entry was cleared without a recorded "
+                           "deletion"));
+      }
+    }
+    // An oldest-form entry whose personal data was erased keeps only its place in the chain.
+    const bool checkable = entry.form() != 0 || !entry.erased();
     if (checkable && EntryHash(prev, entry.index(), entry.stream(), entry.seq(),
                                HashedContent(entry)) != entry.hash()) {
       return fail(expected, StrCat("entry ", expected, " (", entry.stream(), " event ",
                                    entry.seq(), ") was altered: its content does not match "
                                    "its hash"));
     }
-    if (entry.form() == kSealedForm && !entry.flow_event().empty() && !entry.event().empty()) {
-      // The personal part, while it exists, must match the digest the hash covers.
-      lotse::v1::Envelope flow;
-      std::optional<std::string> salt;
-      if (flow.ParseFromString(entry.flow_event())) {
-        absl::StatusOr<std::optional<std::string>> stored =
-            store.Get(store::kMeta, SaltKey(flow.referral_id()));
-        if (stored.ok()) {
-          salt = *std::move(stored);
-        }
-      }
-      if (!salt.has_value() || service::Sha256(*salt + entry.event()) != entry.digest()) {
-        return fail(expected,
-                    StrCat("entry ", expected, " (", entry.stream(), " event ", entry.seq(),
-                           ") was altered: its event does not match "
-                           "its sealed digest"));
-      }
+    if (std::string problem = CheckSealedContent(store, entry); !problem.empty()) {
+      return fail(expected, StrCat("entry ", expected, " (", entry.stream(), " event ", entry.seq(),
+                                   ") was altered: ", problem));
     }
     prev = entry.hash();
     ++expected;
     return true;
   }));
   reply.set_entries(expected - 1);
+  if (reply.first_bad_index() == 0 && !deletions.empty()) {
+    reply.set_first_bad_index(expected - 1);
+    reply.set_problem(StrCat("entries were cleared for a deletion (entry ",
+                             deletions.begin()->first, ") that is not in the chain"));
+  }
   if (reply.first_bad_index() == 0) {
     LOTSE_ASSIGN_OR_RETURN(std::optional<std::string> head, store.Get(store::kMeta, kHeadKey));
     const std::string want = store::EncodeU64(expected - 1) + prev;
@@ -235,25 +318,52 @@ absl::StatusOr<lotse::v1::HistoryReply> Chain::History(const store::Store& store
   return reply;
 }
 
-absl::Status Chain::Erase(store::Batch& batch, const store::Store& store,
-                          std::string_view referral_id) {
+absl::StatusOr<std::vector<uint64_t>> Chain::EntriesOf(const store::Batch& batch,
+                                                       const store::Store& store,
+                                                       std::string_view referral_id,
+                                                       uint64_t before) {
   std::vector<uint64_t> indexes;
   const std::string prefix = StrCat(referral_id, std::string(1, '\0'));
   LOTSE_RETURN_IF_ERROR(
       store.Scan(kByReferral, prefix, "", [&](std::string_view key, std::string_view) {
-        indexes.push_back(store::DecodeU64(key.substr(prefix.size())));
+        const uint64_t index = store::DecodeU64(key.substr(prefix.size()));
+        if (index < before) {
+          indexes.push_back(index);
+        }
         return true;
       }));
+  // Entries appended in `batch` and not committed yet: after the committed head.
+  LOTSE_ASSIGN_OR_RETURN(std::optional<std::string> head, store.Get(store::kMeta, kHeadKey));
+  const uint64_t committed =
+      head.has_value() && head->size() == 8 + kHashBytes ? store::DecodeU64(*head) : 0;
+  for (uint64_t index = committed + 1; index < before; ++index) {
+    LOTSE_ASSIGN_OR_RETURN(std::optional<std::string> value,
+                           batch.Get(kEntries, store::EncodeU64(index)));
+    lotse::v1::AuditEntry entry;
+    lotse::v1::Envelope event;
+    if (value.has_value() && entry.ParseFromString(*value) &&
+        event.ParseFromString(EventBytes(entry)) && event.referral_id() == referral_id) {
+      indexes.push_back(index);
+    }
+  }
+  return indexes;
+}
+
+absl::Status Chain::Erase(const store::Batch& reads, store::Batch& writes,
+                          const store::Store& store, std::string_view referral_id) {
+  LOTSE_ASSIGN_OR_RETURN(const uint64_t next, NextIndex(reads));
+  LOTSE_ASSIGN_OR_RETURN(const std::vector<uint64_t> indexes,
+                         EntriesOf(reads, store, referral_id, next));
   for (uint64_t index : indexes) {
     const std::string key = store::EncodeU64(index);
-    LOTSE_ASSIGN_OR_RETURN(std::optional<std::string> value, batch.Get(kEntries, key));
+    LOTSE_ASSIGN_OR_RETURN(std::optional<std::string> value, reads.Get(kEntries, key));
     lotse::v1::AuditEntry entry;
     if (!value.has_value() || !entry.ParseFromString(*value)) {
       return absl::DataLossError(StrCat("audit entry ", index,
                                         " cannot be read: run "
                                         "'lotse audit verify'"));
     }
-    if (entry.form() == kSealedForm) {
+    if (entry.form() == kSealedForm || entry.form() == kDeletableForm) {
       if (entry.flow_event().empty() || entry.event().empty()) {
         continue;  // nothing personal in it, or erased already
       }
@@ -269,10 +379,42 @@ absl::Status Chain::Erase(store::Batch& batch, const store::Store& store,
       entry.set_event(event.SerializeAsString());
       entry.set_erased(true);
     }
-    batch.Put(kEntries, key, entry.SerializeAsString());
+    writes.Put(kEntries, key, entry.SerializeAsString());
   }
-  batch.Delete(store::kMeta, SaltKey(referral_id));
+  writes.Delete(store::kMeta, SaltKey(referral_id));
   return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<uint64_t>> Chain::Prune(const store::Batch& reads, store::Batch& writes,
+                                                   const store::Store& store,
+                                                   std::string_view referral_id,
+                                                   uint64_t deletion_index) {
+  std::vector<uint64_t> pruned;
+  LOTSE_ASSIGN_OR_RETURN(const std::vector<uint64_t> indexes,
+                         EntriesOf(reads, store, referral_id, deletion_index));
+  for (uint64_t index : indexes) {
+    const std::string key = store::EncodeU64(index);
+    LOTSE_ASSIGN_OR_RETURN(std::optional<std::string> value, reads.Get(kEntries, key));
+    lotse::v1::AuditEntry entry;
+    if (!value.has_value() || !entry.ParseFromString(*value)) {
+      return absl::DataLossError(StrCat("audit entry ", index,
+                                        " cannot be read: run "
+                                        "'lotse audit verify'"));
+    }
+    if (entry.form() == kDeletableForm && !entry.flow_digest().empty()) {
+      entry.clear_event();  // header and digests stay: the hash still verifies
+      entry.clear_flow_event();
+    } else if (entry.form() == kSealedForm && !entry.flow_event().empty()) {
+      entry.clear_event();  // the flow form stays: the hash covers it
+    }
+    entry.set_deleted_by(deletion_index);
+    writes.Put(kEntries, key, entry.SerializeAsString());
+    writes.Delete(kByReferral, HistoryKey(referral_id, index));
+    pruned.push_back(index);
+  }
+  writes.Delete(store::kMeta, SaltKey(referral_id));
+  writes.Delete(store::kMeta, FlowSaltKey(referral_id));
+  return pruned;
 }
 
 }  // namespace lotse::audit

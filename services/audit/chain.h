@@ -31,17 +31,41 @@ class Chain {
   static std::vector<std::string> Families();
 
   // Appends `raw` (the serialized `event` as logged by `event.stream()`) after the chain head
-  // read through `batch`, and moves the head. Entries are of form 2: the hash covers the event
-  // without its personal fields and a salted digest of the whole event (the referral's salt in
-  // meta, made with its first event), so the entry verifies after erasure. Writes nothing on
+  // read through `batch`, and moves the head. Entries of a referral are of form 3: the hash
+  // covers a salted digest of the event without its personal fields and a salted digest of the
+  // whole event (the referral's two salts in meta, made with its first event), so the entry
+  // verifies after erasure and after deletion (proto/lotse/v1/audit.proto). Writes nothing on
   // failure.
+  // A ReferralDeleted event comes with `pruned`, the indexes its Prune cleared (under its hash).
   static absl::Status Append(store::Batch& batch, const lotse::v1::Envelope& event,
-                             std::string_view raw, absl::Time now);
+                             std::string_view raw, absl::Time now,
+                             const std::vector<uint64_t>& pruned = {});
+  // The index the next Append through `batch` gives its entry.
+  static absl::StatusOr<uint64_t> NextIndex(const store::Batch& batch);
   // Erases the personal data in every entry of `referral_id`: form 2 entries lose the event's
   // bytes (flow form and digest stay), older entries get their flow form instead and are marked
   // erased; the referral's salt is destroyed. Writes into `batch`.
-  static absl::Status Erase(store::Batch& batch, const store::Store& store,
-                            std::string_view referral_id);
+  // Reads through `reads` (the entries and head as the caller's batch has them), writes into
+  // `writes` (may be the same batch).
+  static absl::Status Erase(const store::Batch& reads, store::Batch& writes,
+                            const store::Store& store, std::string_view referral_id);
+  // Deletes the referral from the chain (its retention ran out): every committed entry of
+  // `referral_id` before `deletion_index` (the index of the ReferralDeleted entry) keeps only
+  // its header and digests and is marked deleted by it (an entry of an older form keeps its
+  // flow form: its hash covers it); the referral's salts are destroyed and its entries leave its
+  // history. The deletion's own entry and the case number's index stay. Reads through `reads`,
+  // writes into `writes`; returns the indexes it cleared, ascending (for the deletion's Append).
+  static absl::StatusOr<std::vector<uint64_t>> Prune(const store::Batch& reads,
+                                                     store::Batch& writes,
+                                                     const store::Store& store,
+                                                     std::string_view referral_id,
+                                                     uint64_t deletion_index);
+  // The indexes of `referral_id`'s entries before `before`, ascending, as `batch` sees them:
+  // the committed ones, and those appended in `batch` but not committed yet.
+  static absl::StatusOr<std::vector<uint64_t>> EntriesOf(const store::Batch& batch,
+                                                         const store::Store& store,
+                                                         std::string_view referral_id,
+                                                         uint64_t before);
   // The entry's event as history shows it: the whole event, or after erasure its flow form.
   static const std::string& EventBytes(const lotse::v1::AuditEntry& entry);
   // Walks the committed chain from its first entry and names the first that does not match.

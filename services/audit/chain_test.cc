@@ -84,7 +84,9 @@ TEST_F(ChainTest, AnAlteredEventIsNamed) {
 TEST_F(ChainTest, AReplacedEntryWithARecomputedHashIsCaughtByItsSuccessor) {
   AppendEvents("intake", "a", 5);
   Tamper(2, [](lotse::v1::AuditEntry& e) {
-    e.set_event("forged");
+    e.set_event("forged");  // as an entry without a referral: the hash over the event itself
+    e.clear_flow_digest();
+    e.clear_digest();
     e.set_hash(EntryHash(e.prev_hash(), e.index(), e.stream(), e.seq(), e.event()));
   });
   auto verified = Chain::Verify(*store_);
@@ -167,7 +169,7 @@ TEST_F(ChainTest, SealedEntriesVerifyAfterTheirPersonalDataIsErased) {
   ASSERT_TRUE(EntriesHold(*store_, "geheim-a"));
 
   store::Batch batch(store_.get());
-  ASSERT_TRUE(Chain::Erase(batch, *store_, "a").ok());
+  ASSERT_TRUE(Chain::Erase(batch, batch, *store_, "a").ok());
   ASSERT_TRUE(store_->Commit(batch).ok());
   EXPECT_FALSE(EntriesHold(*store_, "geheim-a"));
   EXPECT_TRUE(EntriesHold(*store_, "geheim-b"));
@@ -226,12 +228,159 @@ TEST_F(ChainTest, AnOlderEntryKeepsItsPlaceAfterErasure) {
   ASSERT_TRUE(Chain::Verify(*store_)->ok());
 
   store::Batch erase(store_.get());
-  ASSERT_TRUE(Chain::Erase(erase, *store_, "a").ok());
+  ASSERT_TRUE(Chain::Erase(erase, erase, *store_, "a").ok());
   ASSERT_TRUE(store_->Commit(erase).ok());
   EXPECT_FALSE(EntriesHold(*store_, "geheim-alt"));
   auto verified = Chain::Verify(*store_);
   ASSERT_TRUE(verified.ok());
   EXPECT_TRUE(verified->ok()) << verified->problem();
+}
+
+// Deletes referral `id` from the chain as audit does on ReferralDeleted (evaluation.cc's
+// RecordDeletion): clears its entries, then appends the deletion naming them. One commit.
+void Delete(store::Store& store, const std::string& id, uint64_t seq) {
+  store::Batch batch(&store);
+  auto index = Chain::NextIndex(batch);
+  ASSERT_TRUE(index.ok());
+  store::Batch pruned(&store);
+  auto cleared = Chain::Prune(batch, pruned, store, id, *index);
+  ASSERT_TRUE(cleared.ok()) << cleared.status();
+  lotse::v1::Envelope e;
+  e.set_stream("intake");
+  e.set_seq(seq);
+  e.set_referral_id(id);
+  e.set_case_number("2026-" + id);
+  e.mutable_referral_deleted()->set_reason("Aufbewahrungsfrist des Vorgangs abgelaufen");
+  ASSERT_TRUE(Chain::Append(batch, e, e.SerializeAsString(), absl::Now(), *cleared).ok());
+  batch.Absorb(pruned);
+  ASSERT_TRUE(store.Commit(batch).ok());
+}
+
+TEST_F(ChainTest, ADeletedReferralLeavesOnlyItsDeletionAndTheChainStillVerifies) {
+  AppendPersonal(*store_, "a", 1, "geheim-a");
+  AppendEvents("routing", "a", 2);  // claimed by u0, u1: flow data, kept by erasure
+  AppendPersonal(*store_, "b", 2, "geheim-b");
+  store::Batch erase(store_.get());
+  ASSERT_TRUE(Chain::Erase(erase, erase, *store_, "a").ok());
+  ASSERT_TRUE(store_->Commit(erase).ok());
+  ASSERT_TRUE(EntriesHold(*store_, "u1"));
+  ASSERT_TRUE(EntriesHold(*store_, "bauantrag"));
+
+  Delete(*store_, "a", 3);
+  EXPECT_FALSE(EntriesHold(*store_, "u1"));
+  EXPECT_TRUE(EntriesHold(*store_, "geheim-b"));
+  auto verified = Chain::Verify(*store_);
+  ASSERT_TRUE(verified.ok());
+  EXPECT_TRUE(verified->ok()) << verified->problem();
+  EXPECT_EQ(verified->entries(), 5u);
+  // Its history is the record of its deletion alone, by id and by case number.
+  auto history = Chain::History(*store_, "2026-a");
+  ASSERT_TRUE(history.ok()) << history.status();
+  ASSERT_EQ(history->entries_size(), 1);
+  EXPECT_TRUE(history->entries(0).event().has_referral_deleted());
+  EXPECT_EQ(history->entries(0).index(), 5u);
+  auto other = Chain::History(*store_, "b");
+  ASSERT_TRUE(other.ok());
+  EXPECT_EQ(other->entries_size(), 1);
+  // The deleted entries keep their header and digests, nothing else.
+  auto stub = store_->Get(Chain::kEntries, store::EncodeU64(2));
+  ASSERT_TRUE(stub.ok() && stub->has_value());
+  lotse::v1::AuditEntry entry;
+  ASSERT_TRUE(entry.ParseFromString(**stub));
+  EXPECT_EQ(entry.event(), "");
+  EXPECT_EQ(entry.flow_event(), "");
+  EXPECT_EQ(entry.flow_digest().size(), kHashBytes);
+  EXPECT_EQ(entry.deleted_by(), 5u);
+}
+
+TEST_F(ChainTest, AnEntryClearedWithoutARecordedDeletionIsNamed) {
+  AppendPersonal(*store_, "a", 1, "geheim-a");
+  AppendEvents("routing", "a", 1);
+  AppendPersonal(*store_, "b", 2, "geheim-b");
+  Delete(*store_, "a", 3);
+  ASSERT_TRUE(Chain::Verify(*store_)->ok());
+  // Someone clears b's entry and names a's deletion as the reason: the deletion's list (under
+  // its hash) does not name it.
+  Tamper(3, [](lotse::v1::AuditEntry& e) {
+    e.clear_event();
+    e.clear_flow_event();
+    e.set_deleted_by(4);
+  });
+  auto verified = Chain::Verify(*store_);
+  ASSERT_TRUE(verified.ok());
+  EXPECT_FALSE(verified->ok());
+  EXPECT_EQ(verified->first_bad_index(), 4u);
+  EXPECT_NE(verified->problem().find("without a recorded deletion"), std::string::npos)
+      << verified->problem();
+}
+
+TEST_F(ChainTest, AnEntryClearedForADeletionThatNeverCameIsNamed) {
+  AppendPersonal(*store_, "a", 1, "geheim-a");
+  AppendEvents("routing", "a", 2);
+  Tamper(2, [](lotse::v1::AuditEntry& e) {
+    e.clear_event();
+    e.set_deleted_by(9);
+  });
+  auto verified = Chain::Verify(*store_);
+  ASSERT_TRUE(verified.ok());
+  EXPECT_FALSE(verified->ok());
+  EXPECT_NE(verified->problem().find("not in the chain"), std::string::npos) << verified->problem();
+}
+
+TEST_F(ChainTest, TheFlowFormCannotBeAlteredUnnoticed) {
+  AppendEvents("routing", "a", 2);  // no personal data: the event is its own flow form
+  Tamper(1, [](lotse::v1::AuditEntry& e) {
+    lotse::v1::Envelope event;
+    ASSERT_TRUE(event.ParseFromString(e.event()));
+    event.mutable_claimed()->set_user("jemand-anderes");
+    e.set_event(event.SerializeAsString());
+  });
+  auto verified = Chain::Verify(*store_);
+  ASSERT_TRUE(verified.ok());
+  EXPECT_FALSE(verified->ok());
+  EXPECT_EQ(verified->first_bad_index(), 1u);
+  EXPECT_NE(verified->problem().find("flow form"), std::string::npos) << verified->problem();
+}
+
+TEST_F(ChainTest, ErasureAndDeletionReachEntriesOfTheirOwnBatch) {
+  AppendPersonal(*store_, "a", 1, "geheim-a");
+  // One batch, as audit commits a fetch: another event of the referral with personal data, its
+  // erasure, then its deletion.
+  store::Batch batch(store_.get());
+  lotse::v1::Envelope e;
+  e.set_stream("routing");
+  e.set_seq(1);
+  e.set_referral_id("a");
+  e.set_case_number("2026-a");
+  e.mutable_answered()->mutable_answer()->set_text("geheim-antwort");
+  ASSERT_TRUE(Chain::Append(batch, e, e.SerializeAsString(), absl::Now()).ok());
+  store::Batch erased(store_.get());
+  ASSERT_TRUE(Chain::Erase(batch, erased, *store_, "a").ok());
+  batch.Absorb(erased);
+  auto index = Chain::NextIndex(batch);
+  ASSERT_TRUE(index.ok());
+  store::Batch pruned(store_.get());
+  auto cleared = Chain::Prune(batch, pruned, *store_, "a", *index);
+  ASSERT_TRUE(cleared.ok()) << cleared.status();
+  EXPECT_EQ(*cleared, (std::vector<uint64_t>{1, 2}));
+  lotse::v1::Envelope deletion;
+  deletion.set_stream("intake");
+  deletion.set_seq(2);
+  deletion.set_referral_id("a");
+  deletion.set_case_number("2026-a");
+  deletion.mutable_referral_deleted();
+  ASSERT_TRUE(
+      Chain::Append(batch, deletion, deletion.SerializeAsString(), absl::Now(), *cleared).ok());
+  batch.Absorb(pruned);
+  ASSERT_TRUE(store_->Commit(batch).ok());
+  EXPECT_FALSE(EntriesHold(*store_, "geheim-antwort"));
+  EXPECT_FALSE(EntriesHold(*store_, "geheim-a"));
+  auto verified = Chain::Verify(*store_);
+  ASSERT_TRUE(verified.ok());
+  EXPECT_TRUE(verified->ok()) << verified->problem();
+  auto history = Chain::History(*store_, "a");
+  ASSERT_TRUE(history.ok());
+  EXPECT_EQ(history->entries_size(), 1);
 }
 
 }  // namespace

@@ -1,12 +1,12 @@
 #include "services/audit/evaluation.h"
 
-#include "common/config/calendars.h"
-
 #include <algorithm>
 #include <utility>
 
 #include "absl/time/civil_time.h"
+#include "common/config/calendars.h"
 #include "common/format.h"
+#include "common/service/erasure.h"
 #include "common/service/errors.h"
 #include "common/status_macros.h"
 
@@ -440,6 +440,36 @@ absl::Status RecordEvent(store::Batch& batch, const Envelope& event, std::string
   return absl::OkStatus();
 }
 
+std::string DeletedFactsKey(uint64_t deletion_index) {
+  return StrCat("deleted/", store::EncodeU64(deletion_index));
+}
+
+absl::Status RecordDeletion(store::Batch& batch, store::Store& store, const Envelope& event,
+                            std::string_view raw, absl::Time now) {
+  const std::string& id = event.referral_id();
+  LOTSE_ASSIGN_OR_RETURN(std::optional<std::string> stored, batch.Get(kFacts, id));
+  ReferralFacts facts;
+  if (stored.has_value() && !facts.ParseFromString(*stored)) {
+    return absl::DataLossError(
+        StrCat("the evaluation facts of referral ", id, " cannot be read: the store is damaged"));
+  }
+  // Everything that can fail is prepared first: the deletion lands whole or not at all.
+  LOTSE_ASSIGN_OR_RETURN(const uint64_t index, Chain::NextIndex(batch));
+  store::Batch pruned(&store);
+  LOTSE_ASSIGN_OR_RETURN(const std::vector<uint64_t> cleared,
+                         Chain::Prune(batch, pruned, store, id, index));
+  LOTSE_RETURN_IF_ERROR(Chain::Append(batch, event, raw, now, cleared));
+  batch.Absorb(pruned);
+  if (stored.has_value()) {
+    facts.clear_referral_id();
+    facts.clear_case_number();
+    batch.Put(kFacts, DeletedFactsKey(index), facts.SerializeAsString());
+    batch.Delete(kFacts, id);
+  }
+  service::OweCompaction(batch);
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::map<std::string, ReferralFacts>> ReplayChain(const store::Store& store) {
   std::map<std::string, ReferralFacts> facts;
   absl::Status bad;
@@ -453,6 +483,26 @@ absl::StatusOr<std::map<std::string, ReferralFacts>> ReplayChain(const store::St
                                            key.size() == 8 ? store::DecodeU64(key) : 0,
                                            " cannot be read: run 'lotse audit verify'"));
           return false;
+        }
+        if (entry.deleted_by() != 0) {
+          return true;  // a deleted referral's: its figures come with its deletion
+        }
+        if (event.has_referral_deleted()) {
+          facts.erase(event.referral_id());
+          absl::StatusOr<std::optional<std::string>> kept =
+              store.Get(kFacts, DeletedFactsKey(entry.index()));
+          ReferralFacts f;
+          if (!kept.ok() || (kept->has_value() && !f.ParseFromString(**kept))) {
+            bad =
+                absl::DataLossError(StrCat("the figures kept for the referral deleted by audit "
+                                           "entry ",
+                                           entry.index(), " cannot be read"));
+            return false;
+          }
+          if (kept->has_value()) {
+            facts[DeletedFactsKey(entry.index())] = std::move(f);
+          }
+          return true;
         }
         if (!event.referral_id().empty()) {
           ApplyToFacts(event, facts[event.referral_id()]);
@@ -470,8 +520,8 @@ absl::Status BackfillFacts(store::Store& store) {
   }
   LOTSE_ASSIGN_OR_RETURN(auto facts, ReplayChain(store));
   store::Batch batch(&store);
-  for (const auto& [id, f] : facts) {
-    PutFacts(batch, f);
+  for (const auto& [key, f] : facts) {
+    batch.Put(kFacts, key, f.SerializeAsString());
   }
   batch.Put(store::kMeta, kFactsMarker, "1");
   return store.Commit(batch);

@@ -47,13 +47,24 @@ void PutFacts(store::Batch& batch, const lotse::v1::ReferralFacts& facts);
 absl::Status RecordEvent(store::Batch& batch, const lotse::v1::Envelope& event,
                          std::string_view raw, absl::Time now);
 
+// The key in kFacts of a deleted referral's figures: "deleted/" and its deletion's chain index.
+// They are kept without id and case number, so the evaluation of its period does not change.
+std::string DeletedFactsKey(uint64_t deletion_index);
+
+// What audit does with intake's ReferralDeleted, in `batch`: appends it to the chain, prunes the
+// referral's earlier entries (Chain::Prune), moves its facts to DeletedFactsKey without id and
+// case number, and owes the store a compaction. Writes nothing on failure.
+absl::Status RecordDeletion(store::Batch& batch, store::Store& store,
+                            const lotse::v1::Envelope& event, std::string_view raw, absl::Time now);
+
 // For a store that has chain entries from before the evaluation existed: if the facts were never
 // built, replays the whole chain and writes every referral's facts and a marker in one synced
 // commit. Does nothing once the marker is there.
 absl::Status BackfillFacts(store::Store& store);
 
-// Every referral's facts as the chain's events give them (in chain order). DataLossError naming
-// the entry if one cannot be read.
+// Every referral's facts as the chain's events give them (in chain order); a deleted referral's
+// are the ones kept under DeletedFactsKey (its entries no longer hold its events). DataLossError
+// naming the entry if one cannot be read.
 absl::StatusOr<std::map<std::string, lotse::v1::ReferralFacts>> ReplayChain(
     const store::Store& store);
 

@@ -444,6 +444,56 @@ TEST_F(EvaluationTest, RebuildingFromTheChainGivesIdenticalFigures) {
   }
 }
 
+TEST_F(EvaluationTest, DeletedReferralsKeepTheirFiguresAnonymouslyMaintainedAndRebuilt) {
+  RecordTimeline();
+  const std::vector<EvaluationRequest> requests = {
+      Period("2026-02-23", "2026-03-09"), Period("2026-02-23", "2026-03-09", "bauordnung"),
+      Period("2026-03-02", "2026-03-03", "", "bb-sued")};
+  std::vector<EvaluationReply> before;
+  for (const EvaluationRequest& request : requests) {
+    before.push_back(Evaluate(request));
+  }
+  // r1 and r2 (answered, rated) reach the end of their retention.
+  for (const char* id : {"r1", "r2"}) {
+    store::Batch batch(store_.get());
+    Envelope deleted = Event(id, Mon(17));
+    deleted.set_stream("intake");
+    deleted.set_seq(++seq_["intake"]);
+    deleted.mutable_referral_deleted()->set_reason("Aufbewahrungsfrist des Vorgangs abgelaufen");
+    ASSERT_TRUE(RecordDeletion(batch, *store_, deleted, deleted.SerializeAsString(),
+                               absl::FromUnixMicros(Mon(17)))
+                    .ok());
+    ASSERT_TRUE(store_->Commit(batch).ok());
+  }
+  // Their facts are no longer under their ids, and nothing kept names them.
+  for (const char* id : {"r1", "r2"}) {
+    auto stored = store_->Get(kFacts, id);
+    ASSERT_TRUE(stored.ok());
+    EXPECT_FALSE(stored->has_value()) << id;
+  }
+  int anonymous = 0;
+  ASSERT_TRUE(StoredFacts(*store_)([&](const ReferralFacts& f) {
+                if (f.referral_id().empty()) {
+                  ++anonymous;
+                  EXPECT_EQ(f.case_number(), "");
+                }
+              }).ok());
+  EXPECT_EQ(anonymous, 2);
+  ASSERT_TRUE(Chain::Verify(*store_)->ok());
+  for (size_t i = 0; i < requests.size(); ++i) {
+    EvaluationReply after = Evaluate(requests[i]);
+    EXPECT_EQ(before[i].SerializeAsString(), after.SerializeAsString())
+        << before[i].DebugString() << "\nvs\n"
+        << after.DebugString();
+    auto rebuilt = evaluator_->RebuildFromChain(*store_, requests[i]);
+    ASSERT_TRUE(rebuilt.ok()) << rebuilt.status();
+    rebuilt->clear_rebuilt();
+    EXPECT_EQ(before[i].SerializeAsString(), rebuilt->SerializeAsString())
+        << before[i].DebugString() << "\nvs\n"
+        << rebuilt->DebugString();
+  }
+}
+
 TEST_F(EvaluationTest, AChainFromBeforeTheEvaluationIsBackfilledOnce) {
   RecordTimeline(/*facts=*/false);
   const EvaluationRequest request = Period("2026-02-23", "2026-03-09");

@@ -639,6 +639,9 @@ std::string DescribeEvent(const lotse::v1::Envelope& e) {
                         ? "personal data erased, retention ran out"
                         : "personal data erased",
                     " (", e.personal_data_erased().reason(), ")");
+    case Envelope::kReferralDeleted:
+      return StrCat("referral deleted, its retention ran out (", e.referral_deleted().reason(),
+                    ")");
     case Envelope::kDelivered:
       return StrCat("mailed to ", e.delivered().address(), " (", e.delivered().recipient(), ")");
     case Envelope::kDeliveryFailed:

@@ -27,10 +27,11 @@ using lotse::v1::IntakeRequest;
 using lotse::v1::ReferralState;
 
 constexpr size_t kMaxReasonBytes = 500;
-// Referrals erased by one retention scan at most: one commit stays small.
+// Referrals erased or deleted by one retention scan at most: one commit stays small.
 constexpr size_t kRetentionBatch = 100;
 constexpr std::string_view kRetentionReason =
     "Aufbewahrungsfrist der personenbezogenen Daten abgelaufen";
+constexpr std::string_view kDeletionReason = "Aufbewahrungsfrist des Vorgangs abgelaufen";
 
 std::string NormalizedEmail(std::string_view email) {
   return absl::AsciiStrToLower(
@@ -45,6 +46,14 @@ bool IsClosed(const ReferralState& state) {
 absl::Time ClosedAt(const ReferralState& state) {
   return clock::FromMicros(state.answer().answered_at_us() > 0 ? state.answer().answered_at_us()
                                                                : state.updated_at_us());
+}
+
+// `years` calendar years after `closed` (29 February runs to 1 March).
+absl::Time DeleteAt(absl::Time closed, int years) {
+  const absl::CivilSecond c = absl::ToCivilSecond(closed, absl::UTCTimeZone());
+  return absl::FromCivil(
+      absl::CivilSecond(c.year() + years, c.month(), c.day(), c.hour(), c.minute(), c.second()),
+      absl::UTCTimeZone());
 }
 
 }  // namespace
@@ -230,12 +239,50 @@ IntakeService::Reply IntakeService::PersonalData(const IntakeRequest& request,
   return reply;
 }
 
+absl::Status IntakeService::DeleteReferrals(store::Batch& batch,
+                                            const std::vector<ReferralState>& states,
+                                            absl::Time now) {
+  std::vector<std::string> ids;
+  for (const ReferralState& state : states) {
+    ids.push_back(state.referral_id());
+  }
+  // Families whose keys intake cannot compute from the record: one pass each for all of them.
+  store::Batch staged(store_.get());
+  for (const store::Cf cf : {kFeedbackCodes, kOpenCases, kUploads}) {
+    LOTSE_RETURN_IF_ERROR(service::EraseFromFamily(staged, *store_, cf, ids, nullptr));
+  }
+  batch.Absorb(staged);
+  lotse::v1::Actor actor;
+  actor.set_kind(lotse::v1::ACTOR_KIND_SERVICE);
+  actor.set_id("intake");
+  for (const ReferralState& state : states) {
+    referrals_.Delete(batch, state);  // the record, its case number and its list entry
+    lotse::v1::Envelope event;
+    event.set_referral_id(state.referral_id());
+    event.set_case_number(state.case_number());
+    *event.mutable_actor() = actor;
+    event.mutable_referral_deleted()->set_reason(std::string(kDeletionReason));
+    event.mutable_referral_deleted()->set_closed_at_us(clock::ToMicros(ClosedAt(state)));
+    service::Emit(batch, *store_, "intake", now, event);
+    const log::ScopedContext log_context(
+        {state.referral_id(), state.case_number(), "referral_deleted"});
+    spdlog::info("referral {} ({}) was deleted: its retention of {} years ran out",
+                 state.case_number(), state.referral_id(), config_.retention.referral_years);
+  }
+  service::OweCompaction(batch);
+  return absl::OkStatus();
+}
+
 void IntakeService::EraseExpired(store::Batch& batch, absl::Time now) {
   if (now < next_retention_scan_) {
     return;
   }
   next_retention_scan_ = now + absl::Minutes(config_.retention.scan_minutes);
-  std::vector<ReferralState> due;
+  // Closed referrals whose personal data is due (not erased yet), and erased ones whose whole
+  // retention ran out. The personal data's retention is the shorter one (config.h), so a
+  // referral is erased by one scan and deleted by a later one.
+  std::vector<ReferralState> to_erase;
+  std::vector<ReferralState> to_delete;
   absl::Status problem;
   absl::Status scanned =
       store_->Scan(kReferrals, "", "", [&](std::string_view, std::string_view value) {
@@ -256,32 +303,42 @@ void IntakeService::EraseExpired(store::Batch& batch, absl::Time now) {
           return false;
         }
         if (!*erased) {
-          due.push_back(std::move(state));
+          to_erase.push_back(std::move(state));
+        } else if (DeleteAt(ClosedAt(state), config_.retention.referral_years) <= now) {
+          to_delete.push_back(std::move(state));
         }
-        return due.size() < kRetentionBatch;
+        return to_erase.size() + to_delete.size() < kRetentionBatch;
       });
   if (!scanned.ok() || !problem.ok()) {
     spdlog::error("the retention scan failed and is tried again at the next one: {}",
                   !scanned.ok() ? scanned.message() : problem.message());
     return;
   }
-  if (due.empty()) {
-    return;
-  }
-  if (due.size() == kRetentionBatch) {
+  if (to_erase.size() + to_delete.size() == kRetentionBatch) {
     next_retention_scan_ = now;  // more are due: go on at the next tick
   }
-  lotse::v1::Actor actor;
-  actor.set_kind(lotse::v1::ACTOR_KIND_SERVICE);
-  actor.set_id("intake");
-  const size_t count = due.size();
-  if (absl::Status s = EraseReferrals(batch, std::move(due), actor, kRetentionReason,
-                                      /*by_retention=*/true, now);
-      !s.ok()) {
-    spdlog::error(
-        "the retention scan could not erase {} referrals and tries again at the next "
-        "one: {}",
-        count, s.message());
+  if (!to_erase.empty()) {
+    lotse::v1::Actor actor;
+    actor.set_kind(lotse::v1::ACTOR_KIND_SERVICE);
+    actor.set_id("intake");
+    const size_t count = to_erase.size();
+    if (absl::Status s = EraseReferrals(batch, std::move(to_erase), actor, kRetentionReason,
+                                        /*by_retention=*/true, now);
+        !s.ok()) {
+      spdlog::error(
+          "the retention scan could not erase {} referrals and tries again at the next "
+          "one: {}",
+          count, s.message());
+      return;
+    }
+  }
+  if (!to_delete.empty()) {
+    if (absl::Status s = DeleteReferrals(batch, to_delete, now); !s.ok()) {
+      spdlog::error(
+          "the retention scan could not delete {} referrals and tries again at the next "
+          "one: {}",
+          to_delete.size(), s.message());
+    }
   }
 }
 

@@ -89,6 +89,7 @@ absl::StatusOr<std::unique_ptr<IntakeService>> IntakeService::Create(
       {"state_referrals", "state_case_numbers", "state_feedback_codes", "state_open_cases",
        "state_attachment_uploads", "state_blobs", "state_office_list"}));
   LOTSE_CHECK(FamilyIndex(*service->store_, "state_office_list") == kOfficeList);
+  LOTSE_CHECK(FamilyIndex(*service->store_, "state_attachment_uploads") == kUploads);
   // A database from before the office list: its entries once, before anything is served.
   const absl::Time build_start = absl::Now();
   LOTSE_ASSIGN_OR_RETURN(const size_t built,

@@ -33,6 +33,7 @@ class IntakeService final
   static constexpr store::Cf kFeedbackCodes = store::kFirstStateFamily + 2;  // feedback_code.h
   static constexpr store::Cf kOpenCases = store::kFirstStateFamily + 3;      // open_cases.h
   // After state_attachment_uploads and state_blobs (+4, +5; attachments.h).
+  static constexpr store::Cf kUploads = store::kFirstStateFamily + 4;     // attachments.h
   static constexpr store::Cf kOfficeList = store::kFirstStateFamily + 6;  // office_list.h
   // A caller's wrong feedback codes: more than kMaxWrongCodes within kGuessWindow are refused.
   static constexpr int kMaxWrongCodes = 5;
@@ -85,6 +86,10 @@ class IntakeService final
   absl::Status EraseReferrals(store::Batch& batch, std::vector<lotse::v1::ReferralState> states,
                               const lotse::v1::Actor& actor, std::string_view reason,
                               bool by_retention, absl::Time now);
+  // Deletes the whole referral of each of `states` (closed, personal data erased) from intake
+  // and logs ReferralDeleted for each: one commit. Writes nothing on failure.
+  absl::Status DeleteReferrals(store::Batch& batch,
+                               const std::vector<lotse::v1::ReferralState>& states, absl::Time now);
   absl::Status AddCaseWorkToSubmit(store::Batch& batch, const lotse::v1::ReferralState& state,
                                    const std::string& code, absl::Time now,
                                    lotse::v1::SubmitReferralReply& submitted);

@@ -64,6 +64,10 @@ class OfficeList {
 
   // Writes `state`'s entry into `batch` (the batch that writes the record).
   void Put(store::Batch& batch, const lotse::v1::ReferralState& state) const;
+  // Deletes `state`'s entry (the referral's retention ran out).
+  void Delete(store::Batch& batch, const lotse::v1::ReferralState& state) const {
+    batch.Delete(cf_, OfficeListKey(state));
+  }
 
   // For a database written before the index existed: once, before the service serves, writes
   // the entry of every record of the family `referrals` (in synced commits of at most 1,000)
@@ -116,6 +120,11 @@ class ReferralRecords {
     }
     table_.Update(batch, state);
     office_list_.Put(batch, state);
+  }
+  // Deletes the record, its case number and its list entry.
+  void Delete(store::Batch& batch, const lotse::v1::ReferralState& state) const {
+    table_.Delete(batch, state);
+    office_list_.Delete(batch, state);
   }
 
   const OfficeList& office_list() const { return office_list_; }

@@ -236,6 +236,18 @@ absl::Status NotificationService::ApplyEvent(const lotse::v1::Envelope& event,
     batch.Absorb(staged);
     return absl::OkStatus();
   }
+  if (event.has_referral_deleted()) {
+    // The referral's retention ran out: its note, its messages still in an inbox and its mails
+    // go. Prepared first: all or nothing.
+    const std::vector<std::string> ids = {event.referral_id()};
+    store::Batch staged(store_.get());
+    LOTSE_RETURN_IF_ERROR(service::EraseFromFamily(staged, *store_, kInbox, ids, nullptr));
+    LOTSE_RETURN_IF_ERROR(service::EraseFromFamily(staged, *store_, kMail, ids, nullptr));
+    staged.Delete(kNotes, event.referral_id());
+    service::OweCompaction(staged);
+    batch.Absorb(staged);
+    return absl::OkStatus();
+  }
   LOTSE_ASSIGN_OR_RETURN(std::optional<std::string> stored, batch.Get(kNotes, event.referral_id()));
   lotse::v1::ReferralNote note;
   if (stored.has_value() && !note.ParseFromString(*stored)) {

@@ -35,4 +35,23 @@ absl::Status RoutingService::ErasePersonalData(const lotse::v1::Envelope& event,
   return absl::OkStatus();
 }
 
+absl::Status RoutingService::DeleteReferral(const lotse::v1::Envelope& event, store::Batch& batch) {
+  LOTSE_ASSIGN_OR_RETURN(std::optional<lotse::v1::ReferralState> found,
+                         referrals_.Find(batch, event.referral_id()));
+  if (!found.has_value()) {
+    return absl::OkStatus();  // never routed here, or deleted already
+  }
+  // Its index entries follow from the record (the company file's; a closed referral has no
+  // worklist items or timers). The earlier answers' index lost it with its personal data.
+  for (const auto& [key, value] : IndexFor(*found)) {
+    batch.Delete(key.first, key.second);
+    if (key.first == kContacts) {
+      pending_contacts_.insert(key.second);  // no longer counted, before the batch commits
+    }
+  }
+  referrals_.Delete(batch, *found);
+  service::OweCompaction(batch);
+  return absl::OkStatus();
+}
+
 }  // namespace lotse::routing

@@ -561,6 +561,9 @@ absl::Status RoutingService::ApplyEvent(const Envelope& event, std::string_view 
   if (event.payload_case() == Envelope::kPersonalDataErased) {
     return ErasePersonalData(event, batch, now);
   }
+  if (event.payload_case() == Envelope::kReferralDeleted) {
+    return DeleteReferral(event, batch);
+  }
   if (event.payload_case() == Envelope::kCompanyFeedbackSubmitted) {
     return KeepCompanyFeedback(event, batch);
   }

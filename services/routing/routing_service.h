@@ -71,6 +71,9 @@ class RoutingService final
   // (erasure.cc). Writes nothing on failure.
   absl::Status ErasePersonalData(const lotse::v1::Envelope& event, store::Batch& batch,
                                  absl::Time now);
+  // Intake's ReferralDeleted: deletes routing's record of the referral and its index entries
+  // (erasure.cc).
+  absl::Status DeleteReferral(const lotse::v1::Envelope& event, store::Batch& batch);
 
  private:
   RoutingService(const config::Config& config, Rules rules, std::unique_ptr<clock::Clock> clock);

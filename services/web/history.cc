@@ -81,6 +81,8 @@ std::string EventLine(const config::Config& config, const lotse::v1::Envelope& e
                  ? "Personenbezogene Daten gelöscht: Aufbewahrungsfrist abgelaufen"
                  : StrCat("Personenbezogene Daten gelöscht (", e.personal_data_erased().reason(),
                           ")");
+    case Envelope::kReferralDeleted:
+      return "Vorgang gelöscht: Aufbewahrungsfrist abgelaufen";
     case Envelope::kDelivered:
       return "Per E-Mail zugestellt";
     case Envelope::kDeliveryFailed:

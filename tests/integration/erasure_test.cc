@@ -13,6 +13,8 @@
 #include "absl/time/civil_time.h"
 #include "common/format.h"
 #include "common/store/store.h"
+#include "google/protobuf/struct.pb.h"
+#include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
 #include "services/intake/attachments.h"
@@ -40,13 +42,17 @@ struct Planted {
         answer("qzxanswer" + tag),
         comment("qzxcomment" + tag),
         file_name("qzxfile" + tag + ".txt"),
-        file_word("qzxdocument" + tag) {}
+        file_word("qzxdocument" + tag),
+        company_number(std::to_string(std::hash<std::string>{}(tag) % 90000000 + 10000000)) {}
   std::vector<std::string> All() const {
     return {name,         email,  phone,   subject,   question,
             contribution, answer, comment, file_name, file_word};
   }
   std::string name, email, phone, subject, question, contribution, answer, comment, file_name,
       file_word;
+  // The company's register number: not personal, so erasure keeps it; the referral's deletion
+  // does not.
+  std::string company_number;
 };
 
 // Where each planted string occurs in the files under `dir`: "file: string" per hit.
@@ -151,7 +157,7 @@ class ErasureTest : public ::testing::Test {
     submit.mutable_submit()->set_idempotency_key(NewKey());
     lotse::v1::Referral* r = submit.mutable_submit()->mutable_referral();
     r->set_office("bb-mitte");
-    r->set_company_id("HRB-" + NewKey().substr(0, 8));
+    r->set_company_id("HRB " + p.company_number);
     r->set_company_name("Firma Beispiel GmbH");
     r->set_topic("emissionsschutz");
     r->set_subject(p.subject);
@@ -258,14 +264,18 @@ class ErasureTest : public ::testing::Test {
     return request;
   }
 
-  lotse::v1::EvaluationReply Evaluate() {
+  // March 2026's evaluation, as maintained or (`rebuild`) replayed from the chain.
+  lotse::v1::EvaluationReply Evaluate(bool rebuild = false) {
     lotse::v1::AuditRequest request;
     request.mutable_actor()->set_kind(lotse::v1::ACTOR_KIND_ADMIN);
     request.mutable_evaluation()->set_from("2026-03-01");
     request.mutable_evaluation()->set_to("2026-04-01");
+    request.mutable_evaluation()->set_rebuild(rebuild);
     auto r = set_->Audit(request);
     EXPECT_TRUE(r.ok() && r->has_evaluation()) << (r.ok() ? r->DebugString() : "no answer");
-    return r.ok() ? r->evaluation() : lotse::v1::EvaluationReply{};
+    lotse::v1::EvaluationReply reply = r.ok() ? r->evaluation() : lotse::v1::EvaluationReply{};
+    reply.clear_rebuilt();
+    return reply;
   }
 
   // How often each service has rewritten its files after an erasure.
@@ -286,19 +296,23 @@ class ErasureTest : public ::testing::Test {
   // (none may be left) and `kept`'s (all must be: the scans see what is stored), and starts it
   // again.
   void ExpectGone(const std::vector<Planted>& gone, const Planted& kept) {
-    for (const char* service : {"intake", "routing", "notification", "audit"}) {
-      EXPECT_EQ(set_->Terminate(service), 0) << service;
-    }
     std::vector<std::string> strings;
     for (const Planted& p : gone) {
       for (const std::string& s : p.All()) {
         strings.push_back(s);
       }
     }
+    ExpectStringsGone(strings, kept.All());
+  }
+  void ExpectStringsGone(const std::vector<std::string>& strings,
+                         const std::vector<std::string>& kept) {
+    for (const char* service : {"intake", "routing", "notification", "audit"}) {
+      EXPECT_EQ(set_->Terminate(service), 0) << service;
+    }
     EXPECT_EQ(Joined(Hits(set_->dir(), strings)), "");
     EXPECT_EQ(Joined(StoredHits(set_->dir() + "/data", strings)), "");
-    const std::string kept_hits = Joined(StoredHits(set_->dir() + "/data", kept.All()));
-    for (const std::string& s : kept.All()) {
+    const std::string kept_hits = Joined(StoredHits(set_->dir() + "/data", kept));
+    for (const std::string& s : kept) {
       EXPECT_NE(kept_hits.find(s), std::string::npos)
           << s << " of the other referral is gone; found:\n"
           << kept_hits;
@@ -438,6 +452,73 @@ TEST_F(ErasureTest, RetentionErasesWhatIsDueAndOnlyThat) {
       << "before:\n"
       << before.DebugString() << "after:\n"
       << Evaluate().DebugString();
+  ASSERT_NE(Joined(Hits(set_->dir() + "/data", {old_one.company_number})), "")
+      << "erasure keeps the company's number: the scan below must be able to fail";
+
+  // Six years after it was answered the whole referral goes (the young one's personal data is
+  // due by then too): no service knows it, no file holds its company's number, the audit keeps
+  // the record of its deletion alone, the chain verifies, and March 2026's evaluation, kept
+  // and rebuilt from the chain, does not change.
+  // Killed while the deletion is under way (intake's scan runs every second), each service
+  // holds it whole or not yet, and applies it once.
+  At(2032, 3, 3, 9, 0);
+  std::mt19937 random(std::random_device{}());
+  for (const char* victim : {"intake", "audit", "routing"}) {
+    absl::SleepFor(absl::Milliseconds(std::uniform_int_distribution<int>(0, 700)(random)));
+    set_->Kill(victim);
+    set_->Start(victim);
+  }
+  ASSERT_TRUE(set_->Eventually(
+      [&] {
+        auto h = set_->Audit(History(ref));
+        return h.ok() && h->has_history() && h->history().entries_size() == 1 &&
+               h->history().entries(0).event().has_referral_deleted();
+      },
+      absl::Seconds(20)))
+      << set_->Log("audit");
+  ASSERT_TRUE(set_->Eventually([&] {
+    auto r = set_->Status("bb-mitte", young_ref);
+    return r.ok() && r->has_referral() && r->referral().referral().text().empty();
+  }));
+  // Every consumer has applied all of intake's log; a start rewrites the files if a kill came
+  // between a commit and its rewrite.
+  auto head = set_->LogHead("intake");
+  ASSERT_TRUE(head.ok());
+  for (const char* consumer : {"routing", "notification", "audit"}) {
+    ASSERT_TRUE(set_->Eventually([&] {
+      return MetricValue(HttpGet(set_->OpsPort(consumer), "/metrics").body,
+                         StrCat("lotse_consumer_offset_seq{service=\"", consumer,
+                                "\",stream=\"intake\"}")) >= static_cast<double>(*head);
+    })) << consumer;
+  }
+  for (const char* service : {"intake", "routing", "notification", "audit"}) {
+    EXPECT_EQ(set_->Terminate(service), 0) << service;
+  }
+  set_->StartAll(/*with_audit=*/true, /*with_notification=*/true);
+  ExpectStringsGone({old_one.company_number}, {young.company_number});
+  auto status = set_->Status("bb-mitte", ref);
+  ASSERT_TRUE(status.ok());
+  EXPECT_EQ(status->error().code(), lotse::v1::ERROR_CODE_NOT_FOUND) << status->DebugString();
+  lotse::v1::RoutingRequest get;
+  get.mutable_actor()->set_kind(lotse::v1::ACTOR_KIND_ADMIN);
+  get.mutable_get()->set_ref(ref);
+  auto routed = set_->Routing(get);
+  ASSERT_TRUE(routed.ok());
+  EXPECT_FALSE(routed->has_referral()) << routed->DebugString();
+  ExpectChainVerifies();
+  auto history = set_->Audit(History(ref));
+  ASSERT_TRUE(history.ok() && history->has_history());
+  ASSERT_EQ(history->history().entries_size(), 1) << history->DebugString();
+  EXPECT_EQ(history->history().entries(0).event().referral_deleted().reason(),
+            "Aufbewahrungsfrist des Vorgangs abgelaufen");
+  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(before, Evaluate()))
+      << "before:\n"
+      << before.DebugString() << "after:\n"
+      << Evaluate().DebugString();
+  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(before, Evaluate(true)))
+      << "before:\n"
+      << before.DebugString() << "rebuilt:\n"
+      << Evaluate(true).DebugString();
 }
 
 TEST_F(ErasureTest, AKillDuringErasureLeavesTheDataOrItsErasureWholeNeverHalf) {
@@ -498,6 +579,51 @@ TEST_F(ErasureTest, AKillDuringErasureLeavesTheDataOrItsErasureWholeNeverHalf) {
   ASSERT_FALSE(Flow(kept).empty());
   ExpectGone(planted, kept);
   ExpectChainVerifies();
+}
+
+TEST_F(ErasureTest, AnAccessRequestGivesEveryReferralOfThePersonWithItsHistoryToTheAdminOnly) {
+  const Planted first("access1");
+  Planted second("access2");
+  second.email = absl::AsciiStrToUpper(first.email);  // the same person, written otherwise
+  const Planted other("access3");
+  const std::string ref1 = Flow(first);
+  const std::string ref2 = Flow(second);
+  const std::string ref3 = Flow(other);
+  ASSERT_FALSE(ref1.empty() || ref2.empty() || ref3.empty());
+  AwaitClosed(ref1);
+  AwaitClosed(ref2);
+
+  const CommandResult r =
+      RunCommand(LOTSE_CLI_BIN,
+                 {"personal-data", "--contact-email", first.email, "--port-base",
+                  std::to_string(set_->port_base()), "--keys", set_->dir() + "/data/keys"},
+                 {}, absl::Seconds(30));
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  google::protobuf::Struct document;  // a JSON document
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(r.out, &document).ok()) << r.out;
+  ASSERT_EQ(document.fields().at("referrals").list_value().values_size(), 2) << r.out;
+  // Both referrals with what they hold about the person and what happened to them (the
+  // comment is in the history only); not the other person's.
+  for (const std::string& s : {ref1, ref2, first.name, first.question, first.answer, first.comment,
+                               first.file_name, second.name, second.contribution, second.comment}) {
+    EXPECT_NE(r.out.find(s), std::string::npos) << s << " is missing:\n" << r.out;
+  }
+  for (const std::string& s : {ref3, other.name, other.question}) {
+    EXPECT_EQ(r.out.find(s), std::string::npos) << s << " is another person's:\n" << r.out;
+  }
+  // Only the admin may ask: an office and ops are refused, and learn nothing.
+  for (const lotse::v1::ActorKind kind :
+       {lotse::v1::ACTOR_KIND_OFFICE, lotse::v1::ACTOR_KIND_OPS}) {
+    IntakeRequest ask;
+    ask.mutable_actor()->set_kind(kind);
+    ask.mutable_actor()->set_id(kind == lotse::v1::ACTOR_KIND_OFFICE ? "bb-mitte" : "ops");
+    ask.mutable_personal_data()->set_contact_email(first.email);
+    auto refused = set_->Intake(ask);
+    ASSERT_TRUE(refused.ok());
+    EXPECT_EQ(refused->error().code(), lotse::v1::ERROR_CODE_PERMISSION_DENIED)
+        << refused->DebugString();
+    EXPECT_EQ(refused->DebugString().find(first.name), std::string::npos);
+  }
 }
 
 }  // namespace
