@@ -11,6 +11,8 @@ packages=(
   libssl-dev libcurl4-openssl-dev libgtest-dev libgmock-dev libcpp-httplib-dev libjemalloc-dev
   libxapian-dev   # routing: German stemming for the earlier answers (lotse similar)
   libsodium-dev   # web terminal: argon2id password hashes, session and CSRF tokens
+  libsystemd-dev   # readiness (sd_notify) and journal fields under systemd
+  systemd   # systemd-analyze: the units' verify and security checks (tests/deploy)
   python3   # the SMTP listener of the e-mail integration test (Debian 12: Python 3.11, smtpd)
   clang libclang-rt-14-dev   # libFuzzer, AddressSanitizer, UBSan for tests/fuzz
   chromium   # the browser tests (tests/browser), driven by playwright-core; nothing downloads one

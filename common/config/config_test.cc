@@ -291,7 +291,7 @@ start = "2026-03-02 08:00"
                     HasSubstr("city.closing_days[1]: expected a date \"YYYY-MM-DD\""),
                     HasSubstr("network.port_base: must be in 1024..65000, got 80"),
                     HasSubstr("log.level: must be one of"), HasSubstr("(did you mean \"warn\"?)"),
-                    HasSubstr("log.format: must be one of text, json, got \"xml\""),
+                    HasSubstr("log.format: must be one of text, json, journal, got \"xml\""),
                     HasSubstr("limits.fetch_wait_ms: must be > 0, got 0"),
                     HasSubstr("clock.speedup: must be > 0"),
                     HasSubstr("clock.start: expected an RFC 3339 time"),

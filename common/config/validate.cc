@@ -27,7 +27,7 @@ constexpr size_t kMaxIdLength = 64;
 
 constexpr auto kLogLevels =
     std::to_array<absl::string_view>({"trace", "debug", "info", "warn", "error", "critical"});
-constexpr auto kLogFormats = std::to_array<absl::string_view>({"text", "json"});
+constexpr auto kLogFormats = std::to_array<absl::string_view>({"text", "json", "journal"});
 
 bool IsValidId(absl::string_view id) {
   if (id.empty() || id.size() > kMaxIdLength) {

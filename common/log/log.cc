@@ -1,13 +1,20 @@
 #include "common/log/log.h"
 
+#include <sys/uio.h>
+#define SD_JOURNAL_SUPPRESS_LOCATION  // the sink's own place says nothing about the line
+#include <systemd/sd-journal.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <vector>
 
 #include "common/format.h"
 #include "common/status_macros.h"
 #include "spdlog/pattern_formatter.h"
+#include "spdlog/sinks/base_sink.h"
 #include "spdlog/sinks/stdout_sinks.h"
 #include "spdlog/spdlog.h"
 
@@ -108,7 +115,69 @@ void AppendJsonEscaped(std::string_view text, spdlog::memory_buf_t& dest) {
     }
 }
 
+// Journald's priority (syslog's) for a spdlog level.
+int SyslogPriority(spdlog::level::level_enum level) {
+  switch (level) {
+    case spdlog::level::critical:
+      return 2;
+    case spdlog::level::err:
+      return 3;
+    case spdlog::level::warn:
+      return 4;
+    case spdlog::level::info:
+      return 6;
+    default:
+      return 7;
+  }
+}
+
+// journald's socket: where it is missing, sd_journal_sendv drops lines silently.
+constexpr const char* kJournalSocket = "/run/systemd/journal/socket";
+
+// Each line to journald (sd_journal_sendv) with its fields; a line it refuses goes to stderr.
+class JournalSink final : public spdlog::sinks::base_sink<std::mutex> {
+ public:
+  explicit JournalSink(std::string service) : service_(std::move(service)) {}
+
+ protected:
+  void sink_it_(const spdlog::details::log_msg& msg) override {
+    const std::string_view message(msg.payload.data(), msg.payload.size());
+    const std::vector<std::string> fields =
+        JournalFields(service_, SyslogPriority(msg.level), message);
+    std::vector<iovec> iov;
+    iov.reserve(fields.size());
+    for (const std::string& field : fields) {
+      iov.push_back(iovec{const_cast<char*>(field.data()), field.size()});
+    }
+    if (sd_journal_sendv(iov.data(), static_cast<int>(iov.size())) < 0) {
+      std::fprintf(stderr, "lotse-%s: %.*s\n", service_.c_str(), static_cast<int>(message.size()),
+                   message.data());
+    }
+  }
+  void flush_() override {}
+
+ private:
+  std::string service_;
+};
+
 }  // namespace
+
+std::vector<std::string> JournalFields(std::string_view service, int priority,
+                                       std::string_view message) {
+  std::vector<std::string> fields = {StrCat("MESSAGE=", message), StrCat("PRIORITY=", priority),
+                                     StrCat("SYSLOG_IDENTIFIER=lotse-", service),
+                                     StrCat("LOTSE_SERVICE=", service)};
+  const std::pair<std::string_view, std::string_view> context[] = {
+      {"LOTSE_REFERRAL_ID=", current_context.referral_id},
+      {"LOTSE_CASE_NUMBER=", current_context.case_number},
+      {"LOTSE_EVENT=", current_context.event}};
+  for (const auto& [name, value] : context) {
+    if (!value.empty()) {
+      fields.push_back(StrCat(name, value));
+    }
+  }
+  return fields;
+}
 
 ScopedContext::ScopedContext(Context context) : previous_(current_context) {
   current_context = context;
@@ -125,24 +194,34 @@ absl::Status Init(std::string_view service, std::string_view level, std::string_
   // Not registered by name, so Init may run again (tests) without a clash.
   auto logger = std::make_shared<spdlog::logger>(
       std::string(service), std::make_shared<spdlog::sinks::stderr_sink_mt>());
-  if (format == "json") {
+  const bool journal = format == "journal" && access(kJournalSocket, W_OK) == 0;
+  if (journal) {
+    logger = std::make_shared<spdlog::logger>(std::string(service),
+                                              std::make_shared<JournalSink>(std::string(service)));
+  } else if (format == "json") {
     auto formatter = std::make_unique<spdlog::pattern_formatter>(spdlog::pattern_time_type::utc);
     formatter->add_flag<JsonMessage>('*').add_flag<JsonContext>('&').set_pattern(
         StrCat(R"({"time":"%Y-%m-%dT%H:%M:%S.%fZ","level":"%l","service":")", service,
                R"(","pid":%P%&,"message":"%*"})"));
     logger->set_formatter(std::move(formatter));
-  } else if (format == "text") {
+  } else if (format == "text" || format == "journal") {  // no journald here: text on stderr
     auto formatter = std::make_unique<spdlog::pattern_formatter>();
     formatter->add_flag<TextMessage>('~').set_pattern(
         StrCat("%Y-%m-%d %H:%M:%S.%e %^%-5l%$ ", service, ": %~"));
     logger->set_formatter(std::move(formatter));
   } else {
     return absl::InvalidArgumentError(
-        StrCat("log format '", format, "' is unknown: use text or json"));
+        StrCat("log format '", format, "' is unknown: use text, json or journal"));
   }
   logger->set_level(parsed);
   logger->flush_on(spdlog::level::warn);
   spdlog::set_default_logger(std::move(logger));
+  if (format == "journal" && !journal) {
+    spdlog::warn(
+        "log format journal, but journald does not run here ({} is missing): logging as "
+        "text to stderr",
+        kJournalSocket);
+  }
   return absl::OkStatus();
 }
 

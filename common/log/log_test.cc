@@ -1,5 +1,7 @@
 #include "common/log/log.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <string>
 #include <vector>
@@ -66,6 +68,44 @@ TEST(LogTest, TextLinesEscapeControlCharactersACallerSent) {
   EXPECT_NE(out.find(R"(refused 'x\n2026-01-01 00:00:00.000 info  intake: all good\x1b[2J\\')"),
             std::string::npos)
       << out;
+}
+
+TEST(LogTest, JournalEntriesCarryTheReferralAsFieldsInScopeAndOnlyThere) {
+  using Fields = std::vector<std::string>;
+  auto has = [](const Fields& fields, const std::string& field) {
+    return std::find(fields.begin(), fields.end(), field) != fields.end();
+  };
+  {
+    const ScopedContext context({"r-7f3a", "2026-000123", "referral_routed"});
+    const Fields fields = JournalFields("routing", 6, "referral 2026-000123 routed to umwelt");
+    EXPECT_TRUE(has(fields, "MESSAGE=referral 2026-000123 routed to umwelt"));
+    EXPECT_TRUE(has(fields, "PRIORITY=6"));
+    EXPECT_TRUE(has(fields, "SYSLOG_IDENTIFIER=lotse-routing"));
+    EXPECT_TRUE(has(fields, "LOTSE_SERVICE=routing"));
+    EXPECT_TRUE(has(fields, "LOTSE_REFERRAL_ID=r-7f3a"));
+    EXPECT_TRUE(has(fields, "LOTSE_CASE_NUMBER=2026-000123"));
+    EXPECT_TRUE(has(fields, "LOTSE_EVENT=referral_routed"));
+  }
+  const Fields outside = JournalFields("routing", 3, "the store is damaged");
+  EXPECT_EQ(outside.size(), 4u);
+  EXPECT_TRUE(has(outside, "PRIORITY=3"));
+  for (const std::string& field : outside) {
+    EXPECT_EQ(field.rfind("LOTSE_REFERRAL_ID=", 0), std::string::npos) << field;
+  }
+}
+
+TEST(LogTest, WithoutJournaldTheJournalFormatLogsTextToStderrAndSaysSo) {
+  if (access("/run/systemd/journal/socket", W_OK) == 0) {
+    GTEST_SKIP() << "journald runs here: the lines go to the journal";
+  }
+  ::testing::internal::CaptureStderr();
+  ASSERT_TRUE(Init("intake", "info", "journal").ok());
+  spdlog::info("referral {} received", "2026-000001");
+  spdlog::default_logger()->flush();
+  const std::string out = ::testing::internal::GetCapturedStderr();
+  EXPECT_NE(out.find("journald does not run here"), std::string::npos) << out;
+  EXPECT_NE(out.find("intake: referral 2026-000001 received"), std::string::npos) << out;
+  ASSERT_TRUE(Init("intake", "info", "text").ok());
 }
 
 TEST(LogTest, RefusesUnknownLevelsAndFormats) {

@@ -1,6 +1,8 @@
 #include "common/service/startup.h"
 
 #include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
@@ -9,10 +11,12 @@
 #include <optional>
 
 #include "CLI/CLI.hpp"
+#include "absl/strings/cord.h"
 #include "absl/strings/str_split.h"
 #include "common/format.h"
 #include "common/log/log.h"
 #include "common/service/errors.h"
+#include "common/service/systemd.h"
 #include "common/status_macros.h"
 #include "spdlog/spdlog.h"
 
@@ -148,9 +152,10 @@ absl::StatusOr<std::unique_ptr<store::Store>> OpenServiceStore(
                                  std::filesystem::perm_options::replace, ec);
   }
   if (ec) {
-    return absl::UnavailableError(StrCat("cannot create the data directory ", options.path,
-                                         " (mode 0700): ", ec.message(),
-                                         "; choose another with --data-dir"));
+    return WithExitCode(absl::UnavailableError(StrCat("cannot create the data directory ",
+                                                      options.path, " (mode 0700): ", ec.message(),
+                                                      "; choose another with --data-dir")),
+                        kExitDataDir);
   }
   options.state_families = std::move(families);
   options.churning_families = std::move(churning);
@@ -164,11 +169,23 @@ void LogReady(const config::Config& config, config::Service service,
   if (options.log_endpoint.empty()) {
     spdlog::info("{} ready: commands on {}, store {}", name, options.command_endpoint,
                  config.ServiceDataDir(service));
+    NotifyReady(StrCat("serving commands on ", options.command_endpoint));
     return;
   }
   spdlog::info("{} ready: commands on {}, events on {}, store {} (epoch {:016x}, {} events)",
                name, options.command_endpoint, options.log_endpoint,
                config.ServiceDataDir(service), store.epoch(), store.last_seq());
+  NotifyReady(StrCat("serving commands on ", options.command_endpoint, ", events on ",
+                     options.log_endpoint));
+}
+
+namespace {
+constexpr absl::string_view kExitPayload = "lotse.exit_code";
+}  // namespace
+
+absl::Status WithExitCode(absl::Status status, int code) {
+  status.SetPayload(kExitPayload, absl::Cord(std::to_string(code)));
+  return status;
 }
 
 int ExitCode(const absl::Status& status, std::string_view service) {
@@ -177,7 +194,50 @@ int ExitCode(const absl::Status& status, std::string_view service) {
     return 0;
   }
   spdlog::critical("{} cannot run: {}", service, status.message());
-  return 1;
+  int code = kExitFailure;
+  if (const auto marked = status.GetPayload(kExitPayload); marked.has_value()) {
+    code = std::stoi(std::string(*marked));
+  }
+  return code;
+}
+
+absl::Status Preflight(const config::Config& config, config::Service service) {
+  const std::string name(config::ServiceName(service));
+  if (absl::StatusOr<std::unique_ptr<Security>> keys = Security::Load(config, service);
+      !keys.ok()) {
+    return WithExitCode(
+        absl::FailedPreconditionError(
+            StrCat("its key cannot be used: ", keys.status().message(), ". The keys live in ",
+                   config.keys.Dir(config.data_dir),
+                   " ([keys] dir); make them with 'lotse keys generate --out DIR' and give the "
+                   "service's user read access")),
+        kExitKeys);
+  }
+  const std::string dir = config.ServiceDataDir(service);
+  struct stat st {};
+  if (stat(dir.c_str(), &st) == 0) {
+    if (!S_ISDIR(st.st_mode)) {
+      return WithExitCode(absl::FailedPreconditionError(StrCat(
+                              "its data directory ", dir,
+                              " is not a directory: move it away or choose another data_dir")),
+                          kExitDataDir);
+    }
+    if (st.st_uid != geteuid() && geteuid() != 0) {
+      return WithExitCode(
+          absl::PermissionDeniedError(
+              StrCat("its data directory ", dir, " belongs to user ", st.st_uid, ", not to user ",
+                     geteuid(), " who runs lotse-", name, ": 'chown -R ", geteuid(), " ", dir,
+                     "' (the unit's StateDirectory= does it), or choose another data_dir")),
+          kExitDataDir);
+    }
+  } else if (errno != ENOENT) {
+    return WithExitCode(
+        absl::PermissionDeniedError(
+            StrCat("its data directory ", dir, " cannot be examined: ", std::strerror(errno),
+                   ": give the service's user access to it, or choose another data_dir")),
+        kExitDataDir);
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace lotse::service

@@ -45,13 +45,30 @@ absl::StatusOr<std::unique_ptr<store::Store>> OpenServiceStore(
 void LogReady(const config::Config& config, config::Service service,
               const RunnerOptions& options, const store::Store& store);
 
-// Maps a failed Run() or Create() to an exit code after logging it at critical.
+// A service's exit codes, distinct so that systemd shows why it stopped; a unit does not restart
+// it for those restarting cannot mend (RestartPreventExitStatus=2 3 4, deploy/systemd).
+inline constexpr int kExitFailure = 1;  // anything else: a restart may help
+inline constexpr int kExitConfig = 2;   // the config cannot be read or used
+inline constexpr int kExitKeys = 3;     // its key or the key list is missing or unusable
+inline constexpr int kExitDataDir = 4;  // its data directory cannot be used
+
+// What must hold before a service touches anything (RunService calls it before Create): its
+// keys can be read and match the key list (else kExitKeys), and its data directory, where it
+// exists, is its user's to write (else kExitDataDir). The error names the problem and the fix.
+// Changes nothing.
+absl::Status Preflight(const config::Config& config, config::Service service);
+
+// `status` marked with the exit code a service that fails with it ends with.
+absl::Status WithExitCode(absl::Status status, int code);
+
+// Maps a failed Run() or Create() to an exit code (the one WithExitCode marked, else
+// kExitFailure) after logging it at critical.
 int ExitCode(const absl::Status& status, std::string_view service);
 
 // The whole main() of a service: blocks the stop signals before any thread exists, loads the
-// config, creates `ServiceT` (ServiceT::Create(config, context, clock)) and runs it until
-// SIGTERM/SIGINT. Returns the process exit code: 0 after a clean stop, 2 for a config that
-// cannot be used, 1 otherwise.
+// config, checks keys and data directory (Preflight), creates `ServiceT`
+// (ServiceT::Create(config, context, clock)) and runs it until SIGTERM/SIGINT. Returns the
+// process exit code: 0 after a clean stop, else one of kExit*.
 template <typename ServiceT>
 int RunService(int argc, char** argv, config::Service which) {
   StopSignal stop;
@@ -61,7 +78,10 @@ int RunService(int argc, char** argv, config::Service which) {
     if (!config.ok()) {
       std::fprintf(stderr, "lotse-%s cannot start:\n%s\n", name.c_str(),
                    std::string(config.status().message()).c_str());
-      return 2;
+      return kExitConfig;
+    }
+    if (absl::Status ready = Preflight(*config, which); !ready.ok()) {
+      return ExitCode(ready, name);
     }
     bus::Context context;
     auto service = ServiceT::Create(*config, context,

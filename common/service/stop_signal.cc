@@ -3,6 +3,7 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include "common/service/systemd.h"
 #include "common/status_macros.h"
 
 namespace lotse::service {
@@ -30,6 +31,9 @@ bool StopSignal::Consume() {
     if (info.ssi_signo == SIGHUP) {
       reload_ = true;
     } else {
+      if (!requested_) {
+        NotifyStopping();
+      }
       requested_ = true;
     }
   }

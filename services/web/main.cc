@@ -10,6 +10,7 @@
 #include "common/format.h"
 #include "common/service/startup.h"
 #include "common/service/stop_signal.h"
+#include "common/service/systemd.h"
 #include "services/web/account_door.h"
 #include "services/web/accounts.h"
 #include "services/web/first_accounts.h"
@@ -87,6 +88,8 @@ int Run(int argc, char** argv, service::StopSignal& stop) {
   spdlog::info("web ready: {}://{}:{}/ (data {}; accounts door {} for 'lotse users')",
                server.tls() ? "https" : "http", config->network.CommandHost(), config->WebPort(),
                options.path, config->network.WebCommandEndpoint());
+  service::NotifyReady(
+      StrCat("serving ", server.tls() ? "https" : "http", " on port ", config->WebPort()));
   // The admin's requests are answered here; idle sessions are swept once a minute; a stop
   // signal ends the loop.
   bus::Poller poller;
