@@ -54,9 +54,13 @@ CommandClient::CommandClient(Context& context, std::string endpoint, SocketOptio
       retries_(retries),
       peer_(std::move(peer)) {}
 
-absl::Status CommandClient::Reconnect() {
-  watch_.reset();
+void CommandClient::Disconnect() {
+  watch_.reset();  // first: the monitor ends while its socket is open (libzmq #3575)
   socket_.reset();
+}
+
+absl::Status CommandClient::Reconnect() {
+  Disconnect();
   LOTSE_ASSIGN_OR_RETURN(Socket socket, Socket::Create(context_, zmq::socket_type::req, options_));
   if (options_.curve.enabled()) {
     LOTSE_ASSIGN_OR_RETURN(HandshakeWatch watch, HandshakeWatch::Attach(context_, socket));
@@ -103,7 +107,7 @@ absl::StatusOr<std::string> CommandClient::Call(const std::string& request) {
     }
     // A REQ socket only refuses a send when its state is wrong; start over then.
     if (absl::Status s = socket_->Send({request}); !s.ok()) {
-      socket_.reset();
+      Disconnect();
       continue;
     }
     LOTSE_ASSIGN_OR_RETURN(bool readable, WaitForReply());
@@ -113,7 +117,7 @@ absl::StatusOr<std::string> CommandClient::Call(const std::string& request) {
         return std::move(reply->front());
       }
     }
-    socket_.reset();  // Lazy Pirate: a REQ socket that got no reply cannot send again
+    Disconnect();  // Lazy Pirate: a REQ socket that got no reply cannot send again
   }
   return absl::UnavailableError(StrCat("no answer from ", endpoint_, " after ", retries_ + 1,
                                              " tries: is the service running? ('lotse up' "

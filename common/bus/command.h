@@ -54,6 +54,8 @@ class CommandClient {
 
  private:
   absl::Status Reconnect();
+  // Closes the socket, its handshake watch first.
+  void Disconnect();
   // Waits for the reply up to `timeout_`: true if it is there.
   absl::StatusOr<bool> WaitForReply();
 
