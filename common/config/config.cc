@@ -115,24 +115,50 @@ std::string_view PrincipalKindName(PrincipalKind kind) {
   return "principal";
 }
 
+const std::string& Network::HostOf(std::string_view service, const std::string& door) const {
+  auto it = hosts.find(std::string(service));
+  return it != hosts.end() ? it->second : door;
+}
+
 std::string Network::CommandEndpoint(Service service) const {
-  return absl::StrCat("tcp://", CommandHost(), ":", port_base + 2 * static_cast<int>(service));
+  return absl::StrCat("tcp://", HostOf(ServiceName(service), CommandHost()), ":",
+                      port_base + 2 * static_cast<int>(service));
 }
 
 std::string Network::WebCommandEndpoint() const {
-  return absl::StrCat("tcp://", CommandHost(), ":", port_base + kWebCommandPortOffset);
+  return absl::StrCat("tcp://", WebHost(), ":", port_base + kWebCommandPortOffset);
 }
 
+const std::string& Network::WebHost() const { return HostOf("web", CommandHost()); }
+
 std::string Network::LogEndpoint(Service service) const {
-  return absl::StrCat("tcp://", LogHost(), ":", port_base + 2 * static_cast<int>(service) + 1);
+  return absl::StrCat("tcp://", HostOf(ServiceName(service), LogHost()), ":",
+                      port_base + 2 * static_cast<int>(service) + 1);
 }
 
 int Network::OpsPort(Service service) const {
   return port_base + 2 * kServiceCount + static_cast<int>(service);
 }
 
+const std::string& Network::OpsHostOf(Service service) const {
+  return HostOf(ServiceName(service), OpsHost());
+}
+
 std::string Network::TapEndpoint(Service service) const {
-  return absl::StrCat("tcp://", OpsHost(), ":", port_base + 3 * kServiceCount + static_cast<int>(service));
+  return absl::StrCat("tcp://", OpsHostOf(service), ":",
+                      port_base + 3 * kServiceCount + static_cast<int>(service));
+}
+
+std::string Network::Bound(const std::string& endpoint) const {
+  if (listen.empty()) {
+    return endpoint;
+  }
+  const size_t port = endpoint.rfind(':');
+  return absl::StrCat("tcp://", listen, endpoint.substr(port));
+}
+
+const std::string& Network::BoundHost(const std::string& host_reached) const {
+  return listen.empty() ? host_reached : listen;
 }
 
 namespace {

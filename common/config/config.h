@@ -99,22 +99,40 @@ struct City {
 // Each kind of door has its own listen address, so that a firewall or a second interface can
 // keep them apart: the client command ports (terminals, the web gateway), the services' internal
 // log ports, and the operators' ports (ops HTTP and live tap). Empty: `host`.
+//
+// Several hosts: `hosts` names where a service runs ("intake" .. "audit", "web"): the address
+// (IP or DNS name) everyone else reaches all of its doors at; a service not named there is on
+// this host's doors. `listen` is the address a service binds its doors to where that differs
+// from the one it is reached at (a container binds "0.0.0.0" and is reached by its service
+// name); empty: the address it is reached at.
 struct Network {
   std::string host = "127.0.0.1";
   std::string command_host;
   std::string log_host;
   std::string ops_host;
+  std::map<std::string, std::string> hosts;  // service name -> address
+  std::string listen;
   int port_base = 7100;  // 1024..65000
   const std::string& CommandHost() const { return command_host.empty() ? host : command_host; }
   const std::string& LogHost() const { return log_host.empty() ? host : log_host; }
   const std::string& OpsHost() const { return ops_host.empty() ? host : ops_host; }
-  // "tcp://host:port" for the service's command or log endpoint.
+  // Where `service` ("web" for lotse-web) is reached through a door whose host is `door`.
+  const std::string& HostOf(std::string_view service, const std::string& door) const;
+  // Where to reach a service: "tcp://host:port" for its command or log endpoint (what clients
+  // and consumers connect to; a service binds Bound() of its own).
   std::string CommandEndpoint(Service service) const;
   std::string LogEndpoint(Service service) const;
   int OpsPort(Service service) const;              // HTTP: /metrics, /healthz, /readyz, /status
+  const std::string& OpsHostOf(Service service) const;
   std::string TapEndpoint(Service service) const;  // XPUB: every committed event, lossy
-  // lotse-web's door for the admin's `lotse users` (CurveZMQ, port_base + 17).
+  // lotse-web's door for the admin's `lotse users` (CurveZMQ, port_base + 17), and the host of
+  // its pages.
   std::string WebCommandEndpoint() const;
+  const std::string& WebHost() const;
+  // What a service binds for one of its own endpoints or hosts: the same with `listen` as the
+  // host where it is set.
+  std::string Bound(const std::string& endpoint) const;
+  const std::string& BoundHost(const std::string& host_reached) const;
 };
 // The set uses port_base .. port_base + 31: commands and logs +0..+7, ops +8..+11, taps
 // +12..+15, the web terminal +16 (kWebPortOffset) and its accounts door +17

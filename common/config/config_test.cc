@@ -369,6 +369,38 @@ TEST(NetworkTest, EndpointsFollowPortBase) {
   EXPECT_EQ(network.WebCommandEndpoint(), "tcp://10.20.30.40:9017");
 }
 
+TEST(ParseConfigTest, SeveralHostsNameWhereEachServiceIsReachedAndWhatItBinds) {
+  const std::string text = std::string(kMinimal) +
+                           "[network]\nport_base = 9000\nlisten = \"0.0.0.0\"\n"
+                           "[network.hosts]\nintake = \"10.77.0.1\"\n"
+                           "audit = \"lotse-audit.lotse.svc\"\nweb = \"10.77.0.5\"\n";
+  absl::StatusOr<Config> config = ParseConfig(text, "t.toml");
+  ASSERT_TRUE(config.ok()) << config.status();
+  const Network& network = config->network;
+  EXPECT_EQ(network.CommandEndpoint(Service::kIntake), "tcp://10.77.0.1:9000");
+  EXPECT_EQ(network.LogEndpoint(Service::kIntake), "tcp://10.77.0.1:9001");
+  EXPECT_EQ(network.CommandEndpoint(Service::kRouting), "tcp://127.0.0.1:9002");  // not named
+  EXPECT_EQ(network.CommandEndpoint(Service::kAudit), "tcp://lotse-audit.lotse.svc:9006");
+  EXPECT_EQ(network.OpsHostOf(Service::kIntake), "10.77.0.1");
+  EXPECT_EQ(network.TapEndpoint(Service::kIntake), "tcp://10.77.0.1:9012");
+  EXPECT_EQ(network.WebCommandEndpoint(), "tcp://10.77.0.5:9017");
+  EXPECT_EQ(network.WebHost(), "10.77.0.5");
+  // A service binds its own doors on `listen`.
+  EXPECT_EQ(network.Bound(network.CommandEndpoint(Service::kAudit)), "tcp://0.0.0.0:9006");
+  EXPECT_EQ(network.BoundHost(network.OpsHostOf(Service::kIntake)), "0.0.0.0");
+
+  absl::StatusOr<Config> bad =
+      ParseConfig(std::string(kMinimal) +
+                      "[network]\nlisten = \"tcp://*\"\n[network.hosts]\nbilling = \"10.0.0.9\"\n"
+                      "routing = \"10.0.0.2:7100\"\n",
+                  "t.toml");
+  ASSERT_FALSE(bad.ok());
+  const std::string message(bad.status().message());
+  EXPECT_THAT(message, HasSubstr("network.hosts.billing: not a service"));
+  EXPECT_THAT(message, HasSubstr("network.hosts.routing:"));
+  EXPECT_THAT(message, HasSubstr("network.listen:"));
+}
+
 TEST(ConfigTest, KeyAccountForCompanyFindsTheAssignedManager) {
   const absl::StatusOr<Config> config = ParseConfig(DefaultConfigText(), "default");
   ASSERT_TRUE(config.ok()) << config.status();

@@ -21,12 +21,15 @@ std::string Describe(const Config& config) {
     const auto service = static_cast<Service>(i);
     absl::StrAppend(
         &out, ToAbsl(ServiceName(service)), ": commands ", config.network.CommandEndpoint(service),
-        ", log ", config.network.LogEndpoint(service), ", ops http://", config.network.OpsHost(),
-        ":", config.network.OpsPort(service), ", tap ", config.network.TapEndpoint(service),
-        ", data ", config.ServiceDataDir(service), "\n");
+        ", log ", config.network.LogEndpoint(service), ", ops http://",
+        config.network.OpsHostOf(service), ":", config.network.OpsPort(service), ", tap ",
+        config.network.TapEndpoint(service), ", data ", config.ServiceDataDir(service), "\n");
+  }
+  if (!config.network.listen.empty()) {
+    absl::StrAppend(&out, "every door bound on ", config.network.listen, "\n");
   }
   absl::StrAppend(&out, "web: http", config.web.tls_cert.empty() ? "" : "s", "://",
-                  config.network.CommandHost(), ":", config.WebPort(), "/, accounts door ",
+                  config.network.WebHost(), ":", config.WebPort(), "/, accounts door ",
                   config.network.WebCommandEndpoint(), ", data ", config.WebDataDir(), "\n");
   size_t companies = 0;
   for (const KeyAccount& account : config.key_accounts) {

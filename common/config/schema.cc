@@ -22,6 +22,9 @@ Keys NetworkKeys(Network* network) {
       String("command_host", &network->command_host),
       String("log_host", &network->log_host),
       String("ops_host", &network->ops_host),
+      // Several hosts: where each service is reached, and what it binds.
+      StringMap("hosts", &network->hosts),
+      String("listen", &network->listen),
       Int("port_base", &network->port_base),
   };
 }

@@ -201,6 +201,20 @@ void ValidateNetwork(const Network& network, Problems* problems) {
       ValidateHost(*host, JoinPath("network", key), problems);
     }
   }
+  for (const auto& [service, address] : network.hosts) {
+    const std::string path = JoinPath("network.hosts", service);
+    bool known = service == "web";
+    for (int i = 0; i < kServiceCount; ++i) {
+      known = known || ServiceName(static_cast<Service>(i)) == service;
+    }
+    if (!known) {
+      problems->Add(path, "not a service: name intake, routing, notification, audit or web");
+    }
+    ValidateHost(address, path, problems);
+  }
+  if (!network.listen.empty()) {
+    ValidateHost(network.listen, "network.listen", problems);
+  }
   if (network.port_base < 1024 || network.port_base > 65000) {
     problems->Add(
         "network.port_base",

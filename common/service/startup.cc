@@ -104,8 +104,9 @@ absl::StatusOr<RunnerOptions> MakeRunnerOptions(const config::Config& config,
   options.log_socket_options.curve = options.security->Door(auth::Door::kLog);
   options.telemetry.tap_curve = options.security->Door(auth::Door::kTap);
   options.service = std::string(config::ServiceName(service));
-  options.command_endpoint = config.network.CommandEndpoint(service);
-  options.log_endpoint = config.network.LogEndpoint(service);
+  // Its own doors, bound where others reach them (or on network.listen).
+  options.command_endpoint = config.network.Bound(config.network.CommandEndpoint(service));
+  options.log_endpoint = config.network.Bound(config.network.LogEndpoint(service));
   options.socket_options.max_message_bytes = config.limits.max_message_bytes;
   options.log_socket_options.max_message_bytes = config.limits.max_message_bytes;
   options.log_options.wait_bound = absl::Milliseconds(config.limits.fetch_wait_ms);
@@ -118,9 +119,9 @@ absl::StatusOr<RunnerOptions> MakeRunnerOptions(const config::Config& config,
     options.log_options.known_consumers.emplace(config::ServiceName(consumer));
   }
   options.expiry = ExpiryOptionsFrom(config.retention);
-  options.telemetry.ops_host = config.network.OpsHost();
+  options.telemetry.ops_host = config.network.BoundHost(config.network.OpsHostOf(service));
   options.telemetry.ops_port = config.network.OpsPort(service);
-  options.telemetry.tap_endpoint = config.network.TapEndpoint(service);
+  options.telemetry.tap_endpoint = config.network.Bound(config.network.TapEndpoint(service));
   options.telemetry.ready_max_lag = static_cast<uint64_t>(config.limits.ready_max_lag);
   options.telemetry.ready_max_silence = absl::Milliseconds(config.limits.ready_max_silence_ms);
   for (config::Service producer : auth::ProducersFor(service)) {

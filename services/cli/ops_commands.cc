@@ -28,24 +28,25 @@ constexpr config::Service kServices[] = {config::Service::kIntake, config::Servi
 // GET /status of one service's ops port.
 absl::StatusOr<ServiceStatus> FetchStatus(const config::Config& config, config::Service service) {
   const int port = config.network.OpsPort(service);
-  httplib::Client client(config.network.OpsHost(), port);
+  const std::string& host = config.network.OpsHostOf(service);
+  httplib::Client client(host, port);
   client.set_connection_timeout(1, 0);
   client.set_read_timeout(3, 0);
   const httplib::Result result = client.Get("/status");
   if (!result) {
-    return absl::UnavailableError(StrCat("no answer on http://", config.network.OpsHost(), ":", port,
-                                         " (", httplib::to_string(result.error()),
+    return absl::UnavailableError(StrCat("no answer on http://", host, ":", port, " (",
+                                         httplib::to_string(result.error()),
                                          "): is it running? Start the set with 'lotse up'"));
   }
   if (result->status != 200) {
-    return absl::UnavailableError(StrCat("http://", config.network.OpsHost(), ":", port,
-                                         "/status answered HTTP ", result->status));
+    return absl::UnavailableError(
+        StrCat("http://", host, ":", port, "/status answered HTTP ", result->status));
   }
   ServiceStatus status;
   google::protobuf::util::JsonParseOptions options;
   options.ignore_unknown_fields = true;
   if (!google::protobuf::util::JsonStringToMessage(result->body, &status, options).ok()) {
-    return absl::DataLossError(StrCat("http://", config.network.OpsHost(), ":", port,
+    return absl::DataLossError(StrCat("http://", host, ":", port,
                                       "/status is not a Lotse status: is this another program?"));
   }
   return status;
@@ -121,8 +122,8 @@ int ShowSetStatus(const config::Config& config, const absl::TimeZone& zone, bool
   for (int i = 0; i < set.services_size(); ++i) {
     const lotse::v1::SetStatus::Entry& entry = set.services(i);
     if (!entry.up()) {
-      const std::string ops =
-          StrCat("http://", config.network.OpsHost(), ":", config.network.OpsPort(kServices[i]));
+      const std::string ops = StrCat("http://", config.network.OpsHostOf(kServices[i]), ":",
+                                     config.network.OpsPort(kServices[i]));
       fmt::print("{:<13} {:<10} {:<8} {:<9} {:>10} {:<20} {}\n", entry.service(), "DOWN", "-",
                  "-", "-", "-", ops);
       fmt::print("{:<13} why: {}\n", "", entry.error());

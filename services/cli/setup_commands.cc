@@ -151,7 +151,7 @@ int Up(const Globals& g, const UpFlags& f) {
                   config->ServiceDataDir(service)});
   }
   const std::string web_url = StrCat(config->web.tls_cert.empty() ? "http" : "https", "://",
-                                     config->network.CommandHost(), ":", config->WebPort(), "/");
+                                     config->network.WebHost(), ":", config->WebPort(), "/");
   table.AddRow({"web", web_url, "-", config->WebDataDir()});
   fmt::print("{}", table.Render());
   fmt::print("Data directory: {}\n", error ? config->data_dir : data_dir.string());

@@ -83,7 +83,7 @@ absl::StatusOr<std::unique_ptr<AccountDoor>> AccountDoor::Open(const config::Con
   options.curve.secret_key = identity.keys.secret_key;
   options.curve.zap_domain = std::string(kDoor);
   options.max_message_bytes = config.limits.max_message_bytes;
-  const std::string endpoint = config.network.WebCommandEndpoint();
+  const std::string endpoint = config.network.Bound(config.network.WebCommandEndpoint());
   absl::StatusOr<bus::CommandServer> server =
       bus::CommandServer::Bind(door->context_, endpoint, options);
   if (!server.ok()) {

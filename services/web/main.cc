@@ -86,7 +86,7 @@ int Run(int argc, char** argv, service::StopSignal& stop) {
   }
   std::thread serving([&] { server.Serve(); });
   spdlog::info("web ready: {}://{}:{}/ (data {}; accounts door {} for 'lotse users')",
-               server.tls() ? "https" : "http", config->network.CommandHost(), config->WebPort(),
+               server.tls() ? "https" : "http", config->network.WebHost(), config->WebPort(),
                options.path, config->network.WebCommandEndpoint());
   service::NotifyReady(
       StrCat("serving ", server.tls() ? "https" : "http", " on port ", config->WebPort()));

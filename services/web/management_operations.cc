@@ -362,15 +362,15 @@ std::vector<MetricSample> ParseMetrics(std::string_view exposition) {
 
 OpsFetch HttpOpsFetch(const config::Config& config) {
   return [network = config.network](config::Service service, std::string_view path) {
-    httplib::Client client(network.OpsHost(), network.OpsPort(service));
+    httplib::Client client(network.OpsHostOf(service), network.OpsPort(service));
     client.set_connection_timeout(1, 0);
     client.set_read_timeout(2, 0);
     OpsAnswer answer;
     const httplib::Result result = client.Get(std::string(path).c_str());
     if (!result) {
       answer.error =
-          StrCat("keine Antwort auf http://", network.OpsHost(), ":", network.OpsPort(service),
-                 " (", httplib::to_string(result.error()), ")");
+          StrCat("keine Antwort auf http://", network.OpsHostOf(service), ":",
+                 network.OpsPort(service), " (", httplib::to_string(result.error()), ")");
       return answer;
     }
     answer.status = result->status;

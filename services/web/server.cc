@@ -69,7 +69,7 @@ absl::Status WebServer::Bind() {
         StrCat("the TLS certificate ", config_.web.tls_cert, " or key ", config_.web.tls_key,
                " cannot be read: check the paths in [web] and that lotse-web may read them"));
   }
-  const std::string& host = config_.network.CommandHost();
+  const std::string& host = config_.network.BoundHost(config_.network.WebHost());
   if (!server_->bind_to_port(host, config_.WebPort())) {
     return absl::UnavailableError(StrCat("cannot listen on ", host, ":", config_.WebPort(),
                                          ": is another program using the port? Set [web] port "

@@ -89,8 +89,15 @@ std::vector<std::string> LotseSet::Args() const {
 
 void LotseSet::Start(const std::string& service) {
   processes_.erase(service);
+  std::string binary = Binary(service);
+  std::vector<std::string> args = Args();
+  if (auto it = options_.launch.find(service); it != options_.launch.end() && !it->second.empty()) {
+    args.insert(args.begin(), binary);
+    args.insert(args.begin(), it->second.begin() + 1, it->second.end());
+    binary = it->second.front();
+  }
   absl::StatusOr<std::unique_ptr<Process>> p =
-      Process::Start(Binary(service), Args(), options_.env, dir_.Join(service + ".log"));
+      Process::Start(binary, args, options_.env, dir_.Join(service + ".log"));
   ASSERT_TRUE(p.ok()) << p.status();
   processes_[service] = std::move(*p);
   // Ready when it answers a command (any structured reply will do); the web terminal when its
@@ -209,8 +216,8 @@ bus::CommandClient& LotseSet::Client(const std::string& service, const std::stri
     socket_options.linger_ms = 0;
     socket_options.curve = Curve(principal, service);
     client = std::make_unique<bus::CommandClient>(
-        *context_, StrCat("tcp://127.0.0.1:", port_base_ + 2 * Index(service)), socket_options,
-        options_.client_timeout, options_.client_retries, service);
+        *context_, StrCat("tcp://", HostOf(service), ":", port_base_ + 2 * Index(service)),
+        socket_options, options_.client_timeout, options_.client_retries, service);
   }
   return *client;
 }
@@ -224,7 +231,8 @@ std::optional<std::vector<std::string>> LotseSet::Raw(const std::string& service
   absl::StatusOr<bus::Socket> socket =
       bus::Socket::Create(*context_, zmq::socket_type::dealer, socket_options);
   if (!socket.ok() ||
-      !socket->Connect(StrCat("tcp://127.0.0.1:", port_base_ + 2 * Index(service))).ok() ||
+      !socket->Connect(StrCat("tcp://", HostOf(service), ":", port_base_ + 2 * Index(service)))
+           .ok() ||
       !socket->Send(frames).ok()) {
     return std::nullopt;
   }
@@ -373,8 +381,8 @@ absl::StatusOr<lotse::v1::FetchReply> LotseSet::FetchLog(const std::string& serv
   if (!socket.ok()) {
     return socket.status();
   }
-  if (absl::Status s =
-          socket->Connect(StrCat("tcp://127.0.0.1:", port_base_ + 2 * Index(service) + 1));
+  if (absl::Status s = socket->Connect(
+          StrCat("tcp://", HostOf(service), ":", port_base_ + 2 * Index(service) + 1));
       !s.ok()) {
     return s;
   }

@@ -29,6 +29,11 @@ struct SetOptions {
   absl::Duration client_timeout = absl::Milliseconds(1500);
   int client_retries = 1;
   EnvVars env;  // extra environment of every service process (e.g. LOTSE_SMTP_URL)
+  // Several hosts: the address each service is reached at (as [network.hosts] in the config
+  // says; default 127.0.0.1), and the command a service is started through there (e.g.
+  // {"/usr/bin/ip", "netns", "exec", "host-1"}; empty: started directly).
+  std::map<std::string, std::string> hosts;
+  std::map<std::string, std::vector<std::string>> launch;
 };
 
 // The real service binaries of one test, on free TCP ports, with data and logs in a temp dir.
@@ -43,6 +48,15 @@ class LotseSet {
   // "web" (lotse-web). Waits until it answers. StartAll() starts intake and routing, and audit if
   // `with_audit`.
   void Start(const std::string& service);
+  // Where Start() launches `service` from now on (a host moved: SetOptions::launch).
+  void SetLaunch(const std::string& service, std::vector<std::string> prefix) {
+    options_.launch[service] = std::move(prefix);
+  }
+  // The address `service` is reached at (SetOptions::hosts).
+  std::string HostOf(const std::string& service) const {
+    auto it = options_.hosts.find(service);
+    return it != options_.hosts.end() ? it->second : "127.0.0.1";
+  }
   void StartAll(bool with_audit = false, bool with_notification = false);
   void Kill(const std::string& service);  // SIGKILL + reap
   // SIGTERM; returns the exit code (expected 0 within 2 s).
