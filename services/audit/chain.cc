@@ -95,6 +95,22 @@ std::string CheckSealedContent(const store::Store& store, const lotse::v1::Audit
   return "";
 }
 
+absl::Status Unreadable(uint64_t index) {
+  return absl::DataLossError(
+      StrCat("audit entry ", index, " cannot be read: run 'lotse audit verify'"));
+}
+
+// Entry `index` as `batch` sees it.
+absl::StatusOr<lotse::v1::AuditEntry> ReadEntry(const store::Batch& batch, uint64_t index) {
+  LOTSE_ASSIGN_OR_RETURN(std::optional<std::string> value,
+                         batch.Get(Chain::kEntries, store::EncodeU64(index)));
+  lotse::v1::AuditEntry entry;
+  if (!value.has_value() || !entry.ParseFromString(*value)) {
+    return Unreadable(index);
+  }
+  return entry;
+}
+
 }  // namespace
 
 std::string EntryHash(std::string_view prev_hash, uint64_t index, std::string_view stream,
@@ -356,13 +372,7 @@ absl::Status Chain::Erase(const store::Batch& reads, store::Batch& writes,
                          EntriesOf(reads, store, referral_id, next));
   for (uint64_t index : indexes) {
     const std::string key = store::EncodeU64(index);
-    LOTSE_ASSIGN_OR_RETURN(std::optional<std::string> value, reads.Get(kEntries, key));
-    lotse::v1::AuditEntry entry;
-    if (!value.has_value() || !entry.ParseFromString(*value)) {
-      return absl::DataLossError(StrCat("audit entry ", index,
-                                        " cannot be read: run "
-                                        "'lotse audit verify'"));
-    }
+    LOTSE_ASSIGN_OR_RETURN(lotse::v1::AuditEntry entry, ReadEntry(reads, index));
     if (entry.form() == kSealedForm || entry.form() == kDeletableForm) {
       if (entry.flow_event().empty() || entry.event().empty()) {
         continue;  // nothing personal in it, or erased already
@@ -371,9 +381,7 @@ absl::Status Chain::Erase(const store::Batch& reads, store::Batch& writes,
     } else {
       lotse::v1::Envelope event;
       if (!event.ParseFromString(entry.event())) {
-        return absl::DataLossError(StrCat("audit entry ", index,
-                                          " cannot be read: run "
-                                          "'lotse audit verify'"));
+        return Unreadable(index);
       }
       service::KeepFlowMetadataOnly(event);
       entry.set_event(event.SerializeAsString());
@@ -394,13 +402,7 @@ absl::StatusOr<std::vector<uint64_t>> Chain::Prune(const store::Batch& reads, st
                          EntriesOf(reads, store, referral_id, deletion_index));
   for (uint64_t index : indexes) {
     const std::string key = store::EncodeU64(index);
-    LOTSE_ASSIGN_OR_RETURN(std::optional<std::string> value, reads.Get(kEntries, key));
-    lotse::v1::AuditEntry entry;
-    if (!value.has_value() || !entry.ParseFromString(*value)) {
-      return absl::DataLossError(StrCat("audit entry ", index,
-                                        " cannot be read: run "
-                                        "'lotse audit verify'"));
-    }
+    LOTSE_ASSIGN_OR_RETURN(lotse::v1::AuditEntry entry, ReadEntry(reads, index));
     if (entry.form() == kDeletableForm && !entry.flow_digest().empty()) {
       entry.clear_event();  // header and digests stay: the hash still verifies
       entry.clear_flow_event();
