@@ -13,6 +13,8 @@ packages=(
   libsodium-dev   # web terminal: argon2id password hashes, session and CSRF tokens
   libsystemd-dev   # readiness (sd_notify) and journal fields under systemd
   systemd   # systemd-analyze: the units' verify and security checks (tests/deploy)
+  dpkg-dev lintian debootstrap   # the Debian package: cpack's dpkg-shlibdeps, its checks, a fresh root
+  python3-yaml   # the Kubernetes manifests' structural check (tests/deploy)
   python3   # the SMTP listener of the e-mail integration test (Debian 12: Python 3.11, smtpd)
   clang libclang-rt-14-dev   # libFuzzer, AddressSanitizer, UBSan for tests/fuzz
   chromium   # the browser tests (tests/browser), driven by playwright-core; nothing downloads one
@@ -32,6 +34,8 @@ done
 # Node.js and npm run the browser tests: the machine's own where it has them (playwright-core
 # wants Node.js 20 or newer), else Debian's.
 command -v node >/dev/null || missing+=(nodejs)
+# `kubectl kustomize` renders deploy/kubernetes: the machine's own kubectl, else Debian's.
+command -v kubectl >/dev/null || missing+=(kubernetes-client)
 command -v npm >/dev/null || missing+=(npm)
 missing_optional=()
 for p in "${optional[@]}"; do

@@ -227,12 +227,19 @@ absl::StatusOr<Identity> ReadIdentity(const std::string& path, std::string_view 
     return absl::NotFoundError(StrCat("cannot read the secret key file ", path, ": ",
                                       std::strerror(errno)));
   }
-  if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
+  // As PostgreSQL treats its server key: a file of root's may let its group read it (root:lotse
+  // 0640, the package's layout; a Kubernetes Secret volume's 0440 with fsGroup), one of any other
+  // owner only its owner. Nobody else may ever read it, and no group may write it.
+  const mode_t allowed = st.st_uid == 0 ? (S_IRUSR | S_IWUSR | S_IRGRP) : (S_IRUSR | S_IWUSR);
+  if ((st.st_mode & (S_IRWXG | S_IRWXO) & ~allowed) != 0) {
+    const std::string fix =
+        st.st_uid == 0 ? StrCat("'chmod 640 ", path, "' (root:lotse) or 'chmod 600 ", path, "'")
+                       : StrCat("'chmod 600 ", path, "'");
     return absl::PermissionDeniedError(
         StrCat("the secret key file ", path, " can be read by others (mode ",
                absl::StrFormat("%04o", st.st_mode & 07777),
-               "): whoever reads it can act in its name. Run 'chmod 600 ", path,
-               "', and replace the key if others may have copied it"));
+               "): whoever reads it can act in its name. Run ", fix,
+               ", and replace the key if others may have copied it"));
   }
   LOTSE_ASSIGN_OR_RETURN(toml::value root, ParseTomlFile(path));
   Identity identity;
@@ -275,9 +282,13 @@ absl::StatusOr<std::map<std::string, std::string>> ReadPublicList(const std::str
 
 absl::StatusOr<GeneratedKeyring> GenerateKeyring(const config::Config& config,
                                                  const std::string& dir) {
+  // A new folder is its owner's alone; an existing one is closed to others but keeps its group's
+  // access (root:lotse 0750: the services enter it).
   std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec || chmod(dir.c_str(), 0700) != 0) {
+  const bool created = std::filesystem::create_directories(dir, ec);
+  struct stat st {};
+  if (ec || stat(dir.c_str(), &st) != 0 ||
+      chmod(dir.c_str(), created ? 0700 : (st.st_mode & 0770)) != 0) {
     return absl::UnavailableError(StrCat("cannot create the key directory ", dir, ": ",
                                          ec ? ec.message() : std::strerror(errno)));
   }

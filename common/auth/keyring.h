@@ -70,7 +70,8 @@ struct Identity {
 std::string SecretKeyFile(const std::string& dir, std::string_view principal);
 // <dir>/public.toml
 std::string PublicListFile(const std::string& dir);
-// Reads a secret key file. Refuses one that others can read (group or world permission bits),
+// Reads a secret key file. Refuses one that others can read (any world permission bit; a group
+// permission bit, but for group read on a file of root's, as root:lotse 0640),
 // one whose public and secret halves do not belong together, and one of another principal than
 // `expected` (if given), naming the file and what to do.
 absl::StatusOr<Identity> ReadIdentity(const std::string& path, std::string_view expected = {});

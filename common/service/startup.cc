@@ -1,6 +1,9 @@
 #include "common/service/startup.h"
 
+#include <net/if.h>
+#include <netdb.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -8,16 +11,21 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <memory>
 #include <optional>
+#include <utility>
+#include <vector>
 
 #include "CLI/CLI.hpp"
 #include "absl/strings/cord.h"
 #include "absl/strings/str_split.h"
+#include "common/auth/keyring.h"
 #include "common/format.h"
 #include "common/log/log.h"
 #include "common/service/errors.h"
 #include "common/service/systemd.h"
 #include "common/status_macros.h"
+#include "common/version.h"
 #include "spdlog/spdlog.h"
 
 namespace lotse::service {
@@ -45,12 +53,13 @@ absl::StatusOr<config::Config> StartUp(int argc, char** argv, std::string_view p
   std::string config_file, data_dir, host, log_level, log_format, clock_start;
   int port_base = 0;
   double clock_speedup = 0;
+  app.set_version_flag("--version", StrCat("lotse-", name, " ", Version()));
   app.add_option("--config", config_file, "TOML config file (default: the embedded sample city)");
   app.add_option("--data-dir", data_dir, "where the service keeps its RocksDB");
   app.add_option("--port-base", port_base, "first TCP port of the set (default 7100)");
   app.add_option("--host", host, "address to listen on (default 127.0.0.1)");
   app.add_option("--log-level", log_level, "trace|debug|info|warn|error|critical");
-  app.add_option("--log-format", log_format, "text|json");
+  app.add_option("--log-format", log_format, "text|json|journal");
   app.add_option("--clock-speedup", clock_speedup, "service time runs this many times faster");
   app.add_option("--clock-start", clock_start, "service time at start (RFC 3339)");
   try {
@@ -202,19 +211,9 @@ int ExitCode(const absl::Status& status, std::string_view service) {
   return code;
 }
 
-absl::Status Preflight(const config::Config& config, config::Service service) {
-  const std::string name(config::ServiceName(service));
-  if (absl::StatusOr<std::unique_ptr<Security>> keys = Security::Load(config, service);
-      !keys.ok()) {
-    return WithExitCode(
-        absl::FailedPreconditionError(
-            StrCat("its key cannot be used: ", keys.status().message(), ". The keys live in ",
-                   config.keys.Dir(config.data_dir),
-                   " ([keys] dir); make them with 'lotse keys generate --out DIR' and give the "
-                   "service's user read access")),
-        kExitKeys);
-  }
-  const std::string dir = config.ServiceDataDir(service);
+namespace {
+
+absl::Status CheckDataDir(const std::string& dir, std::string_view process) {
   struct stat st {};
   if (stat(dir.c_str(), &st) == 0) {
     if (!S_ISDIR(st.st_mode)) {
@@ -227,7 +226,7 @@ absl::Status Preflight(const config::Config& config, config::Service service) {
       return WithExitCode(
           absl::PermissionDeniedError(
               StrCat("its data directory ", dir, " belongs to user ", st.st_uid, ", not to user ",
-                     geteuid(), " who runs lotse-", name, ": 'chown -R ", geteuid(), " ", dir,
+                     geteuid(), " who runs lotse-", process, ": 'chown -R ", geteuid(), " ", dir,
                      "' (the unit's StateDirectory= does it), or choose another data_dir")),
           kExitDataDir);
     }
@@ -239,6 +238,118 @@ absl::Status Preflight(const config::Config& config, config::Service service) {
         kExitDataDir);
   }
   return absl::OkStatus();
+}
+
+absl::Status KeyProblem(const config::Config& config, absl::string_view problem) {
+  return WithExitCode(
+      absl::FailedPreconditionError(
+          StrCat("its key cannot be used: ", problem, ". The keys live in ",
+                 config.keys.Dir(config.data_dir),
+                 " ([keys] dir); make them with 'lotse keys generate --out DIR' and give the "
+                 "service's user read access")),
+      kExitKeys);
+}
+
+// ZeroMQ binds "*" and interface names as well as addresses.
+bool IsWildcardOrInterface(const std::string& host) {
+  return host == "*" || if_nametoindex(host.c_str()) != 0;
+}
+
+absl::StatusOr<std::unique_ptr<addrinfo, void (*)(addrinfo*)>> Resolve(const std::string& host) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  if (const int rc = getaddrinfo(host.c_str(), nullptr, &hints, &found); rc != 0) {
+    return absl::UnavailableError(gai_strerror(rc));
+  }
+  return std::unique_ptr<addrinfo, void (*)(addrinfo*)>(found, freeaddrinfo);
+}
+
+// Every address [network] names resolves; each one `process` binds (`bound`) is this host's.
+absl::Status CheckNetwork(const config::Config& config, std::string_view process,
+                          const std::vector<std::string>& bound) {
+  const config::Network& net = config.network;
+  std::vector<std::pair<std::string, std::string>> named = {{"[network] host", net.host}};
+  for (const auto& [key, value] :
+       {std::pair{"command_host", &net.command_host}, std::pair{"log_host", &net.log_host},
+        std::pair{"ops_host", &net.ops_host}, std::pair{"listen", &net.listen}}) {
+    if (!value->empty()) {
+      named.emplace_back(StrCat("[network] ", key), *value);
+    }
+  }
+  for (const auto& [service, address] : net.hosts) {
+    named.emplace_back(StrCat("[network.hosts] ", service), address);
+  }
+  for (const auto& [key, address] : named) {
+    if (IsWildcardOrInterface(address)) {
+      continue;
+    }
+    if (absl::StatusOr<std::unique_ptr<addrinfo, void (*)(addrinfo*)>> found = Resolve(address);
+        !found.ok()) {
+      return WithExitCode(
+          absl::UnavailableError(StrCat(
+              key, " = \"", address, "\" cannot be resolved (", found.status().message(),
+              "): correct the name in the config, or enter it in the DNS or /etc/hosts; under "
+              "systemd lotse-",
+              process, " tries again every 2 s")),
+          kExitNetwork);
+    }
+  }
+  for (const std::string& address : bound) {
+    if (IsWildcardOrInterface(address)) {
+      continue;
+    }
+    absl::StatusOr<std::unique_ptr<addrinfo, void (*)(addrinfo*)>> found = Resolve(address);
+    if (!found.ok()) {
+      continue;  // named above
+    }
+    const addrinfo* first = found->get();
+    const int fd = socket(first->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+      continue;
+    }
+    const int rc = bind(fd, first->ai_addr, first->ai_addrlen);  // port 0: any free one
+    const int error = errno;
+    close(fd);
+    if (rc != 0 && error == EADDRNOTAVAIL) {
+      return WithExitCode(
+          absl::UnavailableError(StrCat(
+              "lotse-", process, " is to listen on ", address,
+              ", which is not an address of this host: start it on the host the config names "
+              "for it ([network.hosts]), or set [network] listen (\"0.0.0.0\" in a container)")),
+          kExitNetwork);
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status Preflight(const config::Config& config, config::Service service) {
+  const std::string name(config::ServiceName(service));
+  if (absl::StatusOr<std::unique_ptr<Security>> keys = Security::Load(config, service);
+      !keys.ok()) {
+    return KeyProblem(config, keys.status().message());
+  }
+  LOTSE_RETURN_IF_ERROR(CheckDataDir(config.ServiceDataDir(service), name));
+  const config::Network& net = config.network;
+  return CheckNetwork(
+      config, name,
+      {net.BoundHost(net.HostOf(name, net.CommandHost())),
+       net.BoundHost(net.HostOf(name, net.LogHost())), net.BoundHost(net.OpsHostOf(service))});
+}
+
+absl::Status PreflightWeb(const config::Config& config) {
+  const std::string dir = config.keys.Dir(config.data_dir);
+  if (absl::StatusOr<auth::Identity> own =
+          auth::ReadIdentity(auth::SecretKeyFile(dir, "web"), "web");
+      !own.ok()) {
+    return KeyProblem(config, own.status().message());
+  }
+  LOTSE_RETURN_IF_ERROR(CheckDataDir(config.WebDataDir(), "web"));
+  const config::Network& net = config.network;
+  return CheckNetwork(config, "web", {net.BoundHost(net.WebHost())});
 }
 
 }  // namespace lotse::service

@@ -51,12 +51,18 @@ inline constexpr int kExitFailure = 1;  // anything else: a restart may help
 inline constexpr int kExitConfig = 2;   // the config cannot be read or used
 inline constexpr int kExitKeys = 3;     // its key or the key list is missing or unusable
 inline constexpr int kExitDataDir = 4;  // its data directory cannot be used
+// A host the config names does not resolve, or an address it binds is not this host's. Restarted:
+// a name server or a network that comes up late mends it.
+inline constexpr int kExitNetwork = 5;
 
 // What must hold before a service touches anything (RunService calls it before Create): its
-// keys can be read and match the key list (else kExitKeys), and its data directory, where it
-// exists, is its user's to write (else kExitDataDir). The error names the problem and the fix.
-// Changes nothing.
+// keys can be read and match the key list (else kExitKeys), its data directory, where it
+// exists, is its user's to write (else kExitDataDir), and every host of [network] resolves and
+// what it binds is an address of this host (else kExitNetwork). The error names the problem and
+// the fix. Changes nothing.
 absl::Status Preflight(const config::Config& config, config::Service service);
+// The same for lotse-web: its own key, data_dir/web, the network.
+absl::Status PreflightWeb(const config::Config& config);
 
 // `status` marked with the exit code a service that fails with it ends with.
 absl::Status WithExitCode(absl::Status status, int code);

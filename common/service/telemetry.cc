@@ -13,15 +13,12 @@
 #include "common/service/errors.h"
 #include "common/service/personal_data.h"
 #include "common/status_macros.h"
+#include "common/version.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/wire_format_lite.h"
 #include "lotse/v1/events.pb.h"
 #include "spdlog/spdlog.h"
-
-#ifndef LOTSE_VERSION
-#define LOTSE_VERSION "unknown"
-#endif
 
 namespace lotse::service {
 namespace {
@@ -120,7 +117,7 @@ Telemetry::Telemetry(bus::Context& context, const store::Store& store, Telemetry
   });
   registry_
       .GetGauge("lotse_build_info", "Lotse version of this process (value is always 1).",
-                {{"version", LOTSE_VERSION}})
+                {{"version", std::string(Version())}})
       .Set(1);
   // Counters start at 0, so that rate() and increase() see their first increment.
   PrepareErrorMetrics();
@@ -422,7 +419,7 @@ lotse::v1::ServiceStatus Telemetry::Status() const {
   lotse::v1::ServiceStatus out;
   const lotse::v1::Readiness ready = Readiness();
   out.set_service(options_.service);
-  out.set_version(LOTSE_VERSION);
+  out.set_version(std::string(Version()));
   out.set_pid(static_cast<int32_t>(getpid()));
   out.set_started_at_us(clock::ToMicros(ops::ProcessStart()));
   out.set_uptime_s(absl::ToDoubleSeconds(absl::Now() - ops::ProcessStart()));

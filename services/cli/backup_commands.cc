@@ -1,6 +1,9 @@
 // lotse backup (admin, against the running set) and lotse restore (offline): the operator's
 // routine is in the README ("Backup and restore").
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -29,6 +32,22 @@ lotse::v1::BackupRequest Phase(lotse::v1::BackupPhase phase, const std::string& 
   backup.set_dir(dir);
   backup.set_hold_ms(kHoldMs);
   return backup;
+}
+
+// Run by root (the package's admin), what lotse backup and restore make belongs to the owner of
+// the folder it is made in: /var/backups/lotse and /var/lib/lotse are the user lotse's, whose
+// services write the checkpoints and open the stores. Otherwise it stays the caller's.
+void GiveToOwnerOf(const fs::path& made, const fs::path& folder) {
+  struct stat st {};
+  if (geteuid() != 0 || stat(folder.c_str(), &st) != 0 || st.st_uid == 0) {
+    return;
+  }
+  (void)lchown(made.c_str(), st.st_uid, st.st_gid);
+  std::error_code error;
+  for (auto it = fs::recursive_directory_iterator(made, error);
+       !error && it != fs::recursive_directory_iterator(); it.increment(error)) {
+    (void)lchown(it->path().c_str(), st.st_uid, st.st_gid);
+  }
 }
 
 // One phase in one service, as admin.
@@ -74,6 +93,7 @@ int Backup(Session& s, const BackupFlags& f) {
                   MakeError(lotse::v1::ERROR_CODE_INVALID_ARGUMENT,
                             StrCat("cannot make ", dir.string(), ": ", error.message()), "to"));
   }
+  GiveToOwnerOf(dir, dir.parent_path());
   const absl::Time start = absl::Now();
   // Hold all, checkpoint each, release all: while every service is held none commits, so the
   // checkpoints are one state of the whole set.
@@ -191,10 +211,12 @@ int Restore(const RestoreFlags& f) {
       return fail(StrCat("copying ", service, " to ", (to / service).string(),
                          " failed: ", error.message(), ". Remove what was copied and try again"));
     }
+    GiveToOwnerOf(to / service, to);
   }
   std::printf(
-      "Restored the set from %s into %s. Start it with: lotse up --data-dir %s (with the "
-      "set's keys in %s/keys or --keys).\n",
+      "Restored the set from %s into %s. Start it: 'systemctl start lotse.target' where the "
+      "package runs it, else 'lotse up --data-dir %s' (with the set's keys in %s/keys or "
+      "--keys).\n",
       from.c_str(), to.c_str(), to.c_str(), to.c_str());
   return kExitOk;
 }

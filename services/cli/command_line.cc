@@ -1,16 +1,35 @@
 #include "services/cli/command_line.h"
 
+#include <cstdlib>
+#include <filesystem>
 #include <string_view>
 
 #include "common/client/json.h"
+#include "common/version.h"
 #include "services/cli/output.h"
 
 namespace lotse::cli {
 namespace {
 
+constexpr char kInstalledConfig[] = "/etc/lotse/lotse.toml";
+
+// The lotse of the package (/usr/bin) reads the package's config, as its services do; a lotse of
+// a build tree runs on the built-in sample city. --config and $LOTSE_CONFIG win.
+void UseInstalledConfig(Globals& g) {
+  if (!g.config_file.empty() || std::getenv("LOTSE_CONFIG") != nullptr) {
+    return;
+  }
+  std::error_code ec;
+  const std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (!ec && self.parent_path() == "/usr/bin" && std::filesystem::exists(kInstalledConfig, ec)) {
+    g.config_file = kInstalledConfig;
+  }
+}
+
 void AddConnectionOptions(CLI::App* app, Globals& g) {
   app->add_option("--config", g.config_file,
-                  "TOML config file (default: $LOTSE_CONFIG, else the built-in sample city)");
+                  "TOML config file (default: $LOTSE_CONFIG, else /etc/lotse/lotse.toml for the "
+                  "lotse installed in /usr/bin, else the built-in sample city)");
   app->add_option("--port-base", g.port_base,
                   "first TCP port of the set (default: $LOTSE_PORT_BASE, else the config's)")
       ->check(CLI::Range(1024, 65000));
@@ -47,6 +66,7 @@ CommandLine::CommandLine()
           "lotse: the command-line client of Lotse, the referral backbone between citizen "
           "offices and departments",
           "lotse") {
+  app_.set_version_flag("--version", StrCat("lotse ", Version()));
   app_.require_subcommand(1);
   app_.footer(
       "Exit codes: 0 ok, 1 the service refused, 2 usage error, 3 service unreachable.\n"
@@ -89,6 +109,8 @@ int CommandLine::Run(int argc, char** argv) {
     return app_.exit(e);
   } catch (const CLI::CallForAllHelp& e) {
     return app_.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app_.exit(e);
   } catch (const CLI::ParseError& e) {
     std::string name = "lotse";  // with the (nested) subcommands parsed so far
     for (CLI::App* level = &app_; level != nullptr;) {
@@ -109,6 +131,7 @@ int CommandLine::Run(int argc, char** argv) {
     }
     return kExitUsage;
   }
+  UseInstalledConfig(globals_);
   for (const auto& [sub, run] : commands_) {
     if (sub->parsed()) {
       return run();

@@ -1,6 +1,8 @@
 // Starting the set and making its keys: lotse up and lotse keys generate (command_line.h).
 // Neither talks to a service; both load the config themselves.
 
+#include <unistd.h>
+
 #include <cstdio>
 #include <filesystem>
 #include <iterator>
@@ -105,6 +107,15 @@ absl::Status EnsureKeyring(const config::Config& config) {
     return absl::OkStatus();
   }
   const std::string dir = config.keys.Dir(config.data_dir);
+  // A whole keyring is left as it is: it may be root's, as the package's, which the services'
+  // user reads but does not write.
+  bool whole = access(auth::PublicListFile(dir).c_str(), F_OK) == 0;
+  for (const config::PrincipalEntry& entry : config::Principals(config)) {
+    whole = whole && access(auth::SecretKeyFile(dir, entry.id).c_str(), F_OK) == 0;
+  }
+  if (whole) {
+    return absl::OkStatus();
+  }
   absl::StatusOr<auth::GeneratedKeyring> keyring = auth::GenerateKeyring(config, dir);
   if (!keyring.ok()) {
     return keyring.status();

@@ -1,6 +1,8 @@
 // lotse-web: the web terminal. Serves the pages people use Lotse with, acting for each logged-in
 // person through the services' command ports with the web's gateway key; keeps its accounts and
 // sessions in its own RocksDB (<data-dir>/web).
+#include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <thread>
 
@@ -30,7 +32,10 @@ int Run(int argc, char** argv, service::StopSignal& stop) {
   if (!config.ok()) {
     std::fprintf(stderr, "lotse-web cannot start:\n%s\n",
                  std::string(config.status().message()).c_str());
-    return 2;
+    return service::kExitConfig;
+  }
+  if (absl::Status ready = service::PreflightWeb(*config); !ready.ok()) {
+    return service::ExitCode(ready, "web");
   }
   store::Options options;
   options.path = config->WebDataDir();
@@ -45,7 +50,7 @@ int Run(int argc, char** argv, service::StopSignal& stop) {
         "cannot create the data directory {} (mode 0700): {}; choose another with "
         "--data-dir",
         options.path, ec.message());
-    return 1;
+    return service::kExitDataDir;
   }
   options.state_families = {"state_accounts", "state_sessions"};
   options.min_free_bytes = static_cast<uint64_t>(config->limits.min_free_disk_mb) << 20;
@@ -84,7 +89,14 @@ int Run(int argc, char** argv, service::StopSignal& stop) {
   if (!door.ok()) {
     return service::ExitCode(door.status(), "web");
   }
-  std::thread serving([&] { server.Serve(); });
+  std::atomic<bool> served = false;
+  std::thread serving([&] {
+    server.Serve();
+    served = true;
+  });
+  while (!server.Serving() && !served) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
   spdlog::info("web ready: {}://{}:{}/ (data {}; accounts door {} for 'lotse users')",
                server.tls() ? "https" : "http", config->network.WebHost(), config->WebPort(),
                options.path, config->network.WebCommandEndpoint());

@@ -80,6 +80,8 @@ absl::Status WebServer::Bind() {
 
 void WebServer::Serve() { server_->listen_after_bind(); }
 
+bool WebServer::Serving() const { return server_->is_running(); }
+
 void WebServer::Stop() {
   stopping_ = true;
   hub_.Stop();

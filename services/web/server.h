@@ -44,6 +44,9 @@ class WebServer {
   absl::Status Bind();
   // Serves until Stop() (from another thread).
   void Serve();
+  // Whether Serve() takes requests: a Stop() before it does would go unheard (cpp-httplib's stop
+  // acts on a running server only), so main waits for it before it says ready.
+  bool Serving() const;
   void Stop();
   bool tls() const { return tls_; }
 

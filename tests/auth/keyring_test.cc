@@ -4,6 +4,7 @@
 #include "common/auth/keyring.h"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <map>
@@ -229,6 +230,10 @@ TEST(KeyringReadIdentityTest, RefusesASecretKeyFileOthersCanRead) {
   ASSERT_TRUE(GenerateKeyring(config, keys_dir).ok());
   const std::string path = SecretKeyFile(keys_dir, "bb-mitte");
   ASSERT_TRUE(ReadIdentity(path, "bb-mitte").ok());
+  // A file of the caller's own (not root's): only its owner may read it.
+  if (geteuid() == 0) {
+    ASSERT_EQ(chown(path.c_str(), 65534, 65534), 0);
+  }
   for (const mode_t mode : {0644, 0640, 0604, 0660}) {
     ASSERT_EQ(chmod(path.c_str(), mode), 0);
     absl::StatusOr<Identity> identity = ReadIdentity(path, "bb-mitte");
@@ -239,6 +244,33 @@ TEST(KeyringReadIdentityTest, RefusesASecretKeyFileOthersCanRead) {
   }
   // A later GenerateKeyring does not silently keep using it either.
   EXPECT_FALSE(GenerateKeyring(config, keys_dir).ok());
+}
+
+// The package's layout: root owns the keys, the services' group may read them (root:lotse 0640).
+// Group write, any world bit, and group read on a file that is not root's stay refused.
+TEST(KeyringReadIdentityTest, LetsTheGroupReadAKeyOfRootsAndNothingMore) {
+  if (geteuid() != 0) {
+    GTEST_SKIP() << "needs root to give the key file to root and to another user";
+  }
+  const test::TempDir dir;
+  const config::Config config = SampleCity(dir.path());
+  const std::string keys_dir = dir.Join("keys");
+  ASSERT_TRUE(GenerateKeyring(config, keys_dir).ok());
+  const std::string path = SecretKeyFile(keys_dir, "intake");
+  ASSERT_EQ(chown(path.c_str(), 0, 65534), 0);
+  for (const mode_t mode : {0640, 0440, 0600, 0400}) {
+    ASSERT_EQ(chmod(path.c_str(), mode), 0);
+    EXPECT_TRUE(ReadIdentity(path, "intake").ok()) << "mode " << std::oct << mode;
+  }
+  for (const mode_t mode : {0660, 0644, 0650, 0641}) {
+    ASSERT_EQ(chmod(path.c_str(), mode), 0);
+    absl::StatusOr<Identity> identity = ReadIdentity(path, "intake");
+    ASSERT_FALSE(identity.ok()) << "mode " << std::oct << mode << " was accepted";
+    EXPECT_TRUE(Has(identity.status(), "chmod 640")) << identity.status();
+  }
+  ASSERT_EQ(chown(path.c_str(), 65534, 0), 0);
+  ASSERT_EQ(chmod(path.c_str(), 0640), 0);
+  EXPECT_EQ(ReadIdentity(path, "intake").status().code(), absl::StatusCode::kPermissionDenied);
 }
 
 TEST(KeyringReadIdentityTest, RefusesASecretKeyFileWhoseHalvesDoNotBelongTogether) {
@@ -295,13 +327,14 @@ TEST(KeyringGenerateTest, MakesOwnerOnlyFilesAndKeepsExistingKeys) {
   }
   ASSERT_TRUE(Directory::Load(config, /*strict=*/true, nullptr).ok());
 
-  // A second run keeps every key (and a directory opened up meanwhile is closed again).
+  // A second run keeps every key (and a directory opened up meanwhile is closed to others again;
+  // its group keeps what it had, as the package's root:lotse 0750).
   ASSERT_EQ(chmod(keys_dir.c_str(), 0755), 0);
   absl::StatusOr<GeneratedKeyring> second = GenerateKeyring(config, keys_dir);
   ASSERT_TRUE(second.ok()) << second.status();
   EXPECT_TRUE(second->created.empty());
   EXPECT_EQ(second->kept.size(), principals.size());
-  EXPECT_EQ(ModeOf(keys_dir), 0700u);
+  EXPECT_EQ(ModeOf(keys_dir), 0750u);
   absl::StatusOr<std::map<std::string, std::string>> relisted = ReadPublicList(second->public_list);
   ASSERT_TRUE(relisted.ok());
   EXPECT_EQ(*relisted, *listed);

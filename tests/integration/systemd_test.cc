@@ -20,11 +20,13 @@
 #include <vector>
 
 #include "absl/time/clock.h"
+#include "common/config/config.h"
 #include "common/format.h"
 #include "gtest/gtest.h"
 #include "tests/integration/lotse_set.h"
 #include "tests/support/process.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/wait.h"
 
 namespace lotse::test {
 namespace {
@@ -113,6 +115,36 @@ TEST(SystemdTest, AServiceThatCannotStartSaysWhyAndExitsWithItsOwnCodeChangingNo
   EXPECT_NE(no_keys.err.find("lotse keys generate"), std::string::npos) << no_keys.err;
   EXPECT_FALSE(std::filesystem::exists(data + "/intake")) << "a store was made without keys";
   std::cout << "no keys (exit " << no_keys.exit_code << "): " << critical(no_keys) << "\n";
+
+  // A host the config names that does not resolve, an address to listen on that is not this
+  // host's: exit 5 (restarted: a late name server or network mends it), no store made. lotse-web
+  // checks the same.
+  const CommandResult made_keys =
+      RunCommand(LOTSE_CLI_BIN, {"keys", "generate", "--out", data + "/keys"});
+  ASSERT_EQ(made_keys.exit_code, 0) << made_keys.err;
+  for (const auto& [hosts, named] :
+       {std::pair<std::string, std::string>{"routing = \"lotse-routing.invalid\"",
+                                            "[network.hosts] routing = \"lotse-routing.invalid\""},
+        std::pair<std::string, std::string>{"intake = \"192.0.2.7\"\nweb = \"192.0.2.7\"",
+                                            "not an address of this host"}}) {
+    const std::string config = dir.Join("hosts.toml");
+    ASSERT_TRUE(
+        WriteFile(config, StrCat(config::DefaultConfigText(), "\n[network.hosts]\n", hosts, "\n"))
+            .ok());
+    const std::string web =
+        (std::filesystem::path(LOTSE_INTAKE_BIN).parent_path() / "lotse-web").string();
+    for (const std::string& binary : {std::string(LOTSE_INTAKE_BIN), web}) {
+      const CommandResult unreachable =
+          RunCommand(binary, {"--config", config, "--data-dir", data, "--port-base", "39100"}, {},
+                     absl::Seconds(20));
+      EXPECT_EQ(unreachable.exit_code, 5) << binary << ": " << unreachable.err;
+      EXPECT_NE(unreachable.err.find(named), std::string::npos) << unreachable.err;
+      std::cout << "network (" << std::filesystem::path(binary).filename().string() << ", exit "
+                << unreachable.exit_code << "): " << critical(unreachable) << "\n";
+    }
+    EXPECT_FALSE(std::filesystem::exists(data + "/intake")) << "a store was made";
+    EXPECT_FALSE(std::filesystem::exists(data + "/web")) << "a store was made";
+  }
 
   // A data directory that belongs to another user: the service runs as nobody, its keys are
   // nobody's, the directory root's.
