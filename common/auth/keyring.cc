@@ -283,12 +283,12 @@ absl::StatusOr<std::map<std::string, std::string>> ReadPublicList(const std::str
 absl::StatusOr<GeneratedKeyring> GenerateKeyring(const config::Config& config,
                                                  const std::string& dir) {
   // A new folder is its owner's alone; an existing one is closed to others but keeps its group's
-  // access (root:lotse 0750: the services enter it).
+  // read access (root:lotse 0750: the services enter it).
   std::error_code ec;
   const bool created = std::filesystem::create_directories(dir, ec);
   struct stat st {};
   if (ec || stat(dir.c_str(), &st) != 0 ||
-      chmod(dir.c_str(), created ? 0700 : (st.st_mode & 0770)) != 0) {
+      chmod(dir.c_str(), created ? 0700 : (st.st_mode & 0750)) != 0) {
     return absl::UnavailableError(StrCat("cannot create the key directory ", dir, ": ",
                                          ec ? ec.message() : std::strerror(errno)));
   }

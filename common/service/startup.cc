@@ -304,15 +304,22 @@ absl::Status CheckNetwork(const config::Config& config, std::string_view process
     if (!found.ok()) {
       continue;  // named above
     }
-    const addrinfo* first = found->get();
-    const int fd = socket(first->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-      continue;
+    // This host's if any of its addresses binds (port 0: any free one); "localhost" may name
+    // an IPv6 address where IPv6 is off, and still bind as 127.0.0.1.
+    bool local = false;
+    bool unavailable = false;
+    for (const addrinfo* a = found->get(); a != nullptr && !local; a = a->ai_next) {
+      const int fd = socket(a->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+      if (fd < 0) {
+        continue;
+      }
+      const int rc = bind(fd, a->ai_addr, a->ai_addrlen);
+      const int error = errno;
+      close(fd);
+      local = rc == 0 || error != EADDRNOTAVAIL;
+      unavailable = unavailable || (rc != 0 && error == EADDRNOTAVAIL);
     }
-    const int rc = bind(fd, first->ai_addr, first->ai_addrlen);  // port 0: any free one
-    const int error = errno;
-    close(fd);
-    if (rc != 0 && error == EADDRNOTAVAIL) {
+    if (!local && unavailable) {
       return WithExitCode(
           absl::UnavailableError(StrCat(
               "lotse-", process, " is to listen on ", address,

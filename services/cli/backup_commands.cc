@@ -1,16 +1,21 @@
 // lotse backup (admin, against the running set) and lotse restore (offline): the operator's
 // routine is in the README ("Backup and restore").
 
+#include <fcntl.h>
+#include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/time/clock.h"
 #include "common/client/client.h"
 #include "common/format.h"
@@ -34,20 +39,43 @@ lotse::v1::BackupRequest Phase(lotse::v1::BackupPhase phase, const std::string& 
   return backup;
 }
 
-// Run by root (the package's admin), what lotse backup and restore make belongs to the owner of
-// the folder it is made in: /var/backups/lotse and /var/lib/lotse are the user lotse's, whose
-// services write the checkpoints and open the stores. Otherwise it stays the caller's.
-void GiveToOwnerOf(const fs::path& made, const fs::path& folder) {
-  struct stat st {};
-  if (geteuid() != 0 || stat(folder.c_str(), &st) != 0 || st.st_uid == 0) {
-    return;
-  }
-  (void)lchown(made.c_str(), st.st_uid, st.st_gid);
+// Makes the backup folder `dir` and its missing parents. Run by root (the package's admin) under
+// a folder of another user's (/var/backups/lotse is lotse's), each new folder is given to that
+// user, whose services write the checkpoints into it. Every step goes through a descriptor
+// opened without following links: the owner of the folder above cannot turn a chown of root's
+// towards another file by swapping a folder for a link.
+absl::Status MakeBackupDir(const fs::path& dir) {
+  std::vector<fs::path> missing;
+  fs::path base = dir;
   std::error_code error;
-  for (auto it = fs::recursive_directory_iterator(made, error);
-       !error && it != fs::recursive_directory_iterator(); it.increment(error)) {
-    (void)lchown(it->path().c_str(), st.st_uid, st.st_gid);
+  while (!fs::exists(base, error) && base.has_relative_path()) {
+    missing.push_back(base.filename());
+    base = base.parent_path();
   }
+  struct stat st {};
+  if (stat(base.c_str(), &st) != 0) {
+    return absl::NotFoundError(
+        StrCat("cannot examine ", base.string(), ": ", std::strerror(errno)));
+  }
+  const bool give = geteuid() == 0 && st.st_uid != 0;
+  int fd = open(base.c_str(), O_DIRECTORY | O_CLOEXEC);
+  for (auto name = missing.rbegin(); fd >= 0 && name != missing.rend(); ++name) {
+    int next = -1;
+    if (mkdirat(fd, name->c_str(), 0700) == 0 || errno == EEXIST) {
+      next = openat(fd, name->c_str(), O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    }
+    if (next >= 0 && give && fchown(next, st.st_uid, st.st_gid) != 0) {
+      close(next);
+      next = -1;
+    }
+    close(fd);
+    fd = next;
+  }
+  if (fd < 0) {
+    return absl::UnavailableError(StrCat("cannot make ", dir.string(), ": ", std::strerror(errno)));
+  }
+  close(fd);
+  return absl::OkStatus();
 }
 
 // One phase in one service, as admin.
@@ -79,7 +107,10 @@ struct BackupFlags {
 
 int Backup(Session& s, const BackupFlags& f) {
   std::error_code error;
-  const fs::path dir = fs::absolute(f.to, error);
+  fs::path dir = fs::absolute(f.to, error).lexically_normal();
+  if (!dir.has_filename()) {  // "…/2026-12-07/"
+    dir = dir.parent_path();
+  }
   if (error || (fs::exists(dir) && !fs::is_empty(dir, error))) {
     return s.Fail(kExitUsage, MakeError(lotse::v1::ERROR_CODE_INVALID_ARGUMENT,
                                         StrCat(f.to,
@@ -87,13 +118,10 @@ int Backup(Session& s, const BackupFlags& f) {
                                                "empty directory"),
                                         "to"));
   }
-  fs::create_directories(dir, error);
-  if (error) {
-    return s.Fail(kExitUsage,
-                  MakeError(lotse::v1::ERROR_CODE_INVALID_ARGUMENT,
-                            StrCat("cannot make ", dir.string(), ": ", error.message()), "to"));
+  if (absl::Status made = MakeBackupDir(dir); !made.ok()) {
+    return s.Fail(kExitUsage, MakeError(lotse::v1::ERROR_CODE_INVALID_ARGUMENT,
+                                        std::string(made.message()), "to"));
   }
-  GiveToOwnerOf(dir, dir.parent_path());
   const absl::Time start = absl::Now();
   // Hold all, checkpoint each, release all: while every service is held none commits, so the
   // checkpoints are one state of the whole set.
@@ -189,6 +217,17 @@ int Restore(const RestoreFlags& f) {
   const fs::path from(f.from);
   const fs::path to(f.data_dir);
   std::error_code error;
+  // The restored stores must be their services' user's. root copying them and handing them over
+  // would follow what that user put into the backup (a link to /etc/shadow, say): restore runs
+  // as that user instead.
+  struct stat owner {};
+  if (geteuid() == 0 && stat(to.c_str(), &owner) == 0 && owner.st_uid != 0) {
+    const passwd* user = getpwuid(owner.st_uid);
+    const std::string name = user != nullptr ? user->pw_name : std::to_string(owner.st_uid);
+    return fail(StrCat(to.string(), " belongs to ", name, ", whose services open the stores: ",
+                       "restore as that user, 'runuser -u ", name, " -- lotse restore --from ",
+                       f.from, " --data-dir ", f.data_dir, "' (nothing was changed)"));
+  }
   if (!fs::exists(from / kManifest, error)) {
     return fail(StrCat(f.from, " is not a complete backup: it has no ", kManifest,
                        ", which lotse backup writes last. Use another backup"));
@@ -206,12 +245,13 @@ int Restore(const RestoreFlags& f) {
   }
   for (const char* service : kServices) {
     fs::create_directories(to / service, error);
-    fs::copy(from / service, to / service, fs::copy_options::recursive, error);
+    // A checkpoint holds files only: a link in it is copied as the link, never what it names.
+    fs::copy(from / service, to / service,
+             fs::copy_options::recursive | fs::copy_options::copy_symlinks, error);
     if (error) {
       return fail(StrCat("copying ", service, " to ", (to / service).string(),
                          " failed: ", error.message(), ". Remove what was copied and try again"));
     }
-    GiveToOwnerOf(to / service, to);
   }
   std::printf(
       "Restored the set from %s into %s. Start it: 'systemctl start lotse.target' where the "

@@ -16,7 +16,8 @@ constexpr char kInstalledConfig[] = "/etc/lotse/lotse.toml";
 // The lotse of the package (/usr/bin) reads the package's config, as its services do; a lotse of
 // a build tree runs on the built-in sample city. --config and $LOTSE_CONFIG win.
 void UseInstalledConfig(Globals& g) {
-  if (!g.config_file.empty() || std::getenv("LOTSE_CONFIG") != nullptr) {
+  const char* from_environment = std::getenv("LOTSE_CONFIG");
+  if (!g.config_file.empty() || (from_environment != nullptr && *from_environment != '\0')) {
     return;
   }
   std::error_code ec;

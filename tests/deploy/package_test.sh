@@ -81,13 +81,18 @@ stat_of() { in_root stat -c '%U:%G %a' "$1"; }
 [ "$(stat_of /var/lib/lotse)" = "lotse:lotse 750" ] || fail "/var/lib/lotse is $(stat_of /var/lib/lotse)"
 [ "$(stat_of /var/backups/lotse)" = "lotse:lotse 750" ] || fail "/var/backups/lotse is $(stat_of /var/backups/lotse)"
 [ "$(stat_of /etc/lotse/keys)" = "root:lotse 750" ] || fail "/etc/lotse/keys is $(stat_of /etc/lotse/keys)"
+# The services' keys readable by their group, every other (offices, ops, admin) root's alone.
 keys=0
 for key in "$root"/etc/lotse/keys/*.key; do
   keys=$((keys + 1))
   k=/etc/lotse/keys/$(basename "$key")
-  [ "$(stat_of "$k")" = "root:lotse 640" ] || fail "$k is $(stat_of "$k")"
+  case $(basename "$key" .key) in
+    intake | routing | notification | audit | web) want="root:lotse 640" ;;
+    *) want="root:root 600" ;;
+  esac
+  [ "$(stat_of "$k")" = "$want" ] || fail "$k is $(stat_of "$k"), not $want"
 done
-echo "/etc/lotse/keys: $keys secret key files, root:lotse 0640, and public.toml"
+echo "/etc/lotse/keys: $keys secret key files (the services' root:lotse 0640, the rest root:root 0600) and public.toml"
 [ "$keys" -gt 10 ] || fail "only $keys keys in /etc/lotse/keys"
 in_root dpkg-query -W -f='${Conffiles}\n' lotse | grep -q '/etc/lotse/lotse.toml' ||
   fail "/etc/lotse/lotse.toml is not a conffile"

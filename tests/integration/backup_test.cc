@@ -1,5 +1,8 @@
 // lotse backup under load and lotse restore (issue 17): everything acknowledged before the
 // backup is there after a restore, and the restored set runs on with no halted consumer.
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <filesystem>
 #include <future>
 #include <thread>
@@ -123,6 +126,44 @@ TEST_F(BackupTest, WhatWasAcknowledgedBeforeTheBackupComesBackAndTheSetRunsOn) {
   auto v = set_->Audit(verify);
   ASSERT_TRUE(v.ok() && v->has_verify());
   EXPECT_TRUE(v->verify().ok()) << v->verify().problem();
+}
+
+// The package's routine: root runs backup and restore, the services' user owns /var/backups/lotse
+// and /var/lib/lotse. Backup gives each folder it makes to that user (its services write the
+// checkpoints); restore refuses to copy as root into that user's folder, naming the command to
+// run instead, and copies a link planted in the backup as a link, never what it names.
+TEST_F(BackupTest, RunByRootBackupGivesItsFoldersToTheOwnerAndRestoreLeavesTheCopyToIt) {
+  if (geteuid() != 0) {
+    GTEST_SKIP() << "needs root, as the package's admin";
+  }
+  ASSERT_FALSE(Submit().empty());
+  const std::string backups = backups_.Join("var-backups-lotse");
+  fs::create_directories(backups);
+  ASSERT_EQ(chown(backups.c_str(), 65534, 65534), 0);
+  const CommandResult made = Lotse({"backup", "--to", backups + "/2026/12-07/"});
+  ASSERT_EQ(made.exit_code, 0) << made.out << made.err;
+  for (const std::string& folder : {backups + "/2026", backups + "/2026/12-07"}) {
+    struct stat st {};
+    ASSERT_EQ(stat(folder.c_str(), &st), 0) << folder;
+    EXPECT_EQ(st.st_uid, 65534u) << folder << " was not given to the owner of " << backups;
+  }
+  const std::string backup = backups + "/2026/12-07";
+  fs::create_symlink("/etc/hostname", backup + "/intake/planted");
+
+  const std::string owned = backups_.Join("var-lib-lotse");
+  fs::create_directories(owned);
+  ASSERT_EQ(chown(owned.c_str(), 65534, 65534), 0);
+  const CommandResult refused = Restore(backup, owned);
+  EXPECT_EQ(refused.exit_code, 2) << refused.out << refused.err;
+  EXPECT_NE(refused.err.find("runuser -u nobody -- lotse restore"), std::string::npos)
+      << refused.err;
+  EXPECT_TRUE(fs::is_empty(owned)) << "a refused restore changed " << owned;
+
+  const std::string mine = backups_.Join("root-data");
+  const CommandResult restored = Restore(backup, mine);
+  ASSERT_EQ(restored.exit_code, 0) << restored.out << restored.err;
+  EXPECT_TRUE(fs::is_symlink(mine + "/intake/planted"))
+      << "restore followed a link planted in the backup";
 }
 
 TEST_F(BackupTest, OnlyTheAdminBacksUp) {
