@@ -233,6 +233,7 @@ IntakeService::Reply IntakeService::PersonalData(const IntakeRequest& request,
   LOTSE_ASSIGN_OR_RETURN(std::vector<ReferralState> states,
                          ReferralsOfContact(context.batch, asked.contact_email()));
   IntakeReply reply;
+  reply.mutable_personal_data();  // also for an address no referral names: an empty list
   for (ReferralState& state : states) {
     *reply.mutable_personal_data()->add_referrals() = std::move(state);
   }

@@ -611,6 +611,16 @@ TEST_F(ErasureTest, AnAccessRequestGivesEveryReferralOfThePersonWithItsHistoryTo
   for (const std::string& s : {ref3, other.name, other.question}) {
     EXPECT_EQ(r.out.find(s), std::string::npos) << s << " is another person's:\n" << r.out;
   }
+  // A person Lotse holds nothing about gets that answer: an empty list.
+  const CommandResult none =
+      RunCommand(LOTSE_CLI_BIN,
+                 {"personal-data", "--contact-email", "niemand@example.org", "--port-base",
+                  std::to_string(set_->port_base()), "--keys", set_->dir() + "/data/keys"},
+                 {}, absl::Seconds(30));
+  ASSERT_EQ(none.exit_code, 0) << none.out << none.err;
+  google::protobuf::Struct empty;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(none.out, &empty).ok()) << none.out;
+  EXPECT_EQ(empty.fields().at("referrals").list_value().values_size(), 0) << none.out;
   // Only the admin may ask: an office and ops are refused, and learn nothing.
   for (const lotse::v1::ActorKind kind :
        {lotse::v1::ACTOR_KIND_OFFICE, lotse::v1::ACTOR_KIND_OPS}) {
