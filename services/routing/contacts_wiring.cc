@@ -109,9 +109,8 @@ absl::StatusOr<Absences> RoutingService::LoadAbsences(const store::Batch& batch,
 
 absl::StatusOr<uint32_t> RoutingService::OpenItems(const store::Batch& batch,
                                                    std::string_view staff_id) {
-  LOTSE_ASSIGN_OR_RETURN(auto entries,
-                         ScanThrough(batch, kContacts, Prefix(staff_id), pending_contacts_));
-  return static_cast<uint32_t>(entries.size());
+  LOTSE_ASSIGN_OR_RETURN(const uint64_t open, counts_.Count(batch, kContacts, staff_id));
+  return static_cast<uint32_t>(open);
 }
 
 void RoutingService::AssignContact(store::Batch& batch, Outcome& outcome, absl::Time now) {

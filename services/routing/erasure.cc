@@ -27,7 +27,8 @@ absl::Status RoutingService::ErasePersonalData(const lotse::v1::Envelope& event,
   }
   lotse::v1::ReferralState after = *found;
   service::KeepFlowMetadataOnly(after);
-  // Worklist items carry the subject: written again from the cleared record.
+  // Worklist items carry the subject: written again from the cleared record. Their keys stay
+  // the same (none holds personal data), so the counts do not change.
   for (const auto& [key, value] : IndexFor(after)) {
     batch.Put(key.first, key.second, value);
   }
@@ -43,12 +44,7 @@ absl::Status RoutingService::DeleteReferral(const lotse::v1::Envelope& event, st
   }
   // Its index entries follow from the record (the company file's; a closed referral has no
   // worklist items or timers). The earlier answers' index lost it with its personal data.
-  for (const auto& [key, value] : IndexFor(*found)) {
-    batch.Delete(key.first, key.second);
-    if (key.first == kContacts) {
-      pending_contacts_.insert(key.second);  // no longer counted, before the batch commits
-    }
-  }
+  LOTSE_RETURN_IF_ERROR(counts_.Write(batch, IndexFor(*found), {}));
   referrals_.Delete(batch, *found);
   service::OweCompaction(batch);
   return absl::OkStatus();

@@ -216,17 +216,24 @@ std::vector<RoutingService::Command> RoutingService::MakeCommands() {
   };
 }
 
+std::vector<std::string> RoutingService::StateFamilies() {
+  return {"state_referrals",        "state_case_numbers", "state_worklist", "state_timers",
+          "state_similar_postings", "state_similar_docs", "state_contacts", "state_absences",
+          "state_companies",        "state_counts"};
+}
+
 absl::StatusOr<std::unique_ptr<RoutingService>> RoutingService::Create(
     const config::Config& config, bus::Context& context, std::unique_ptr<clock::Clock> clock) {
   LOTSE_ASSIGN_OR_RETURN(Rules rules, Rules::Create(config));
   std::unique_ptr<RoutingService> service(
       new RoutingService(config, std::move(rules), std::move(clock)));
-  LOTSE_RETURN_IF_ERROR(
-      service->OpenStore(config, config::Service::kRouting,
-                         {"state_referrals", "state_case_numbers", "state_worklist", "state_timers",
-                          "state_similar_postings", "state_similar_docs", "state_contacts",
-                          "state_absences", "state_companies"},
-                         {"state_worklist", "state_timers", "state_contacts"}));
+  LOTSE_RETURN_IF_ERROR(service->OpenStore(config, config::Service::kRouting, StateFamilies(),
+                                           {"state_worklist", "state_timers", "state_contacts"}));
+  // A store from before the counts: counted once, before the first command is taken.
+  LOTSE_ASSIGN_OR_RETURN(const uint64_t counted, service->counts_.BuildOnce(*service->store_));
+  if (counted > 0) {
+    spdlog::info("routing: the worklists' and contact persons' {} entries counted once", counted);
+  }
   LOTSE_ASSIGN_OR_RETURN(service::RunnerOptions options,
                          service::MakeRunnerOptions(config, config::Service::kRouting));
   options.telemetry.event_counters.push_back(EscalationMetric(config));
@@ -304,10 +311,10 @@ IndexEntries RoutingService::IndexFor(const ReferralState& s) {
   return entries;
 }
 
-void RoutingService::Save(store::Batch& batch, const ReferralState* before, Outcome& outcome,
-                          absl::Time now) {
+absl::Status RoutingService::Save(store::Batch& batch, const ReferralState* before,
+                                  Outcome& outcome, absl::Time now) {
   if (outcome.events.empty()) {
-    return;
+    return absl::OkStatus();
   }
   AssignContact(batch, outcome, now);
   // A referral whose personal data was erased keeps none of what a later command brought.
@@ -316,25 +323,8 @@ void RoutingService::Save(store::Batch& batch, const ReferralState* before, Outc
     service::KeepFlowMetadataOnly(outcome.state);
   }
   const ReferralState& after = outcome.state;
-  const IndexEntries old_entries = before != nullptr ? IndexFor(*before) : IndexEntries{};
-  const IndexEntries new_entries = IndexFor(after);
-  for (const auto& [key, value] : old_entries) {
-    if (new_entries.find(key) == new_entries.end()) {
-      batch.Delete(key.first, key.second);
-      if (key.first == kContacts) {
-        pending_contacts_.insert(key.second);  // no longer counted, before the batch commits
-      }
-    }
-  }
-  for (const auto& [key, value] : new_entries) {
-    auto old = old_entries.find(key);
-    if (old == old_entries.end() || old->second != value) {
-      batch.Put(key.first, key.second, value);
-      if (key.first == kContacts) {
-        pending_contacts_.insert(key.second);  // counted before the batch commits
-      }
-    }
-  }
+  LOTSE_RETURN_IF_ERROR(counts_.Write(batch, before != nullptr ? IndexFor(*before) : IndexEntries{},
+                                      IndexFor(after)));
   // An answer given becomes an earlier answer for its department, in this same batch. A
   // referral reopened later keeps its entry: the answer was given.
   const bool answered = after.status() == lotse::v1::REFERRAL_STATUS_ANSWERED;
@@ -349,6 +339,7 @@ void RoutingService::Save(store::Batch& batch, const ReferralState* before, Outc
   for (Envelope& event : outcome.events) {
     service::Emit(batch, *store_, "routing", now, event);
   }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<RoutingService::Retry> RoutingService::FindRetry(const store::Batch& batch,
@@ -391,7 +382,7 @@ RoutingService::Reply RoutingService::Change(const RoutingRequest& request, cons
                          ActingFor(batch, request.actor(), found->assignee(), context.now));
   LOTSE_ASSIGN_OR_RETURN(Outcome outcome,
                          transition(OnReferral{*found, actor, policy_, context.now}, command));
-  Save(batch, &*found, outcome, context.now);
+  LOTSE_RETURN_IF_ERROR(Save(batch, &*found, outcome, context.now));
   RoutingReply reply;
   *reply.mutable_referral() = outcome.state;
   service::StoreReply(batch, retry.key, retry.fingerprint, reply.SerializeAsString(), context.now);
@@ -458,33 +449,48 @@ RoutingService::Reply RoutingService::Worklist(const RoutingRequest& request,
   // A reply always fits in one message, however long the worklist: the rest is the next page.
   const size_t room = static_cast<size_t>(config_.limits.max_message_bytes) / 2;
   size_t bytes = 0;
-  uint32_t total = 0;
+  uint64_t total = 0;
   std::string last;  // the key of the last item on this page
   bool full = false;
   absl::Status parse_error;
   for (const std::string& prefix : prefixes) {
+    // A department's whole worklist is counted (counts.h): every page shows the same total
+    // without reading the items before or after it.
+    if (!by_user) {
+      LOTSE_ASSIGN_OR_RETURN(const uint64_t items,
+                             counts_.Count(context.batch, kWorklist,
+                                           std::string_view(prefix).substr(0, prefix.size() - 1)));
+      total += items;
+    }
+    // The page's items: from the cursor on (a worklist before the cursor's is passed over), or,
+    // for one person's items, the whole list, since their total is counted while reading.
+    if (!by_user &&
+        (full || (!first.empty() && first > prefix && !absl::StartsWith(first, prefix)))) {
+      continue;
+    }
+    const std::string_view start = by_user || first < prefix ? std::string_view(prefix) : first;
     // An item of an absent KAM's worklist says whom the reader stands in for.
     const std::string stand_in_for =
         prefix == WorklistPrefix(assignee) ? "" : prefix.substr(0, prefix.size() - 1);
     LOTSE_RETURN_IF_ERROR(
-        store_->Scan(kWorklist, prefix, "", [&](std::string_view key, std::string_view value) {
+        store_->Scan(kWorklist, prefix, start, [&](std::string_view key, std::string_view value) {
           if (by_user) {  // one person's items: the others are not counted either
             lotse::v1::WorkItem item;
             if (!item.ParseFromArray(value.data(), static_cast<int>(value.size())) ||
                 !IsUsersItem(item, w.user(), absences, today)) {
               return true;
             }
+            ++total;
           }
-          ++total;  // the whole worklist is counted, every page shows the same total
           if (key < first || full) {
-            return true;
+            return by_user;  // counting one person's items goes on to the end
           }
           const bool count_left =
               w.limit() == 0 || static_cast<uint32_t>(list->items_size()) < w.limit();
           if (!count_left || (list->items_size() > 0 && bytes + value.size() > room)) {
             full = true;
             list->set_next(absl::BytesToHexString(last));
-            return true;
+            return by_user;
           }
           bytes += value.size();
           last = std::string(key);
@@ -503,7 +509,7 @@ RoutingService::Reply RoutingService::Worklist(const RoutingRequest& request,
         }));
   }
   LOTSE_RETURN_IF_ERROR(parse_error);
-  list->set_total(total);
+  list->set_total(static_cast<uint32_t>(total));
   return reply;
 }
 
@@ -581,7 +587,7 @@ absl::Status RoutingService::ApplyEvent(const Envelope& event, std::string_view 
       return absl::OkStatus();  // already routed
     }
     LOTSE_ASSIGN_OR_RETURN(Outcome routed, Route(event, policy_, now));
-    Save(batch, nullptr, routed, now);
+    LOTSE_RETURN_IF_ERROR(Save(batch, nullptr, routed, now));
     spdlog::info("referral {} routed to {}: {}", routed.state.case_number(),
                  routed.state.assignee(), routed.state.route_reason());
     return absl::OkStatus();
@@ -591,7 +597,7 @@ absl::Status RoutingService::ApplyEvent(const Envelope& event, std::string_view 
         StrCat("feedback for referral ", event.referral_id(), " which routing does not know"));
   }
   LOTSE_ASSIGN_OR_RETURN(Outcome closed, Close(*found, event, policy_, now));
-  Save(batch, &*found, closed, now);
+  LOTSE_RETURN_IF_ERROR(Save(batch, &*found, closed, now));
   if (closed.state.reopen_count() != found->reopen_count()) {
     spdlog::info("referral {} reopened: the office says it is not resolved",
                  closed.state.case_number());
@@ -613,7 +619,7 @@ absl::Status RoutingService::ApplyFollowUp(const Envelope& event, store::Batch& 
     spdlog::info("referral {}: follow-up question while it is still open", found->case_number());
     return absl::OkStatus();
   }
-  Save(batch, &*found, reopened, now);
+  LOTSE_RETURN_IF_ERROR(Save(batch, &*found, reopened, now));
   spdlog::info("referral {} reopened by a follow-up question", reopened.state.case_number());
   return absl::OkStatus();
 }
@@ -671,7 +677,10 @@ void RoutingService::Tick(store::Batch& batch, absl::Time now) {
         AddStandIns(*event.mutable_escalated(), *absences, Today(now));
       }
     }
-    Save(batch, &**found, *escalated, now);
+    if (absl::Status saved = Save(batch, &**found, *escalated, now); !saved.ok()) {
+      spdlog::error("referral {}: the escalation could not be written, it is tried again: {}",
+                    s.case_number(), saved.message());
+    }
   }
 }
 

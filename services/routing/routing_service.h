@@ -16,16 +16,12 @@
 #include "common/store/store.h"
 #include "lotse/v1/routing.pb.h"
 #include "services/routing/contacts.h"
+#include "services/routing/counts.h"
 #include "services/routing/rules.h"
 #include "services/routing/similar.h"
 #include "services/routing/transitions.h"
 
 namespace lotse::routing {
-
-// Index entries (worklist items, SLA timers) that follow from a referral's state:
-// (column family, key) -> value. Derived, never edited by hand: SyncIndexes() writes the
-// difference between a referral's old and new entries.
-using IndexEntries = std::map<std::pair<store::Cf, std::string>, std::string>;
 
 // The routing service: routes submitted referrals by the configured rules, keeps the
 // department worklists and SLA timers, takes the departments' commands (claim, forward,
@@ -49,6 +45,13 @@ class RoutingService final
   static constexpr store::Cf kContacts = store::kFirstStateFamily + 6;
   static constexpr store::Cf kAbsences = store::kFirstStateFamily + 7;
   static constexpr store::Cf kCompanies = store::kFirstStateFamily + 8;
+  // The entries per worklist and per contact person (counts.h).
+  static constexpr store::Cf kCounts = store::kFirstStateFamily + 9;
+
+  // The state families of routing's store, in Cf order (for tools that read it).
+  static std::vector<std::string> StateFamilies();
+  // The counts of the worklists' items and the contact persons' open referrals.
+  static IndexCounts Counts() { return IndexCounts(kCounts, {{kWorklist, 'w'}, {kContacts, 'c'}}); }
 
   static absl::StatusOr<std::unique_ptr<RoutingService>> Create(
       const config::Config& config, bus::Context& context, std::unique_ptr<clock::Clock> clock);
@@ -57,10 +60,7 @@ class RoutingService final
                           store::Batch& batch, absl::Time now) override;
   void Tick(store::Batch& batch, absl::Time now) override;
   // The batch is committed or dropped: what it put is in the store's own scans now, or gone.
-  void AfterCommit() override {
-    pending_contacts_.clear();
-    pending_absences_.clear();
-  }
+  void AfterCommit() override { pending_absences_.clear(); }
   absl::Duration tick_interval() const override {
     return absl::Milliseconds(config_.routing.escalation_scan_ms);
   }
@@ -140,9 +140,10 @@ class RoutingService final
   Reply Change(const lotse::v1::RoutingRequest& request, const Part& command,
                service::CommandContext& context, CommandTransition<Part> transition);
   // Writes an outcome: the new state (`before`: the stored one, nullptr for a new referral),
-  // the index difference and the events, stamped. An outcome without events writes nothing.
-  void Save(store::Batch& batch, const lotse::v1::ReferralState* before, Outcome& outcome,
-            absl::Time now);
+  // the index difference with its counts and the events, stamped. An outcome without events
+  // writes nothing, nor does one whose counts cannot be read (the error is returned).
+  absl::Status Save(store::Batch& batch, const lotse::v1::ReferralState* before, Outcome& outcome,
+                    absl::Time now);
   // Intake's FollowUpAsked: reopens an answered or closed referral (Reopen).
   absl::Status ApplyFollowUp(const lotse::v1::Envelope& event, store::Batch& batch, absl::Time now);
 
@@ -152,10 +153,10 @@ class RoutingService final
                        static_cast<size_t>(config_.limits.max_text_bytes)};
   service::ReferralTable referrals_{kReferrals, kCaseNumbers};
   const similar::Index similar_{kSimilarPostings, kSimilarDocs};
-  // Keys of kContacts and kAbsences put in the batch not yet committed: RocksDB's scan sees
-  // only committed keys, and several referrals may be routed in one batch. Ordered, so that a
-  // scan visits only its prefix; emptied after every commit. std::less<> looks up string_views.
-  std::set<std::string, std::less<>> pending_contacts_;
+  const IndexCounts counts_ = Counts();
+  // Keys of kAbsences put in the batch not yet committed: RocksDB's scan sees only committed
+  // keys. Ordered, so that a scan visits only its prefix; emptied after every commit.
+  // std::less<> looks up string_views.
   std::set<std::string, std::less<>> pending_absences_;
 };
 

@@ -12,6 +12,7 @@
 #include "common/config/config.h"
 #include "common/format.h"
 #include "common/ops/http.h"
+#include "common/status_macros.h"
 #include "google/protobuf/util/json_util.h"
 #include "tests/support/wait.h"
 
@@ -99,38 +100,10 @@ absl::Status BenchSet::Start(bool with_web) {
     services.emplace_back("web");
   }
   for (const std::string& service : services) {
-    std::vector<std::string> args = {"--data-dir", dir_.Join("data"), "--port-base",
-                                     StrCat(port_base_), "--log-level", "warn"};
-    if (!config_path_.empty()) {
-      args.insert(args.end(), {"--config", config_path_});
-    }
-    absl::StatusOr<std::unique_ptr<test::Process>> p =
-        test::Process::Start(StrCat(bin_dir_, "/lotse-", service), args,
-                             plain_ ? test::EnvVars{{"LOTSE_UNSAFE_FAULT", "no-curve"}}
-                                    : test::EnvVars{},
-                             dir_.Join(StrCat(service, ".log")));
-    if (!p.ok()) {
-      return p.status();
-    }
-    processes_.push_back(*std::move(p));
+    LOTSE_RETURN_IF_ERROR(StartProcess(service));
   }
+  LOTSE_RETURN_IF_ERROR(WaitReady(absl::Now()).status());
   const absl::Time deadline = absl::Now() + absl::Seconds(20);
-  for (int i = 0; i < 4; ++i) {
-    while (true) {
-      httplib::Client client("127.0.0.1", port_base_ + 8 + i);
-      client.set_connection_timeout(0, 200000);
-      const httplib::Result r = client.Get("/readyz");
-      if (r && r->status == 200) {
-        break;
-      }
-      if (absl::Now() > deadline || !processes_[i]->Running()) {
-        return absl::UnavailableError(
-            StrCat("lotse-", kServices[i], " did not become ready; its log: ",
-                   dir_.Join(StrCat(kServices[i], ".log"))));
-      }
-      absl::SleepFor(absl::Milliseconds(50));
-    }
-  }
   while (with_web) {  // its first start makes the accounts (argon2id: a few seconds)
     httplib::Client client("127.0.0.1", WebPort());
     client.set_connection_timeout(0, 200000);
@@ -145,6 +118,58 @@ absl::Status BenchSet::Start(bool with_web) {
     absl::SleepFor(absl::Milliseconds(100));
   }
   return absl::OkStatus();
+}
+
+absl::Status BenchSet::StartProcess(const std::string& service) {
+  std::vector<std::string> args = {"--data-dir",       dir_.Join("data"), "--port-base",
+                                   StrCat(port_base_), "--log-level",     "warn"};
+  if (!config_path_.empty()) {
+    args.insert(args.end(), {"--config", config_path_});
+  }
+  absl::StatusOr<std::unique_ptr<test::Process>> p = test::Process::Start(
+      StrCat(bin_dir_, "/lotse-", service), args,
+      plain_ ? test::EnvVars{{"LOTSE_UNSAFE_FAULT", "no-curve"}} : test::EnvVars{},
+      dir_.Join(StrCat(service, ".log")));
+  if (!p.ok()) {
+    return p.status();
+  }
+  processes_.push_back(*std::move(p));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<double>> BenchSet::WaitReady(absl::Time started) const {
+  const absl::Time deadline = absl::Now() + absl::Seconds(60);
+  std::vector<double> seconds;
+  for (int i = 0; i < 4; ++i) {
+    while (true) {
+      httplib::Client client("127.0.0.1", port_base_ + 8 + i);
+      client.set_connection_timeout(0, 200000);
+      const httplib::Result r = client.Get("/readyz");
+      if (r && r->status == 200) {
+        seconds.push_back(absl::ToDoubleSeconds(absl::Now() - started));
+        break;
+      }
+      if (absl::Now() > deadline || !processes_[i]->Running()) {
+        return absl::UnavailableError(
+            StrCat("lotse-", kServices[i], " did not become ready; its log: ",
+                   dir_.Join(StrCat(kServices[i], ".log"))));
+      }
+      absl::SleepFor(absl::Milliseconds(10));
+    }
+  }
+  return seconds;
+}
+
+absl::StatusOr<std::vector<double>> BenchSet::Restart() {
+  if (!Stop()) {
+    return absl::InternalError("a service did not stop cleanly within 2 s");
+  }
+  processes_.clear();
+  const absl::Time started = absl::Now();
+  for (const char* service : kServices) {
+    LOTSE_RETURN_IF_ERROR(StartProcess(service));
+  }
+  return WaitReady(started);
 }
 
 bool BenchSet::Stop() {

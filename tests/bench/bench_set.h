@@ -50,6 +50,9 @@ class BenchSet {
   absl::Status Start(bool with_web = false);
   // SIGTERM to every service; true if all exited 0 within 2 s.
   bool Stop();
+  // Stops the four services and starts them again on the same data: for each, the seconds
+  // from its start until its /readyz answered 200.
+  absl::StatusOr<std::vector<double>> Restart();
 
   int port_base() const { return port_base_; }
   std::string CommandEndpoint(int service) const;
@@ -81,6 +84,10 @@ class BenchSet {
   std::string config_path_;
   std::optional<test::TestKeys> keys_;  // from Start()
   std::vector<std::unique_ptr<test::Process>> processes_;
+
+  absl::Status StartProcess(const std::string& service);
+  // Seconds from `started` until each of the four services answered /readyz.
+  absl::StatusOr<std::vector<double>> WaitReady(absl::Time started) const;
 };
 
 }  // namespace lotse::bench

@@ -1,5 +1,7 @@
 #include "tests/bench/ceiling.h"
 
+#include <algorithm>
+#include <cstring>
 #include <memory>
 #include <vector>
 
@@ -27,7 +29,7 @@ std::string Key(uint64_t seq) {
 }  // namespace
 
 int RunCeilingStage(int stage, const std::string& dir, const std::string& in,
-                    const std::string& out, double seconds, size_t event_bytes) {
+                    const std::string& out, double seconds, size_t event_bytes, double rate) {
   rocksdb::Options options;
   options.create_if_missing = true;
   options.create_missing_column_families = true;
@@ -53,7 +55,11 @@ int RunCeilingStage(int stage, const std::string& dir, const std::string& in,
   }
   rocksdb::WriteOptions synced;
   synced.sync = true;
-  const std::string payload(event_bytes, 'x');
+  // An event's first 8 bytes: when the source made it (µs), for the latency at a rate.
+  std::string payload(std::max<size_t>(event_bytes, 8), 'x');
+  const absl::Time source_start = absl::Now();
+  uint64_t made = 0;
+  std::vector<double> latency_ms;
   uint64_t seq = 0;
   uint64_t measured = 0;
   uint64_t commits = 0;
@@ -62,10 +68,22 @@ int RunCeilingStage(int stage, const std::string& dir, const std::string& in,
   std::vector<zmq::message_t> batch;
   while (true) {
     batch.clear();
-    if (in.empty()) {  // the source: a full batch of new events
-      for (int i = 0; i < 512; ++i) {
+    if (in.empty()) {  // the source: a full batch of new events, or those due at the rate
+      uint64_t due = 512;
+      if (rate > 0) {
+        const double elapsed = absl::ToDoubleSeconds(absl::Now() - source_start);
+        due = std::min<uint64_t>(512, static_cast<uint64_t>(elapsed * rate) - made);
+        if (due == 0) {
+          absl::SleepFor(absl::Microseconds(100));
+          continue;
+        }
+      }
+      const int64_t now_us = absl::ToUnixMicros(absl::Now());
+      std::memcpy(payload.data(), &now_us, sizeof now_us);
+      for (uint64_t i = 0; i < due; ++i) {
         batch.emplace_back(payload.data(), payload.size());
       }
+      made += due;
     } else {
       zmq::message_t m;
       if (!pull.recv(m, zmq::recv_flags::none)) {
@@ -99,10 +117,26 @@ int RunCeilingStage(int stage, const std::string& dir, const std::string& in,
       } else {
         measured += batch.size();
         ++commits;
+        const int64_t now_us = absl::ToUnixMicros(now);
+        for (const zmq::message_t& m : batch) {
+          int64_t made_us = 0;
+          std::memcpy(&made_us, m.data(), std::min(m.size(), sizeof made_us));
+          latency_ms.push_back(static_cast<double>(now_us - made_us) / 1000.0);
+        }
       }
       if (now - first >= absl::Seconds(seconds)) {
-        std::printf("%.1f %.1f\n", static_cast<double>(measured) / absl::ToDoubleSeconds(now - first),
-                    commits > 0 ? static_cast<double>(measured) / static_cast<double>(commits) : 0);
+        std::sort(latency_ms.begin(), latency_ms.end());
+        auto percentile = [&](double p) {
+          return latency_ms.empty()
+                     ? 0.0
+                     : latency_ms[std::min(
+                           latency_ms.size() - 1,
+                           static_cast<size_t>(p / 100 * static_cast<double>(latency_ms.size())))];
+        };
+        std::printf("%.1f %.1f %.3f %.3f\n",
+                    static_cast<double>(measured) / absl::ToDoubleSeconds(now - first),
+                    commits > 0 ? static_cast<double>(measured) / static_cast<double>(commits) : 0,
+                    percentile(50), percentile(99));
         break;
       }
     } else {
@@ -118,36 +152,38 @@ int RunCeilingStage(int stage, const std::string& dir, const std::string& in,
 }
 
 absl::StatusOr<CeilingResult> RunCeiling(const std::string& self_binary, double seconds,
-                                         size_t event_bytes) {
+                                         size_t event_bytes, int stages_count, double rate) {
   test::TempDir dir;
-  const int base = test::FindFreePortBase(3);
+  const int last = stages_count - 1;
+  const int base = test::FindFreePortBase(last);
   if (base <= 0) {
     return absl::UnavailableError("no free ports for the ceiling pipeline");
   }
   auto endpoint = [&](int i) { return StrCat("tcp://127.0.0.1:", base + i); };
   std::vector<std::unique_ptr<test::Process>> stages;
   // Downstream first, so every PUSH finds its PULL bound.
-  for (int stage = 2; stage >= 0; --stage) {
+  for (int stage = last - 1; stage >= 0; --stage) {
     absl::StatusOr<std::unique_ptr<test::Process>> p = test::Process::Start(
         self_binary,
         {"ceiling-stage", "--stage", StrCat(stage), "--dir", dir.Join(StrCat("stage", stage)),
-         "--in", stage == 0 ? "" : endpoint(stage - 1), "--out", endpoint(stage),
-         "--seconds", StrCat(seconds), "--event-bytes", StrCat(event_bytes)},
+         "--in", stage == 0 ? "" : endpoint(stage - 1), "--out", endpoint(stage), "--seconds",
+         StrCat(seconds), "--event-bytes", StrCat(event_bytes), "--rate", StrCat(rate)},
         {}, dir.Join(StrCat("stage", stage, ".log")));
     if (!p.ok()) {
       return p.status();
     }
     stages.push_back(*std::move(p));
   }
-  const test::CommandResult sink = test::RunCommand(
-      self_binary,
-      {"ceiling-stage", "--stage", "3", "--dir", dir.Join("stage3"), "--in", endpoint(2), "--out",
-       "", "--seconds", StrCat(seconds), "--event-bytes", StrCat(event_bytes)},
-      {}, absl::Seconds(seconds + 60));
+  const test::CommandResult sink =
+      test::RunCommand(self_binary,
+                       {"ceiling-stage", "--stage", StrCat(last), "--dir",
+                        dir.Join(StrCat("stage", last)), "--in", endpoint(last - 1), "--out", "",
+                        "--seconds", StrCat(seconds), "--event-bytes", StrCat(event_bytes)},
+                       {}, absl::Seconds(seconds + 60));
   stages.clear();  // SIGKILL the rest
   CeilingResult result;
-  if (sink.exit_code != 0 || std::sscanf(sink.out.c_str(), "%lf %lf", &result.events_per_s,
-                                         &result.mean_batch) != 2) {
+  if (sink.exit_code != 0 || std::sscanf(sink.out.c_str(), "%lf %lf %lf %lf", &result.events_per_s,
+                                         &result.mean_batch, &result.p50_ms, &result.p99_ms) != 4) {
     return absl::InternalError(StrCat("the ceiling pipeline failed: ", sink.err));
   }
   return result;

@@ -157,6 +157,18 @@ double Stage::Percentile(double p) const {
   return sorted[std::clamp<size_t>(rank, 1, sorted.size()) - 1];
 }
 
+std::string StageJson(const Stage& s) {
+  return fmt::format(
+      "{{\"count\":{},\"p50_ms\":{:.6g},\"p90_ms\":{:.6g},\"p99_ms\":{:.6g},\"max_ms\":{:.6g}}}",
+      s.ms.size(), s.Percentile(50), s.Percentile(90), s.Percentile(99), s.Percentile(100));
+}
+
+std::string StageLine(const Stage& s) {
+  return fmt::format(
+      "  {:<20} n={:<7} p50 {:>8.2f} ms  p90 {:>8.2f} ms  p99 {:>8.2f} ms  max {:>8.2f} ms\n",
+      s.name, s.ms.size(), s.Percentile(50), s.Percentile(90), s.Percentile(99), s.Percentile(100));
+}
+
 FlowResult RunFlow(const BenchSet& set, const FlowOptions& options) {
   FlowResult result;
   absl::StatusOr<config::Config> parsed = config::ParseConfig(config::DefaultConfigText(), "default");
@@ -467,6 +479,8 @@ FlowResult RunFlow(const BenchSet& set, const FlowOptions& options) {
         }
       } else {
         while (submits_in_flight < static_cast<size_t>(options.window) &&
+               (options.flows == 0 ||
+                referrals.size() - completed < static_cast<size_t>(options.flows)) &&
                (options.max_submits == 0 || referrals.size() < options.max_submits)) {
           send_submit(NowUs());
         }

@@ -18,10 +18,17 @@ struct Stage {
   explicit Stage(std::string stage_name) : name(std::move(stage_name)) {}
 };
 
+// A stage's count and percentiles as a JSON object, and as one line of the report.
+std::string StageJson(const Stage& s);
+std::string StageLine(const Stage& s);
+
 struct FlowOptions {
   double rate = 0;         // referrals/s offered (open loop); 0: saturation (closed loop)
   double seconds = 10;     // how long new referrals are submitted
   int window = 512;        // saturation: submits in flight
+  // Saturation with the whole flow: at most this many referrals between their submit and their
+  // feedback (0: no bound, the submits outrun the flow and the backlog grows with the run).
+  int flows = 0;
   absl::Duration drain = absl::Seconds(60);  // how long the rest may take to complete
   bool full_flow = true;   // false: submit only (scale loading)
   std::string only_topic;  // every referral on this topic (scale: one department's worklist)

@@ -1,8 +1,8 @@
 #include "tests/load/checker.h"
 
 #include <functional>
-#include <set>
 #include <memory>
+#include <set>
 #include <unordered_map>
 
 #include "absl/strings/str_join.h"
@@ -14,6 +14,7 @@
 #include "lotse/v1/notification.pb.h"
 #include "services/audit/chain.h"
 #include "services/audit/evaluation.h"
+#include "services/routing/routing_service.h"
 
 namespace lotse::load {
 namespace {
@@ -289,8 +290,16 @@ absl::StatusOr<CheckResult> Check(const std::string& data_dir, const Ledger& led
   // routing: the full records, its log of every step.
   {
     LOTSE_ASSIGN_OR_RETURN(
-        auto s, OpenStore(data_dir + "/routing", {"state_referrals", "state_case_numbers",
-                                                  "state_worklist", "state_timers"}));
+        auto s, OpenStore(data_dir + "/routing", routing::RoutingService::StateFamilies()));
+    // The worklists' totals and the contact persons' loads are counts kept beside the entries
+    // (counts.h): after every kill they must still equal the entries.
+    LOTSE_ASSIGN_OR_RETURN(const auto wrong, routing::RoutingService::Counts().Verify(*s));
+    for (const auto& [owner, counts] : wrong) {
+      result.order.Add("routing_count_differs", 1,
+                       StrCat("routing counts ", counts.first, " entries of ",
+                              owner[0] == 'w' ? "the worklist of " : "the contact person ",
+                              owner.substr(1), " where it holds ", counts.second));
+    }
     LOTSE_RETURN_IF_ERROR(s->Scan(kState, "", "", [&](std::string_view, std::string_view v) {
       lotse::v1::ReferralState state;
       if (state.ParseFromArray(v.data(), static_cast<int>(v.size()))) {
