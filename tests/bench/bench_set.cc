@@ -161,8 +161,8 @@ absl::StatusOr<std::vector<double>> BenchSet::WaitReady(absl::Time started) cons
 }
 
 absl::StatusOr<std::vector<double>> BenchSet::Restart() {
-  if (!Stop()) {
-    return absl::InternalError("a service did not stop cleanly within 2 s");
+  if (!Stop(absl::Seconds(60))) {
+    return absl::InternalError("a service did not stop cleanly within 60 s");
   }
   processes_.clear();
   const absl::Time started = absl::Now();
@@ -172,13 +172,13 @@ absl::StatusOr<std::vector<double>> BenchSet::Restart() {
   return WaitReady(started);
 }
 
-bool BenchSet::Stop() {
+bool BenchSet::Stop(absl::Duration grace) {
   bool clean = true;
   for (auto& p : processes_) {
     kill(p->pid(), SIGTERM);
   }
   for (auto& p : processes_) {
-    absl::StatusOr<int> code = p->Terminate(absl::Seconds(2));
+    absl::StatusOr<int> code = p->Terminate(grace);
     clean = clean && code.ok() && *code == 0;
   }
   return clean;

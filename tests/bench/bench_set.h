@@ -48,9 +48,10 @@ class BenchSet {
   // every /readyz answers 200; `with_web`: lotse-web too (its accounts made at its first start,
   // the passwords in data/web/initial-passwords), until its /healthz answers.
   absl::Status Start(bool with_web = false);
-  // SIGTERM to every service; true if all exited 0 within 2 s.
-  bool Stop();
-  // Stops the four services and starts them again on the same data: for each, the seconds
+  // SIGTERM to every service; true if all exited 0 within `grace`.
+  bool Stop(absl::Duration grace = absl::Seconds(2));
+  // Stops the four services (each may take up to 60 s: a large store flushes its memtables)
+  // and starts them again on the same data: for each, the seconds
   // from its start until its /readyz answered 200.
   absl::StatusOr<std::vector<double>> Restart();
 
