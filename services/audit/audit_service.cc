@@ -82,6 +82,7 @@ absl::StatusOr<std::unique_ptr<AuditService>> AuditService::Create(
   LOTSE_RETURN_IF_ERROR(service->OpenStore(config, config::Service::kAudit, StateFamilies()));
   // A store from before the evaluation existed gets its facts from the chain once.
   LOTSE_RETURN_IF_ERROR(BackfillFacts(*service->store_));
+  LOTSE_RETURN_IF_ERROR(CountOtherIdsOnce(*service->store_));
   service->reply_room_ = static_cast<size_t>(config.limits.max_message_bytes) / 2;
   LOTSE_ASSIGN_OR_RETURN(service::RunnerOptions options,
                          service::MakeRunnerOptions(config, config::Service::kAudit));
@@ -154,9 +155,13 @@ absl::StatusOr<AuditReply> AuditService::History(const AuditRequest& request) {
 absl::StatusOr<AuditReply> AuditService::Evaluation(const AuditRequest& request) {
   LOTSE_ASSIGN_OR_RETURN(lotse::v1::EvaluationRequest asked,
                          evaluator_.Authorize(request.actor(), request.evaluation()));
+  // The maintained facts of the period's referrals only (a month reads that month's).
+  LOTSE_ASSIGN_OR_RETURN(const auto period, evaluator_.PeriodMicros(asked));
+  const auto [from_us, to_us] = period;
   LOTSE_ASSIGN_OR_RETURN(lotse::v1::EvaluationReply evaluation,
-                         asked.rebuild() ? evaluator_.RebuildFromChain(*store_, asked)
-                                         : evaluator_.Evaluate(StoredFacts(*store_), asked));
+                         asked.rebuild()
+                             ? evaluator_.RebuildFromChain(*store_, asked)
+                             : evaluator_.Evaluate(StoredFacts(*store_, from_us, to_us), asked));
   AuditReply reply;
   *reply.mutable_evaluation() = std::move(evaluation);
   return reply;

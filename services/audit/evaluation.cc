@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "absl/strings/str_format.h"
 #include "absl/time/civil_time.h"
 #include "common/config/calendars.h"
 #include "common/format.h"
@@ -24,6 +25,24 @@ using service::InvalidField;
 
 // In meta: present once the facts hold every chain entry (BackfillFacts).
 constexpr std::string_view kFactsMarker = "evaluation_facts";
+// In meta: how many facts a period cannot find by their key (Placeable; 8 bytes): under an id
+// intake did not make, or starting far from the id's time. While there are any, or before the
+// count exists, StoredFacts reads every fact for a period.
+constexpr std::string_view kOtherIdsKey = "evaluation_other_ids";
+
+// Whether `id` is one intake makes: "r", the submission's millisecond (11 hex digits) and 64
+// random bits (16 hex digits), so that ids sort by submission time.
+bool IsIntakeId(std::string_view id) {
+  return id.size() == 28 && id[0] == 'r' && std::all_of(id.begin() + 1, id.end(), [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+         });
+}
+
+// The first key of the referrals intake made at `us` (clamped to what 11 hex digits hold).
+std::string IntakeIdAt(int64_t us) {
+  const int64_t ms = std::clamp<int64_t>(us / 1000, 0, (int64_t{1} << 44) - 1);
+  return absl::StrFormat("r%011x", ms);
+}
 
 // At most this much of a bad value is quoted back in an error.
 constexpr size_t kMaxQuoted = 40;
@@ -58,6 +77,33 @@ void SetFeedback(ReferralFacts& f, int32_t rating, bool resolved, int64_t at_us)
 // intake's event was not seen (yet); 0 if neither.
 int64_t StartOf(const ReferralFacts& f) {
   return f.submitted_at_us() != 0 ? f.submitted_at_us() : f.routed_at_us();
+}
+
+// A period reads the facts of the referrals submitted within this margin of it.
+constexpr int64_t kPlacementMarginUs = int64_t{86400} * 1000000;
+
+// Whether a period finds the facts of `id` by their key: intake made the id, and the clocks
+// start within the margin of its millisecond (or have not started yet). Routing more than a
+// day after the submission, with intake's event not seen, would put them elsewhere.
+bool Placeable(std::string_view id, const ReferralFacts& f) {
+  if (!IsIntakeId(id)) {
+    return false;
+  }
+  const int64_t start = StartOf(f);
+  int64_t id_ms = 0;
+  for (char c : id.substr(1, 11)) {
+    id_ms = id_ms * 16 + (c <= '9' ? c - '0' : c - 'a' + 10);
+  }
+  return start == 0 || std::abs(start - id_ms * 1000) < kPlacementMarginUs;
+}
+
+// The encoded count of facts a period cannot place after adding `delta`, read through the batch.
+absl::StatusOr<std::string> OtherIdsAfter(const store::Batch& batch, int64_t delta) {
+  LOTSE_ASSIGN_OR_RETURN(std::optional<std::string> stored, batch.Get(store::kMeta, kOtherIdsKey));
+  const int64_t now = stored.has_value() && stored->size() == 8
+                          ? static_cast<int64_t>(store::DecodeU64(*stored))
+                          : 0;
+  return store::EncodeU64(static_cast<uint64_t>(std::max<int64_t>(0, now + delta)));
 }
 
 // The department or key account manager a referral counts for.
@@ -431,11 +477,32 @@ void PutFacts(store::Batch& batch, const ReferralFacts& facts) {
 
 absl::Status RecordEvent(store::Batch& batch, const Envelope& event, std::string_view raw,
                          absl::Time now) {
-  // The facts are computed first and written last, so a failure writes nothing.
-  LOTSE_ASSIGN_OR_RETURN(std::optional<ReferralFacts> facts, NextFacts(batch, event));
+  // The facts and the count of those a period cannot place are computed first and written last,
+  // so a failure writes nothing.
+  const std::string& id = event.referral_id();
+  std::optional<ReferralFacts> facts;
+  std::optional<std::string> others;  // the count's new value, if it changes
+  if (!id.empty()) {
+    LOTSE_ASSIGN_OR_RETURN(std::optional<std::string> stored, batch.Get(kFacts, id));
+    ReferralFacts before;
+    if (stored.has_value() && !before.ParseFromString(*stored)) {
+      return absl::DataLossError(
+          StrCat("the evaluation facts of referral ", id, " cannot be read: the store is damaged"));
+    }
+    facts = before;
+    ApplyToFacts(event, *facts);
+    const int delta =
+        (Placeable(id, *facts) ? 0 : 1) - (stored.has_value() && !Placeable(id, before) ? 1 : 0);
+    if (delta != 0) {
+      LOTSE_ASSIGN_OR_RETURN(others, OtherIdsAfter(batch, delta));
+    }
+  }
   LOTSE_RETURN_IF_ERROR(Chain::Append(batch, event, raw, now));
   if (facts.has_value()) {
     PutFacts(batch, *facts);
+  }
+  if (others.has_value()) {
+    batch.Put(store::kMeta, kOtherIdsKey, *others);
   }
   return absl::OkStatus();
 }
@@ -458,8 +525,15 @@ absl::Status RecordDeletion(store::Batch& batch, store::Store& store, const Enve
   store::Batch pruned(&store);
   LOTSE_ASSIGN_OR_RETURN(const std::vector<uint64_t> cleared,
                          Chain::Prune(batch, pruned, store, id, index));
+  std::optional<std::string> others;  // the count's new value, if it changes
+  if (stored.has_value() && !Placeable(id, facts)) {
+    LOTSE_ASSIGN_OR_RETURN(others, OtherIdsAfter(batch, -1));
+  }
   LOTSE_RETURN_IF_ERROR(Chain::Append(batch, event, raw, now, cleared));
   batch.Absorb(pruned);
+  if (others.has_value()) {
+    batch.Put(store::kMeta, kOtherIdsKey, *others);
+  }
   if (stored.has_value()) {
     facts.clear_referral_id();
     facts.clear_case_number();
@@ -520,28 +594,63 @@ absl::Status BackfillFacts(store::Store& store) {
   }
   LOTSE_ASSIGN_OR_RETURN(auto facts, ReplayChain(store));
   store::Batch batch(&store);
+  uint64_t others = 0;
   for (const auto& [key, f] : facts) {
     batch.Put(kFacts, key, f.SerializeAsString());
+    others += !Placeable(key, f) && !key.starts_with("deleted/") ? 1 : 0;
   }
   batch.Put(store::kMeta, kFactsMarker, "1");
+  batch.Put(store::kMeta, kOtherIdsKey, store::EncodeU64(others));
   return store.Commit(batch);
 }
 
-FactsSource StoredFacts(const store::Store& store) {
-  return [&store](const FactsVisitor& visit) -> absl::Status {
+absl::Status CountOtherIdsOnce(store::Store& store) {
+  LOTSE_ASSIGN_OR_RETURN(std::optional<std::string> counted, store.Get(store::kMeta, kOtherIdsKey));
+  if (counted.has_value()) {
+    return absl::OkStatus();
+  }
+  uint64_t others = 0;
+  LOTSE_RETURN_IF_ERROR(store.Scan(kFacts, "", "", [&](std::string_view key, std::string_view v) {
+    ReferralFacts f;  // an unreadable record cannot be placed either
+    const bool read = f.ParseFromArray(v.data(), static_cast<int>(v.size()));
+    others += (!read || !Placeable(key, f)) && !key.starts_with("deleted/") ? 1 : 0;
+    return true;
+  }));
+  store::Batch batch(&store);
+  batch.Put(store::kMeta, kOtherIdsKey, store::EncodeU64(others));
+  return store.Commit(batch);
+}
+
+FactsSource StoredFacts(const store::Store& store, int64_t from_us, int64_t to_us) {
+  return [&store, from_us, to_us](const FactsVisitor& visit) -> absl::Status {
     absl::Status bad;
+    auto each = [&](std::string_view key, std::string_view value) {
+      ReferralFacts facts;
+      if (!facts.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+        bad = absl::DataLossError(
+            StrCat("the evaluation facts of referral ", key,
+                   " cannot be read: ask with rebuild to compute from the audit log"));
+        return false;
+      }
+      visit(facts);
+      return true;
+    };
+    LOTSE_ASSIGN_OR_RETURN(std::optional<std::string> others,
+                           store.Get(store::kMeta, kOtherIdsKey));
+    const bool by_time = from_us != INT64_MIN && others.has_value() && others->size() == 8 &&
+                         store::DecodeU64(*others) == 0;
+    if (!by_time) {
+      LOTSE_RETURN_IF_ERROR(store.Scan(kFacts, "", "", each));
+      return bad;
+    }
+    // A referral's clocks start at its submission, or at its routing while audit has not seen
+    // intake's event yet: the margin covers both (further off, Placeable counts it as other).
+    const int64_t day_us = kPlacementMarginUs;
+    LOTSE_RETURN_IF_ERROR(store.Scan(kFacts, "deleted/", "", each));
+    LOTSE_RETURN_IF_ERROR(bad);
     LOTSE_RETURN_IF_ERROR(
-        store.Scan(kFacts, "", "", [&](std::string_view key, std::string_view value) {
-          ReferralFacts facts;
-          if (!facts.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
-            bad = absl::DataLossError(
-                StrCat("the evaluation facts of referral ", key,
-                       " cannot be read: ask with rebuild to compute from the audit log"));
-            return false;
-          }
-          visit(facts);
-          return true;
-        }));
+        store.ScanRange(kFacts, IntakeIdAt(from_us - day_us),
+                        to_us > INT64_MAX - day_us ? "s" : IntakeIdAt(to_us + day_us), each));
     return bad;
   };
 }
@@ -651,8 +760,8 @@ absl::StatusOr<EvaluationRequest> Evaluator::Authorize(const lotse::v1::Actor& a
   return out;
 }
 
-absl::StatusOr<EvaluationReply> Evaluator::Evaluate(const FactsSource& source,
-                                                    const EvaluationRequest& request) const {
+absl::StatusOr<std::pair<int64_t, int64_t>> Evaluator::PeriodMicros(
+    const EvaluationRequest& request) const {
   LOTSE_ASSIGN_OR_RETURN(absl::CivilDay from, ParseDay("from", request.from()));
   LOTSE_ASSIGN_OR_RETURN(absl::CivilDay to, ParseDay("to", request.to()));
   if (from >= to) {
@@ -660,6 +769,14 @@ absl::StatusOr<EvaluationReply> Evaluator::Evaluate(const FactsSource& source,
                                      "--from 2026-03-01 --to 2026-04-01 for March), got from ",
                                      request.from(), " and to ", request.to()));
   }
+  return std::make_pair(absl::ToUnixMicros(absl::FromCivil(from, tz_)),
+                        absl::ToUnixMicros(absl::FromCivil(to, tz_)));
+}
+
+absl::StatusOr<EvaluationReply> Evaluator::Evaluate(const FactsSource& source,
+                                                    const EvaluationRequest& request) const {
+  LOTSE_ASSIGN_OR_RETURN(const auto period, PeriodMicros(request));
+  const auto [from_us, to_us] = period;
   const std::string& department = request.department();
   const std::string& office = request.office();
   if (!department.empty() && !office.empty()) {
@@ -680,8 +797,6 @@ absl::StatusOr<EvaluationReply> Evaluator::Evaluate(const FactsSource& source,
                         StrCat("office ", Quoted(office), " is unknown: see 'lotse departments'"));
     }
   }
-  const int64_t from_us = absl::ToUnixMicros(absl::FromCivil(from, tz_));
-  const int64_t to_us = absl::ToUnixMicros(absl::FromCivil(to, tz_));
 
   std::map<std::string, Tally> by_unit;
   std::map<std::string, Tally> by_office;

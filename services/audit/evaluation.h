@@ -71,8 +71,16 @@ absl::StatusOr<std::map<std::string, lotse::v1::ReferralFacts>> ReplayChain(
 // Hands every referral's facts to the visitor; returns the first error.
 using FactsVisitor = std::function<void(const lotse::v1::ReferralFacts&)>;
 using FactsSource = std::function<absl::Status(const FactsVisitor&)>;
-// The maintained facts in `store` (must outlive the source).
-FactsSource StoredFacts(const store::Store& store);
+// The maintained facts in `store` (must outlive the source). With a period [from_us, to_us) the
+// source visits at least every referral whose clocks start in it, and reads no more than the
+// referrals submitted within a day of it, the deleted ones and those whose id intake did not
+// make (see CountOtherIdsOnce): intake's ids begin with the submission's millisecond, so a
+// period is a range of keys.
+FactsSource StoredFacts(const store::Store& store, int64_t from_us = INT64_MIN,
+                        int64_t to_us = INT64_MAX);
+// For a store whose facts were kept before the count of facts under ids intake did not make
+// existed: counts them once (marked in meta). Until it ran, StoredFacts reads every fact.
+absl::Status CountOtherIdsOnce(store::Store& store);
 // Facts held in memory (must outlive the source).
 FactsSource FactsIn(const std::map<std::string, lotse::v1::ReferralFacts>& facts);
 
@@ -90,6 +98,11 @@ class Evaluator {
   // an omitted own id filled in, or PermissionDeniedError naming the field.
   absl::StatusOr<lotse::v1::EvaluationRequest> Authorize(
       const lotse::v1::Actor& actor, const lotse::v1::EvaluationRequest& request) const;
+
+  // The period [from, to) of `request` in microseconds, at midnight in the city's zone.
+  // InvalidArgumentError naming the field for a date that is not YYYY-MM-DD or from >= to.
+  absl::StatusOr<std::pair<int64_t, int64_t>> PeriodMicros(
+      const lotse::v1::EvaluationRequest& request) const;
 
   // The figures of the period for the facts `source` gives. InvalidArgumentError naming the
   // field for a date that is not YYYY-MM-DD, from >= to, or both department and office;

@@ -71,6 +71,12 @@ absl::StatusOr<uint64_t> IndexCounts::Count(const store::Batch& batch, store::Cf
   return stored.has_value() && stored->size() == 8 ? store::DecodeU64(*stored) : 0;
 }
 
+absl::StatusOr<uint64_t> IndexCounts::Count(const store::Store& store, store::Cf cf,
+                                            std::string_view owner) const {
+  LOTSE_ASSIGN_OR_RETURN(std::optional<std::string> stored, store.Get(counts_, Key(cf, owner)));
+  return stored.has_value() && stored->size() == 8 ? store::DecodeU64(*stored) : 0;
+}
+
 absl::StatusOr<std::map<std::string, uint64_t, std::less<>>> IndexCounts::Tally(
     const store::Store& store) const {
   std::map<std::string, uint64_t, std::less<>> tally;

@@ -37,6 +37,9 @@ class IndexCounts {
   // The entries `owner` has in `cf` as `batch` leaves them (0 for none).
   absl::StatusOr<uint64_t> Count(const store::Batch& batch, store::Cf cf,
                                  std::string_view owner) const;
+  // The same as committed: beside a scan of the committed entries.
+  absl::StatusOr<uint64_t> Count(const store::Store& store, store::Cf cf,
+                                 std::string_view owner) const;
   // A store written before the counts existed gets them once: every counted family is scanned,
   // its counts written with a mark in meta. Returns how many entries were counted (0 if the
   // mark was there).

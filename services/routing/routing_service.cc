@@ -455,11 +455,11 @@ RoutingService::Reply RoutingService::Worklist(const RoutingRequest& request,
   absl::Status parse_error;
   for (const std::string& prefix : prefixes) {
     // A department's whole worklist is counted (counts.h): every page shows the same total
-    // without reading the items before or after it.
+    // without reading the items before or after it. Committed, as the items read below are.
     if (!by_user) {
-      LOTSE_ASSIGN_OR_RETURN(const uint64_t items,
-                             counts_.Count(context.batch, kWorklist,
-                                           std::string_view(prefix).substr(0, prefix.size() - 1)));
+      LOTSE_ASSIGN_OR_RETURN(
+          const uint64_t items,
+          counts_.Count(*store_, kWorklist, std::string_view(prefix).substr(0, prefix.size() - 1)));
       total += items;
     }
     // The page's items: from the cursor on (a worklist before the cursor's is passed over), or,

@@ -16,10 +16,12 @@ struct ScaleLevel {
   double status_ms = 0;            // p50 of one referral's status (intake's get)
   double office_list_ms = 0;       // p50 of a page (50) of an office's referrals
   double evaluation_month_ms = 0;  // p50 of the evaluation of this month, all units
+  double evaluation_last_month_ms = 0;  // p50 of last month's (no referral of this run in it)
   uint32_t worklist_total = 0;     // the department's open items, as the page counts them
   double max_rss_mb = 0;           // the largest RSS of the four services
   double ready_seconds = 0;        // top level only: restart until every service was ready
-  bool ok = false;
+  bool requests_ok = false;        // every request of the level answered
+  bool ok = false;                 // and the level was reached, and the restart worked
 };
 
 struct ScaleReport {
