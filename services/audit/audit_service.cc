@@ -157,7 +157,8 @@ absl::StatusOr<AuditReply> AuditService::Evaluation(const AuditRequest& request)
                          evaluator_.Authorize(request.actor(), request.evaluation()));
   // The maintained facts of the period's referrals only (a month reads that month's).
   LOTSE_ASSIGN_OR_RETURN(const auto period, evaluator_.PeriodMicros(asked));
-  const auto [from_us, to_us] = period;
+  const int64_t from_us = period.first;
+  const int64_t to_us = period.second;
   LOTSE_ASSIGN_OR_RETURN(lotse::v1::EvaluationReply evaluation,
                          asked.rebuild()
                              ? evaluator_.RebuildFromChain(*store_, asked)

@@ -776,7 +776,8 @@ absl::StatusOr<std::pair<int64_t, int64_t>> Evaluator::PeriodMicros(
 absl::StatusOr<EvaluationReply> Evaluator::Evaluate(const FactsSource& source,
                                                     const EvaluationRequest& request) const {
   LOTSE_ASSIGN_OR_RETURN(const auto period, PeriodMicros(request));
-  const auto [from_us, to_us] = period;
+  const int64_t from_us = period.first;
+  const int64_t to_us = period.second;
   const std::string& department = request.department();
   const std::string& office = request.office();
   if (!department.empty() && !office.empty()) {

@@ -80,7 +80,8 @@ absl::StatusOr<uint64_t> IndexCounts::Count(const store::Store& store, store::Cf
 absl::StatusOr<std::map<std::string, uint64_t, std::less<>>> IndexCounts::Tally(
     const store::Store& store) const {
   std::map<std::string, uint64_t, std::less<>> tally;
-  for (const auto& [cf, tag] : counted_) {
+  for (const auto& family : counted_) {
+    const store::Cf cf = family.first;  // a lambda may not capture a structured binding (clang 14)
     LOTSE_RETURN_IF_ERROR(store.Scan(cf, "", "", [&](std::string_view key, std::string_view) {
       ++tally[Key(cf, OwnerOf(key))];
       return true;
