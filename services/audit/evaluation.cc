@@ -456,21 +456,6 @@ void ApplyToFacts(const Envelope& e, ReferralFacts& f) {
   }
 }
 
-absl::StatusOr<std::optional<ReferralFacts>> NextFacts(const store::Batch& batch,
-                                                       const Envelope& event) {
-  if (event.referral_id().empty()) {
-    return std::nullopt;
-  }
-  LOTSE_ASSIGN_OR_RETURN(std::optional<std::string> stored, batch.Get(kFacts, event.referral_id()));
-  ReferralFacts facts;
-  if (stored.has_value() && !facts.ParseFromString(*stored)) {
-    return absl::DataLossError(StrCat("the evaluation facts of referral ", event.referral_id(),
-                                      " cannot be read: the store is damaged"));
-  }
-  ApplyToFacts(event, facts);
-  return facts;
-}
-
 void PutFacts(store::Batch& batch, const ReferralFacts& facts) {
   batch.Put(kFacts, facts.referral_id(), facts.SerializeAsString());
 }

@@ -35,11 +35,7 @@ std::vector<std::string> StateFamilies();
 // not overwritten by the other; first action is the earliest seen).
 void ApplyToFacts(const lotse::v1::Envelope& event, lotse::v1::ReferralFacts& facts);
 
-// The incremental path. Returns the facts of the event's referral with the event applied, read
-// through `batch` (so earlier events of the same batch count), or nullopt for an event without
-// a referral. DataLossError if the stored facts cannot be read. Writes nothing.
-absl::StatusOr<std::optional<lotse::v1::ReferralFacts>> NextFacts(const store::Batch& batch,
-                                                                  const lotse::v1::Envelope& event);
+// Writes a referral's facts under its id (the incremental path: RecordEvent).
 void PutFacts(store::Batch& batch, const lotse::v1::ReferralFacts& facts);
 
 // What audit does with every consumed event, in `batch`: appends it to the chain

@@ -33,15 +33,6 @@ void Targets::Set(Row row, std::string figure, std::optional<bool> pass) {
   rows_[row] = {true, std::move(figure), pass};
 }
 
-bool Targets::any_failed() const {
-  for (const Entry& e : rows_) {
-    if (e.measured && e.pass.has_value() && !*e.pass) {
-      return true;
-    }
-  }
-  return false;
-}
-
 std::string Targets::Table() const {
   std::string out = "targets (Fast at any size):\n";
   for (int i = 0; i < kRows; ++i) {

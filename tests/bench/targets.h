@@ -23,7 +23,6 @@ class Targets {
   void Set(Row row, std::string figure, std::optional<bool> pass);
   std::string Table() const;
   std::string Json() const;
-  bool any_failed() const;
 
  private:
   struct Entry {
