@@ -130,23 +130,8 @@ absl::StatusOr<AuditReply> AuditService::History(const AuditRequest& request) {
       service::KeepFlowMetadataOnly(*h.mutable_event());
     }
   }
-  // One page: the entries after `after_index` that fit in one reply.
-  lotse::v1::HistoryReply page;
-  page.set_referral_id(history->referral_id());
-  page.set_case_number(history->case_number());
-  size_t bytes = 0;
-  for (lotse::v1::HistoryEntry& h : *history->mutable_entries()) {
-    if (h.index() <= request.history().after_index()) {
-      continue;
-    }
-    const size_t size = h.ByteSizeLong();
-    if (page.entries_size() > 0 && bytes + size > reply_room_) {
-      page.set_next_index(page.entries(page.entries_size() - 1).index());
-      break;
-    }
-    bytes += size;
-    *page.add_entries() = std::move(h);
-  }
+  lotse::v1::HistoryReply page =
+      HistoryPage(std::move(*history), request.history().after_index(), reply_room_);
   AuditReply reply;
   *reply.mutable_history() = std::move(page);
   return reply;

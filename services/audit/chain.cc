@@ -3,7 +3,10 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include <algorithm>
 #include <map>
+#include <utility>
+#include <vector>
 
 #include "common/clock/clock.h"
 #include "common/format.h"
@@ -331,7 +334,74 @@ absl::StatusOr<lotse::v1::HistoryReply> Chain::History(const store::Store& store
       reply.set_case_number(out->event().case_number());
     }
   }
+  TellInOrder(reply);
   return reply;
+}
+
+void TellInOrder(lotse::v1::HistoryReply& history) {
+  auto& entries = *history.mutable_entries();
+  // Each stream's positions in chain order; a referral's history has a handful of streams.
+  std::vector<std::pair<std::string_view, std::vector<int>>> streams;
+  for (int i = 0; i < entries.size(); ++i) {
+    const std::string_view stream = entries[i].event().stream();
+    auto it = std::find_if(streams.begin(), streams.end(),
+                           [&](const auto& s) { return s.first == stream; });
+    if (it == streams.end()) {
+      it = streams.insert(streams.end(), {stream, {}});
+    }
+    it->second.push_back(i);
+  }
+  // Merges the streams: the earliest of their next entries, by time, then chain index.
+  std::vector<size_t> next(streams.size(), 0);
+  std::vector<int> order;
+  order.reserve(entries.size());
+  while (order.size() < static_cast<size_t>(entries.size())) {
+    const lotse::v1::HistoryEntry* best = nullptr;
+    size_t from = 0;
+    for (size_t s = 0; s < streams.size(); ++s) {
+      if (next[s] == streams[s].second.size()) {
+        continue;
+      }
+      const lotse::v1::HistoryEntry& e = entries[streams[s].second[next[s]]];
+      if (best == nullptr || std::pair(e.event().occurred_at_us(), e.index()) <
+                                 std::pair(best->event().occurred_at_us(), best->index())) {
+        best = &e;
+        from = s;
+      }
+    }
+    order.push_back(streams[from].second[next[from]++]);
+  }
+  google::protobuf::RepeatedPtrField<lotse::v1::HistoryEntry> told;
+  for (int i : order) {
+    *told.Add() = std::move(entries[i]);
+  }
+  entries.Swap(&told);
+}
+
+lotse::v1::HistoryReply HistoryPage(lotse::v1::HistoryReply history, uint64_t after_index,
+                                    size_t room) {
+  auto& entries = *history.mutable_entries();
+  auto start = std::find_if(entries.begin(), entries.end(),
+                            [&](const auto& h) { return h.index() == after_index; });
+  const bool known = start != entries.end();
+  start = known ? std::next(start) : entries.begin();
+  lotse::v1::HistoryReply page;
+  page.set_referral_id(history.referral_id());
+  page.set_case_number(history.case_number());
+  size_t bytes = 0;
+  for (auto h = start; h != entries.end(); ++h) {
+    if (!known && h->index() <= after_index) {
+      continue;
+    }
+    const size_t size = h->ByteSizeLong();
+    if (page.entries_size() > 0 && bytes + size > room) {
+      page.set_next_index(page.entries(page.entries_size() - 1).index());
+      break;
+    }
+    bytes += size;
+    *page.add_entries() = std::move(*h);
+  }
+  return page;
 }
 
 absl::StatusOr<std::vector<uint64_t>> Chain::EntriesOf(const store::Batch& batch,

@@ -70,9 +70,23 @@ class Chain {
   static const std::string& EventBytes(const lotse::v1::AuditEntry& entry);
   // Walks the committed chain from its first entry and names the first that does not match.
   static absl::StatusOr<lotse::v1::VerifyReply> Verify(const store::Store& store);
-  // Every entry of one referral (id or case number), in chain order; NotFound if none.
+  // Every entry of one referral (id or case number), in the order it happened (TellInOrder);
+  // NotFound if none.
   static absl::StatusOr<lotse::v1::HistoryReply> History(const store::Store& store,
                                                          std::string_view ref);
 };
+
+// Puts a referral's entries, given in chain order, into the order in which they happened. The
+// chain holds them in the order audit received them, and the streams race on the way: routing's
+// "routed" can arrive before the intake submission it follows. Each stream keeps its own order
+// (it is the order that stream wrote them); the streams interleave by the time each step
+// happened, the chain's order breaking ties.
+void TellInOrder(lotse::v1::HistoryReply& history);
+
+// One page of a told history: the entries after the one with chain index `after_index` that fit
+// in `room` bytes (at least one), and `next_index` when more follow. A cursor the history does not
+// hold (0, or an entry since removed) starts after the entries with smaller indexes.
+lotse::v1::HistoryReply HistoryPage(lotse::v1::HistoryReply history, uint64_t after_index,
+                                    size_t room);
 
 }  // namespace lotse::audit

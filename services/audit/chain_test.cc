@@ -120,6 +120,69 @@ TEST_F(ChainTest, HistoryListsOneReferralInChainOrderByIdOrCaseNumber) {
   EXPECT_EQ(Chain::History(*store_, "nope").status().code(), absl::StatusCode::kNotFound);
 }
 
+TEST_F(ChainTest, HistoryTellsTheStepsInTheOrderTheyHappened) {
+  // Audit received routing's steps before intake's submission they follow, and intake's
+  // feedback after routing had already closed; intake's clock stepped back once.
+  auto append = [&](const std::string& stream, int64_t at_us, const std::string& user) {
+    lotse::v1::Envelope e;
+    e.set_stream(stream);
+    e.set_seq(++seq_[stream]);
+    e.set_referral_id("r");
+    e.set_occurred_at_us(at_us);
+    e.mutable_claimed()->set_user(user);
+    store::Batch batch(store_.get());
+    ASSERT_TRUE(Chain::Append(batch, e, e.SerializeAsString(), absl::Now()).ok());
+    ASSERT_TRUE(store_->Commit(batch).ok());
+  };
+  append("routing", 20, "routed");
+  append("intake", 10, "submitted");
+  append("routing", 40, "answered");
+  append("routing", 60, "closed");
+  append("intake", 50, "feedback");
+  append("intake", 45, "follow-up");  // written after the feedback, by a clock set back
+  auto history = Chain::History(*store_, "r");
+  ASSERT_TRUE(history.ok()) << history.status();
+  std::vector<std::string> told;
+  for (const auto& h : history->entries()) {
+    told.push_back(h.event().claimed().user());
+  }
+  EXPECT_EQ(told, (std::vector<std::string>{"submitted", "routed", "answered", "feedback",
+                                            "follow-up", "closed"}));
+}
+
+TEST(HistoryPageTest, PagesFollowTheToldOrderNotTheIndexes) {
+  lotse::v1::HistoryReply history;
+  history.set_case_number("2026-000001");
+  for (uint64_t index : {7, 3, 9, 4, 12}) {  // told order, as TellInOrder leaves it
+    lotse::v1::HistoryEntry* h = history.add_entries();
+    h->set_index(index);
+    h->mutable_event()->mutable_claimed()->set_user(std::string(100, 'x'));
+  }
+  const size_t room = history.entries(0).ByteSizeLong() * 2;  // two entries a page
+  std::vector<uint64_t> told;
+  uint64_t after = 0;
+  int pages = 0;
+  do {
+    const lotse::v1::HistoryReply page = HistoryPage(history, after, room);
+    EXPECT_EQ(page.case_number(), "2026-000001");
+    EXPECT_LE(page.entries_size(), 2);
+    for (const auto& h : page.entries()) {
+      told.push_back(h.index());
+    }
+    after = page.next_index();
+  } while (after != 0 && ++pages < 10);
+  EXPECT_EQ(told, (std::vector<uint64_t>{7, 3, 9, 4, 12}));
+  // A cursor the history does not hold goes on after the smaller indexes.
+  std::vector<uint64_t> rest;
+  const lotse::v1::HistoryReply from_eight = HistoryPage(history, 8, 1 << 20);
+  for (const auto& h : from_eight.entries()) {
+    rest.push_back(h.index());
+  }
+  EXPECT_EQ(rest, (std::vector<uint64_t>{9, 12}));
+  // An entry larger than a page still comes, alone.
+  EXPECT_EQ(HistoryPage(history, 0, 1).entries_size(), 1);
+}
+
 TEST(EntryHashTest, DependsOnEveryPart) {
   const std::string zero(kHashBytes, '\0');
   const std::string h = EntryHash(zero, 1, "intake", 1, "e");

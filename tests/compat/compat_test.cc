@@ -225,8 +225,10 @@ TEST_F(CompatFixtureV1Test, ReferralsKeepTheirStatusForOfficeAndDepartment) {
 }
 
 TEST_F(CompatFixtureV1Test, HistoriesTellTheWholeStoryToOfficeAndDepartment) {
+  // Told in the order it happened: the plan was attached after routing had routed the referral,
+  // though audit received the attachment first.
   const std::vector<std::string> r1 = {
-      "intake:referral_submitted", "intake:attachment_added",     "routing:referral_routed",
+      "intake:referral_submitted", "routing:referral_routed",     "intake:attachment_added",
       "routing:claimed",           "routing:consultation_opened", "routing:contribution_added",
       "routing:answered",          "intake:feedback_submitted",   "routing:closed"};
   const std::vector<std::string> r2 = {"intake:referral_submitted",
