@@ -85,7 +85,9 @@ void TellInOrder(lotse::v1::HistoryReply& history);
 
 // One page of a told history: the entries after the one with chain index `after_index` that fit
 // in `room` bytes (at least one), and `next_index` when more follow. A cursor the history does not
-// hold (0, or an entry since removed) starts after the entries with smaller indexes.
+// hold (0, or an entry since removed) starts after the entries with smaller indexes. An entry
+// that audit receives while a reader pages, but that happened before the cursor, is not in the
+// following pages; the next reading of the history has it in its place.
 lotse::v1::HistoryReply HistoryPage(lotse::v1::HistoryReply history, uint64_t after_index,
                                     size_t room);
 
