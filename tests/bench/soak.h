@@ -7,7 +7,8 @@ namespace lotse::bench {
 
 // One window of the soak run: whole flows at the steady rate.
 struct SoakWindow {
-  double end_seconds = 0;  // since the soak began
+  double offered_seconds = 0;  // how long referrals were offered in this window
+  double end_seconds = 0;      // since the soak began, drains included
   uint64_t completed = 0;
   double submit_ack_p99_ms = 0;
   double answer_to_inbox_p99_ms = 0;
@@ -24,7 +25,8 @@ struct SoakReport {
 
 // One set, whole flows offered at `rate` referrals/s (open loop) for `seconds`, in windows of
 // `window_seconds`: per window the p99 of the submit acknowledgement and of answer -> office
-// inbox, and the services' RSS, so that the last window can be compared with the first.
+// inbox, and the services' RSS, so that the last full window can be compared with the first.
+// `seconds` counts the time offered; each window's drain comes on top.
 SoakReport SoakBench(const std::string& bin_dir, bool keep, double rate, double seconds,
                      double window_seconds);
 
