@@ -338,6 +338,20 @@ absl::StatusOr<lotse::v1::HistoryReply> Chain::History(const store::Store& store
   return reply;
 }
 
+namespace {
+
+// True if `reaction` is what another service did in reply to `cause`: told after it whatever
+// the clocks say (two hosts' clocks differ a little, a test clock may stand still). Nothing
+// happens to a referral before its submission; the feedback closes it; a follow-up question
+// reopens it.
+bool Causes(const lotse::v1::Envelope& cause, const lotse::v1::Envelope& reaction) {
+  return cause.has_referral_submitted() ||
+         (cause.has_feedback_submitted() && reaction.has_closed()) ||
+         (cause.has_follow_up_asked() && reaction.has_reopened());
+}
+
+}  // namespace
+
 void TellInOrder(lotse::v1::HistoryReply& history) {
   auto& entries = *history.mutable_entries();
   // Each stream's positions in chain order; a referral's history has a handful of streams.
@@ -351,7 +365,8 @@ void TellInOrder(lotse::v1::HistoryReply& history) {
     }
     it->second.push_back(i);
   }
-  // Merges the streams: the earliest of their next entries, by time, then chain index.
+  // Merges the streams: the earliest of their next entries, by time, then chain index; a
+  // reaction never before its cause.
   std::vector<size_t> next(streams.size(), 0);
   std::vector<int> order;
   order.reserve(entries.size());
@@ -363,8 +378,11 @@ void TellInOrder(lotse::v1::HistoryReply& history) {
         continue;
       }
       const lotse::v1::HistoryEntry& e = entries[streams[s].second[next[s]]];
-      if (best == nullptr || std::pair(e.event().occurred_at_us(), e.index()) <
-                                 std::pair(best->event().occurred_at_us(), best->index())) {
+      const bool earlier = best == nullptr || Causes(e.event(), best->event()) ||
+                           (!Causes(best->event(), e.event()) &&
+                            std::pair(e.event().occurred_at_us(), e.index()) <
+                                std::pair(best->event().occurred_at_us(), best->index()));
+      if (earlier) {
         best = &e;
         from = s;
       }

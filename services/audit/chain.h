@@ -80,7 +80,9 @@ class Chain {
 // chain holds them in the order audit received them, and the streams race on the way: routing's
 // "routed" can arrive before the intake submission it follows. Each stream keeps its own order
 // (it is the order that stream wrote them); the streams interleave by the time each step
-// happened, the chain's order breaking ties.
+// happened, the chain's order breaking ties, except that a reply of one service to another's
+// step is never told before that step (the submission, the feedback before the closing, the
+// follow-up question before the reopening): two hosts' clocks differ, a test clock stands still.
 void TellInOrder(lotse::v1::HistoryReply& history);
 
 // One page of a told history: the entries after the one with chain index `after_index` that fit

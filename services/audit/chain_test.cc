@@ -150,6 +150,38 @@ TEST_F(ChainTest, HistoryTellsTheStepsInTheOrderTheyHappened) {
                                             "follow-up", "closed"}));
 }
 
+TEST_F(ChainTest, AReactionIsToldAfterItsCauseWhenTheClocksAgree) {
+  // A clock that stands still: every step at the same time. Audit received routing's routing
+  // before intake's submission, and routing's closing before intake's feedback.
+  auto append = [&](const std::string& stream, void (*set)(lotse::v1::Envelope&)) {
+    lotse::v1::Envelope e;
+    e.set_stream(stream);
+    e.set_seq(++seq_[stream]);
+    e.set_referral_id("r");
+    e.set_occurred_at_us(100);
+    set(e);
+    store::Batch batch(store_.get());
+    ASSERT_TRUE(Chain::Append(batch, e, e.SerializeAsString(), absl::Now()).ok());
+    ASSERT_TRUE(store_->Commit(batch).ok());
+  };
+  append("routing", [](lotse::v1::Envelope& e) { e.mutable_referral_routed(); });
+  append("intake", [](lotse::v1::Envelope& e) { e.mutable_referral_submitted(); });
+  append("routing", [](lotse::v1::Envelope& e) { e.mutable_claimed(); });
+  append("routing", [](lotse::v1::Envelope& e) { e.mutable_answered(); });
+  append("routing", [](lotse::v1::Envelope& e) { e.mutable_closed(); });
+  append("intake", [](lotse::v1::Envelope& e) { e.mutable_feedback_submitted(); });
+  auto history = Chain::History(*store_, "r");
+  ASSERT_TRUE(history.ok()) << history.status();
+  std::vector<lotse::v1::Envelope::PayloadCase> told;
+  for (const auto& h : history->entries()) {
+    told.push_back(h.event().payload_case());
+  }
+  using E = lotse::v1::Envelope;
+  EXPECT_EQ(told,
+            (std::vector<E::PayloadCase>{E::kReferralSubmitted, E::kReferralRouted, E::kClaimed,
+                                         E::kAnswered, E::kFeedbackSubmitted, E::kClosed}));
+}
+
 TEST(HistoryPageTest, PagesFollowTheToldOrderNotTheIndexes) {
   lotse::v1::HistoryReply history;
   history.set_case_number("2026-000001");
