@@ -256,15 +256,6 @@ absl::StatusOr<lotse::v1::Actor> RoutingService::ActingFor(const store::Batch& b
   return acting;
 }
 
-bool RoutingService::IsUsersItem(const lotse::v1::WorkItem& item, std::string_view user,
-                                 const Absences& absences, std::string_view today) {
-  const std::string& contact = item.contact_person().id();
-  if (contact.empty()) {
-    return false;
-  }
-  return contact == user || SubstituteOn(absences, contact, today) == user;
-}
-
 absl::Status RoutingService::CheckWorklistUser(std::string_view assignee,
                                                std::string_view user) const {
   const config::Department* department = config_.FindDepartment(assignee);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <optional>
+#include <set>
 #include <utility>
 #include <vector>
 
@@ -53,6 +54,28 @@ std::string WorklistKey(std::string_view assignee, int64_t due_us, lotse::v1::Pr
                 std::string(1, static_cast<char>(255 - static_cast<int>(priority))), id,
                 std::string(1, kind));
 }
+
+// One person's items of a worklist: beside every item with a contact person, an entry under
+// "\x01" assignee "\x01" person "\0" and the rest of the item's key, so that reading a staff
+// member's items reads theirs only, in the worklist's order. Ids are printable: the "\x01"
+// keeps these apart from the worklists themselves, and each person is a counted owner.
+std::string PersonWorklistPrefix(std::string_view assignee, std::string_view person) {
+  return StrCat("\x01", assignee, "\x01", person, std::string(1, '\0'));
+}
+
+// Puts a worklist item under `key` (a WorklistKey of `assignee`) and, if it names a contact
+// person, the person's entry beside it.
+void PutWorkItem(IndexEntries& entries, store::Cf family, std::string_view assignee,
+                 const std::string& key, const lotse::v1::WorkItem& item) {
+  if (const std::string& person = item.contact_person().id(); !person.empty()) {
+    entries[{family, StrCat(PersonWorklistPrefix(assignee, person),
+                            std::string_view(key).substr(assignee.size() + 1))}] = "";
+  }
+  entries[{family, key}] = item.SerializeAsString();
+}
+
+// In meta: present once every stored item's person entry was written (BuildPersonEntriesOnce).
+constexpr std::string_view kPersonEntriesBuiltKey = "person_worklist_entries_built";
 
 std::string TimerKey(int64_t at_us, char level, std::string_view id) {
   return StrCat(store::EncodeU64(static_cast<uint64_t>(at_us)), std::string(1, level), id);
@@ -234,12 +257,49 @@ absl::StatusOr<std::unique_ptr<RoutingService>> RoutingService::Create(
   if (counted > 0) {
     spdlog::info("routing: the worklists' and contact persons' {} entries counted once", counted);
   }
+  LOTSE_ASSIGN_OR_RETURN(const uint64_t persons, service->BuildPersonEntriesOnce());
+  if (persons > 0) {
+    spdlog::info("routing: {} worklist items filed under their contact persons once", persons);
+  }
   LOTSE_ASSIGN_OR_RETURN(service::RunnerOptions options,
                          service::MakeRunnerOptions(config, config::Service::kRouting));
   options.telemetry.event_counters.push_back(EscalationMetric(config));
   LOTSE_RETURN_IF_ERROR(
       service->StartRunner(config, config::Service::kRouting, context, std::move(options)));
   return service;
+}
+
+absl::StatusOr<uint64_t> RoutingService::BuildPersonEntriesOnce() {
+  LOTSE_ASSIGN_OR_RETURN(std::optional<std::string> built,
+                         store_->Get(store::kMeta, kPersonEntriesBuiltKey));
+  if (built.has_value()) {
+    return 0;
+  }
+  IndexEntries persons;
+  absl::Status parse_error;
+  LOTSE_RETURN_IF_ERROR(
+      store_->Scan(kWorklist, "", "", [&](std::string_view key, std::string_view value) {
+        const size_t nul = key.find('\0');
+        if (key.starts_with('\x01') || nul == std::string_view::npos) {
+          return true;  // a person's entry (none yet) or no item
+        }
+        lotse::v1::WorkItem item;
+        if (!item.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+          parse_error = absl::DataLossError("a worklist entry is damaged");
+          return false;
+        }
+        if (const std::string& person = item.contact_person().id(); !person.empty()) {
+          persons[{kWorklist, StrCat(PersonWorklistPrefix(key.substr(0, nul), person),
+                                     key.substr(nul + 1))}] = "";
+        }
+        return true;
+      }));
+  LOTSE_RETURN_IF_ERROR(parse_error);
+  store::Batch batch(store_.get());
+  LOTSE_RETURN_IF_ERROR(counts_.Write(batch, {}, persons));
+  batch.Put(store::kMeta, kPersonEntriesBuiltKey, "1");
+  LOTSE_RETURN_IF_ERROR(store_->Commit(batch));
+  return persons.size();
 }
 
 IndexEntries RoutingService::IndexFor(const ReferralState& s) {
@@ -262,14 +322,15 @@ IndexEntries RoutingService::IndexFor(const ReferralState& s) {
     }
   }
   const lotse::v1::Priority priority = s.referral().priority();
-  entries[{kWorklist,
-           WorklistKey(s.assignee(), s.due_at_us(), priority, s.referral_id(), kAssigned)}] =
-      MakeItem(s, lotse::v1::WORK_ITEM_KIND_ASSIGNED, s.due_at_us()).SerializeAsString();
+  PutWorkItem(entries, kWorklist, s.assignee(),
+              WorklistKey(s.assignee(), s.due_at_us(), priority, s.referral_id(), kAssigned),
+              MakeItem(s, lotse::v1::WORK_ITEM_KIND_ASSIGNED, s.due_at_us()));
   for (const lotse::v1::Consultation& c : s.consultations()) {
     if (c.contributed_at_us() == 0) {
-      entries[{kWorklist, WorklistKey(c.department(), c.due_at_us(), priority, s.referral_id(),
-                                      kConsultation)}] =
-          MakeConsultationItem(s, c).SerializeAsString();
+      PutWorkItem(
+          entries, kWorklist, c.department(),
+          WorklistKey(c.department(), c.due_at_us(), priority, s.referral_id(), kConsultation),
+          MakeConsultationItem(s, c));
     }
   }
   // While the referral waits on the company its answer clock stands still (the reply moves the
@@ -443,6 +504,9 @@ RoutingService::Reply RoutingService::Worklist(const RoutingRequest& request,
     }
     first.push_back('\0');
   }
+  if (by_user) {
+    return PersonalWorklist(request, assignee, first, absences, today);
+  }
   RoutingReply reply;
   lotse::v1::WorklistReply* list = reply.mutable_worklist();
   list->set_assignee(assignee);
@@ -454,43 +518,28 @@ RoutingService::Reply RoutingService::Worklist(const RoutingRequest& request,
   bool full = false;
   absl::Status parse_error;
   for (const std::string& prefix : prefixes) {
-    // A department's whole worklist is counted (counts.h): every page shows the same total
-    // without reading the items before or after it. Committed, as the items read below are.
-    if (!by_user) {
-      LOTSE_ASSIGN_OR_RETURN(
-          const uint64_t items,
-          counts_.Count(*store_, kWorklist, std::string_view(prefix).substr(0, prefix.size() - 1)));
-      total += items;
-    }
-    // The page's items: from the cursor on (a worklist before the cursor's is passed over), or,
-    // for one person's items, the whole list, since their total is counted while reading.
-    if (!by_user &&
-        (full || (!first.empty() && first > prefix && !absl::StartsWith(first, prefix)))) {
+    // A worklist's items are counted (counts.h): every page shows the same total without
+    // reading the items before or after it. Committed, as the items read below are.
+    LOTSE_ASSIGN_OR_RETURN(
+        const uint64_t items,
+        counts_.Count(*store_, kWorklist, std::string_view(prefix).substr(0, prefix.size() - 1)));
+    total += items;
+    // The page's items: from the cursor on (a worklist before the cursor's is passed over).
+    if (full || (!first.empty() && first > prefix && !absl::StartsWith(first, prefix))) {
       continue;
     }
-    const std::string_view start = by_user || first < prefix ? std::string_view(prefix) : first;
+    const std::string_view start = first < prefix ? std::string_view(prefix) : first;
     // An item of an absent KAM's worklist says whom the reader stands in for.
     const std::string stand_in_for =
         prefix == WorklistPrefix(assignee) ? "" : prefix.substr(0, prefix.size() - 1);
     LOTSE_RETURN_IF_ERROR(
         store_->Scan(kWorklist, prefix, start, [&](std::string_view key, std::string_view value) {
-          if (by_user) {  // one person's items: the others are not counted either
-            lotse::v1::WorkItem item;
-            if (!item.ParseFromArray(value.data(), static_cast<int>(value.size())) ||
-                !IsUsersItem(item, w.user(), absences, today)) {
-              return true;
-            }
-            ++total;
-          }
-          if (key < first || full) {
-            return by_user;  // counting one person's items goes on to the end
-          }
           const bool count_left =
               w.limit() == 0 || static_cast<uint32_t>(list->items_size()) < w.limit();
           if (!count_left || (list->items_size() > 0 && bytes + value.size() > room)) {
             full = true;
             list->set_next(absl::BytesToHexString(last));
-            return by_user;
+            return false;
           }
           bytes += value.size();
           last = std::string(key);
@@ -509,6 +558,82 @@ RoutingService::Reply RoutingService::Worklist(const RoutingRequest& request,
         }));
   }
   LOTSE_RETURN_IF_ERROR(parse_error);
+  list->set_total(static_cast<uint32_t>(total));
+  return reply;
+}
+
+RoutingService::Reply RoutingService::PersonalWorklist(const RoutingRequest& request,
+                                                       std::string_view assignee,
+                                                       std::string_view first,
+                                                       const Absences& absences,
+                                                       std::string_view today) {
+  const lotse::v1::WorklistRequest& w = request.worklist();
+  // Whose items the user sees: their own, and those of every colleague they stand in for today.
+  std::set<std::string, std::less<>> persons = {w.user()};
+  for (const lotse::v1::AbsenceSet& a : absences) {
+    if (a.user() != w.user() && SubstituteOn(absences, a.user(), today) == w.user()) {
+      persons.insert(a.user());
+    }
+  }
+  const std::string department_prefix = WorklistPrefix(assignee);
+  // The rest of the last shown item's key (after its worklist's prefix): where each person's
+  // entries go on. `first` already ends with the '\0' that passes that item over.
+  const std::string_view after =
+      first.empty() ? std::string_view() : first.substr(department_prefix.size());
+  const size_t room = static_cast<size_t>(config_.limits.max_message_bytes) / 2;
+  // Each person's next items, as many as could be on the page and one more: merged in the
+  // worklist's order, the page then holds the first of them all.
+  std::map<std::string, std::string> next;  // rest of the department's key -> item
+  uint64_t total = 0;
+  absl::Status read_error;
+  for (const std::string& person : persons) {
+    const std::string prefix = PersonWorklistPrefix(assignee, person);
+    LOTSE_ASSIGN_OR_RETURN(
+        const uint64_t items,
+        counts_.Count(*store_, kWorklist, std::string_view(prefix).substr(0, prefix.size() - 1)));
+    total += items;
+    uint32_t taken = 0;
+    size_t bytes = 0;
+    LOTSE_RETURN_IF_ERROR(store_->Scan(
+        kWorklist, prefix, StrCat(prefix, after), [&](std::string_view key, std::string_view) {
+          const std::string rest(key.substr(prefix.size()));
+          absl::StatusOr<std::optional<std::string>> item =
+              store_->Get(kWorklist, StrCat(department_prefix, rest));
+          if (!item.ok()) {
+            read_error = item.status();
+            return false;
+          }
+          if (!item->has_value()) {
+            return true;  // the item went in a commit after this read began
+          }
+          bytes += (*item)->size();
+          ++taken;
+          next.emplace(rest, std::move(**item));
+          return (w.limit() == 0 || taken <= w.limit()) && bytes <= room;
+        }));
+  }
+  LOTSE_RETURN_IF_ERROR(read_error);
+  RoutingReply reply;
+  lotse::v1::WorklistReply* list = reply.mutable_worklist();
+  list->set_assignee(std::string(assignee));
+  size_t bytes = 0;
+  std::string_view last;
+  for (const auto& [rest, value] : next) {
+    const bool count_left = w.limit() == 0 || static_cast<uint32_t>(list->items_size()) < w.limit();
+    if (!count_left || (list->items_size() > 0 && bytes + value.size() > room)) {
+      list->set_next(absl::BytesToHexString(StrCat(department_prefix, last)));
+      break;
+    }
+    bytes += value.size();
+    last = rest;
+    lotse::v1::WorkItem* item = list->add_items();
+    if (!item->ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+      return absl::DataLossError("a worklist entry is damaged");
+    }
+    if (request.actor().kind() == lotse::v1::ACTOR_KIND_OPS) {
+      service::KeepFlowMetadataOnly(*item);
+    }
+  }
   list->set_total(static_cast<uint32_t>(total));
   return reply;
 }

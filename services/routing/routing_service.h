@@ -80,7 +80,15 @@ class RoutingService final
 
   using Reply = absl::StatusOr<lotse::v1::RoutingReply>;
   std::vector<Command> MakeCommands();
+  // A store from before the persons' worklist entries gets them once, with their counts, in
+  // one commit marked in meta. Returns how many were written (0 if the mark was there).
+  absl::StatusOr<uint64_t> BuildPersonEntriesOnce();
   Reply Worklist(const lotse::v1::RoutingRequest& request, service::CommandContext& context);
+  // The items of `user` (a staff member of department `assignee`) and of the colleagues the
+  // person stands in for today, in the worklist's order, from after `first` (a key of the
+  // department's worklist, "" for the first page): one range read per person.
+  Reply PersonalWorklist(const lotse::v1::RoutingRequest& request, std::string_view assignee,
+                         std::string_view first, const Absences& absences, std::string_view today);
   Reply Get(const lotse::v1::RoutingRequest& request, service::CommandContext& context);
   Reply Directory() const;
   // `similar`: earlier answered referrals of the caller's department like the one asked about
@@ -104,10 +112,6 @@ class RoutingService final
   absl::StatusOr<lotse::v1::Actor> ActingFor(const store::Batch& batch,
                                              const lotse::v1::Actor& actor, std::string_view holder,
                                              absl::Time now);
-  // The worklist filter of `lotse worklist --user`: true if `item` is `user`'s or of someone
-  // `user` stands in for on `today`.
-  static bool IsUsersItem(const lotse::v1::WorkItem& item, std::string_view user,
-                          const Absences& absences, std::string_view today);
   absl::Status CheckWorklistUser(std::string_view assignee, std::string_view user) const;
   absl::StatusOr<Absences> LoadAbsences(const store::Batch& batch, std::string_view user = "");
   absl::StatusOr<uint32_t> OpenItems(const store::Batch& batch, std::string_view staff_id);

@@ -1,5 +1,10 @@
 #include "services/routing/routing_service.h"
 
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "common/format.h"
 #include "gtest/gtest.h"
 
 namespace lotse::routing {
@@ -54,6 +59,35 @@ TEST(IndexForTest, FiredTimersAndAnsweredReferralsLeaveNoEntries) {
   EXPECT_EQ(Count(RoutingService::IndexFor(s), RoutingService::kTimers), 1u);
   s.set_status(lotse::v1::REFERRAL_STATUS_ANSWERED);
   EXPECT_TRUE(RoutingService::IndexFor(s).empty());
+}
+
+TEST(IndexForTest, AnItemWithAContactPersonIsFiledUnderThePersonToo) {
+  lotse::v1::ReferralState s = Open();
+  s.mutable_contact_person()->set_id("um-wagner");
+  lotse::v1::Consultation* c = s.add_consultations();
+  c->set_department("bauordnung");
+  c->mutable_contact_person()->set_id("bo-kaya");
+  const IndexEntries entries = RoutingService::IndexFor(s);
+  std::vector<std::string> items;
+  std::vector<std::string> persons;
+  for (const auto& [key, value] : entries) {
+    if (key.first == RoutingService::kWorklist) {
+      (key.second.starts_with('\x01') ? persons : items).push_back(key.second);
+      if (key.second.starts_with('\x01')) {
+        EXPECT_TRUE(value.empty());
+      }
+    }
+  }
+  ASSERT_EQ(items.size(), 2u);
+  ASSERT_EQ(persons.size(), 2u);
+  // The person's entry is the item's key with the person between worklist and the rest.
+  for (const std::string& item : items) {
+    const size_t nul = item.find('\0');
+    const std::string owner = item.substr(0, nul);
+    const std::string person = owner == "umwelt" ? "um-wagner" : "bo-kaya";
+    const std::string expected = StrCat("\x01", owner, "\x01", person, item.substr(nul));
+    EXPECT_NE(std::find(persons.begin(), persons.end(), expected), persons.end()) << owner;
+  }
 }
 
 TEST(IndexForTest, WorklistKeysSortByDueThenPriority) {

@@ -339,6 +339,7 @@ void SetScaleTargets(const ScaleReport& s, Targets& targets) {
   const std::pair<const char*, double ScaleLevel::*> costs[] = {
       {"worklist first page", &ScaleLevel::worklist_first_ms},
       {"next page", &ScaleLevel::worklist_next_ms},
+      {"a staff member's page", &ScaleLevel::worklist_user_ms},
       {"inbox page", &ScaleLevel::inbox_ms},
       {"office list page", &ScaleLevel::office_list_ms},
       {"status", &ScaleLevel::status_ms}};

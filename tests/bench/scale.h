@@ -12,6 +12,7 @@ struct ScaleLevel {
   double worklist_first_ms = 0;  // p50 of a department's first worklist page (50 items)
   double worklist_first_p99_ms = 0;
   double worklist_next_ms = 0;     // p50 of its second page (from the first page's cursor)
+  double worklist_user_ms = 0;     // p50 of one staff member's first page (the desk's view)
   double inbox_ms = 0;             // p50 of a page (50) of the department's inbox
   double status_ms = 0;            // p50 of one referral's status (intake's get)
   double office_list_ms = 0;       // p50 of a page (50) of an office's referrals

@@ -2,6 +2,7 @@
 // sockets: a referral reaches the matching specialist and the office sees who it is, the
 // fewest open items spread the work, an absent specialist's items go to the substitute, bad
 // absences are refused with nothing stored, and who may see which part of a company's file.
+#include <algorithm>
 #include <set>
 #include <string>
 #include <vector>
@@ -9,6 +10,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/time/clock.h"
 #include "common/format.h"
+#include "common/store/store.h"
 #include "gtest/gtest.h"
 #include "tests/integration/lotse_set.h"
 
@@ -319,6 +321,131 @@ TEST(ContactsTest, AnAbsentSpecialistsItemsGoToTheSubstituteAndTheSetKeepsFlowin
   EXPECT_EQ(ended->absence().absences_size(), 0);
   const std::string back = Submit(set, "bb-mitte", "baugenehmigung", "HRB-71004", "Lagerhalle 3");
   EXPECT_EQ(Routed(set, back).contact_person().id(), "bo-mueller");
+}
+
+// A staff member's view is read from the entries routing files under each contact person:
+// their own items and those of the colleague they stand in for, merged in the worklist's order,
+// page by page, each item once, with the count of them all on every page.
+TEST(ContactsTest, AStaffMembersPagesMergeOwnAndStandInItemsInTheWorklistsOrder) {
+  LotseSet set;
+  set.StartAll();
+  std::vector<std::string> cases;
+  // Building permits go to bo-mueller and bo-kaya, changes of use to bo-kaya and bo-becker.
+  for (int i = 0; i < 9; ++i) {
+    cases.push_back(Submit(set, "bb-mitte", i % 2 == 0 ? "baugenehmigung" : "nutzungsaenderung",
+                           "HRB-71004", StrCat("Anfrage Nummer ", i)));
+  }
+  for (const std::string& ref : cases) {
+    ASSERT_FALSE(Routed(set, ref).contact_person().id().empty()) << ref;
+  }
+  absl::StatusOr<RoutingReply> away =
+      Absence(set, Dept("bauordnung"), "bo-mueller", Day(0), Day(2), "bo-kaya");
+  ASSERT_TRUE(away.ok() && away->has_absence()) << away->DebugString();
+
+  auto page = [&](const std::string& user, uint32_t limit, const std::string& after) {
+    RoutingRequest request;
+    *request.mutable_actor() = Dept("bauordnung");
+    request.mutable_actor()->set_user(user);
+    request.mutable_worklist()->set_assignee("bauordnung");
+    request.mutable_worklist()->set_user(user);
+    request.mutable_worklist()->set_limit(limit);
+    request.mutable_worklist()->set_after(after);
+    return set.Routing(request);
+  };
+  // What the whole list shows of both, in its order.
+  absl::StatusOr<RoutingReply> whole = page("", 0, "");
+  ASSERT_TRUE(whole.ok() && whole->has_worklist()) << whole->DebugString();
+  std::vector<std::string> expected;
+  std::set<std::string> persons;
+  for (const auto& item : whole->worklist().items()) {
+    persons.insert(item.contact_person().id());
+    if (item.contact_person().id() == "bo-kaya" || item.contact_person().id() == "bo-mueller") {
+      expected.push_back(item.case_number());
+    }
+  }
+  ASSERT_TRUE(persons.contains("bo-kaya") && persons.contains("bo-mueller") &&
+              persons.contains("bo-becker"))
+      << whole->DebugString();
+  ASSERT_LT(expected.size(), cases.size()) << "someone else's items must be left out";
+
+  std::vector<std::string> seen;
+  std::string after;
+  for (int pages = 0; pages < 10; ++pages) {
+    absl::StatusOr<RoutingReply> r = page("bo-kaya", 2, after);
+    ASSERT_TRUE(r.ok() && r->has_worklist()) << (r.ok() ? r->DebugString() : r.status().ToString());
+    EXPECT_EQ(r->worklist().total(), expected.size());
+    EXPECT_LE(r->worklist().items_size(), 2);
+    for (const auto& item : r->worklist().items()) {
+      seen.push_back(item.case_number());
+    }
+    after = r->worklist().next();
+    if (after.empty()) {
+      break;
+    }
+  }
+  EXPECT_EQ(seen, expected);
+  // The absent colleague's own view holds only her items; a cursor of another department's
+  // worklist is refused.
+  absl::StatusOr<RoutingReply> mueller = page("bo-mueller", 0, "");
+  ASSERT_TRUE(mueller.ok() && mueller->has_worklist());
+  for (const auto& item : mueller->worklist().items()) {
+    EXPECT_EQ(item.contact_person().id(), "bo-mueller");
+  }
+  ExpectRefused(page("bo-kaya", 2, absl::BytesToHexString(std::string("umwelt\0x", 8))),
+                lotse::v1::ERROR_CODE_INVALID_ARGUMENT, "after", "a cursor of umwelt's list");
+
+  // A store from before the persons' entries: routing files them, with their counts, once at
+  // its next start, and the view is the same.
+  ASSERT_EQ(set.Terminate("routing"), 0);
+  {
+    store::Options options;
+    options.path = set.dir() + "/data/routing";
+    options.open_other_families = true;
+    absl::StatusOr<std::unique_ptr<store::Store>> opened = store::Store::Open(options);
+    ASSERT_TRUE(opened.ok()) << opened.status();
+    store::Store& stored = **opened;
+    const std::vector<std::string> families = stored.FamilyNames();
+    auto family = [&](const std::string& name) {
+      auto it = std::find(families.begin(), families.end(), name);
+      EXPECT_NE(it, families.end()) << name;
+      return static_cast<store::Cf>(it - families.begin());
+    };
+    store::Batch batch(&stored);
+    int removed = 0;
+    for (const auto& part : std::vector<std::pair<store::Cf, std::string>>{
+             {family("state_worklist"), "\x01"}, {family("state_counts"), "w\x01"}}) {
+      const store::Cf cf = part.first;  // a lambda may not capture a structured binding (clang 14)
+      ASSERT_TRUE(stored
+                      .Scan(cf, part.second, "",
+                            [&](std::string_view key, std::string_view) {
+                              batch.Delete(cf, key);
+                              ++removed;
+                              return true;
+                            })
+                      .ok());
+    }
+    batch.Delete(store::kMeta, "person_worklist_entries_built");
+    ASSERT_TRUE(stored.Commit(batch).ok());
+    ASSERT_GT(removed, static_cast<int>(expected.size()));  // entries and their counts
+  }
+  set.Start("routing");
+  std::vector<std::string> again;
+  after.clear();
+  for (int pages = 0; pages < 10; ++pages) {
+    absl::StatusOr<RoutingReply> r = page("bo-kaya", 3, after);
+    ASSERT_TRUE(r.ok() && r->has_worklist()) << (r.ok() ? r->DebugString() : r.status().ToString());
+    EXPECT_EQ(r->worklist().total(), expected.size());
+    for (const auto& item : r->worklist().items()) {
+      again.push_back(item.case_number());
+    }
+    after = r->worklist().next();
+    if (after.empty()) {
+      break;
+    }
+  }
+  EXPECT_EQ(again, expected);
+  EXPECT_NE(set.Log("routing").find("filed under their contact persons once"), std::string::npos)
+      << set.Log("routing");
 }
 
 TEST(ContactsTest, BadAbsencesAreRefusedAndNothingIsStored) {
