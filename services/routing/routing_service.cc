@@ -63,15 +63,19 @@ std::string PersonWorklistPrefix(std::string_view assignee, std::string_view per
   return StrCat("\x01", assignee, "\x01", person, std::string(1, '\0'));
 }
 
-// Puts a worklist item under `key` (a WorklistKey of `assignee`) and, if it names a contact
-// person, the person's entry beside it.
-void PutWorkItem(IndexEntries& entries, store::Cf family, std::string_view assignee,
-                 const std::string& key, const lotse::v1::WorkItem& item) {
+// The person's entry beside the worklist item under `item_key` (a WorklistKey).
+std::string PersonEntryKey(std::string_view item_key, std::string_view person) {
+  const size_t nul = item_key.find('\0');
+  return StrCat(PersonWorklistPrefix(item_key.substr(0, nul), person), item_key.substr(nul + 1));
+}
+
+// Puts a worklist item under `key` (a WorklistKey) and, if it names a contact person, the
+// person's entry beside it.
+void PutWorkItem(IndexEntries& entries, const std::string& key, const lotse::v1::WorkItem& item) {
   if (const std::string& person = item.contact_person().id(); !person.empty()) {
-    entries[{family, StrCat(PersonWorklistPrefix(assignee, person),
-                            std::string_view(key).substr(assignee.size() + 1))}] = "";
+    entries[{RoutingService::kWorklist, PersonEntryKey(key, person)}] = "";
   }
-  entries[{family, key}] = item.SerializeAsString();
+  entries[{RoutingService::kWorklist, key}] = item.SerializeAsString();
 }
 
 // In meta: present once every stored item's person entry was written (BuildPersonEntriesOnce).
@@ -279,8 +283,7 @@ absl::StatusOr<uint64_t> RoutingService::BuildPersonEntriesOnce() {
   absl::Status parse_error;
   LOTSE_RETURN_IF_ERROR(
       store_->Scan(kWorklist, "", "", [&](std::string_view key, std::string_view value) {
-        const size_t nul = key.find('\0');
-        if (key.starts_with('\x01') || nul == std::string_view::npos) {
+        if (key.starts_with('\x01') || key.find('\0') == std::string_view::npos) {
           return true;  // a person's entry (none yet) or no item
         }
         lotse::v1::WorkItem item;
@@ -289,8 +292,7 @@ absl::StatusOr<uint64_t> RoutingService::BuildPersonEntriesOnce() {
           return false;
         }
         if (const std::string& person = item.contact_person().id(); !person.empty()) {
-          persons[{kWorklist, StrCat(PersonWorklistPrefix(key.substr(0, nul), person),
-                                     key.substr(nul + 1))}] = "";
+          persons[{kWorklist, PersonEntryKey(key, person)}] = "";
         }
         return true;
       }));
@@ -322,13 +324,13 @@ IndexEntries RoutingService::IndexFor(const ReferralState& s) {
     }
   }
   const lotse::v1::Priority priority = s.referral().priority();
-  PutWorkItem(entries, kWorklist, s.assignee(),
+  PutWorkItem(entries,
               WorklistKey(s.assignee(), s.due_at_us(), priority, s.referral_id(), kAssigned),
               MakeItem(s, lotse::v1::WORK_ITEM_KIND_ASSIGNED, s.due_at_us()));
   for (const lotse::v1::Consultation& c : s.consultations()) {
     if (c.contributed_at_us() == 0) {
       PutWorkItem(
-          entries, kWorklist, c.department(),
+          entries,
           WorklistKey(c.department(), c.due_at_us(), priority, s.referral_id(), kConsultation),
           MakeConsultationItem(s, c));
     }
